@@ -1,0 +1,39 @@
+# Everyday commands. `make run` and `make test` do all set-up themselves.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint fmt bench clean setup
+
+$(STAMP): requirements.txt requirements-dev.txt
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -r requirements-dev.txt
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+## run: local MariaDB (unless DATABASE_URL is set) + migrate + seed + gunicorn on :5000
+run: $(STAMP)
+	bash scripts/system_deps.sh run
+	$(PY) -m backend up
+
+## test: ruff + the whole pytest suite against a throwaway MariaDB (and Redis, Chromium)
+test: $(STAMP)
+	bash scripts/system_deps.sh test
+	$(VENV)/bin/ruff check .
+	$(PY) -m pytest
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+
+fmt: $(STAMP)
+	$(VENV)/bin/ruff check --fix .
+
+## bench: see bench/README in docs/BENCHMARKS.md
+bench: $(STAMP)
+	bash scripts/system_deps.sh bench
+	$(PY) bench/seed.py
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .ruff_cache

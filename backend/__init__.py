@@ -1,0 +1,1 @@
+"""Composition root: settings, extensions, database pool, errors, observability, entry points."""

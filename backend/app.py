@@ -1,0 +1,74 @@
+"""The application factory: it only wires settings, extensions, the pool, errors and blueprints."""
+
+from __future__ import annotations
+
+import sys
+from datetime import timedelta
+
+from flask import Flask
+
+from backend import db, extensions
+from backend.errors import register_error_handlers
+from backend.observability import init_observability
+from backend.settings import AsyncMode, Settings
+from routes import register_blueprints
+from utils.logging_config import configure_logging
+
+
+def detect_async_mode() -> AsyncMode:
+    """The async mode matching how this process was monkey patched (threading when it was not)."""
+    if "gevent" in sys.modules:
+        from gevent import monkey
+
+        if monkey.is_module_patched("socket"):
+            return "gevent"
+    if "eventlet" in sys.modules:
+        from eventlet import patcher
+
+        if patcher.is_monkey_patched("socket"):
+            return "eventlet"
+    return "threading"
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    """Build the Flask app for `settings` (read from the environment when omitted)."""
+    settings = settings or Settings.load()
+    configure_logging(settings.log_level, settings.log_format)
+    async_mode = settings.socketio_async_mode or detect_async_mode()
+
+    app = Flask(__name__, static_folder=None)
+    app.config.update(
+        MAX_CONTENT_LENGTH=settings.max_content_length,
+        JSON_SORT_KEYS=False,
+        JWT_SECRET_KEY=settings.jwt_secret_key.get_secret_value(),
+        JWT_ACCESS_TOKEN_EXPIRES=timedelta(seconds=settings.jwt_access_token_expires_s),
+        JWT_REFRESH_TOKEN_EXPIRES=timedelta(seconds=settings.jwt_refresh_token_expires_s),
+        RATELIMIT_STORAGE_URI=settings.ratelimit_storage_uri,
+        COMPRESS_MIN_SIZE=1024,
+    )
+    app.extensions["settings"] = settings
+    db.init_app(app, db.Database(
+        settings.database(),
+        pool_size=settings.db_pool_size,
+        wait_timeout_s=settings.db_pool_timeout_s,
+        connect_timeout_s=settings.db_connect_timeout_s,
+        read_timeout_s=settings.db_read_timeout_s,
+        use_pure=True,  # the C extension blocks gevent/eventlet (DESIGN.md §11)
+    ))
+    extensions.jwt.init_app(app)
+    extensions.limiter.init_app(app)
+    extensions.compress.init_app(app)
+    extensions.cors.init_app(app, origins=settings.allowed_origins,
+                             expose_headers=["X-Request-ID", "Server-Timing"])
+    extensions.socketio.init_app(
+        app,
+        async_mode=async_mode,
+        cors_allowed_origins=settings.allowed_origins,
+        message_queue=settings.redis_url.get_secret_value() if settings.redis_url else None,
+        logger=False,
+        engineio_logger=False,
+    )
+    register_error_handlers(app)
+    init_observability(app, settings)
+    register_blueprints(app)
+    return app

@@ -1,0 +1,134 @@
+"""Command-line entry points: `serve` (eventlet dev server), `up` (local stack), `migrate`, `seed`."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import subprocess
+import sys
+from datetime import datetime
+from pathlib import Path
+
+from flask import Flask
+
+from backend.settings import ConfigError, Settings
+from utils.logging_config import configure_logging
+
+log = logging.getLogger("backend")
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Settings from the environment; a configuration error stops the process with one line."""
+    try:
+        return Settings.load(**overrides)
+    except ConfigError as exc:
+        sys.stderr.write(f"configuration error: {exc}\n")
+        raise SystemExit(2) from None
+
+
+def build_app(settings: Settings | None = None) -> Flask:
+    """The app for a server entry point."""
+    from backend.app import create_app
+
+    return create_app(settings or load_settings())
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Run the eventlet development server."""
+    from backend.extensions import socketio
+
+    settings = load_settings(socketio_async_mode="eventlet")
+    app = build_app(settings)
+    socketio.run(app, host=settings.host, port=args.port or settings.port, log_output=True)
+    return 0
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    """Apply pending migrations and db_indexes.sql."""
+    from backend.db import connect
+    from backend.migrate import migrate
+
+    conn = connect(load_settings().database())
+    try:
+        applied = migrate(conn)
+    finally:
+        conn.close()
+    log.info("migrations applied: %s", ", ".join(applied) or "none pending")
+    return 0
+
+
+def cmd_seed(args: argparse.Namespace) -> int:
+    """Load the reference universe and its synthetic history."""
+    from backend.db import connect
+    from backend.seed import seed_market
+    from controller.universe import count_stocks
+
+    conn = connect(load_settings().database(), autocommit=False)
+    try:
+        if args.if_empty and count_stocks(conn) > 0:
+            log.info("database already seeded; skipping")
+            return 0
+        now = datetime.fromisoformat(args.now) if args.now else None
+        report = seed_market(conn, seed=args.seed, extra_symbols=args.extra_symbols, days=args.days,
+                             now=now, progress=not args.quiet)
+    finally:
+        conn.close()
+    rate = report.candle_rows / report.seconds if report.seconds else 0
+    log.info("seeded %d stocks, %d indices: %d daily + %d minute candles, %d index candles in %.1fs "
+             "(%.0f stock candle rows/s)", report.stocks, report.indices, report.daily_rows,
+             report.minute_rows, report.index_rows, report.seconds, rate)
+    return 0
+
+
+def cmd_up(args: argparse.Namespace) -> int:
+    """Local stack: a project MariaDB (unless DATABASE_URL is set), migrate, seed if empty, gunicorn."""
+    from backend.local_mariadb import LocalMariaDB
+
+    env = dict(os.environ)
+    local = None
+    if not (env.get("DATABASE_URL") or env.get("DATABASE_URI") or env.get("DB_HOST")):
+        local = LocalMariaDB(ROOT / "var" / "mariadb").start()
+        env["DATABASE_URL"] = local.url()
+        log.info("local MariaDB on 127.0.0.1:%d (data in var/mariadb)", local.port)
+    env.setdefault("SIM_ALWAYS_OPEN", "1")
+    python = sys.executable
+    try:
+        for step in (["migrate"], ["seed", "--if-empty"]):
+            subprocess.run([python, "-m", "backend", *step], env=env, check=True, cwd=ROOT)
+        log.info("serving on http://127.0.0.1:%s (Ctrl-C stops)", env.get("PORT", "5000"))
+        server = subprocess.Popen([python, "-m", "gunicorn", "-c", "gunicorn.conf.py", "backend.wsgi:app"],
+                                  env=env, cwd=ROOT)
+        signal.signal(signal.SIGTERM, lambda *_: server.terminate())
+        try:
+            return server.wait()
+        except KeyboardInterrupt:  # the terminal sent SIGINT to gunicorn too; wait for it to finish
+            return server.wait()
+    finally:
+        if local is not None:
+            local.stop()
+            log.info("local MariaDB stopped")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse the command line and run one command."""
+    configure_logging(os.environ.get("LOG_LEVEL", "INFO"))
+    parser = argparse.ArgumentParser(prog="python -m backend")
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="eventlet development server")
+    serve.add_argument("--port", type=int)
+    serve.set_defaults(func=cmd_serve)
+    sub.add_parser("up", help="local MariaDB + migrate + seed + gunicorn").set_defaults(func=cmd_up)
+    sub.add_parser("migrate", help="apply migrations and db_indexes.sql").set_defaults(func=cmd_migrate)
+    seed = sub.add_parser("seed", help="load the universe and synthetic history")
+    seed.add_argument("--seed", type=int, default=42)
+    seed.add_argument("--extra-symbols", type=int, default=0)
+    seed.add_argument("--days", type=int, default=260, help="daily candles per instrument (sessions)")
+    seed.add_argument("--now", help="ISO datetime with offset to seed as of (default: now)")
+    seed.add_argument("--if-empty", action="store_true", help="do nothing when stocks exist")
+    seed.add_argument("--quiet", action="store_true", help="no progress bar")
+    seed.set_defaults(func=cmd_seed)
+    args = parser.parse_args(argv)
+    return args.func(args)

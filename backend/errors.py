@@ -1,0 +1,72 @@
+"""The only place that turns exceptions into the JSON error envelope of API.md."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import pydantic
+from flask import Flask, Response, jsonify
+from werkzeug.exceptions import HTTPException
+
+from utils.errors import AppError
+from utils.request_context import request_id
+
+log = logging.getLogger(__name__)
+
+_HTTP_CODES = {
+    400: "VALIDATION_ERROR",
+    401: "UNAUTHORIZED",
+    403: "FORBIDDEN",
+    404: "NOT_FOUND",
+    405: "METHOD_NOT_ALLOWED",
+    409: "CONFLICT",
+    413: "PAYLOAD_TOO_LARGE",
+    415: "UNSUPPORTED_MEDIA_TYPE",
+    429: "RATE_LIMITED",
+    503: "SERVICE_UNAVAILABLE",
+}
+
+
+def error_response(status: int, code: str, message: str, details: Any = None) -> tuple[Response, int]:
+    """Build the error envelope with the current request id."""
+    error: dict[str, Any] = {"code": code, "message": message}
+    if details is not None:
+        error["details"] = details
+    body = {"status": "error", "error": error, "request_id": request_id.get()}
+    return jsonify(body), status
+
+
+def _validation_details(exc: pydantic.ValidationError) -> list[dict[str, str]]:
+    return [
+        {"field": ".".join(str(part) for part in err["loc"]) or "body", "message": err["msg"]}
+        for err in exc.errors(include_url=False, include_input=False)
+    ]
+
+
+def register_error_handlers(app: Flask) -> None:
+    """Install handlers for domain errors, validation errors, HTTP errors and the unexpected."""
+
+    @app.errorhandler(AppError)
+    def _app_error(exc: AppError):
+        if exc.status >= 500:
+            log.warning("%s: %s", exc.code, exc.message)
+        return error_response(exc.status, exc.code, exc.message, exc.details)
+
+    @app.errorhandler(pydantic.ValidationError)
+    def _validation_error(exc: pydantic.ValidationError):
+        return error_response(400, "VALIDATION_ERROR", "Invalid request", _validation_details(exc))
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException):
+        status = exc.code or 500
+        response, _ = error_response(status, _HTTP_CODES.get(status, "HTTP_ERROR"), exc.description or exc.name)
+        for name, value in exc.get_headers():
+            if name.lower() in ("allow", "retry-after"):
+                response.headers[name] = value
+        return response, status
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception):
+        log.exception("unhandled error")
+        return error_response(500, "INTERNAL_ERROR", "Internal server error")

@@ -1,0 +1,145 @@
+"""Typed settings, read once from the environment and an optional `.env` file.
+
+Every variable is documented in `.env.example` and the README. A production start with a weak
+`JWT_SECRET_KEY` or without database settings stops with one clear line (`ConfigError`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Annotated, Literal
+from urllib.parse import parse_qs, unquote, urlparse
+
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+DEV_JWT_SECRET = "dev-only-insecure-jwt-secret-change-me-0123456789"
+AsyncMode = Literal["gevent", "eventlet", "threading"]
+
+
+class ConfigError(RuntimeError):
+    """Settings are missing or invalid; the message is one line meant for the operator."""
+
+
+@dataclass(frozen=True)
+class DatabaseConfig:
+    """Where and how to connect to MySQL/MariaDB."""
+
+    host: str
+    port: int
+    user: str
+    password: str
+    database: str
+    unix_socket: str | None = None
+    ssl_ca: str | None = None
+
+    @classmethod
+    def from_url(cls, url: str) -> DatabaseConfig:
+        """Parse mysql://user:pass@host:port/db (also mysql+driver:// and mariadb://)."""
+        parsed = urlparse(url)
+        if parsed.scheme.split("+")[0] not in ("mysql", "mariadb"):
+            raise ConfigError(f"DATABASE_URL must start with mysql:// (got scheme {parsed.scheme!r})")
+        query = parse_qs(parsed.query)
+        database = parsed.path.lstrip("/")
+        if not database:
+            raise ConfigError("DATABASE_URL must name a database, e.g. mysql://user:pass@host:3306/market")
+        return cls(
+            host=parsed.hostname or "127.0.0.1",
+            port=parsed.port or 3306,
+            user=unquote(parsed.username or "root"),
+            password=unquote(parsed.password or ""),
+            database=database,
+            unix_socket=(query.get("unix_socket") or [None])[0],
+            ssl_ca=(query.get("ssl_ca") or [None])[0],
+        )
+
+    def url(self) -> str:
+        """The URL form (with the password); for child processes, never for logs."""
+        return f"mysql://{self.user}:{self.password}@{self.host}:{self.port}/{self.database}"
+
+
+def _split_csv(value: object) -> object:
+    if isinstance(value, str):
+        return [item.strip() for item in value.split(",") if item.strip()]
+    return value
+
+
+class Settings(BaseSettings):
+    """All configuration of the app. Field names map to upper-case environment variables."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", case_sensitive=False)
+
+    app_env: Literal["development", "production", "test"] = "development"
+    host: str = "127.0.0.1"
+    port: int = Field(5000, ge=1, le=65535)
+    log_level: str = "INFO"
+    log_format: Literal["text", "json"] = "text"
+    perf_log_threshold_ms: int = Field(500, ge=1)
+    allowed_origins: Annotated[list[str], NoDecode] = ["http://127.0.0.1:5000", "http://localhost:5000"]
+    max_content_length: int = Field(1_048_576, ge=1024)
+    socketio_async_mode: AsyncMode | None = None
+
+    jwt_secret_key: SecretStr = SecretStr(DEV_JWT_SECRET)
+    jwt_access_token_expires_s: int = Field(900, ge=60)
+    jwt_refresh_token_expires_s: int = Field(30 * 86400, ge=3600)
+
+    database_url: SecretStr | None = Field(None, validation_alias=AliasChoices("database_url", "database_uri"))
+    db_host: str | None = None
+    db_port: int = Field(3306, ge=1, le=65535)
+    db_user: str | None = None
+    db_password: SecretStr = SecretStr("")
+    db_name: str | None = None
+    db_pool_size: int = Field(10, ge=1, le=32)
+    db_pool_timeout_s: float = Field(2.0, gt=0, le=60)
+    db_connect_timeout_s: int = Field(5, ge=1, le=60)
+    db_read_timeout_s: int = Field(30, ge=1, le=600)
+
+    redis_url: SecretStr | None = None
+    ratelimit_storage_uri: str = "memory://"
+    starting_cash: Decimal = Field(Decimal("100000"), gt=0)
+
+    @field_validator("allowed_origins", mode="before")
+    @classmethod
+    def _origins(cls, value: object) -> object:
+        return _split_csv(value)
+
+    @classmethod
+    def load(cls, **overrides: object) -> Settings:
+        """Read the environment (and .env), apply overrides, validate; ConfigError on failure."""
+        try:
+            settings = cls(**overrides)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            name = ".".join(str(part) for part in first["loc"]).upper()
+            raise ConfigError(f"invalid setting {name}: {first['msg']}") from None
+        settings.check_production()
+        return settings
+
+    @property
+    def is_production(self) -> bool:
+        """True when APP_ENV=production."""
+        return self.app_env == "production"
+
+    def database(self) -> DatabaseConfig:
+        """The database connection settings, from DATABASE_URL or the DB_* variables."""
+        if self.database_url is not None:
+            return DatabaseConfig.from_url(self.database_url.get_secret_value())
+        if not (self.db_host and self.db_user and self.db_name):
+            raise ConfigError("database not configured: set DATABASE_URL or DB_HOST, DB_USER and DB_NAME")
+        return DatabaseConfig(
+            host=self.db_host,
+            port=self.db_port,
+            user=self.db_user,
+            password=self.db_password.get_secret_value(),
+            database=self.db_name,
+        )
+
+    def check_production(self) -> None:
+        """In production, refuse weak secrets and missing database settings."""
+        if not self.is_production:
+            return
+        secret = self.jwt_secret_key.get_secret_value()
+        if secret == DEV_JWT_SECRET or len(secret) < 32:
+            raise ConfigError("JWT_SECRET_KEY must be set to a random string of at least 32 characters")
+        self.database()

@@ -1,0 +1,8 @@
+"""Production entry point: `gunicorn -c gunicorn.conf.py backend.wsgi:app` (gevent worker).
+
+gunicorn's gevent worker monkey patches before importing this module.
+"""
+
+from backend.cli import build_app
+
+app = build_app()

@@ -1,0 +1,51 @@
+"""Benchmark: bulk-load speed of the seed (2,000 instruments x 250 daily candles = 500k rows).
+
+Usage: .venv/bin/python bench/seed.py [--extra-symbols 1800] [--days 250]
+Starts a throwaway MariaDB (like the tests), migrates, seeds, and prints rows/s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from datetime import datetime
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from backend.db import connect  # noqa: E402
+from backend.local_mariadb import LocalMariaDB  # noqa: E402
+from backend.migrate import migrate  # noqa: E402
+from backend.seed import seed_market  # noqa: E402
+from utils.timeutil import IST  # noqa: E402
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--extra-symbols", type=int, default=1800)
+    parser.add_argument("--days", type=int, default=250)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        server = LocalMariaDB(Path(tmp), database="bench_seed").start()
+        try:
+            conn = connect(server.config(), autocommit=False)
+            migrate(conn)
+            # after the close: every stock gets the full 375-minute session as well as `days` daily candles
+            now = datetime(2026, 11, 20, 16, 0, tzinfo=IST)
+            started = time.perf_counter()
+            report = seed_market(conn, seed=1, extra_symbols=args.extra_symbols, days=args.days, now=now)
+            elapsed = time.perf_counter() - started
+            conn.close()
+        finally:
+            server.stop()
+    print(f"command: python bench/seed.py --extra-symbols {args.extra_symbols} --days {args.days}")
+    print(f"instruments: {report.stocks}  indices: {report.indices}")
+    print(f"daily candle rows: {report.daily_rows:,}  minute candle rows: {report.minute_rows:,}  "
+          f"index candle rows: {report.index_rows:,}")
+    print(f"total seed time: {elapsed:.1f} s  ->  {report.candle_rows / elapsed:,.0f} stock candle rows/s")
+
+
+if __name__ == "__main__":
+    main()

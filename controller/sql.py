@@ -1,0 +1,69 @@
+"""Thin helpers over a DB-API connection: parameterised statements, dict rows, timing."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from utils.request_context import add_time
+
+Params = Sequence[Any] | dict[str, Any]
+
+
+def fetch_all(conn: Any, sql: str, params: Params = ()) -> list[dict[str, Any]]:
+    """Run a query and return every row as a dict."""
+    started = time.perf_counter()
+    cursor = conn.cursor(dictionary=True)
+    try:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+    finally:
+        cursor.close()
+        add_time("db", time.perf_counter() - started)
+
+
+def fetch_one(conn: Any, sql: str, params: Params = ()) -> dict[str, Any] | None:
+    """Run a query and return its first row as a dict, or None."""
+    rows = fetch_all(conn, sql, params)
+    return rows[0] if rows else None
+
+
+def fetch_value(conn: Any, sql: str, params: Params = ()) -> Any:
+    """Run a query and return the first column of its first row, or None."""
+    row = fetch_one(conn, sql, params)
+    return next(iter(row.values())) if row else None
+
+
+def execute(conn: Any, sql: str, params: Params = ()) -> tuple[int, int]:
+    """Run a statement; return (rowcount, lastrowid)."""
+    started = time.perf_counter()
+    cursor = conn.cursor()
+    try:
+        cursor.execute(sql, params)
+        return cursor.rowcount, cursor.lastrowid
+    finally:
+        cursor.close()
+        add_time("db", time.perf_counter() - started)
+
+
+def execute_many(conn: Any, sql: str, rows: Iterable[Sequence[Any]], batch_size: int = 2000) -> int:
+    """Run an INSERT for many rows as multi-row statements of `batch_size`; return rows affected."""
+    started = time.perf_counter()
+    cursor = conn.cursor()
+    affected = 0
+    batch: list[Sequence[Any]] = []
+    try:
+        for row in rows:
+            batch.append(row)
+            if len(batch) >= batch_size:
+                cursor.executemany(sql, batch)
+                affected += cursor.rowcount
+                batch.clear()
+        if batch:
+            cursor.executemany(sql, batch)
+            affected += cursor.rowcount
+        return affected
+    finally:
+        cursor.close()
+        add_time("db", time.perf_counter() - started)

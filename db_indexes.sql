@@ -1,0 +1,19 @@
+-- Performance indexes, applied by `python -m backend migrate` after the migrations.
+-- Idempotent on MySQL 8 and MariaDB 10.11: the runner skips an index that already exists
+-- (MySQL has no CREATE INDEX IF NOT EXISTS), so keep one plain CREATE INDEX per statement.
+
+-- Movers: top-N by change vs previous close, vs day open, and by traded volume/value.
+CREATE INDEX ix_stock_quotes_change_pct ON stock_quotes (change_pct);
+CREATE INDEX ix_stock_quotes_intraday_pct ON stock_quotes (intraday_change_pct);
+CREATE INDEX ix_stock_quotes_volume ON stock_quotes (volume);
+CREATE INDEX ix_stock_quotes_traded_value ON stock_quotes (traded_value);
+
+-- Sector performance and universe listings.
+CREATE INDEX ix_stocks_sector ON stocks (sector);
+
+-- The matcher looks up working orders by instrument on every tick.
+CREATE INDEX ix_orders_status_stock ON orders (status, stock_id);
+
+-- Purging expired revoked tokens; newest news first.
+CREATE INDEX ix_revoked_tokens_expires ON revoked_tokens (expires_at);
+CREATE INDEX ix_news_published ON news (published_at);

@@ -1,0 +1,10 @@
+"""Blueprint registry: every URL prefix of the app is set here."""
+
+from flask import Flask
+
+from routes import health
+
+
+def register_blueprints(app: Flask) -> None:
+    """Register every blueprint with its URL prefix."""
+    app.register_blueprint(health.bp)

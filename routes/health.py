@@ -1,0 +1,46 @@
+"""Operations endpoints: liveness, readiness, Prometheus metrics."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, current_app
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from backend import db
+from backend.errors import error_response
+from controller import health
+from utils.errors import ServiceUnavailable
+from utils.timeutil import iso_ist, now_utc
+
+bp = Blueprint("health", __name__)
+
+
+@bp.get("/health")
+def liveness():
+    """Cheap liveness probe: the process answers."""
+    return {"status": "success", "data": {"status": "ok", "time": iso_ist(now_utc())}}
+
+
+@bp.get("/healthz")
+def readiness():
+    """Readiness: the database answers and every registered check passes; 503 otherwise."""
+    checks = {"database": _database_check()}
+    for name, check in current_app.extensions.get("readiness_checks", {}).items():
+        checks[name] = check()
+    if all(check["ok"] for check in checks.values()):
+        return {"status": "success", "data": {"ready": True, "checks": checks}}
+    failing = ", ".join(name for name, check in checks.items() if not check["ok"])
+    return error_response(503, "SERVICE_UNAVAILABLE", f"not ready: {failing}", {"checks": checks})
+
+
+def _database_check() -> dict:
+    try:
+        with db.connection() as conn:
+            return {"ok": health.ping(conn)}
+    except ServiceUnavailable as exc:
+        return {"ok": False, "reason": exc.message}
+
+
+@bp.get("/metrics")
+def prometheus_metrics():
+    """Prometheus text exposition of this process's metrics."""
+    return Response(generate_latest(), mimetype=CONTENT_TYPE_LATEST)

@@ -1,0 +1,1 @@
+"""Market-data providers and the synthetic history generator."""

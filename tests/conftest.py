@@ -1,0 +1,134 @@
+"""Shared fixtures: a real MariaDB server (started here unless TEST_DATABASE_URL is set), a migrated and
+seeded database, the app factory, HTTP clients and per-test clean user data."""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from backend.app import create_app
+from backend.db import connect
+from backend.local_mariadb import LocalMariaDB
+from backend.migrate import migrate
+from backend.seed import seed_market
+from backend.settings import DatabaseConfig, Settings
+from utils.timeutil import IST
+
+# The seeded market is "as of" a fixed moment inside a trading session, so figures are reproducible.
+SEED_NOW = datetime(2026, 11, 20, 11, 0, tzinfo=IST)
+SEED = 42
+TEST_DB = "test_market"
+
+
+@pytest.fixture(scope="session")
+def mariadb(tmp_path_factory) -> LocalMariaDB | None:
+    """A throwaway MariaDB server for the session (None when TEST_DATABASE_URL points elsewhere)."""
+    if os.environ.get("TEST_DATABASE_URL"):
+        yield None
+        return
+    server = LocalMariaDB(tmp_path_factory.mktemp("mariadb"), database=TEST_DB).start()
+    yield server
+    server.stop()
+
+
+def _server_config(mariadb: LocalMariaDB | None, database: str) -> DatabaseConfig:
+    if mariadb is None:
+        base = DatabaseConfig.from_url(os.environ["TEST_DATABASE_URL"])
+        return DatabaseConfig(base.host, base.port, base.user, base.password, database)
+    return mariadb.config(database)
+
+
+@pytest.fixture(scope="session")
+def make_database(mariadb):
+    """Factory: a fresh, empty database on the test server; returns its DatabaseConfig."""
+
+    def make(name: str) -> DatabaseConfig:
+        config = _server_config(mariadb, name)
+        conn = connect(DatabaseConfig(config.host, config.port, config.user, config.password, "mysql"))
+        try:
+            cursor = conn.cursor()
+            cursor.execute(f"DROP DATABASE IF EXISTS `{name}`")
+            cursor.execute(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")
+        finally:
+            conn.close()
+        return config
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def db_config(make_database) -> DatabaseConfig:
+    """The session's migrated and seeded database."""
+    config = make_database(TEST_DB)
+    conn = connect(config, autocommit=False)
+    try:
+        migrate(conn)
+        seed_market(conn, seed=SEED, now=SEED_NOW)
+    finally:
+        conn.close()
+    return config
+
+
+def make_settings(db_config: DatabaseConfig, **overrides) -> Settings:
+    """Test settings: no .env file, threading async mode, the given database."""
+    values = {
+        "app_env": "test",
+        "database_url": db_config.url(),
+        "socketio_async_mode": "threading",
+        "log_level": "WARNING",
+        "_env_file": None,
+    }
+    values.update(overrides)
+    return Settings.load(**values)
+
+
+@pytest.fixture
+def settings(db_config) -> Settings:
+    """Settings for an app on the session database."""
+    return make_settings(db_config)
+
+
+@pytest.fixture
+def app(settings):
+    """A fresh app per test (its pool is closed afterwards)."""
+    application = create_app(settings)
+    yield application
+    application.extensions["db"].close()
+
+
+@pytest.fixture
+def client(app):
+    """Flask's test client for `app`."""
+    return app.test_client()
+
+
+@pytest.fixture
+def db_conn(db_config):
+    """A raw autocommit connection to the session database, for controller tests."""
+    conn = connect(db_config)
+    yield conn
+    conn.close()
+
+
+@pytest.fixture(autouse=True)
+def _clean_user_data(request):
+    """Each test starts without users (and so without accounts, orders, watchlists...)."""
+    yield
+    if "db_config" not in request.fixturenames:
+        return
+    conn = connect(request.getfixturevalue("db_config"))
+    try:
+        cursor = conn.cursor()
+        cursor.execute("DELETE FROM users")
+        cursor.execute("DELETE FROM revoked_tokens")
+    finally:
+        conn.close()
+
+
+@pytest.fixture(scope="session")
+def repo_root() -> Path:
+    """The repository root."""
+    return Path(__file__).resolve().parent.parent

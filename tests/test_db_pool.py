@@ -1,0 +1,112 @@
+"""The pool: connections always come back, exhaustion is a clean 503, and it survives a server restart."""
+
+import threading
+
+import pytest
+from flask import Blueprint
+
+from backend.db import Database
+from backend.local_mariadb import LocalMariaDB
+from controller.sql import fetch_value
+from tests.conftest import make_settings
+from utils.errors import ServiceUnavailable
+
+
+def test_connections_return_to_the_pool_after_exceptions(db_config):
+    database = Database(db_config, pool_size=2, wait_timeout_s=0.5)
+    for _ in range(5):
+        with pytest.raises(ZeroDivisionError), database.connection() as conn:
+            fetch_value(conn, "SELECT 1")
+            raise ZeroDivisionError
+    assert database.in_use == 0
+    with database.connection() as a, database.connection() as b:
+        assert fetch_value(a, "SELECT 1") == fetch_value(b, "SELECT 1") == 1
+    database.close()
+
+
+def test_transaction_rolls_back_on_error_and_commits_on_success(db_config):
+    database = Database(db_config, pool_size=1)
+    with database.connection() as conn:
+        cursor = conn.cursor()
+        cursor.execute("CREATE TEMPORARY TABLE IF NOT EXISTS t_probe (v INT)")
+    with pytest.raises(RuntimeError), database.transaction() as conn:
+        conn.cursor().execute("INSERT INTO t_probe VALUES (1)")
+        raise RuntimeError("abort")
+    with database.transaction() as conn:
+        conn.cursor().execute("INSERT INTO t_probe VALUES (2)")
+    with database.connection() as conn:  # the same pooled session: the temp table is visible
+        assert fetch_value(conn, "SELECT GROUP_CONCAT(v) FROM t_probe") == "2"
+    database.close()
+
+
+def test_exhausted_pool_waits_then_raises_service_unavailable(db_config):
+    database = Database(db_config, pool_size=1, wait_timeout_s=0.2)
+    with database.connection(), pytest.raises(ServiceUnavailable) as caught, database.connection():
+        pass
+    assert caught.value.status == 503
+    database.close()
+
+
+def test_a_waiter_gets_the_connection_once_it_is_released(db_config):
+    database = Database(db_config, pool_size=1, wait_timeout_s=5)
+    release = threading.Event()
+    results = []
+
+    def holder():
+        with database.connection():
+            release.wait(5)
+
+    def waiter():
+        with database.connection() as conn:
+            results.append(fetch_value(conn, "SELECT 7"))
+
+    t1 = threading.Thread(target=holder)
+    t1.start()
+    t2 = threading.Thread(target=waiter)
+    t2.start()
+    release.set()
+    t1.join(5)
+    t2.join(5)
+    assert results == [7]
+    database.close()
+
+
+def test_pool_exhaustion_maps_to_a_503_response(db_config):
+    from backend.app import create_app
+
+    app = create_app(make_settings(db_config, db_pool_size=1, db_pool_timeout_s=0.1))
+    bp = Blueprint("pool_probe", __name__)
+
+    @bp.get("/_probe/db")
+    def probe():
+        from backend import db
+
+        with db.connection() as conn:
+            return {"value": fetch_value(conn, "SELECT 1")}
+
+    app.register_blueprint(bp)
+    database = app.extensions["db"]
+    with database.connection():
+        response = app.test_client().get("/_probe/db")
+    assert response.status_code == 503
+    assert response.get_json()["error"]["code"] == "SERVICE_UNAVAILABLE"
+    assert app.test_client().get("/_probe/db").get_json() == {"value": 1}
+    database.close()
+
+
+def test_pool_reconnects_after_the_server_restarts(tmp_path):
+    server = LocalMariaDB(tmp_path / "restart").start()
+    database = Database(server.config(), pool_size=2, wait_timeout_s=1, connect_timeout_s=2)
+    try:
+        with database.connection() as conn:
+            assert fetch_value(conn, "SELECT 1") == 1
+        server.stop()
+        with pytest.raises(ServiceUnavailable), database.connection() as conn:
+            fetch_value(conn, "SELECT 1")
+        assert database.in_use == 0
+        server.start()
+        with database.connection() as conn:
+            assert fetch_value(conn, "SELECT 2") == 2
+    finally:
+        database.close()
+        server.stop()

@@ -1,0 +1,74 @@
+"""Domain errors that carry their HTTP status and error code (API.md error envelope)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class AppError(Exception):
+    """Base class: an error the client may see, with a status, a code and optional details."""
+
+    status = 500
+    code = "INTERNAL_ERROR"
+    default_message = "Internal server error"
+
+    def __init__(self, message: str | None = None, details: Any = None) -> None:
+        super().__init__(message or self.default_message)
+        self.message = message or self.default_message
+        self.details = details
+
+
+class ValidationError(AppError):
+    """The request is malformed or a value is out of range."""
+
+    status = 400
+    code = "VALIDATION_ERROR"
+    default_message = "Invalid request"
+
+
+class Unauthorized(AppError):
+    """No valid credentials were presented."""
+
+    status = 401
+    code = "UNAUTHORIZED"
+    default_message = "Authentication required"
+
+
+class Forbidden(AppError):
+    """The caller is known but not allowed to do this."""
+
+    status = 403
+    code = "FORBIDDEN"
+    default_message = "Forbidden"
+
+
+class NotFound(AppError):
+    """The resource does not exist (or belongs to someone else)."""
+
+    status = 404
+    code = "NOT_FOUND"
+    default_message = "Not found"
+
+
+class Conflict(AppError):
+    """The request conflicts with the current state (duplicates, wrong state)."""
+
+    status = 409
+    code = "CONFLICT"
+    default_message = "Conflict"
+
+
+class RateLimited(AppError):
+    """Too many requests."""
+
+    status = 429
+    code = "RATE_LIMITED"
+    default_message = "Too many requests"
+
+
+class ServiceUnavailable(AppError):
+    """A dependency (database, provider) is unavailable or saturated; retry later."""
+
+    status = 503
+    code = "SERVICE_UNAVAILABLE"
+    default_message = "Service temporarily unavailable"
