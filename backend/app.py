@@ -12,6 +12,7 @@ from backend.errors import register_error_handlers
 from backend.observability import init_observability
 from backend.settings import AsyncMode, Settings
 from routes import register_blueprints
+from services import live_price_cache
 from utils.logging_config import configure_logging
 
 
@@ -68,6 +69,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         logger=False,
         engineio_logger=False,
     )
+    live_price_cache.init_app(app)
     register_error_handlers(app)
     init_observability(app, settings)
     register_blueprints(app)

@@ -66,16 +66,18 @@ def cmd_seed(args: argparse.Namespace) -> int:
     from backend.seed import seed_market
     from controller.universe import count_stocks
 
-    conn = connect(load_settings().database(), autocommit=False)
+    config = load_settings().database()
+    conn = connect(config)
     try:
-        if args.if_empty and count_stocks(conn) > 0:
-            log.info("database already seeded; skipping")
-            return 0
-        now = datetime.fromisoformat(args.now) if args.now else None
-        report = seed_market(conn, seed=args.seed, extra_symbols=args.extra_symbols, days=args.days,
-                             now=now, progress=not args.quiet)
+        seeded = count_stocks(conn) > 0
     finally:
         conn.close()
+    if args.if_empty and seeded:
+        log.info("database already seeded; skipping")
+        return 0
+    now = datetime.fromisoformat(args.now) if args.now else None
+    report = seed_market(config, seed=args.seed, extra_symbols=args.extra_symbols, days=args.days,
+                         now=now, progress=not args.quiet)
     rate = report.candle_rows / report.seconds if report.seconds else 0
     log.info("seeded %d stocks, %d indices: %d daily + %d minute candles, %d index candles in %.1fs "
              "(%.0f stock candle rows/s)", report.stocks, report.indices, report.daily_rows,

@@ -7,6 +7,8 @@ write is an upsert of the same values for the same seed and clock) and batched.
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 import time
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -15,11 +17,13 @@ from typing import Any
 
 import numpy as np
 from tqdm import tqdm
-from utils.reference_data import IndexRef, StockRef, load_indices, load_stocks, tick_size_for
 
+from backend.db import connect
+from backend.settings import DatabaseConfig
 from controller import candles, quotes, universe
 from services.market_data import history
 from utils.market_hours import OPEN, SESSION_MINUTES, MarketCalendar, session_open_utc
+from utils.reference_data import IndexRef, StockRef, load_indices, load_stocks, tick_size_for
 from utils.timeutil import IST, now_utc, to_db
 
 _SYNTHETIC_SECTORS = ("Financial Services", "Information Technology", "Capital Goods", "Healthcare",
@@ -95,9 +99,9 @@ def _stock_rows(stocks: list[StockRef]) -> list[tuple]:
     ]
 
 
-def _candle_rows(key: int, day_ts: list[datetime], minute_ts: list[datetime], hist: history.StockHistory,
+def _candle_rows(key: int, day_ts: list[str], minute_ts: list[str], hist: history.StockHistory,
                  with_volume: bool) -> tuple[list[tuple], list[tuple]]:
-    def rows(timeframe: str, stamps: list[datetime], c: history.Candles) -> list[tuple]:
+    def rows(timeframe: str, stamps: list[str], c: history.Candles) -> list[tuple]:
         cols = [c.open.tolist(), c.high.tolist(), c.low.tolist(), c.close.tolist()]
         if with_volume:
             cols.append(c.volume.tolist())
@@ -122,18 +126,28 @@ def _quote(hist: history.StockHistory, session: Session) -> tuple[float, ...]:
             float(m.low.min()), volume, high52, low52)
 
 
-def seed_market(conn: Any, seed: int = 42, extra_symbols: int = 0, days: int = 260,
+def seed_market(config: DatabaseConfig, seed: int = 42, extra_symbols: int = 0, days: int = 260,
                 now: datetime | None = None, progress: bool = False) -> SeedReport:
-    """Load the universe and its history into the database behind `conn` (autocommit off per chunk)."""
+    """Load the universe and its history into the database (its own connection; a transaction per chunk)."""
+    workdir = tempfile.mkdtemp(prefix="seed-")
+    conn = connect(config, autocommit=False, allow_local_infile_in_path=workdir)
+    try:
+        return _seed(conn, workdir, seed, extra_symbols, days, now or now_utc(), progress)
+    finally:
+        conn.close()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _seed(conn: Any, workdir: str, seed: int, extra_symbols: int, days: int, now: datetime,
+          progress: bool) -> SeedReport:
     started = time.perf_counter()
-    now = now or now_utc()
     report = SeedReport()
     stocks = load_stocks() + synthetic_stocks(seed, extra_symbols)
     index_refs = load_indices()
     session = current_session(MarketCalendar(), now, days)
-    day_ts = [to_db(session_open_utc(d)) for d in session.history_days]
+    day_ts = [_db_time(session_open_utc(d)) for d in session.history_days]
     open_ts = session_open_utc(session.day)
-    minute_ts = [to_db(open_ts + timedelta(minutes=i)) for i in range(session.minutes)]
+    minute_ts = [_db_time(open_ts + timedelta(minutes=i)) for i in range(session.minutes)]
     as_of = to_db(min(now, open_ts + timedelta(minutes=session.minutes)))
 
     conn.start_transaction()
@@ -166,8 +180,7 @@ def seed_market(conn: Any, seed: int = 42, extra_symbols: int = 0, days: int = 2
         report.daily_rows += len(daily_rows)
         report.minute_rows += len(minute_rows)
         conn.start_transaction()
-        candles.upsert_stock_candles(conn, daily_rows)
-        candles.upsert_stock_candles(conn, minute_rows)
+        candles.bulk_load_stock_candles(conn, daily_rows + minute_rows, workdir)
         quotes.upsert_stock_quotes(conn, quote_rows)
         conn.commit()
         bar.update(len(chunk))
@@ -179,16 +192,21 @@ def seed_market(conn: Any, seed: int = 42, extra_symbols: int = 0, days: int = 2
     return report
 
 
+def _db_time(value: datetime) -> str:
+    """A UTC DATETIME literal for bulk rows."""
+    return to_db(value).strftime("%Y-%m-%d %H:%M:%S")
+
+
 def _session_candle(key: int, day: date, hist: history.StockHistory, with_volume: bool) -> tuple:
     m = hist.minutes
-    row = (key, "1d", to_db(session_open_utc(day)), float(m.open[0]), float(m.high.max()),
+    row = (key, "1d", _db_time(session_open_utc(day)), float(m.open[0]), float(m.high.max()),
            float(m.low.min()), float(m.close[-1]))
     return row + ((int(m.volume.sum()),) if with_volume else ())
 
 
 def _seed_indices(conn: Any, seed: int, refs: list[IndexRef], ids: dict[str, int],
-                  stocks: dict[str, tuple[history.StockHistory, float]], session: Session, day_ts: list[datetime],
-                  minute_ts: list[datetime], as_of: datetime, days: int) -> int:
+                  stocks: dict[str, tuple[history.StockHistory, float]], session: Session, day_ts: list[str],
+                  minute_ts: list[str], as_of: datetime, days: int) -> int:
     daily_rows, minute_rows, quote_rows = [], [], []
     for ref in refs:
         if ref.volatility_index:

@@ -7,6 +7,7 @@ Every variable is documented in `.env.example` and the README. A production star
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 from typing import Annotated, Literal
 from urllib.parse import parse_qs, unquote, urlparse
@@ -95,6 +96,12 @@ class Settings(BaseSettings):
     db_connect_timeout_s: int = Field(5, ge=1, le=60)
     db_read_timeout_s: int = Field(30, ge=1, le=600)
 
+    market_data_provider: Literal["simulator", "upstox"] = "simulator"
+    sim_always_open: bool = False
+    force_market_open: bool = False
+    market_holidays: Annotated[dict[date, str], NoDecode] = {}
+    live_cache_max_age_s: float = Field(10.0, gt=0)
+
     redis_url: SecretStr | None = None
     ratelimit_storage_uri: str = "memory://"
     starting_cash: Decimal = Field(Decimal("100000"), gt=0)
@@ -103,6 +110,23 @@ class Settings(BaseSettings):
     @classmethod
     def _origins(cls, value: object) -> object:
         return _split_csv(value)
+
+    @field_validator("market_holidays", mode="before")
+    @classmethod
+    def _holidays(cls, value: object) -> object:
+        """MARKET_HOLIDAYS=2026-12-25:Christmas,2027-01-26 (the name is optional)."""
+        if not isinstance(value, str):
+            return value
+        holidays = {}
+        for item in _split_csv(value):
+            day, _, name = item.partition(":")
+            holidays[day.strip()] = name.strip() or "Exchange holiday"
+        return holidays
+
+    @property
+    def market_always_open(self) -> bool:
+        """FORCE_MARKET_OPEN, or the simulator told to run around the clock (SIM_ALWAYS_OPEN)."""
+        return self.force_market_open or (self.market_data_provider == "simulator" and self.sim_always_open)
 
     @classmethod
     def load(cls, **overrides: object) -> Settings:

@@ -30,14 +30,14 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         server = LocalMariaDB(Path(tmp), database="bench_seed").start()
         try:
-            conn = connect(server.config(), autocommit=False)
+            conn = connect(server.config())
             migrate(conn)
+            conn.close()
             # after the close: every stock gets the full 375-minute session as well as `days` daily candles
             now = datetime(2026, 11, 20, 16, 0, tzinfo=IST)
             started = time.perf_counter()
-            report = seed_market(conn, seed=1, extra_symbols=args.extra_symbols, days=args.days, now=now)
+            report = seed_market(server.config(), seed=1, extra_symbols=args.extra_symbols, days=args.days, now=now)
             elapsed = time.perf_counter() - started
-            conn.close()
         finally:
             server.stop()
     print(f"command: python bench/seed.py --extra-symbols {args.extra_symbols} --days {args.days}")

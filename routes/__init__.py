@@ -2,9 +2,10 @@
 
 from flask import Flask
 
-from routes import health
+from routes import docs, health
 
 
 def register_blueprints(app: Flask) -> None:
     """Register every blueprint with its URL prefix."""
     app.register_blueprint(health.bp)
+    app.register_blueprint(docs.bp)

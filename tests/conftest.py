@@ -63,12 +63,12 @@ def make_database(mariadb):
 def db_config(make_database) -> DatabaseConfig:
     """The session's migrated and seeded database."""
     config = make_database(TEST_DB)
-    conn = connect(config, autocommit=False)
+    conn = connect(config)
     try:
         migrate(conn)
-        seed_market(conn, seed=SEED, now=SEED_NOW)
     finally:
         conn.close()
+    seed_market(config, seed=SEED, now=SEED_NOW)
     return config
 
 

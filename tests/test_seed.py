@@ -3,7 +3,6 @@
 from decimal import Decimal
 
 import pytest
-from utils.reference_data import load_indices, load_stocks
 
 from backend.db import connect
 from backend.migrate import migrate
@@ -11,6 +10,7 @@ from backend.seed import current_session, seed_market
 from controller.sql import fetch_all, fetch_one, fetch_value
 from tests.conftest import SEED, SEED_NOW
 from utils.market_hours import MarketCalendar
+from utils.reference_data import load_indices, load_stocks
 
 
 def checksum(conn, table):
@@ -88,11 +88,7 @@ def test_indices_are_computed_from_their_constituents(db_conn):
 
 def test_seed_is_idempotent(db_config, db_conn):
     before = {t: checksum(db_conn, t) for t in ("stocks", "stock_candles", "stock_quotes", "index_candles")}
-    conn = connect(db_config, autocommit=False)
-    try:
-        seed_market(conn, seed=SEED, now=SEED_NOW)
-    finally:
-        conn.close()
+    seed_market(db_config, seed=SEED, now=SEED_NOW)
     assert {t: checksum(db_conn, t) for t in before} == before
 
 
@@ -100,13 +96,10 @@ def test_seed_is_idempotent(db_config, db_conn):
 def seeded(make_database):
     def run(name, seed, **kwargs):
         config = make_database(name)
-        conn = connect(config, autocommit=False)
-        try:
-            migrate(conn)
-            seed_market(conn, seed=seed, now=SEED_NOW, **kwargs)
-        finally:
-            conn.close()
-        return connect(config)
+        conn = connect(config)
+        migrate(conn)
+        seed_market(config, seed=seed, now=SEED_NOW, **kwargs)
+        return conn
 
     return run
 
@@ -132,3 +125,17 @@ def test_extra_symbols_add_synthetic_instruments(seeded):
                                  "WHERE s.symbol = 'SYN00025' AND c.timeframe = '1d'") == 5
     finally:
         conn.close()
+
+
+def test_bulk_load_falls_back_to_upserts_when_local_infile_is_refused(db_conn, tmp_path):
+    from controller.candles import bulk_load_stock_candles
+
+    stock_id = fetch_value(db_conn, "SELECT stock_id FROM stocks WHERE symbol = 'TCS'")
+    rows = [(stock_id, "1d", "2020-01-0%d 03:45:00" % day, 10.5, 11, 10, 10.75, 100) for day in (1, 2)]
+    # db_conn was opened without allow_local_infile, so the server refuses LOAD DATA LOCAL
+    assert bulk_load_stock_candles(db_conn, rows, str(tmp_path)) == 2
+    stored = fetch_all(db_conn, "SELECT close FROM stock_candles WHERE stock_id = %s AND ts < '2021-01-01'",
+                       (stock_id,))
+    assert [r["close"] for r in stored] == [Decimal("10.75"), Decimal("10.75")]
+    db_conn.cursor().execute("DELETE FROM stock_candles WHERE stock_id = %s AND ts < '2021-01-01'", (stock_id,))
+    assert list(tmp_path.iterdir()) == []

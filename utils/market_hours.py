@@ -7,6 +7,7 @@ the calendar's range every weekday is assumed to be a session (with a logged war
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 
@@ -56,6 +57,19 @@ class MarketCalendar:
             day += timedelta(days=1)
         return days
 
+    def next_trading_day(self, day: date) -> date:
+        """The first trading day strictly after `day`."""
+        day += timedelta(days=1)
+        while not self.is_trading_day(day):
+            day += timedelta(days=1)
+        return day
+
+    def holiday_name(self, day: date) -> str | None:
+        """Why a weekday is closed (None for trading days and weekends)."""
+        if day.weekday() >= 5 or self.is_trading_day(day):
+            return None
+        return self.holidays.get(day, "Exchange holiday")
+
     def previous_trading_days(self, day: date, count: int) -> list[date]:
         """The `count` trading days strictly before `day`, oldest first."""
         days: list[date] = []
@@ -74,3 +88,44 @@ def session_open_utc(day: date) -> datetime:
 def session_close_utc(day: date) -> datetime:
     """The session close (15:30 IST) of `day` as an aware UTC datetime."""
     return datetime.combine(day, CLOSE, tzinfo=IST).astimezone(UTC)
+
+
+@dataclass(frozen=True)
+class MarketStatus:
+    """The market phase at `now` and the next session boundaries."""
+
+    phase: str  # "pre_open" | "open" | "closed"
+    is_market_open: bool
+    is_trading_day: bool
+    next_open: datetime
+    next_close: datetime
+    now: datetime
+    holiday_name: str | None
+    forced_open: bool = False
+
+
+def market_status(now: datetime, calendar: MarketCalendar, force_open: bool = False) -> MarketStatus:
+    """Phase at `now`: pre_open 09:00-09:08, open 09:15-15:30 IST on trading days, else closed."""
+    local = now.astimezone(IST)
+    today, clock = local.date(), local.time()
+    trading = calendar.is_trading_day(today)
+    if trading and PRE_OPEN <= clock < PRE_OPEN_END:
+        phase = "pre_open"
+    elif trading and OPEN <= clock < CLOSE:
+        phase = "open"
+    else:
+        phase = "closed"
+    if force_open:
+        phase = "open"
+    open_day = today if trading and clock < OPEN else calendar.next_trading_day(today)
+    close_day = today if trading and clock < CLOSE else open_day
+    return MarketStatus(
+        phase=phase,
+        is_market_open=phase == "open",
+        is_trading_day=trading,
+        next_open=session_open_utc(open_day),
+        next_close=session_close_utc(close_day),
+        now=now,
+        holiday_name=calendar.holiday_name(today),
+        forced_open=force_open,
+    )

@@ -1,0 +1,121 @@
+"""The live-price cache: the latest quote per instrument with its timestamp, laid over DB snapshots.
+
+Filled by the tick path (every process updates its own copy from the tick bus); read by the
+market-data routes, the order matcher and the Socket.IO fan-out. Readers ask for a *fresh* quote
+(`fresh(symbol, max_age_s)`) so a stalled feed falls back to the database instead of serving
+stale prices as live.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from flask import current_app
+
+from utils.timeutil import now_utc
+
+_HUNDRED = Decimal(100)
+
+
+@dataclass(frozen=True, slots=True)
+class Quote:
+    """One instrument's latest quote (stocks and indices alike; indices have volume 0)."""
+
+    symbol: str
+    ltp: Decimal
+    prev_close: Decimal
+    day_open: Decimal
+    day_high: Decimal
+    day_low: Decimal
+    volume: int
+    as_of: datetime  # aware UTC
+    source: str = "websocket_cache"
+
+    @property
+    def change_value(self) -> Decimal:
+        """ltp - previous close."""
+        return self.ltp - self.prev_close
+
+    @property
+    def change_pct(self) -> Decimal:
+        """Percent change vs the previous close (4 decimals)."""
+        if not self.prev_close:
+            return Decimal(0)
+        return (self.change_value * _HUNDRED / self.prev_close).quantize(Decimal("0.0001"))
+
+    @property
+    def intraday_change_pct(self) -> Decimal:
+        """Percent change vs the day's open (4 decimals)."""
+        if not self.day_open:
+            return Decimal(0)
+        return ((self.ltp - self.day_open) * _HUNDRED / self.day_open).quantize(Decimal("0.0001"))
+
+
+class LivePriceCache:
+    """Thread-safe map symbol → latest Quote, with a version counter bumped on every update."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self._lock = threading.Lock()
+        self._quotes: dict[str, Quote] = {}
+        self.version = 0
+
+    def update(self, quotes: Iterable[Quote]) -> int:
+        """Store quotes (an older quote never replaces a newer one); return how many were stored."""
+        stored = 0
+        with self._lock:
+            for quote in quotes:
+                current = self._quotes.get(quote.symbol)
+                if current is None or quote.as_of >= current.as_of:
+                    self._quotes[quote.symbol] = quote
+                    stored += 1
+            if stored:
+                self.version += 1
+        return stored
+
+    def get(self, symbol: str) -> Quote | None:
+        """The latest quote of `symbol`, however old."""
+        return self._quotes.get(symbol)
+
+    def fresh(self, symbol: str, max_age_s: float, now: datetime | None = None) -> Quote | None:
+        """The latest quote of `symbol` if it is at most `max_age_s` old, else None."""
+        quote = self._quotes.get(symbol)
+        if quote is None:
+            return None
+        age = ((now or now_utc()) - quote.as_of).total_seconds()
+        return quote if age <= max_age_s else None
+
+    def snapshot(self) -> dict[str, Quote]:
+        """A copy of every cached quote."""
+        with self._lock:
+            return dict(self._quotes)
+
+    def newest_as_of(self) -> datetime | None:
+        """The timestamp of the most recent quote (feed freshness), or None when empty."""
+        with self._lock:
+            return max((q.as_of for q in self._quotes.values()), default=None)
+
+    def clear(self) -> None:
+        """Forget everything (tests, provider switch)."""
+        with self._lock:
+            self._quotes.clear()
+            self.version += 1
+
+
+def stock_prices() -> LivePriceCache:
+    """The current app's stock price cache."""
+    return current_app.extensions["live_prices"]["stocks"]
+
+
+def index_prices() -> LivePriceCache:
+    """The current app's index price cache."""
+    return current_app.extensions["live_prices"]["indices"]
+
+
+def init_app(app) -> None:
+    """Give the app its two caches (stocks by symbol, indices by name)."""
+    app.extensions["live_prices"] = {"stocks": LivePriceCache("stocks"), "indices": LivePriceCache("indices")}
