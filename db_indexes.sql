@@ -17,3 +17,6 @@ CREATE INDEX ix_orders_status_stock ON orders (status, stock_id);
 -- Purging expired revoked tokens; newest news first.
 CREATE INDEX ix_revoked_tokens_expires ON revoked_tokens (expires_at);
 CREATE INDEX ix_news_published ON news (published_at);
+
+-- News of one stock, newest first (the join back to news orders by published_at).
+CREATE INDEX ix_news_symbols_stock ON news_symbols (stock_id, news_id);

@@ -17,6 +17,11 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEV_JWT_SECRET = "dev-only-insecure-jwt-secret-change-me-0123456789"
 AsyncMode = Literal["gevent", "eventlet", "threading"]
+# Two well-known Indian market feeds; without internet they fail fast and are skipped.
+DEFAULT_NEWS_FEEDS = (
+    "https://economictimes.indiatimes.com/markets/rssfeeds/1977021501.cms",
+    "https://www.livemint.com/rss/markets",
+)
 
 
 class ConfigError(RuntimeError):
@@ -106,10 +111,30 @@ class Settings(BaseSettings):
     ratelimit_storage_uri: str = "memory://"
     starting_cash: Decimal = Field(Decimal("100000"), gt=0)
 
+    news_feeds: Annotated[list[str], NoDecode] = list(DEFAULT_NEWS_FEEDS)
+    news_fetch_timeout_s: float = Field(5.0, gt=0, le=60)
+    news_refresh_interval_s: int = Field(300, ge=30)
+    news_cache_ttl_s: float = Field(30.0, ge=0)
+    sentiment_cache_ttl_s: float = Field(10.0, ge=0)
+    news_max_items_per_feed: int = Field(50, ge=1, le=500)
+
     @field_validator("allowed_origins", mode="before")
     @classmethod
     def _origins(cls, value: object) -> object:
         return _split_csv(value)
+
+    @field_validator("news_feeds", mode="before")
+    @classmethod
+    def _feeds(cls, value: object) -> object:
+        return _split_csv(value)
+
+    @field_validator("news_feeds")
+    @classmethod
+    def _feed_urls(cls, value: list[str]) -> list[str]:
+        for url in value:
+            if urlparse(url).scheme not in ("http", "https"):
+                raise ValueError(f"feed URLs must be http(s): {url!r}")
+        return value
 
     @field_validator("market_holidays", mode="before")
     @classmethod

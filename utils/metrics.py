@@ -17,3 +17,11 @@ DB_POOL_SIZE = Gauge("db_pool_size", "Configured size of the database connection
 DB_POOL_IN_USE = Gauge("db_pool_in_use", "Database connections currently checked out")
 DB_POOL_TIMEOUTS = Counter("db_pool_timeouts_total", "Requests that gave up waiting for a DB connection")
 DB_ERRORS = Counter("db_errors_total", "Database errors by kind", ["kind"])
+
+NEWS_FEED_FETCHES = Counter("news_feed_fetches_total", "News feed downloads by outcome", ["outcome"])
+NEWS_ITEMS_STORED = Counter("news_items_stored_total", "New news items stored, by kind", ["kind"])
+NEWS_REFRESH_SECONDS = Histogram(
+    "news_refresh_duration_seconds", "Duration of one news refresh (all feeds)",
+    buckets=(0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0),
+)
+NEWS_CACHE_LOOKUPS = Counter("news_cache_lookups_total", "News/sentiment cache lookups", ["cache", "result"])
