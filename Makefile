@@ -13,14 +13,16 @@ $(STAMP): requirements.txt requirements-dev.txt
 
 setup: $(STAMP)
 
-## run: local MariaDB (unless DATABASE_URL is set) + migrate + seed + gunicorn on :5000
+## run: local MariaDB (unless DATABASE_URL is set) + migrate + seed + gunicorn on :5000 (dashboard at /)
 run: $(STAMP)
 	bash scripts/system_deps.sh run
+	bash scripts/vendor_assets.sh
 	$(PY) -m backend up
 
 ## test: ruff + the whole pytest suite against a throwaway MariaDB (and Redis, Chromium)
 test: $(STAMP)
 	bash scripts/system_deps.sh test
+	bash scripts/vendor_assets.sh
 	$(VENV)/bin/ruff check .
 	$(PY) -m pytest
 
@@ -36,4 +38,4 @@ bench: $(STAMP)
 	$(PY) bench/seed.py
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .ruff_cache
+	rm -rf $(VENV) var .pytest_cache .ruff_cache node_modules routes/static/vendor artifacts

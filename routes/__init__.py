@@ -2,11 +2,12 @@
 
 from flask import Flask
 
-from routes import docs, health, news, sentiment
+from routes import dashboard, docs, health, news, sentiment
 
 
 def register_blueprints(app: Flask) -> None:
     """Register every blueprint with its URL prefix."""
+    app.register_blueprint(dashboard.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(docs.bp)
     app.register_blueprint(news.bp, url_prefix="/news")

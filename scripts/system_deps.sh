@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Install the system packages a command needs, when they are missing (Debian/Ubuntu, as root).
-#   scripts/system_deps.sh run    -> MariaDB server
-#   scripts/system_deps.sh test   -> MariaDB server, Redis, Chromium + driver
+#   scripts/system_deps.sh run    -> MariaDB server, npm (the dashboard's front-end libraries)
+#   scripts/system_deps.sh test   -> MariaDB server, npm, Redis, Chromium + driver
 #   scripts/system_deps.sh bench  -> the test set plus wrk
 set -euo pipefail
 
-want=(mariadb-server)
+want=(mariadb-server npm)
 case "${1:-run}" in
   test) want+=(redis-server chromium chromium-driver) ;;
   bench) want+=(redis-server chromium chromium-driver wrk) ;;
@@ -13,7 +13,7 @@ esac
 
 declare -A probe=(
   [mariadb-server]=mariadbd [redis-server]=redis-server [chromium]=chromium
-  [chromium-driver]=chromedriver [wrk]=wrk
+  [chromium-driver]=chromedriver [wrk]=wrk [npm]=npm
 )
 missing=()
 for pkg in "${want[@]}"; do

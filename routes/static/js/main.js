@@ -1,0 +1,55 @@
+// Boot: theme, live connection, header widgets and the hash router (#/stock/RELIANCE, #/orders, ...).
+import { connect } from "./socket.js";
+import { renderSignIn, startUserMenu } from "./views/auth.js";
+import { startIndexStrip } from "./views/indices.js";
+import { renderMarket } from "./views/market.js";
+import { renderNews } from "./views/news.js";
+import { renderOrders } from "./views/orders.js";
+import { renderPortfolio } from "./views/portfolio.js";
+import { startSearch } from "./views/search.js";
+import { startStatus } from "./views/status.js";
+import { renderStock } from "./views/stock.js";
+import { renderWatchlists } from "./views/watchlists.js";
+
+const THEME_KEY = "mdash.theme";
+const ROUTES = [
+  [/^\/?$/, "market", renderMarket],
+  [/^\/stock\/([^/]+)$/, "market", renderStock],
+  [/^\/watchlists$/, "watchlists", renderWatchlists],
+  [/^\/orders$/, "orders", renderOrders],
+  [/^\/portfolio$/, "portfolio", renderPortfolio],
+  [/^\/news$/, "news", renderNews],
+  [/^\/login$/, "", renderSignIn],
+];
+let cleanup = null;
+
+function applyTheme(theme) {
+  document.documentElement.dataset.theme = theme;
+  localStorage.setItem(THEME_KEY, theme);
+  document.dispatchEvent(new CustomEvent("themechange", { detail: theme }));
+}
+
+function route() {
+  const path = decodeURIComponent(location.hash.replace(/^#/, "")) || "/";
+  const [pattern, tab, render] = ROUTES.find(([re]) => re.test(path)) ?? ROUTES[0];
+  const params = path.match(pattern)?.slice(1) ?? [];
+  if (typeof cleanup === "function") cleanup();
+  const view = document.getElementById("view");
+  view.replaceChildren();
+  document.querySelectorAll(".tabs a").forEach((a) => a.classList.toggle("active", a.dataset.view === tab));
+  cleanup = render(view, ...params);
+  window.scrollTo(0, 0);
+}
+
+const preferred = matchMedia("(prefers-color-scheme: light)").matches ? "light" : "dark";
+applyTheme(localStorage.getItem(THEME_KEY) ?? preferred);
+document.getElementById("theme-toggle").addEventListener("click", () => {
+  applyTheme(document.documentElement.dataset.theme === "dark" ? "light" : "dark");
+});
+connect();
+startStatus();
+startIndexStrip(document.getElementById("index-strip"));
+startSearch(document.getElementById("search"));
+startUserMenu(document.getElementById("user-menu"));
+window.addEventListener("hashchange", route);
+route();

@@ -1,0 +1,65 @@
+// Header status: market phase badge (with next open), SIMULATED label, live-connection indicator with a
+// "disconnected" banner, and the footer's "last updated" time and data source.
+import { api } from "../api.js";
+import { time, when } from "../format.js";
+import { on } from "../socket.js";
+
+const PHASES = { open: "Market open", pre_open: "Pre-open", closed: "Market closed" };
+const SOURCES = { websocket_cache: "live feed", database: "database snapshot", upstox_api: "Upstox", simulator: "simulator" };
+const statusListeners = new Set();
+/** The latest /market/status (null until loaded). */
+export let market = null;
+
+/** Call fn(status) now (if known) and on every market status change; returns an unsubscribe function. */
+export function onMarket(fn) {
+  statusListeners.add(fn);
+  if (market) fn(market);
+  return () => statusListeners.delete(fn);
+}
+
+function showMarket(status) {
+  market = { ...market, ...status };
+  const badge = document.getElementById("market-badge");
+  badge.dataset.phase = market.phase;
+  badge.textContent = market.phase === "open" ? PHASES.open : `${PHASES[market.phase] ?? market.phase} · opens ${when(market.next_open)}`;
+  badge.title = market.holiday_name ? `Holiday: ${market.holiday_name}` : `Now ${when(market.current_time_ist)} IST`;
+  document.getElementById("sim-badge").hidden = !market.simulated;
+  statusListeners.forEach((fn) => fn(market));
+}
+
+/** Note fresh data in the footer: its time (ISO or now) and, when known, where it came from. */
+export function markUpdated(asOf, source) {
+  const el = document.getElementById("last-updated");
+  el.textContent = time(asOf ?? new Date());
+  el.dateTime = asOf ?? new Date().toISOString();
+  if (source) document.getElementById("data-source").textContent = SOURCES[source] ?? source;
+}
+
+function showConnection(state) {
+  const el = document.getElementById("connection");
+  el.dataset.state = state;
+  el.querySelector(".connection-label").textContent = state === "connected" ? "Live" : "Reconnecting…";
+  const banner = document.getElementById("banner");
+  clearTimeout(showConnection.timer);
+  if (state === "connected") {
+    if (banner.dataset.kind === "offline") banner.hidden = true;
+    return;
+  }
+  showConnection.timer = setTimeout(() => {  // ignore blips shorter than a second and a half
+    banner.dataset.kind = "offline";
+    banner.className = "banner banner-warn";
+    banner.textContent = "Live updates are disconnected. Reconnecting automatically; prices shown may be stale.";
+    banner.hidden = false;
+  }, 1500);
+}
+
+/** Load the market status and keep the header in step with the socket. */
+export function startStatus() {
+  api("/market/status").then((body) => showMarket(body.data)).catch(() => {});
+  on("market_status", showMarket);
+  on("connection", showConnection);
+  on("quote", (q) => markUpdated(q.as_of));
+  on("indices_update", (u) => markUpdated(u.timestamp, market?.simulated ? "simulator" : "websocket_cache"));
+  // The phase changes at the session boundaries even when no event arrives (e.g. while disconnected).
+  setInterval(() => api("/market/status").then((body) => showMarket(body.data)).catch(() => {}), 60_000);
+}
