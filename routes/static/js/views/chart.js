@@ -13,7 +13,8 @@ function palette() {
 
 function chartOptions(colors) {
   return {
-    layout: { background: { type: ColorType.Solid, color: colors.surface }, textColor: colors.text, fontFamily: "inherit" },
+    // The logo injects a <style> element, which the page's CSP refuses; the footer credits TradingView instead.
+    layout: { background: { type: ColorType.Solid, color: colors.surface }, textColor: colors.text, fontFamily: "inherit", attributionLogo: false },
     grid: { vertLines: { color: colors.grid }, horzLines: { color: colors.grid } },
     rightPriceScale: { borderColor: colors.border },
     timeScale: { borderColor: colors.border },
@@ -31,12 +32,15 @@ function themedChart(container, extra, restyle) {
   return { chart, remove: () => { document.removeEventListener("themechange", onTheme); chart.remove(); } };
 }
 
-/** Where a quote time falls for `interval`: a bar start (IST-shifted seconds) or a YYYY-MM-DD day. */
+/** The bar a quote time falls in: its start in IST-shifted seconds (intraday) or its first day (YYYY-MM-DD). */
 function barTime(interval, isoTime) {
   const seconds = Date.parse(isoTime) / 1000 + IST_OFFSET_S;
   const size = BAR_SECONDS[interval];
   if (size) return Math.floor(seconds / size) * size;
-  return new Date(seconds * 1000).toISOString().slice(0, 10);
+  const day = new Date(seconds * 1000); // IST wall-clock date in the UTC fields
+  if (interval === "week") day.setUTCDate(day.getUTCDate() - ((day.getUTCDay() + 6) % 7)); // back to Monday
+  if (interval === "month") day.setUTCDate(1);
+  return day.toISOString().slice(0, 10);
 }
 
 /** A candlestick + volume chart in `container`: setBars(interval, bars), tick(quote), remove(). */
@@ -46,7 +50,7 @@ export function candleChart(container) {
     candles.applyOptions({ upColor: colors.up, downColor: colors.down, wickUpColor: colors.up, wickDownColor: colors.down, borderVisible: false });
     volumes.applyOptions({ color: colors.grid });
   };
-  const { chart, remove } = themedChart(container, { timeScale: { timeVisible: true, secondsVisible: false } }, (c) => styleSeries(c));
+  const { chart, remove } = themedChart(container, { timeScale: { secondsVisible: false } }, (c) => styleSeries(c));
   candles = chart.addSeries(CandlestickSeries, {});
   volumes = chart.addSeries(HistogramSeries, { priceFormat: { type: "volume" }, priceScaleId: "" });
   volumes.priceScale().applyOptions({ scaleMargins: { top: 0.82, bottom: 0 } });
@@ -54,26 +58,31 @@ export function candleChart(container) {
   let interval = "day";
   let last = null;
   let lastVolume = null;
+  const mark = () => {  // the last bar, readable from the page (and by the browser tests)
+    container.dataset.lastTime = last ? String(last.time) : "";
+    container.dataset.lastClose = last ? String(last.close) : "";
+  };
 
   return {
     setBars(nextInterval, bars) {
       interval = nextInterval;
+      chart.applyOptions({ timeScale: { timeVisible: interval in BAR_SECONDS } });
       const shift = (t) => (typeof t === "number" ? t + IST_OFFSET_S : t);
       const data = bars.map((b) => ({ time: shift(b.time), open: b.open, high: b.high, low: b.low, close: b.close }));
       candles.setData(data);
       volumes.setData(bars.map((b) => ({ time: shift(b.time), value: b.volume })));
       last = data.length ? { ...data[data.length - 1], volume: bars[bars.length - 1].volume } : null;
       lastVolume = null;
+      mark();
       chart.timeScale().fitContent();
     },
     /** Extend the last candle with a live price (a new bar when the quote starts the next period). */
     tick(quote) {
       if (!last || !quote.ltp) return;
       const time = barTime(interval, quote.as_of);
-      const longer = interval === "week" || interval === "month"; // periods labelled by the server: extend only
       const traded = lastVolume === null ? 0 : Math.max(0, quote.volume - lastVolume);
       lastVolume = quote.volume;
-      if (longer || time === last.time) {
+      if (time === last.time) {
         last = { ...last, high: Math.max(last.high, quote.ltp), low: Math.min(last.low, quote.ltp), close: quote.ltp, volume: last.volume + traded };
       } else if (time > last.time) {
         last = { time, open: quote.ltp, high: quote.ltp, low: quote.ltp, close: quote.ltp, volume: traded };
@@ -83,6 +92,7 @@ export function candleChart(container) {
       if (interval === "day") last.volume = quote.volume;
       candles.update({ time: last.time, open: last.open, high: last.high, low: last.low, close: last.close });
       volumes.update({ time: last.time, value: last.volume });
+      mark();
     },
     remove,
   };

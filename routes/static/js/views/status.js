@@ -1,11 +1,12 @@
 // Header status: market phase badge (with next open), SIMULATED label, live-connection indicator with a
 // "disconnected" banner, and the footer's "last updated" time and data source.
 import { api } from "../api.js";
+import { h } from "../dom.js";
 import { time, when } from "../format.js";
 import { on } from "../socket.js";
 
 const PHASES = { open: "Market open", pre_open: "Pre-open", closed: "Market closed" };
-const SOURCES = { websocket_cache: "live feed", database: "database snapshot", upstox_api: "Upstox", simulator: "simulator" };
+const SOURCES = { websocket_cache: "live feed", database: "database snapshot", upstox_api: "Upstox" };
 const statusListeners = new Set();
 /** The latest /market/status (null until loaded). */
 export let market = null;
@@ -21,7 +22,8 @@ function showMarket(status) {
   market = { ...market, ...status };
   const badge = document.getElementById("market-badge");
   badge.dataset.phase = market.phase;
-  badge.textContent = market.phase === "open" ? PHASES.open : `${PHASES[market.phase] ?? market.phase} · opens ${when(market.next_open)}`;
+  badge.replaceChildren(PHASES[market.phase] ?? market.phase);
+  if (market.phase !== "open") badge.append(h("span", { class: "badge-detail", text: ` · opens ${when(market.next_open)}` }));
   badge.title = market.holiday_name ? `Holiday: ${market.holiday_name}` : `Now ${when(market.current_time_ist)} IST`;
   document.getElementById("sim-badge").hidden = !market.simulated;
   statusListeners.forEach((fn) => fn(market));
@@ -32,7 +34,9 @@ export function markUpdated(asOf, source) {
   const el = document.getElementById("last-updated");
   el.textContent = time(asOf ?? new Date());
   el.dateTime = asOf ?? new Date().toISOString();
-  if (source) document.getElementById("data-source").textContent = SOURCES[source] ?? source;
+  if (!source) return;
+  const live = source !== "database";
+  document.getElementById("data-source").textContent = market?.simulated && live ? "simulated live feed" : SOURCES[source] ?? source;
 }
 
 function showConnection(state) {
@@ -59,7 +63,7 @@ export function startStatus() {
   on("market_status", showMarket);
   on("connection", showConnection);
   on("quote", (q) => markUpdated(q.as_of));
-  on("indices_update", (u) => markUpdated(u.timestamp, market?.simulated ? "simulator" : "websocket_cache"));
+  on("indices_update", (u) => markUpdated(u.timestamp, u.status === "live" ? "websocket_cache" : "database"));
   // The phase changes at the session boundaries even when no event arrives (e.g. while disconnected).
   setInterval(() => api("/market/status").then((body) => showMarket(body.data)).catch(() => {}), 60_000);
 }

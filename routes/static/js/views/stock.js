@@ -57,7 +57,7 @@ export function renderStock(view, rawSymbol) {
 
 function build(view, life, stock) {
   const { symbol } = stock;
-  const quote = { ltp: stock.currentPrice, high: stock.dayHigh, low: stock.dayLow, volume: stock.volume };
+  const quote = { ltp: stock.currentPrice, high: stock.dayHigh, low: stock.dayLow, volume: stock.volume, as_of: stock.asOf };
   const priceEl = h("span", { class: "quote-price num" });
   const changeEl = h("span", { class: "quote-change num" });
   const asOfEl = h("span", { class: "muted" });
@@ -79,7 +79,7 @@ function build(view, life, stock) {
     dayRange.set(q.low, q.high, q.ltp);
     yearRange.set(Math.min(stock.week52Low, q.low), Math.max(stock.week52High, q.high), q.ltp);
     circuit.set(stock.lowerCircuit, stock.upperCircuit, q.ltp);
-    asOfEl.textContent = `As of ${stamp(q.asOf)} IST`;
+    asOfEl.textContent = `As of ${stamp(q.as_of)} IST`;
     panel.setPrice(q.ltp);
   };
   cells.open.textContent = price(stock.dayOpen);
@@ -88,7 +88,7 @@ function build(view, life, stock) {
   cells.lower.textContent = price(stock.lowerCircuit);
   cells.w52h.textContent = price(stock.week52High);
   cells.w52l.textContent = price(stock.week52Low);
-  showQuote({ ...quote, change: stock.changeValue, changePct: stock.changePercent, asOf: stock.asOf });
+  showQuote({ ...quote, change: stock.changeValue, changePct: stock.changePercent });
   markUpdated(stock.asOf, stock.priceSource);
 
   let interval = localStorage.getItem(INTERVAL_KEY) ?? "day";
@@ -105,6 +105,7 @@ function build(view, life, stock) {
     api(`/stocks/history/${encodeURIComponent(symbol)}?interval=${value}`).then(({ data }) => {
       if (!life.alive || value !== interval) return;
       chart.setBars(value, data.data);
+      chart.tick(quote); // the stored bars end at the last write; the latest quote may be newer
       chartBox.dataset.state = data.data.length ? "ready" : "empty";
       chartBox.dataset.interval = value;
       chartNote.hidden = data.data.length > 0;
@@ -117,8 +118,8 @@ function build(view, life, stock) {
 
   life.add(on("quote", (q) => {
     if (q.symbol !== symbol) return;
-    Object.assign(quote, { ltp: q.ltp, high: q.day_high, low: q.day_low, volume: q.volume });
-    showQuote({ ...quote, change: q.change, changePct: q.change_pct, asOf: q.as_of });
+    Object.assign(quote, { ltp: q.ltp, high: q.day_high, low: q.day_low, volume: q.volume, as_of: q.as_of });
+    showQuote({ ...quote, change: q.change, changePct: q.change_pct });
     chart.tick(q);
   }));
 
