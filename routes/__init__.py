@@ -2,10 +2,13 @@
 
 from flask import Flask
 
-from routes import docs, health
+from routes import admin, auth, docs, health
 
 
 def register_blueprints(app: Flask) -> None:
     """Register every blueprint with its URL prefix."""
     app.register_blueprint(health.bp)
     app.register_blueprint(docs.bp)
+    app.register_blueprint(auth.bp, url_prefix="/auth")
+    app.register_blueprint(auth.user_alias_bp, url_prefix="/user")
+    app.register_blueprint(admin.bp, url_prefix="/admin")

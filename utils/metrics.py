@@ -17,3 +17,4 @@ DB_POOL_SIZE = Gauge("db_pool_size", "Configured size of the database connection
 DB_POOL_IN_USE = Gauge("db_pool_in_use", "Database connections currently checked out")
 DB_POOL_TIMEOUTS = Counter("db_pool_timeouts_total", "Requests that gave up waiting for a DB connection")
 DB_ERRORS = Counter("db_errors_total", "Database errors by kind", ["kind"])
+AUTH_EVENTS = Counter("auth_events_total", "Sign-up, sign-in, refresh and logout events", ["event", "outcome"])
