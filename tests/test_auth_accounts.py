@@ -6,6 +6,7 @@ import pytest
 
 from backend.app import create_app
 from backend.extensions import limiter
+from backend.settings import ConfigError
 from controller.sql import fetch_one
 from tests.auth_helpers import PASSWORD, assert_error, bearer, make_user
 from tests.conftest import make_settings
@@ -158,7 +159,15 @@ def test_rate_limit_counts_do_not_leak_between_apps(db_config):
 
 
 def test_bad_rate_limit_setting_is_a_config_error(db_config):
-    from backend.settings import ConfigError
-
     with pytest.raises(ConfigError, match="AUTH_RATE_LIMIT"):
         make_settings(db_config, auth_rate_limit="lots")
+
+
+def test_auth_settings(db_config):
+    settings = make_settings(db_config, admin_emails=" A@X.com ,b@y.org,", google_client_id=" ",
+                             google_client_secret="")
+    assert settings.admin_emails == ["a@x.com", "b@y.org"]
+    assert settings.google_client_id is None and settings.google_client_secret is None
+    assert (settings.auth_cache_ttl_s, settings.auth_rate_limit) == (5, "10 per minute")
+    with pytest.raises(ConfigError, match="AUTH_CACHE_TTL_S"):
+        make_settings(db_config, auth_cache_ttl_s=6)
