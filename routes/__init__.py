@@ -2,12 +2,15 @@
 
 from flask import Flask
 
-from routes import docs, health, news, sentiment
+from routes import admin, auth, docs, health, news, sentiment
 
 
 def register_blueprints(app: Flask) -> None:
     """Register every blueprint with its URL prefix."""
     app.register_blueprint(health.bp)
     app.register_blueprint(docs.bp)
+    app.register_blueprint(auth.bp, url_prefix="/auth")
+    app.register_blueprint(auth.user_alias_bp, url_prefix="/user")
+    app.register_blueprint(admin.bp, url_prefix="/admin")
     app.register_blueprint(news.bp, url_prefix="/news")
     app.register_blueprint(sentiment.bp, url_prefix="/sentiment")
