@@ -12,7 +12,7 @@ from backend.errors import register_error_handlers
 from backend.observability import init_observability
 from backend.settings import AsyncMode, Settings
 from routes import register_blueprints
-from services import live_price_cache
+from services import auth, google_client, live_price_cache
 from utils.logging_config import configure_logging
 
 
@@ -70,6 +70,8 @@ def create_app(settings: Settings | None = None) -> Flask:
         engineio_logger=False,
     )
     live_price_cache.init_app(app)
+    auth.init_app(app, settings)
+    google_client.init_app(app, settings)
     register_error_handlers(app)
     init_observability(app, settings)
     register_blueprints(app)

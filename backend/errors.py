@@ -9,7 +9,8 @@ import pydantic
 from flask import Flask, Response, jsonify
 from werkzeug.exceptions import HTTPException
 
-from utils.errors import AppError
+from backend.extensions import jwt
+from utils.errors import AppError, TokenExpired, TokenInvalid, TokenMissing, TokenRevoked, Unauthorized, UserGone
 from utils.request_context import request_id
 
 log = logging.getLogger(__name__)
@@ -44,14 +45,30 @@ def _validation_details(exc: pydantic.ValidationError) -> list[dict[str, str]]:
     ]
 
 
+def _envelope(exc: AppError) -> tuple[Response, int]:
+    return error_response(exc.status, exc.code, exc.message, exc.details)
+
+
+def _register_jwt_error_callbacks() -> None:
+    """flask-jwt-extended answers token problems through these callbacks: all 401 with the envelope."""
+    jwt.unauthorized_loader(lambda _reason: _envelope(TokenMissing()))
+    jwt.invalid_token_loader(lambda reason: _envelope(TokenInvalid(f"Invalid token: {reason}")))
+    jwt.expired_token_loader(lambda _header, _payload: _envelope(TokenExpired()))
+    jwt.revoked_token_loader(lambda _header, _payload: _envelope(TokenRevoked()))
+    jwt.user_lookup_error_loader(lambda _header, _payload: _envelope(UserGone()))
+    jwt.needs_fresh_token_loader(lambda _header, _payload: _envelope(Unauthorized("A fresh token is required")))
+    jwt.token_verification_failed_loader(lambda _header, _payload: _envelope(TokenInvalid()))
+
+
 def register_error_handlers(app: Flask) -> None:
-    """Install handlers for domain errors, validation errors, HTTP errors and the unexpected."""
+    """Install handlers for domain errors, validation errors, JWT errors, HTTP errors and the unexpected."""
+    _register_jwt_error_callbacks()
 
     @app.errorhandler(AppError)
     def _app_error(exc: AppError):
         if exc.status >= 500:
             log.warning("%s: %s", exc.code, exc.message)
-        return error_response(exc.status, exc.code, exc.message, exc.details)
+        return _envelope(exc)
 
     @app.errorhandler(pydantic.ValidationError)
     def _validation_error(exc: pydantic.ValidationError):

@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import Annotated, Literal
 from urllib.parse import parse_qs, unquote, urlparse
 
+from limits import parse_many
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
@@ -89,6 +90,14 @@ class Settings(BaseSettings):
     jwt_secret_key: SecretStr = SecretStr(DEV_JWT_SECRET)
     jwt_access_token_expires_s: int = Field(900, ge=60)
     jwt_refresh_token_expires_s: int = Field(30 * 86400, ge=3600)
+    auth_cache_ttl_s: float = Field(5.0, ge=0, le=5)
+    auth_rate_limit: str = "10 per minute"
+    admin_emails: Annotated[list[str], NoDecode] = []
+    google_client_id: str | None = None
+    google_client_secret: SecretStr | None = None
+    google_token_url: str = "https://oauth2.googleapis.com/token"
+    google_certs_url: str = "https://www.googleapis.com/oauth2/v1/certs"
+    google_timeout_s: float = Field(5.0, gt=0, le=60)
 
     database_url: SecretStr | None = Field(None, validation_alias=AliasChoices("database_url", "database_uri"))
     db_host: str | None = None
@@ -134,6 +143,27 @@ class Settings(BaseSettings):
         for url in value:
             if urlparse(url).scheme not in ("http", "https"):
                 raise ValueError(f"feed URLs must be http(s): {url!r}")
+        return value
+
+    @field_validator("admin_emails", mode="before")
+    @classmethod
+    def _admin_emails(cls, value: object) -> object:
+        value = _split_csv(value)
+        return [str(item).lower() for item in value] if isinstance(value, list) else value
+
+    @field_validator("google_client_id", "google_client_secret", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("auth_rate_limit")
+    @classmethod
+    def _rate_limit(cls, value: str) -> str:
+        """AUTH_RATE_LIMIT uses flask-limiter's notation, e.g. "10 per minute" or "5/minute;100/day"."""
+        try:
+            parse_many(value)
+        except ValueError:
+            raise ValueError(f"not a rate limit: {value!r} (e.g. '10 per minute')") from None
         return value
 
     @field_validator("market_holidays", mode="before")

@@ -2,7 +2,7 @@
 
 from flask import Flask
 
-from routes import dashboard, docs, health, news, sentiment
+from routes import admin, auth, dashboard, docs, health, news, sentiment
 
 
 def register_blueprints(app: Flask) -> None:
@@ -10,5 +10,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(dashboard.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(docs.bp)
+    app.register_blueprint(auth.bp, url_prefix="/auth")
+    app.register_blueprint(auth.user_alias_bp, url_prefix="/user")
+    app.register_blueprint(admin.bp, url_prefix="/admin")
     app.register_blueprint(news.bp, url_prefix="/news")
     app.register_blueprint(sentiment.bp, url_prefix="/sentiment")

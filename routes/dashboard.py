@@ -40,7 +40,7 @@ def content_security_policy(host: str, google: bool) -> str:
 @bp.get("/")
 def index():
     """The dashboard page."""
-    google_client_id = getattr(current_app.extensions["settings"], "google_client_id", None) or ""
+    google_client_id = current_app.extensions["settings"].google_client_id or ""
     missing = [name for name in VENDOR_FILES if not (VENDOR_DIR / name).is_file()]
     html = render_template("dashboard.html", google_client_id=google_client_id, missing_vendor=missing)
     response = make_response(html)

@@ -11,11 +11,12 @@ class AppError(Exception):
     status = 500
     code = "INTERNAL_ERROR"
     default_message = "Internal server error"
+    default_details: Any = None
 
     def __init__(self, message: str | None = None, details: Any = None) -> None:
         super().__init__(message or self.default_message)
         self.message = message or self.default_message
-        self.details = details
+        self.details = details if details is not None else self.default_details
 
 
 class ValidationError(AppError):
@@ -34,12 +35,54 @@ class Unauthorized(AppError):
     default_message = "Authentication required"
 
 
+class TokenMissing(Unauthorized):
+    """No bearer token was sent."""
+
+    default_message = "Authentication required: send 'Authorization: Bearer <access token>'"
+    default_details = {"reason": "token_missing"}
+
+
+class TokenInvalid(Unauthorized):
+    """The token is malformed, badly signed, or of the wrong type."""
+
+    default_message = "Invalid token"
+    default_details = {"reason": "token_invalid"}
+
+
+class TokenExpired(Unauthorized):
+    """The token has expired (refresh it)."""
+
+    default_message = "Token has expired"
+    default_details = {"reason": "token_expired"}
+
+
+class TokenRevoked(Unauthorized):
+    """The token was revoked (logged out)."""
+
+    default_message = "Token has been revoked"
+    default_details = {"reason": "token_revoked"}
+
+
+class UserGone(Unauthorized):
+    """The token's user no longer exists."""
+
+    default_message = "User no longer exists"
+    default_details = {"reason": "user_deleted"}
+
+
 class Forbidden(AppError):
     """The caller is known but not allowed to do this."""
 
     status = 403
     code = "FORBIDDEN"
     default_message = "Forbidden"
+
+
+class AccountBlocked(Forbidden):
+    """The user exists but is blocked by an administrator."""
+
+    default_message = "Account is blocked"
+    default_details = {"reason": "account_blocked"}
 
 
 class NotFound(AppError):

@@ -1,0 +1,91 @@
+"""Administration (role admin, checked against the database): users and scheduler jobs."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from flask import Blueprint, request
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from backend import db
+from controller import users
+from services import admin_jobs, auth
+from services.auth import admin_required
+from utils.errors import Conflict
+
+bp = Blueprint("admin", __name__)
+
+
+class UsersQuery(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    page: Annotated[int, Field(ge=1, le=1_000_000)] = 1
+    limit: Annotated[int, Field(ge=1, le=100)] = 20
+    status: Literal["active", "blocked"] | None = None
+    role: Literal["user", "admin"] | None = None
+
+
+class UserChange(BaseModel):
+    """Absent fields stay unchanged; null is not a value."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    status: Literal["active", "blocked"] = None
+    role: Literal["user", "admin"] = None
+
+    @model_validator(mode="after")
+    def _something(self) -> UserChange:
+        if self.status is None and self.role is None:
+            raise ValueError("send `status` and/or `role`")
+        return self
+
+
+@bp.get("/users")
+@admin_required
+def list_users():
+    """One page of users (no password hashes, no Google subjects), filterable by status and role."""
+    query = UsersQuery.model_validate(request.args.to_dict())
+    with db.connection() as conn:
+        page, total = users.list_users(conn, (query.page - 1) * query.limit, query.limit, query.status, query.role)
+    return {"status": "success", "data": [user.to_admin_json() for user in page], "count": len(page),
+            "total": total, "page": query.page, "limit": query.limit}
+
+
+@bp.patch("/users/<int:user_id>")
+@admin_required
+def change_user(user_id: int):
+    """Block/unblock a user or change their role; an admin cannot block or demote themselves."""
+    change = UserChange.model_validate(request.get_json(silent=True) or {})
+    if user_id == auth.current_user_id() and (change.status == "blocked" or change.role == "user"):
+        raise Conflict("Administrators cannot block or demote themselves")
+    with db.transaction() as conn:
+        user = users.update_user(conn, user_id, change.status, change.role)
+    auth.forget_user(user_id)
+    return {"status": "success", "data": {"user": user.to_admin_json()}}
+
+
+@bp.delete("/users/<int:user_id>")
+@admin_required
+def delete_user(user_id: int):
+    """Delete a user and all their data (account, ledger, orders, trades, holdings, watchlists)."""
+    if user_id == auth.current_user_id():
+        raise Conflict("Administrators cannot delete themselves")
+    with db.transaction() as conn:
+        users.delete_user(conn, user_id)
+    auth.forget_user(user_id)
+    return {"status": "success", "data": {"deleted": user_id}}
+
+
+@bp.get("/jobs")
+@admin_required
+def list_jobs():
+    """Scheduler jobs: last run, duration, status, error, counts, host; and the leader when known."""
+    jobs = admin_jobs.job_status()
+    return {"status": "success", "data": {"jobs": jobs, "leader": admin_jobs.leader_status()}, "count": len(jobs)}
+
+
+@bp.post("/jobs/<name>/run")
+@admin_required
+def run_job(name: str):
+    """Run a registered job now, in this request."""
+    return {"status": "success", "data": admin_jobs.run_job_now(name)}
