@@ -13,6 +13,7 @@ PUBLIC = [
     ("GET", r"/(stocks|indices|market|news|sentiment)(/.*)?"),
     ("POST", r"/auth/(register|login|google-login)"),
     ("GET", r"/"),
+    ("GET", r"/static/<path:filename>"),  # the dashboard's JavaScript, CSS and vendored libraries
 ]
 _ARGUMENT = re.compile(r"<(?:(\w+)(?:\([^)]*\))?:)?(\w+)>")
 

@@ -6,6 +6,10 @@ import re
 from html.parser import HTMLParser
 from pathlib import Path
 
+from backend.app import create_app
+from routes import dashboard
+from tests.conftest import make_settings
+
 STATIC = Path(__file__).resolve().parents[2] / "routes" / "static"
 _IMPORT = re.compile(r"""^\s*import\s[^'"]*?from\s+["']([^"']+)["']""", re.MULTILINE)
 
@@ -79,3 +83,22 @@ def test_frontend_libraries_are_pinned_and_locked(repo_root):
         assert re.fullmatch(r"\d+\.\d+\.\d+", version), f"{name} must be pinned exactly"
         assert lock["packages"][f"node_modules/{name}"]["version"] == version
     assert "routes/static/vendor/" in (repo_root / ".gitignore").read_text()
+
+
+def test_google_sign_in_is_offered_only_when_configured(db_config):
+    app = create_app(make_settings(db_config, google_client_id="1234-abc.apps.googleusercontent.com"))
+    try:
+        response = app.test_client().get("/")
+    finally:
+        app.extensions["db"].close()
+    assert 'data-google-client-id="1234-abc.apps.googleusercontent.com"' in response.get_data(as_text=True)
+    csp = _csp(response)
+    assert csp["script-src"] == "'self' https://accounts.google.com/gsi/"
+    assert csp["frame-src"] == "https://accounts.google.com/gsi/"
+    assert "https://accounts.google.com/gsi/" in csp["connect-src"]
+
+
+def test_missing_front_end_libraries_are_explained(client, monkeypatch, tmp_path):
+    monkeypatch.setattr(dashboard, "VENDOR_DIR", tmp_path)
+    html = client.get("/").get_data(as_text=True)
+    assert "Front-end libraries are missing" in html and "scripts/vendor_assets.sh" in html
