@@ -1,4 +1,5 @@
 // Boot: theme, live connection, header widgets and the hash router (#/stock/RELIANCE, #/orders, ...).
+import { session } from "./session.js";
 import { connect } from "./socket.js";
 import { renderSignIn, startUserMenu } from "./views/auth.js";
 import { startIndexStrip } from "./views/indices.js";
@@ -52,4 +53,5 @@ startIndexStrip(document.getElementById("index-strip"));
 startSearch(document.getElementById("search"));
 startUserMenu(document.getElementById("user-menu"));
 window.addEventListener("hashchange", route);
+session.onChange(route); // signing in or out re-renders the current view
 route();

@@ -1,7 +1,7 @@
 // The order panel of a stock page: BUY/SELL, MARKET/LIMIT/SL/SL-M, quantity, prices, a live cost
 // estimate against available cash, and the API's error message when the order is refused.
 import { authed } from "../api.js";
-import { h, lifetime, note } from "../dom.js";
+import { h, note } from "../dom.js";
 import { money, when } from "../format.js";
 import { session } from "../session.js";
 import { on } from "../socket.js";
@@ -14,7 +14,7 @@ const roundTick = (v) => Math.round(v / TICK) * TICK;
 const newOrderId = () => (crypto.randomUUID ? crypto.randomUUID() : `${Date.now()}-${Math.random().toString(36).slice(2)}`);
 
 /** Describe an order for the panel's message line. */
-export function orderSummary(order) {
+function orderSummary(order) {
   const what = `${order.side} ${order.quantity} ${order.symbol} (${order.order_type})`;
   if (order.status === "COMPLETE") return `${what}: filled at ${money(order.average_price)}`;
   if (order.status === "REJECTED") return `${what}: rejected. ${order.reject_reason ?? ""}`.trim();
@@ -28,105 +28,90 @@ function field(label, input) {
 
 /** The panel for `stock` ({symbol, currentPrice}); `setPrice(ltp)` keeps the estimate live. */
 export function orderPanel(life, stock) {
-  const el = h("section", { class: "card order-panel", "aria-label": "Place an order" });
+  const head = h("header", { class: "card-head" }, h("h2", { text: "Trade" }));
+  if (!session.user()) {
+    const el = h("section", { class: "card order-panel" }, head, note("Sign in or register to place paper orders (₹ virtual cash)."),
+      h("a", { class: "button primary", href: "#/login", text: "Sign in to trade", onclick: () => sessionStorage.setItem("mdash.return", location.hash) }));
+    return { el, setPrice: () => {} };
+  }
   let ltp = stock.currentPrice;
-  let refresh = () => {};
-  let form = lifetime(); // the listeners of the current form, replaced when the user changes
+  let side = "BUY";
+  let available = null;
+  let lastOrderId = null;
+  const sideButtons = ["BUY", "SELL"].map((value) => h("button", {
+    type: "button", class: `seg side-${value.toLowerCase()}`, text: value, "aria-pressed": String(value === side),
+    onclick: () => { side = value; update(); },
+  }));
+  const type = h("select", { name: "order_type" }, ...TYPES.map((t) => h("option", { value: t, text: t })));
+  const quantity = h("input", { name: "quantity", type: "number", min: "1", step: "1", value: "1", inputmode: "numeric" });
+  const limit = h("input", { name: "price", type: "number", min: "0", step: String(TICK), value: roundTick(ltp).toFixed(2) });
+  const trigger = h("input", { name: "trigger_price", type: "number", min: "0", step: String(TICK), value: roundTick(ltp).toFixed(2) });
+  const validity = h("select", { name: "validity" }, h("option", { value: "DAY", text: "DAY" }), h("option", { value: "IOC", text: "IOC" }));
+  const limitField = field("Limit price", limit);
+  const triggerField = field("Trigger price", trigger);
+  const estimate = h("p", { class: "estimate" });
+  const closed = h("p", { class: "note note-warn", hidden: true });
+  const message = h("p", { class: "order-message", role: "alert", hidden: true });
+  const submit = h("button", { type: "submit", class: "button primary" });
 
-  const render = () => {
-    form.dispose();
-    form = lifetime();
-    if (!session.user()) {
-      el.replaceChildren(h("header", { class: "card-head" }, h("h2", { text: "Trade" })),
-        note("Sign in or register to place paper orders (₹ virtual cash)."),
-        h("a", { class: "button primary", href: "#/login", text: "Sign in to trade",
-          onclick: () => sessionStorage.setItem("mdash.return", location.hash) }));
-      refresh = () => {};
-      return;
-    }
-    let side = "BUY";
-    let available = null;
-    let lastOrderId = null;
-    const sideButtons = ["BUY", "SELL"].map((value) => h("button", {
-      type: "button", class: `seg side-${value.toLowerCase()}`, text: value, "aria-pressed": String(value === side),
-      onclick: () => { side = value; update(); },
-    }));
-    const type = h("select", { name: "order_type" }, ...TYPES.map((t) => h("option", { value: t, text: t })));
-    const quantity = h("input", { name: "quantity", type: "number", min: "1", step: "1", value: "1", inputmode: "numeric" });
-    const limit = h("input", { name: "price", type: "number", min: "0", step: String(TICK), value: roundTick(ltp).toFixed(2) });
-    const trigger = h("input", { name: "trigger_price", type: "number", min: "0", step: String(TICK), value: roundTick(ltp).toFixed(2) });
-    const validity = h("select", { name: "validity" }, h("option", { value: "DAY", text: "DAY" }), h("option", { value: "IOC", text: "IOC" }));
-    const limitField = field("Limit price", limit);
-    const triggerField = field("Trigger price", trigger);
-    const estimate = h("p", { class: "estimate" });
-    const closed = h("p", { class: "note note-warn", hidden: true });
-    const message = h("p", { class: "order-message", role: "alert", hidden: true });
-    const submit = h("button", { type: "submit", class: "button primary" });
-
-    const say = (text, kind) => {
-      message.textContent = text;
-      message.dataset.kind = kind;
-      message.hidden = false;
-    };
-    const update = () => {
-      const t = type.value;
-      limitField.hidden = !(t === "LIMIT" || t === "SL");
-      triggerField.hidden = !(t === "SL" || t === "SL-M");
-      sideButtons.forEach((b) => b.setAttribute("aria-pressed", String(b.textContent === side)));
-      submit.textContent = `${side === "BUY" ? "Buy" : "Sell"} ${stock.symbol}`;
-      submit.dataset.side = side;
-      const qty = Number(quantity.value);
-      const at = limitField.hidden ? ltp : Number(limit.value);
-      const value = Number.isInteger(qty) && qty > 0 && at > 0 ? qty * at : null;
-      const label = side === "BUY" ? "Estimated cost" : "Estimated proceeds";
-      const short = side === "BUY" && value !== null && available !== null && value > available;
-      estimate.replaceChildren(h("span", { text: `${label} ` }), h("strong", { class: "num", text: money(value) }),
-        h("span", { class: "muted", text: available === null ? "" : ` · available ${money(available)}` }));
-      estimate.dataset.short = String(short);
-    };
-    const send = async (event) => {
-      event.preventDefault();
-      const qty = Number(quantity.value);
-      if (!Number.isInteger(qty) || qty < 1) return say("Enter a whole number of shares (1 or more).", "error");
-      const body = { symbol: stock.symbol, side, order_type: type.value, quantity: qty, validity: validity.value, client_order_id: newOrderId() };
-      if (!limitField.hidden) body.price = Number(limit.value);
-      if (!triggerField.hidden) body.trigger_price = Number(trigger.value);
-      if ([body.price, body.trigger_price].some((p) => p !== undefined && !(p > 0))) return say("Enter a price above zero.", "error");
-      submit.disabled = true;
-      try {
-        const { data } = await authed("/orders", { method: "POST", body });
-        lastOrderId = data.order_id;
-        say(orderSummary(data), data.status === "REJECTED" ? "error" : "ok");
-        loadAccount();
-      } catch (err) {
-        say(err.text, "error");
-      } finally {
-        submit.disabled = false;
-      }
-    };
-    const loadAccount = () => authed("/account").then(({ data }) => { available = data.available; update(); }).catch(() => {});
-
-    [type, quantity, limit].forEach((input) => input.addEventListener("input", update));
-    form.add(on("account_update", (account) => { available = account.available; update(); }));
-    form.add(on("order_update", (order) => {
-      if (order.order_id === lastOrderId) say(orderSummary(order), order.status === "REJECTED" ? "error" : "ok");
-    }));
-    form.add(onMarket((status) => {
-      closed.hidden = status.is_market_open;
-      closed.textContent = `Market closed: orders wait as after-market orders and execute at the next open (${when(status.next_open)}).`;
-    }));
-    el.replaceChildren(h("header", { class: "card-head" }, h("h2", { text: "Trade" })),
-      h("form", { class: "order-form", novalidate: true, onsubmit: send },
-        h("div", { class: "segmented sides", role: "group", "aria-label": "Side" }, ...sideButtons),
-        h("div", { class: "fields" }, field("Type", type), field("Quantity", quantity), limitField, triggerField, field("Validity", validity)),
-        estimate, closed, submit, message));
-    refresh = update;
-    update();
-    loadAccount();
+  const say = (text, kind) => {
+    message.textContent = text;
+    message.dataset.kind = kind;
+    message.hidden = false;
   };
+  const update = () => {
+    const t = type.value;
+    limitField.hidden = !(t === "LIMIT" || t === "SL");
+    triggerField.hidden = !(t === "SL" || t === "SL-M");
+    sideButtons.forEach((b) => b.setAttribute("aria-pressed", String(b.textContent === side)));
+    submit.textContent = `${side === "BUY" ? "Buy" : "Sell"} ${stock.symbol}`;
+    submit.dataset.side = side;
+    const qty = Number(quantity.value);
+    const at = limitField.hidden ? ltp : Number(limit.value);
+    const value = Number.isInteger(qty) && qty > 0 && at > 0 ? qty * at : null;
+    const label = side === "BUY" ? "Estimated cost" : "Estimated proceeds";
+    const short = side === "BUY" && value !== null && available !== null && value > available;
+    estimate.replaceChildren(h("span", { text: `${label} ` }), h("strong", { class: "num", text: money(value) }),
+      h("span", { class: "muted", text: available === null ? "" : ` · available ${money(available)}` }));
+    estimate.dataset.short = String(short);
+  };
+  const send = async (event) => {
+    event.preventDefault();
+    const qty = Number(quantity.value);
+    if (!Number.isInteger(qty) || qty < 1) return say("Enter a whole number of shares (1 or more).", "error");
+    const body = { symbol: stock.symbol, side, order_type: type.value, quantity: qty, validity: validity.value, client_order_id: newOrderId() };
+    if (!limitField.hidden) body.price = Number(limit.value);
+    if (!triggerField.hidden) body.trigger_price = Number(trigger.value);
+    if ([body.price, body.trigger_price].some((p) => p !== undefined && !(p > 0))) return say("Enter a price above zero.", "error");
+    submit.disabled = true;
+    try {
+      const { data } = await authed("/orders", { method: "POST", body });
+      lastOrderId = data.order_id;
+      say(orderSummary(data), data.status === "REJECTED" ? "error" : "ok");
+      loadAccount();
+    } catch (err) {
+      say(err.text, "error");
+    } finally {
+      submit.disabled = false;
+    }
+  };
+  const loadAccount = () => authed("/account").then(({ data }) => { available = data.available; update(); }).catch(() => {});
 
-  render();
-  life.add(session.onChange(render));
-  life.add(() => form.dispose());
-  return { el, setPrice: (value) => { ltp = value; refresh(); } };
+  [type, quantity, limit].forEach((input) => input.addEventListener("input", update));
+  life.add(on("account_update", (account) => { available = account.available; update(); }));
+  life.add(on("order_update", (order) => {
+    if (order.order_id === lastOrderId) say(orderSummary(order), order.status === "REJECTED" ? "error" : "ok");
+  }));
+  life.add(onMarket((status) => {
+    closed.hidden = status.is_market_open;
+    closed.textContent = `Market closed: orders wait as after-market orders and execute at the next open (${when(status.next_open)}).`;
+  }));
+  const el = h("section", { class: "card order-panel", "aria-label": "Place an order" }, head,
+    h("form", { class: "order-form", novalidate: true, onsubmit: send },
+      h("div", { class: "segmented sides", role: "group", "aria-label": "Side" }, ...sideButtons),
+      h("div", { class: "fields" }, field("Type", type), field("Quantity", quantity), limitField, triggerField, field("Validity", validity)),
+      estimate, closed, submit, message));
+  update();
+  loadAccount();
+  return { el, setPrice: (value) => { ltp = value; update(); } };
 }
