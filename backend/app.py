@@ -46,6 +46,8 @@ def create_app(settings: Settings | None = None) -> Flask:
         JWT_REFRESH_TOKEN_EXPIRES=timedelta(seconds=settings.jwt_refresh_token_expires_s),
         RATELIMIT_STORAGE_URI=settings.ratelimit_storage_uri,
         COMPRESS_MIN_SIZE=1024,
+        # Static files are compressed as streams; without this the dashboard's would never get a 304.
+        COMPRESS_STREAMING_ENDPOINT_CONDITIONAL=["static", "dashboard.static"],
     )
     app.extensions["settings"] = settings
     db.init_app(app, db.Database(

@@ -102,3 +102,11 @@ def test_missing_front_end_libraries_are_explained(client, monkeypatch, tmp_path
     monkeypatch.setattr(dashboard, "VENDOR_DIR", tmp_path)
     html = client.get("/").get_data(as_text=True)
     assert "Front-end libraries are missing" in html and "scripts/vendor_assets.sh" in html
+
+
+def test_static_files_are_compressed_and_revalidated_with_304(client):
+    headers = {"Accept-Encoding": "gzip, deflate, br"}  # what browsers send; files stream as brotli
+    first = client.get("/static/js/main.js", headers=headers)
+    assert first.status_code == 200 and first.headers["Content-Encoding"] == "br"
+    again = client.get("/static/js/main.js", headers={**headers, "If-None-Match": first.headers["ETag"]})
+    assert again.status_code == 304 and again.get_data() == b""
