@@ -14,6 +14,7 @@ from backend.settings import AsyncMode, Settings
 from routes import register_blueprints
 from services import auth, google_client, live_price_cache
 from utils.logging_config import configure_logging
+from utils.origins import configured_or_same_host
 
 
 def detect_async_mode() -> AsyncMode:
@@ -66,7 +67,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     extensions.socketio.init_app(
         app,
         async_mode=async_mode,
-        cors_allowed_origins=settings.allowed_origins,
+        cors_allowed_origins=configured_or_same_host(settings.allowed_origins),
         message_queue=settings.redis_url.get_secret_value() if settings.redis_url else None,
         logger=False,
         engineio_logger=False,
