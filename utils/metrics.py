@@ -17,3 +17,14 @@ DB_POOL_SIZE = Gauge("db_pool_size", "Configured size of the database connection
 DB_POOL_IN_USE = Gauge("db_pool_in_use", "Database connections currently checked out")
 DB_POOL_TIMEOUTS = Counter("db_pool_timeouts_total", "Requests that gave up waiting for a DB connection")
 DB_ERRORS = Counter("db_errors_total", "Database errors by kind", ["kind"])
+CACHE_EVENTS = Counter(
+    "cache_events_total", "Named-cache lookups and refreshes by cache and outcome "
+    "(hit, miss, stale, coalesced, refresh, refresh_error)", ["cache", "event"]
+)
+CACHE_LOAD_SECONDS = Histogram(
+    "cache_load_seconds",
+    "Time to compute a cache entry, by cache",
+    ["cache"],
+    buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0),
+)
+CACHE_ENTRIES = Gauge("cache_entries", "Entries held by a named cache", ["cache"])
