@@ -18,7 +18,7 @@ from flask import current_app
 from controller.indices import IndexQuote
 from controller.stocks import StockQuote
 from services.live_price_cache import LivePriceCache, Quote, index_prices, stock_prices
-from services.market_clock import clock, current_status
+from services.market_clock import clock, market_open_now
 from utils.errors import AppError
 
 log = logging.getLogger(__name__)
@@ -27,7 +27,7 @@ DATABASE, WEBSOCKET_CACHE, UPSTOX_API = "database", "websocket_cache", "upstox_a
 
 def overlay_enabled() -> bool:
     """True while the market is open (live quotes may replace snapshots)."""
-    return current_status().is_market_open
+    return market_open_now()
 
 
 def _max_age() -> float:

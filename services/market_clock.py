@@ -39,6 +39,18 @@ def current_status(now: datetime | None = None) -> MarketStatus:
     return market_status(now or clock(), calendar(), force_open=settings.market_always_open)
 
 
+def market_open_now() -> bool:
+    """Whether the market is open now; the answer is reused within the same clock second (hot path)."""
+    now = clock()
+    second = int(now.timestamp())
+    known = current_app.extensions.get("market_open_memo")
+    if known is not None and known[0] == second:
+        return known[1]
+    is_open = current_status(now).is_market_open
+    current_app.extensions["market_open_memo"] = (second, is_open)
+    return is_open
+
+
 def is_simulated() -> bool:
     """True when prices come from the offline simulator rather than a real feed."""
     return current_app.extensions["settings"].market_data_provider == "simulator"

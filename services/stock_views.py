@@ -58,10 +58,9 @@ def stock_snapshot(symbol: str) -> StockQuote:
 
 
 def _detail_entry(symbol: str) -> tuple[StockQuote, dict]:
-    if symbol not in known_symbols():
-        raise NotFound(f"unknown symbol {symbol!r}")
-
     def load() -> tuple[StockQuote, dict]:
+        if symbol not in known_symbols():  # failures are not cached: unknown symbols come back here
+            raise NotFound(f"unknown symbol {symbol!r}")
         with db.connection() as conn:
             row = stocks.stock_by_symbol(conn, symbol)
         if row is None:
@@ -172,27 +171,39 @@ def refresh_default_movers() -> int:
 
 
 def movers_all(exchange: str = DEFAULT_EXCHANGE, intraday: bool = False, limit: int = 10) -> dict:
-    """Gainers, losers and most active together."""
-    parts = {name: movers(kind, exchange, intraday, limit)
-             for name, kind in (("gainers", "gainers"), ("losers", "losers"), ("mostActive", "active"))}
-    live = any(part["source"] != DATABASE for part in parts.values())
-    return {**{name: part["rows"] for name, part in parts.items()}, "source": WEBSOCKET_CACHE if live else DATABASE}
+    """Gainers, losers and most active together (the same dict while the three lists are unchanged)."""
+    parts = tuple(movers(kind, exchange, intraday, limit) for kind in ("gainers", "losers", "active"))
+    composed = named_cache("movers_all", _settings().cache_ttl_movers_s)
+    key = (exchange, intraday, limit)
+    known = composed.get(key)
+    if known is not None and all(a is b for a, b in zip(known[0], parts, strict=True)):
+        return known[1]
+    live = any(part["source"] != DATABASE for part in parts)
+    payload = {"gainers": parts[0]["rows"], "losers": parts[1]["rows"], "mostActive": parts[2]["rows"],
+               "source": WEBSOCKET_CACHE if live else DATABASE}
+    composed.put(key, (parts, payload))
+    return payload
 
 
-def search(query: str, limit: int) -> tuple[list[dict], str]:
-    """Search results (symbol prefix first, then company-name word prefixes) and their price source."""
-    def load() -> list[StockQuote]:
-        with db.connection() as conn:
-            return search_sql.search_stocks(conn, query, limit)
-
-    cache = named_cache("search", _settings().cache_ttl_search_s, maxsize=2048)
-    rows, _ = overlay_stocks(cache.get_or_load((query.casefold(), limit), load))
-    results = [
+def _search_json(rows: list[StockQuote]) -> list[dict]:
+    return [
         {"symbol": row.symbol, "companyName": row.company_name, "exchange": row.exchange,
          "currentPrice": number(row.ltp), "changePercent": number(row.change_pct)}
         for row in rows
     ]
-    return results, _source(rows)
+
+
+def search(query: str, limit: int) -> tuple[list[dict], str]:
+    """Search results (symbol prefix first, then company-name word prefixes) and their price source."""
+    def load() -> tuple[list[StockQuote], list[dict]]:
+        with db.connection() as conn:
+            rows = search_sql.search_stocks(conn, query, limit)
+        return rows, _search_json(rows)
+
+    cache = named_cache("search", _settings().cache_ttl_search_s, maxsize=2048)
+    rows, results = cache.get_or_load((query.casefold(), limit), load)
+    live_rows, live = overlay_stocks(rows)
+    return (_search_json(live_rows), WEBSOCKET_CACHE) if live else (results, DATABASE)
 
 
 def compute_sectors(exchange: str) -> dict:
