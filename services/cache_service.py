@@ -174,7 +174,14 @@ class NamedCache:
                 with app.app_context():
                     self._background_load(key, loader, flight)
 
-        self._spawn(run)
+        try:
+            self._spawn(run)
+        except Exception:  # no task, no refresh: keep serving stale and let a later caller load the key
+            with self._lock:
+                self._flights.pop(key, None)
+            flight.done.set()
+            self._note("refresh_error", key)
+            log.warning("cache %s: could not start a background refresh of %r", self.name, key, exc_info=True)
 
     def _background_load(self, key: Hashable, loader: Callable[[], Any], flight: _Flight) -> None:
         try:

@@ -184,3 +184,18 @@ def test_background_refresh_runs_as_a_socketio_task_inside_the_app_context(app):
                 break
             threading.Event().wait(0.01)
     assert loads == [True, True]
+
+
+def test_a_refresh_that_cannot_start_serves_stale_and_frees_the_key():
+    timer = FakeTimer()
+
+    def no_tasks(task):
+        raise RuntimeError("no background tasks available")
+
+    cache = NamedCache("t_no_spawn", ttl_s=10, stale_s=30, timer=timer, spawn=no_tasks)
+    cache.get_or_load("k", lambda: "old")
+    timer.now += 15
+    assert cache.get_or_load("k", lambda: "new") == "old"
+    timer.now += 30  # past the stale window: the key is free to load again (no orphaned flight)
+    assert cache.get_or_load("k", lambda: "new") == "new"
+    assert counter("t_no_spawn", "refresh_error") == 1
