@@ -78,7 +78,9 @@ def stock_detail(symbol: str, force_live: bool = False) -> dict:
     if force_live or overlay_enabled():
         quote = fresh_stock_quote(row.symbol)
     if quote is None and force_live:
-        quote, source = provider_quote(row.symbol) or (None, source)
+        answer = provider_quote(row.symbol)
+        if answer is not None:
+            quote, source = answer
     if quote is None:
         return payload
     return detail_json(with_stock_quote(row, quote, source), clock())
