@@ -1,10 +1,13 @@
 """Benchmark: market-data endpoints under gunicorn + gevent, driven by wrk at 64 connections.
 
-Usage: .venv/bin/python bench/http.py [--extra-symbols 1800] [--days 250] [--duration 5] [--connections 64]
+Usage: .venv/bin/python bench/http.py [--extra-symbols 1800] [--days 250] [--duration 3] [--rounds 3]
+                                     [--connections 64]
 Starts a throwaway MariaDB (like the tests), migrates and seeds it (2,001 instruments, ~500k daily
 and ~750k one-minute candles by default), starts gunicorn with the gevent worker (gunicorn.conf.py:
-one worker, no control socket) against it, and runs wrk against each endpoint after a warm-up.
-Prints req/s and p50/p99 latency per endpoint, with a trivial JSON endpoint (/health) as the ceiling.
+one worker, no control socket) against it, and runs wrk against each endpoint after a warm-up,
+in interleaved rounds. Prints the medians of req/s, p50/p99 latency and the worker's CPU time per
+request per endpoint, with a trivial JSON endpoint (/health) as the ceiling. Other work on the
+machine shows as noise in req/s and latency; the load average is printed beside each line.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ import tempfile  # noqa: E402
 import time  # noqa: E402
 import urllib.request  # noqa: E402
 from datetime import datetime  # noqa: E402
+from statistics import median  # noqa: E402
 
 from backend.db import connect  # noqa: E402
 from backend.local_mariadb import LocalMariaDB, free_port  # noqa: E402
@@ -57,19 +61,20 @@ def _ms(text: str) -> float:
 
 
 def run_wrk(url: str, connections: int, duration: int, script: str | None = None) -> dict:
-    """One wrk run: req/s, p50, p99 (ms), non-2xx count."""
+    """One wrk run: req/s, p50, p99 (ms), requests, non-2xx responses and socket timeouts."""
     cmd = ["wrk", "-t1", f"-c{connections}", f"-d{duration}s", "--latency", url]
     if script:
         cmd[1:1] = ["-s", script]
     out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    socket_errors = re.search(r"Socket errors: (.*)", out)
+    timeouts = re.search(r"Socket errors: .*timeout (\d+)", out)
     return {
         "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
         "p50": _ms(re.search(r"^\s+50%\s+(\S+)", out, re.M).group(1)),
         "p99": _ms(re.search(r"^\s+99%\s+(\S+)", out, re.M).group(1)),
+        "requests": int(re.search(r"(\d+) requests in", out).group(1)),
         "errors": int(errors.group(1)) if errors else 0,
-        "socket_errors": socket_errors.group(1).strip() if socket_errors else "",
+        "timeouts": int(timeouts.group(1)) if timeouts else 0,
     }
 
 
@@ -104,14 +109,35 @@ def start_gunicorn(database_url: str, port: int, workdir: Path) -> subprocess.Po
     raise RuntimeError("gunicorn did not answer /health within 30 s; see gunicorn.log")
 
 
+def worker_pid(master: int) -> int:
+    """The gunicorn worker's pid (the master's only child)."""
+    return int(Path(f"/proc/{master}/task/{master}/children").read_text().split()[0])
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def measure(url: str, args: argparse.Namespace, script: str | None, worker: int) -> dict:
+    """One wrk run plus the server worker's CPU time per request and the machine's load."""
+    cpu_before = cpu_seconds(worker)
+    result = run_wrk(url, args.connections, args.duration, script)
+    result["cpu_ms"] = (cpu_seconds(worker) - cpu_before) * 1000 / max(result["requests"], 1)
+    result["load"] = os.getloadavg()[0]
+    return result
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--extra-symbols", type=int, default=1800)
     parser.add_argument("--days", type=int, default=250)
-    parser.add_argument("--duration", type=int, default=5)
+    parser.add_argument("--duration", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--connections", type=int, default=64)
     args = parser.parse_args()
-    results = []
+    runs: dict[str, list[dict]] = {name: [] for name, _ in ENDPOINTS}
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
         server = LocalMariaDB(workdir / "db", database="bench_http").start()
@@ -120,34 +146,44 @@ def main() -> None:
             summary = seed_database(server, args.extra_symbols, args.days)
             port = free_port()
             gunicorn = start_gunicorn(server.config().url(), port, workdir)
+            worker = worker_pid(gunicorn.pid)
             base = f"http://127.0.0.1:{port}"
             symbols = ["RELIANCE", "TCS", "INFY"] + [f"SYN{i:05d}" for i in range(1, args.extra_symbols + 1)]
             lua = workdir / "rotate.lua"
             lua.write_text(_ROTATE_LUA % ", ".join(f'"{s}"' for s in symbols))
-            for name, path in ENDPOINTS:
-                script = str(lua) if path == "ROTATE" else None
-                url = base + ("/" if script else path)
-                with urllib.request.urlopen(base + (path if not script else "/stocks/detail/TCS"), timeout=60):
+            targets = [(name, base + ("/" if path == "ROTATE" else path), str(lua) if path == "ROTATE" else None)
+                       for name, path in ENDPOINTS]
+            for _name, url, script in targets:
+                with urllib.request.urlopen(url if not script else base + "/stocks/detail/TCS", timeout=60):
                     pass  # first request alone: lazy imports (the exchange calendar) and the pool
                 run_wrk(url, args.connections, 2, script)  # warm-up: caches and code paths under load
-                load = os.getloadavg()[0]
-                results.append((name, run_wrk(url, args.connections, args.duration, script), load))
+            for _ in range(args.rounds):  # rounds interleave endpoints, so a burst of outside load hits all
+                for name, url, script in targets:
+                    runs[name].append(measure(url, args, script, worker))
         finally:
             if gunicorn is not None:
                 gunicorn.terminate()
                 gunicorn.wait(20)
             server.stop()
+    report(args, summary, runs)
+
+
+def report(args: argparse.Namespace, summary: str, runs: dict[str, list[dict]]) -> None:
+    """Print the command, the set-up and one line per endpoint (medians over the rounds)."""
     print(f"command: python bench/http.py --extra-symbols {args.extra_symbols} --days {args.days} "
-          f"--duration {args.duration} --connections {args.connections}")
+          f"--duration {args.duration} --rounds {args.rounds} --connections {args.connections}")
     print(f"database: {summary}")
     print(f"server: gunicorn -c gunicorn.conf.py (gevent, 1 worker); load: wrk -t1 -c{args.connections} "
-          f"-d{args.duration}s --latency, after a 2 s warm-up per endpoint")
-    ceiling = results[0][1]["rps"]
-    print(f"{'endpoint':34} {'req/s':>8} {'of ceiling':>10} {'p50 ms':>8} {'p99 ms':>8} {'non-2xx':>8} {'load1':>6}")
-    for name, r, load in results:
-        note = f"  socket errors: {r['socket_errors']}" if r["socket_errors"] else ""
-        print(f"{name:34} {r['rps']:8.0f} {r['rps'] / ceiling:10.0%} {r['p50']:8.2f} {r['p99']:8.2f} "
-              f"{r['errors']:8d} {load:6.2f}{note}")
+          f"-d{args.duration}s --latency per endpoint and round, after a warm-up; medians of {args.rounds} rounds")
+    ceiling = runs[ENDPOINTS[0][0]]
+    print(f"{'endpoint':34} {'req/s':>7} {'of ceiling':>10} {'p50 ms':>7} {'p99 ms':>7} {'CPU ms/req':>10} "
+          f"{'errors':>6} {'load1':>5}")
+    for name, results in runs.items():
+        ratio = median(r["rps"] / c["rps"] for r, c in zip(results, ceiling, strict=True))
+        print(f"{name:34} {median(r['rps'] for r in results):7.0f} {ratio:10.0%} "
+              f"{median(r['p50'] for r in results):7.1f} {median(r['p99'] for r in results):7.1f} "
+              f"{median(r['cpu_ms'] for r in results):10.2f} {sum(r['errors'] + r['timeouts'] for r in results):6d} "
+              f"{sum(r['load'] for r in results) / len(results):5.1f}")
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ from controller import indices
 from controller.indices import IndexQuote
 from services.cache_service import NamedCache, named_cache
 from services.live_overlay import DATABASE, WEBSOCKET_CACHE, overlay_indices
-from services.market_clock import current_status
+from services.market_clock import status_now
 from utils.errors import NotFound
 from utils.quote_format import direction, display_change_pct, number
 from utils.timeutil import iso_ist
@@ -62,17 +62,22 @@ def refresh_indices() -> int:
 
 
 def indices_all() -> dict:
-    """`{source, market_status, data: {tag: [index, ...]}, totalIndices}`."""
+    """`{source, market_status, data: {tag: [index, ...]}, totalIndices}` (the same dict while neither
+    the snapshot nor the phase changes and nothing live is laid over)."""
     rows, shaped, live = _current()
+    phase = status_now().phase
+    composed = named_cache("indices_all", current_app.extensions["settings"].cache_ttl_indices_s, maxsize=4)
+    known = None if live else composed.get(phase)
+    if known is not None and known[0] is shaped:
+        return known[1]
     grouped: dict[str, list[dict]] = {}
     for row, item in zip(rows, shaped, strict=True):
         grouped.setdefault(row.tag, []).append(item)
-    return {
-        "source": WEBSOCKET_CACHE if live else DATABASE,
-        "market_status": current_status().phase,
-        "data": grouped,
-        "totalIndices": len(rows),
-    }
+    payload = {"source": WEBSOCKET_CACHE if live else DATABASE, "market_status": phase, "data": grouped,
+               "totalIndices": len(rows)}
+    if not live:
+        composed.put(phase, (shaped, payload))
+    return payload
 
 
 def index_detail(name: str) -> dict:

@@ -39,16 +39,21 @@ def current_status(now: datetime | None = None) -> MarketStatus:
     return market_status(now or clock(), calendar(), force_open=settings.market_always_open)
 
 
-def market_open_now() -> bool:
-    """Whether the market is open now; the answer is reused within the same clock second (hot path)."""
+def status_now() -> MarketStatus:
+    """The market status, computed at most once per clock second (for hot paths; `now` is coarse)."""
     now = clock()
     second = int(now.timestamp())
-    known = current_app.extensions.get("market_open_memo")
+    known = current_app.extensions.get("market_status_memo")
     if known is not None and known[0] == second:
         return known[1]
-    is_open = current_status(now).is_market_open
-    current_app.extensions["market_open_memo"] = (second, is_open)
-    return is_open
+    status = current_status(now)
+    current_app.extensions["market_status_memo"] = (second, status)
+    return status
+
+
+def market_open_now() -> bool:
+    """Whether the market is open now (hot path: see `status_now`)."""
+    return status_now().is_market_open
 
 
 def is_simulated() -> bool:
