@@ -30,10 +30,14 @@ def _symbol(raw: str) -> str:
 
 
 class DetailQuery(Query):
+    """?forceLive=1|0|true|false"""
+
     force_live: bool = Field(False, alias="forceLive")
 
 
 class MoversQuery(Query):
+    """?limit=1..50&exchange=NSE|BSE&intraday=true|false"""
+
     limit: int = Field(10, ge=1, le=50)
     exchange: Literal["NSE", "BSE"] = "NSE"
     intraday: bool = False
@@ -45,11 +49,15 @@ class MoversQuery(Query):
 
 
 class SearchQuery(Query):
+    """?q=1..50 characters&limit=1..50"""
+
     q: str = Field(min_length=1, max_length=50)
     limit: int = Field(10, ge=1, le=50)
 
 
 class HistoryQuery(Query):
+    """?interval=...&from=YYYY-MM-DD&to=YYYY-MM-DD&limit=1..1000 (bars)"""
+
     interval: Literal[INTERVALS] = "day"  # type: ignore[valid-type]
     first: date | None = Field(None, alias="from")
     last: date | None = Field(None, alias="to")
