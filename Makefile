@@ -36,6 +36,7 @@ fmt: $(STAMP)
 bench: $(STAMP)
 	bash scripts/system_deps.sh bench
 	$(PY) bench/seed.py
+	$(PY) bench/http.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache node_modules routes/static/vendor artifacts

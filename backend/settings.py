@@ -115,6 +115,17 @@ class Settings(BaseSettings):
     force_market_open: bool = False
     market_holidays: Annotated[dict[date, str], NoDecode] = {}
     live_cache_max_age_s: float = Field(10.0, gt=0)
+    price_band_pct: Decimal = Field(Decimal("20"), gt=0, le=100)
+
+    cache_ttl_movers_s: float = Field(10.0, gt=0)
+    cache_ttl_quotes_s: float = Field(5.0, gt=0)
+    cache_ttl_indices_s: float = Field(5.0, gt=0)
+    cache_ttl_sectors_s: float = Field(30.0, gt=0)
+    cache_ttl_search_s: float = Field(30.0, gt=0)
+    cache_ttl_history_s: float = Field(60.0, gt=0)
+    cache_ttl_universe_s: float = Field(300.0, gt=0)
+    cache_stale_s: float = Field(30.0, ge=0)
+    debug_cache: bool = False
 
     redis_url: SecretStr | None = None
     ratelimit_storage_uri: str = "memory://"

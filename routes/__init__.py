@@ -2,7 +2,7 @@
 
 from flask import Flask
 
-from routes import admin, auth, dashboard, docs, health, news, sentiment
+from routes import admin, auth, dashboard, docs, health, indices, market, news, sentiment, stocks
 
 
 def register_blueprints(app: Flask) -> None:
@@ -10,6 +10,9 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(dashboard.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(docs.bp)
+    app.register_blueprint(stocks.bp, url_prefix="/stocks")
+    app.register_blueprint(indices.bp, url_prefix="/indices")
+    app.register_blueprint(market.bp, url_prefix="/market")
     app.register_blueprint(auth.bp, url_prefix="/auth")
     app.register_blueprint(auth.user_alias_bp, url_prefix="/user")
     app.register_blueprint(admin.bp, url_prefix="/admin")

@@ -1,4 +1,5 @@
-"""The OpenAPI document, assembled from routes/openapi/*.yaml (one fragment per resource)."""
+"""The OpenAPI document, assembled from routes/openapi/*.yaml (one fragment per resource), and the
+interactive Swagger UI at /docs, served from the pinned swagger-ui-bundle-v2 package (no CDN)."""
 
 from __future__ import annotations
 
@@ -6,10 +7,44 @@ from functools import lru_cache
 from pathlib import Path
 
 import yaml
-from flask import Blueprint, jsonify
+from flask import Blueprint, Response, jsonify, send_from_directory
+from swagger_ui_bundle import swagger_ui_path
+
+from utils.errors import NotFound
 
 bp = Blueprint("docs", __name__)
 SPEC_DIR = Path(__file__).resolve().parent / "openapi"
+UI_DIR = str(swagger_ui_path)
+UI_ASSETS = frozenset({"swagger-ui.css", "index.css", "swagger-ui-bundle.js", "swagger-ui-standalone-preset.js",
+                       "favicon-32x32.png", "favicon-16x16.png", "oauth2-redirect.html", "oauth2-redirect.js"})
+_UI_PAGE = """<!DOCTYPE html>
+<html lang="en">
+<head>
+  <meta charset="UTF-8">
+  <title>API docs · Market dashboard backend</title>
+  <link rel="stylesheet" href="/docs/swagger-ui.css">
+  <link rel="stylesheet" href="/docs/index.css">
+  <link rel="icon" type="image/png" href="/docs/favicon-32x32.png" sizes="32x32">
+</head>
+<body>
+  <div id="swagger-ui"></div>
+  <script src="/docs/swagger-ui-bundle.js"></script>
+  <script src="/docs/swagger-ui-standalone-preset.js"></script>
+  <script src="/docs/init.js"></script>
+</body>
+</html>
+"""
+_UI_INIT = """window.onload = function () {
+  window.ui = SwaggerUIBundle({
+    url: "/openapi.json",
+    dom_id: "#swagger-ui",
+    deepLinking: true,
+    presets: [SwaggerUIBundle.presets.apis, SwaggerUIStandalonePreset],
+    plugins: [SwaggerUIBundle.plugins.DownloadUrl],
+    layout: "StandaloneLayout"
+  });
+};
+"""
 
 
 def _merge(target: dict, fragment: dict, where: str) -> None:
@@ -36,3 +71,23 @@ def openapi_document() -> dict:
 def openapi_json():
     """The OpenAPI 3 document of this API."""
     return jsonify(openapi_document())
+
+
+@bp.get("/docs")
+def docs_page():
+    """The interactive API documentation (Swagger UI) for /openapi.json."""
+    return Response(_UI_PAGE, mimetype="text/html")
+
+
+@bp.get("/docs/init.js")
+def docs_init():
+    """The Swagger UI start-up script, pointed at this API's document."""
+    return Response(_UI_INIT, mimetype="text/javascript")
+
+
+@bp.get("/docs/<asset>")
+def docs_asset(asset: str):
+    """A static file of the bundled Swagger UI."""
+    if asset not in UI_ASSETS:
+        raise NotFound(f"no such docs asset {asset[:60]!r}")
+    return send_from_directory(UI_DIR, asset, max_age=86400)

@@ -1,7 +1,9 @@
 """NSE/BSE trading calendar and session times (IST).
 
 Trading days come from exchange-calendars' XBOM calendar plus explicit holiday overrides; beyond
-the calendar's range every weekday is assumed to be a session (with a logged warning).
+the calendar's range every weekday that is not a listed BSE holiday (python-holidays' XBOM rules)
+is assumed to be a session, with a logged warning. Holiday names come from the overrides, then
+python-holidays (exchange-calendars lists dates only), then a generic "Exchange holiday".
 """
 
 from __future__ import annotations
@@ -29,24 +31,40 @@ def _exchange_calendar():
     return exchange_calendars.get_calendar("XBOM")
 
 
+@lru_cache(maxsize=32)
+def _named_holidays(year: int) -> dict[date, str]:
+    """BSE (XBOM) holidays of `year` with their names, from python-holidays."""
+    import holidays
+
+    return dict(holidays.financial_holidays("XBOM", years=year))
+
+
 class MarketCalendar:
     """Which days are trading days; `holidays` maps extra closed dates to their names."""
 
     def __init__(self, holidays: dict[date, str] | None = None) -> None:
         self.holidays = dict(holidays or {})
         self._warned = False
+        self._sessions: dict[date, bool] = {}  # memo: the status endpoint asks on every request
 
     def is_trading_day(self, day: date) -> bool:
         """True when the exchange holds a regular session on `day`."""
+        known = self._sessions.get(day)
+        if known is None:
+            known = self._sessions[day] = self._is_session(day)
+        return known
+
+    def _is_session(self, day: date) -> bool:
         if day in self.holidays or day.weekday() >= 5:
             return False
         cal = _exchange_calendar()
         if cal.first_session.date() <= day <= cal.last_session.date():
             return bool(cal.is_session(day.isoformat()))
         if not self._warned:
-            log.warning("%s is beyond the XBOM calendar; assuming weekdays are trading days", day)
+            log.warning("%s is beyond the XBOM calendar; assuming weekdays other than listed BSE holidays "
+                        "are trading days", day)
             self._warned = True
-        return True
+        return day not in _named_holidays(day.year)
 
     def trading_days(self, start: date, end: date) -> list[date]:
         """Trading days from `start` to `end`, both included."""
@@ -68,7 +86,7 @@ class MarketCalendar:
         """Why a weekday is closed (None for trading days and weekends)."""
         if day.weekday() >= 5 or self.is_trading_day(day):
             return None
-        return self.holidays.get(day, "Exchange holiday")
+        return self.holidays.get(day) or _named_holidays(day.year).get(day, "Exchange holiday")
 
     def previous_trading_days(self, day: date, count: int) -> list[date]:
         """The `count` trading days strictly before `day`, oldest first."""

@@ -26,3 +26,14 @@ NEWS_REFRESH_SECONDS = Histogram(
 )
 NEWS_CACHE_LOOKUPS = Counter("news_cache_lookups_total", "News/sentiment cache lookups", ["cache", "result"])
 AUTH_EVENTS = Counter("auth_events_total", "Sign-up, sign-in, refresh and logout events", ["event", "outcome"])
+CACHE_EVENTS = Counter(
+    "cache_events_total", "Named-cache lookups and refreshes by cache and outcome "
+    "(hit, miss, stale, coalesced, refresh, refresh_error)", ["cache", "event"]
+)
+CACHE_LOAD_SECONDS = Histogram(
+    "cache_load_seconds",
+    "Time to compute a cache entry, by cache",
+    ["cache"],
+    buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0),
+)
+CACHE_ENTRIES = Gauge("cache_entries", "Entries held by a named cache", ["cache"])

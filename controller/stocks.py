@@ -1,0 +1,135 @@
+"""Stock snapshots: one stock's latest quote, the whole exchange, movers and sector performance.
+
+Every query reads the one-row-per-stock `stock_quotes` table (never candle history), so each is an
+index lookup or a scan of ~2,000 rows. The ranking rules also exist as pure functions over rows,
+for when live quotes are laid over the snapshot and the ranking must be redone in memory.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, Literal
+
+from controller.sql import fetch_all
+from utils.quote_format import PriceChanges
+from utils.timeutil import as_utc
+
+MoverKind = Literal["gainers", "losers", "active"]
+
+QUOTE_COLUMNS = """s.stock_id, s.symbol, s.company_name, s.exchange, s.sector, s.tick_size,
+    q.ltp, q.prev_close, q.day_open, q.day_high, q.day_low, q.volume, q.week52_high, q.week52_low,
+    q.as_of, 'database' AS source"""
+QUOTE_FROM = "FROM stock_quotes q JOIN stocks s ON s.stock_id = q.stock_id"
+_BY_SYMBOL = f"""SELECT {QUOTE_COLUMNS} {QUOTE_FROM}
+WHERE s.symbol = %s AND s.is_active = 1 ORDER BY s.exchange = 'NSE' DESC LIMIT 1"""
+_BY_EXCHANGE = f"SELECT {QUOTE_COLUMNS} {QUOTE_FROM} WHERE s.exchange = %s AND s.is_active = 1"
+# column, comparison and direction per (kind, intraday); the column names are fixed here, never input
+_MOVER_ORDER = {
+    ("gainers", False): ("q.change_pct", "> 0", "DESC"),
+    ("gainers", True): ("q.intraday_change_pct", "> 0", "DESC"),
+    ("losers", False): ("q.change_pct", "< 0", "ASC"),
+    ("losers", True): ("q.intraday_change_pct", "< 0", "ASC"),
+    ("active", False): ("q.volume", "> 0", "DESC"),
+    ("active", True): ("q.volume", "> 0", "DESC"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class StockQuote(PriceChanges):
+    """A stock with its latest quote (from the snapshot table or laid over from a live quote)."""
+
+    stock_id: int
+    symbol: str
+    company_name: str
+    exchange: str
+    sector: str
+    tick_size: Decimal
+    ltp: Decimal
+    prev_close: Decimal
+    day_open: Decimal
+    day_high: Decimal
+    day_low: Decimal
+    volume: int
+    week52_high: Decimal | None
+    week52_low: Decimal | None
+    as_of: datetime  # aware UTC
+    source: str
+
+    def change(self, intraday: bool) -> tuple[Decimal, Decimal]:
+        """(change value, change percent) vs the day open when `intraday`, else vs the previous close."""
+        if intraday:
+            return self.ltp - self.day_open, self.intraday_change_pct
+        return self.change_value, self.change_pct
+
+
+def quote_from_row(row: dict[str, Any]) -> StockQuote:
+    """A StockQuote from a row selected with QUOTE_COLUMNS."""
+    return StockQuote(**{**row, "volume": int(row["volume"]), "as_of": as_utc(row["as_of"])})
+
+
+def stock_by_symbol(conn: Any, symbol: str) -> StockQuote | None:
+    """One active stock's snapshot by symbol (NSE listing first), or None."""
+    rows = fetch_all(conn, _BY_SYMBOL, (symbol,))
+    return quote_from_row(rows[0]) if rows else None
+
+
+def exchange_quotes(conn: Any, exchange: str) -> list[StockQuote]:
+    """Every active stock of `exchange` with its snapshot quote."""
+    return [quote_from_row(row) for row in fetch_all(conn, _BY_EXCHANGE, (exchange,))]
+
+
+def active_symbols(conn: Any) -> frozenset[str]:
+    """The symbols of every active stock that has a quote."""
+    rows = fetch_all(conn, f"SELECT DISTINCT s.symbol {QUOTE_FROM} WHERE s.is_active = 1")
+    return frozenset(row["symbol"] for row in rows)
+
+
+def top_movers(conn: Any, kind: MoverKind, exchange: str, intraday: bool, limit: int) -> list[StockQuote]:
+    """Top `limit` gainers (change > 0), losers (change < 0) or most active (by volume) from the snapshot."""
+    column, condition, order = _MOVER_ORDER[(kind, intraday)]
+    sql = (f"SELECT {QUOTE_COLUMNS} {QUOTE_FROM} WHERE s.exchange = %s AND s.is_active = 1 AND {column} {condition} "
+           f"ORDER BY {column} {order}, s.symbol LIMIT %s")
+    return [quote_from_row(row) for row in fetch_all(conn, sql, (exchange, limit))]
+
+
+def rank_movers(rows: Iterable[StockQuote], kind: MoverKind, intraday: bool, limit: int) -> list[StockQuote]:
+    """The same ranking as `top_movers`, over rows in memory (used when live quotes are laid over)."""
+    if kind == "active":
+        ranked = sorted((r for r in rows if r.volume > 0), key=lambda r: (-r.volume, r.symbol))
+    else:
+        sign = 1 if kind == "gainers" else -1  # losers: the most negative change first
+        scored = [(r.change(intraday)[1] * sign, r) for r in rows]
+        ranked = [r for score, r in sorted((t for t in scored if t[0] > 0), key=lambda t: (-t[0], t[1].symbol))]
+    return ranked[:limit]
+
+
+@dataclass(frozen=True, slots=True)
+class SectorPerformance:
+    """Equal-weighted average change of a sector with its breadth."""
+
+    sector: str
+    change_pct: Decimal
+    advances: int
+    declines: int
+    count: int
+
+
+def sector_performance(rows: Iterable[StockQuote]) -> list[SectorPerformance]:
+    """Per sector: mean percent change vs previous close, advances, declines; best sector first."""
+    groups: dict[str, list[Decimal]] = {}
+    for row in rows:
+        groups.setdefault(row.sector, []).append(row.change_pct)
+    result = [
+        SectorPerformance(
+            sector=sector,
+            change_pct=(sum(changes, Decimal(0)) / len(changes)).quantize(Decimal("0.0001")),
+            advances=sum(1 for c in changes if c > 0),
+            declines=sum(1 for c in changes if c < 0),
+            count=len(changes),
+        )
+        for sector, changes in groups.items()
+    ]
+    return sorted(result, key=lambda s: (-s.change_pct, s.sector))

@@ -1,0 +1,58 @@
+"""Cacheable JSON responses: the success envelope with ETag, Cache-Control and 304 on If-None-Match.
+
+Built by hand rather than with `make_conditional`, which renders the whole WSGI response once more
+and costs more than the rest of a cached market-data request (bench/http.py).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from typing import Any
+
+from cachetools import LRUCache
+from flask import Response, current_app, request
+from pydantic import BaseModel, ConfigDict
+
+QUOTE_MAX_AGE_S = 2  # live-ish numbers: detail, movers, indices, search
+SLOW_MAX_AGE_S = 30  # sectors
+HISTORY_MAX_AGE_S = 60
+_encoded: LRUCache = LRUCache(maxsize=512)
+_encoded_lock = threading.Lock()
+
+
+class Query(BaseModel):
+    """Base of query-string models: unknown parameters are ignored, strings are stripped."""
+
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True, populate_by_name=True)
+
+    @classmethod
+    def parse(cls) -> Any:
+        """Validate the current request's query string (first value of each name); 400 on errors."""
+        return cls.model_validate(request.args.to_dict() if request.query_string else {})
+
+
+def _encode(data: Any, extra: dict[str, Any]) -> tuple[bytes, str]:
+    """The envelope's JSON bytes and ETag. Cached payloads are the same object on every hit, so the
+    encoding is memoised by identity; the entry holds the object, so its id cannot be reused meanwhile."""
+    key = (id(data), *extra.items())
+    with _encoded_lock:
+        found = _encoded.get(key)
+    if found is not None and found[0] is data:
+        return found[1], found[2]
+    body = current_app.json.dumps({"status": "success", "data": data, **extra}, separators=(",", ":")).encode()
+    etag = f'"{hashlib.blake2b(body, digest_size=16).hexdigest()}"'
+    with _encoded_lock:
+        _encoded[key] = (data, body, etag)
+    return body, etag
+
+
+def cached_json(data: Any, max_age_s: int, no_cache: bool = False, **extra: Any) -> Response:
+    """`{"status": "success", "data": data, **extra}` with a strong ETag; 304 when the client has it.
+    `data` must not be mutated after it is passed here (cached payloads never are)."""
+    body, etag = _encode(data, extra)
+    headers = {"ETag": etag, "Cache-Control": "no-cache" if no_cache else f"public, max-age={max_age_s}"}
+    known = request.headers.get("If-None-Match")
+    if known and (known.strip() == "*" or etag in known):
+        return Response(status=304, headers=headers)
+    return Response(body, mimetype="application/json", headers=headers)

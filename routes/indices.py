@@ -1,0 +1,29 @@
+"""Indices (public, cached): all of them grouped by exchange tag, or one by name."""
+
+from __future__ import annotations
+
+from flask import Blueprint
+
+from routes.http_cache import QUOTE_MAX_AGE_S, cached_json
+from routes.market import market_status
+from services import index_views
+
+bp = Blueprint("indices", __name__)
+
+
+@bp.get("/all")
+def all_indices():
+    """Every index, grouped by tag, live while the market is open."""
+    return cached_json(index_views.indices_all(), QUOTE_MAX_AGE_S)
+
+
+@bp.get("/market-status")
+def market_status_alias():
+    """Alias of /market/status."""
+    return market_status()
+
+
+@bp.get("/<name>")
+def one_index(name: str):
+    """One index by name (case-insensitive; `_` or `-` may stand for spaces)."""
+    return cached_json(index_views.index_detail(name), QUOTE_MAX_AGE_S)

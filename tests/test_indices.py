@@ -1,0 +1,62 @@
+"""GET /indices/all and /indices/<name>: seeded snapshot, lookup by name, 404, the live overlay."""
+
+import pytest
+
+from controller.sql import fetch_all
+from tests.market_helpers import CLOSED_NOW, OPEN_NOW, freeze, put_index_quotes, quote, seconds_ago
+from utils.timeutil import iso_ist
+
+FIELDS = {"name", "value", "open", "high", "low", "prevClose", "change", "changeValue", "changePercent", "direction",
+          "tag", "lastUpdated"}
+
+
+def snapshot(db_conn) -> dict[str, dict]:
+    rows = fetch_all(db_conn, """SELECT i.name, i.tag, q.* FROM indices i JOIN index_quotes q ON q.index_id = i.index_id
+        ORDER BY i.display_order""")
+    return {r["name"]: r for r in rows}
+
+
+def test_all_indices_grouped_by_tag(app, client, db_conn):
+    freeze(app, CLOSED_NOW)
+    body = client.get("/indices/all").get_json()["data"]
+    expected = snapshot(db_conn)
+    assert (body["source"], body["market_status"], body["totalIndices"]) == ("database", "closed", 9)
+    assert sorted(body["data"]) == ["BSE", "NSE"]
+    assert [i["name"] for i in body["data"]["NSE"]] == [n for n, r in expected.items() if r["tag"] == "NSE"]
+    nifty = body["data"]["NSE"][0]
+    row = expected["NIFTY 50"]
+    assert set(nifty) == FIELDS
+    assert nifty["value"] == float(row["ltp"]) and nifty["prevClose"] == float(row["prev_close"])
+    assert nifty["changeValue"] == float(row["change_value"])
+    assert nifty["changePercent"] == float(round(row["change_pct"], 2))
+    assert nifty["direction"] == ("up" if row["change_value"] > 0 else "down")
+    assert nifty["change"] == f"{row['change_pct']:+.2f}%" and nifty["lastUpdated"] == iso_ist(row["as_of"])
+
+
+@pytest.mark.parametrize("name", ["NIFTY%2050", "nifty%2050", "NIFTY_50", "nifty-50"])
+def test_one_index_by_name(client, name):
+    response = client.get(f"/indices/{name}")
+    assert response.status_code == 200
+    assert response.get_json()["data"]["name"] == "NIFTY 50"
+
+
+def test_multi_word_names_and_unknown_names(client):
+    assert client.get("/indices/NIFTY_FIN_SERVICE").get_json()["data"]["tag"] == "NSE"
+    assert client.get("/indices/SENSEX").get_json()["data"]["tag"] == "BSE"
+    missing = client.get("/indices/DOW%20JONES")
+    assert missing.status_code == 404 and missing.get_json()["error"]["code"] == "NOT_FOUND"
+
+
+def test_live_levels_replace_the_snapshot_only_while_open_and_fresh(app, client):
+    now = freeze(app, OPEN_NOW)
+    put_index_quotes(app, quote("NIFTY 50", "26500.25", "26062.30", seconds_ago(now, 2)),
+                     quote("SENSEX", "85000", "84909.43", seconds_ago(now, 30)))  # stale
+    body = client.get("/indices/all").get_json()["data"]
+    assert (body["source"], body["market_status"]) == ("websocket_cache", "open")
+    nifty = body["data"]["NSE"][0]
+    assert (nifty["value"], nifty["direction"], nifty["change"]) == (26500.25, "up", "+1.68%")
+    assert body["data"]["BSE"][0]["value"] != 85000.0
+    assert client.get("/indices/NIFTY%2050").get_json()["data"]["value"] == 26500.25
+    freeze(app, CLOSED_NOW)
+    closed = client.get("/indices/all").get_json()["data"]
+    assert closed["source"] == "database" and closed["data"]["NSE"][0]["value"] != 26500.25

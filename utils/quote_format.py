@@ -1,0 +1,70 @@
+"""Numbers for JSON: Decimal prices as JSON numbers with fixed decimals, display strings, price bands."""
+
+from __future__ import annotations
+
+from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
+
+_PLACES = {n: Decimal(1).scaleb(-n) for n in range(5)}
+_HUNDRED = Decimal(100)
+
+
+def number(value: Decimal | int | None, places: int = 2) -> float | None:
+    """A Decimal rounded half-up to `places` decimals, as a JSON number (None stays None)."""
+    if value is None:
+        return None
+    return float(Decimal(value).quantize(_PLACES[places], rounding=ROUND_HALF_UP))
+
+
+def display_price(value: Decimal) -> str:
+    """A price as the dashboard shows it: thousands separators and two decimals ("1,234.50")."""
+    return f"{Decimal(value).quantize(_PLACES[2], rounding=ROUND_HALF_UP):,.2f}"
+
+
+def display_change_pct(value: Decimal) -> str:
+    """A percent change with its sign and two decimals ("+1.23%", "-0.40%", "0.00%")."""
+    rounded = Decimal(value).quantize(_PLACES[2], rounding=ROUND_HALF_UP)
+    return f"{rounded:.2f}%" if rounded == 0 else f"{rounded:+.2f}%"
+
+
+def percent_change(value: Decimal, base: Decimal) -> Decimal:
+    """(value - base) / base in percent, 4 decimals; 0 when there is no base."""
+    if not base:
+        return Decimal(0)
+    return ((value - base) * _HUNDRED / base).quantize(_PLACES[4], rounding=ROUND_HALF_UP)
+
+
+def direction(change: Decimal) -> str:
+    """"up", "down" or "flat" for a change."""
+    return "up" if change > 0 else "down" if change < 0 else "flat"
+
+
+def circuit_limits(prev_close: Decimal, band_pct: Decimal, tick: Decimal) -> tuple[Decimal, Decimal]:
+    """(upper, lower) circuit prices: prev close ± band %, rounded inwards to the tick size."""
+    span = prev_close * band_pct / _HUNDRED
+    upper = ((prev_close + span) / tick).to_integral_value(rounding=ROUND_FLOOR) * tick
+    lower = ((prev_close - span) / tick).to_integral_value(rounding=ROUND_CEILING) * tick
+    return upper, max(lower, tick)
+
+
+class PriceChanges:
+    """Mixin for quote records with `ltp`, `prev_close` and `day_open`: their changes, as the DB computes them."""
+
+    __slots__ = ()
+    ltp: Decimal
+    prev_close: Decimal
+    day_open: Decimal
+
+    @property
+    def change_value(self) -> Decimal:
+        """ltp - previous close."""
+        return self.ltp - self.prev_close
+
+    @property
+    def change_pct(self) -> Decimal:
+        """Percent change vs the previous close (4 decimals, half-up like the stored column)."""
+        return percent_change(self.ltp, self.prev_close)
+
+    @property
+    def intraday_change_pct(self) -> Decimal:
+        """Percent change vs the day's open (4 decimals, half-up like the stored column)."""
+        return percent_change(self.ltp, self.day_open)
