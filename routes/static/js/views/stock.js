@@ -111,6 +111,7 @@ function build(view, life, stock) {
       chartNote.hidden = data.data.length > 0;
       chartNote.textContent = "No candles for this interval yet.";
     }).catch((err) => {
+      chartBox.dataset.state = "error";
       chartNote.hidden = false;
       chartNote.textContent = err.message;
     });
