@@ -1,0 +1,60 @@
+"""The app as a real server for browser tests and benchmarks: gunicorn (gevent worker) on a free
+loopback port, with the environment given, stopped cleanly afterwards."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import requests
+
+from backend.local_mariadb import free_port
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class LocalApp:
+    """Start `gunicorn -c gunicorn.conf.py backend.wsgi:app` on 127.0.0.1; output goes to `log_path`."""
+
+    def __init__(self, env: dict[str, str], log_path: Path) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.env = {**env, "HOST": "127.0.0.1", "PORT": str(self.port)}
+        self.log_path = log_path
+        self._process: subprocess.Popen | None = None
+
+    def start(self, timeout_s: float = 30) -> LocalApp:
+        """Start the server and wait until /health answers (RuntimeError with the log tail otherwise)."""
+        with self.log_path.open("w") as log:
+            self._process = subprocess.Popen(
+                [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "backend.wsgi:app"],
+                cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if self._process.poll() is not None:
+                raise RuntimeError(f"the app server exited ({self._process.returncode}):\n{self._log_tail()}")
+            try:
+                if requests.get(f"{self.url}/health", timeout=2).status_code == 200:
+                    return self
+            except requests.RequestException:  # not listening yet, or still starting up
+                pass
+            time.sleep(0.2)
+        self.stop()
+        raise RuntimeError(f"the app server did not answer within {timeout_s}s:\n{self._log_tail()}")
+
+    def stop(self) -> None:
+        """Terminate the server (kill it if it does not stop within 15 s)."""
+        if self._process is None:
+            return
+        self._process.terminate()
+        try:
+            self._process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+            self._process.wait()
+        self._process = None
+
+    def _log_tail(self) -> str:
+        return self.log_path.read_text()[-3000:]
