@@ -58,9 +58,11 @@ export function candleChart(container) {
   let interval = "day";
   let last = null;
   let lastVolume = null;
-  const mark = () => {  // the last bar, readable from the page (and by the browser tests)
+  let ticks = 0;
+  const mark = () => {  // the last bar and how many live prices it took, readable from the page (and by tests)
     container.dataset.lastTime = last ? String(last.time) : "";
     container.dataset.lastClose = last ? String(last.close) : "";
+    container.dataset.ticks = String(ticks);
   };
 
   return {
@@ -73,6 +75,7 @@ export function candleChart(container) {
       volumes.setData(bars.map((b) => ({ time: shift(b.time), value: b.volume })));
       last = data.length ? { ...data[data.length - 1], volume: bars[bars.length - 1].volume } : null;
       lastVolume = null;
+      ticks = 0;
       mark();
       chart.timeScale().fitContent();
     },
@@ -92,6 +95,7 @@ export function candleChart(container) {
       if (interval === "day") last.volume = quote.volume;
       candles.update({ time: last.time, open: last.open, high: last.high, low: last.low, close: last.close });
       volumes.update({ time: last.time, value: last.volume });
+      ticks += 1;
       mark();
     },
     remove,

@@ -66,8 +66,16 @@ export function renderPortfolio(view) {
     release = watch([...rows.keys()]);
   }).catch((err) => tbody.replaceChildren(h("tr", {}, h("td", { colspan: "8" }, note(err.text, "error")))));
 
+  const reset = h("button", { type: "button", class: "button danger", text: "Reset account", onclick: () => {
+    if (!confirm("Reset the paper account? Holdings and open orders are cleared and cash goes back to the start.")) return;
+    authed("/account/reset", { method: "POST", body: { confirm: "RESET" } }).then(({ data }) => {
+      history = [];
+      showAccount(data);
+      loadHoldings();
+    }).catch((err) => summary.append(note(err.text, "error")));
+  } });
   view.append(
-    card("Account", summary),
+    card("Account", summary, reset),
     card("Holdings", h("div", { class: "table-wrap" }, h("table", { class: "table holdings" },
       h("thead", {}, h("tr", {}, ...["Stock", "Qty", "Avg. price", "LTP", "Invested", "Value", "P&L", "Day"].map((t, i) => h("th", { class: i ? "num" : "", text: t })))),
       tbody))),
