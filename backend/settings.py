@@ -75,7 +75,7 @@ def _split_csv(value: object) -> object:
 class Settings(BaseSettings):
     """All configuration of the app. Field names map to upper-case environment variables."""
 
-    model_config = SettingsConfigDict(env_file=".env", extra="ignore", case_sensitive=False)
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", case_sensitive=False, env_ignore_empty=True)
 
     app_env: Literal["development", "production", "test"] = "development"
     host: str = "127.0.0.1"
