@@ -105,6 +105,13 @@ class Settings(BaseSettings):
     redis_url: SecretStr | None = None
     ratelimit_storage_uri: str = "memory://"
     starting_cash: Decimal = Field(Decimal("100000"), gt=0)
+    price_band_percent: Decimal = Field(Decimal("20"), gt=0, le=100)
+    max_order_value: Decimal = Field(Decimal("1000000"), gt=0)
+    market_order_buffer_percent: Decimal = Field(Decimal("3"), ge=0, le=20)
+    orders_page_size: int = Field(50, ge=1, le=500)
+    export_max_rows: int = Field(10_000, ge=1, le=1_000_000)
+    watchlist_max_lists: int = Field(20, ge=1, le=1000)
+    watchlist_max_items: int = Field(100, ge=1, le=1000)
 
     @field_validator("allowed_origins", mode="before")
     @classmethod

@@ -1,0 +1,116 @@
+"""Paper-trading operations for routes and jobs: one retried transaction each, events after commit."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, TypeVar
+
+from flask import current_app
+from mysql.connector.errors import DatabaseError
+
+from backend import db
+from controller import accounts, orders
+from controller.order_rules import MarketView, OrderTicket, TradingRules
+from controller.portfolio import portfolio
+from controller.trading_models import Order, Outcome, Portfolio
+from services import clock
+from services.live_price_cache import stock_prices
+from services.market_clock import current_status
+from services.trading_events import publish_outcome
+from utils import metrics
+from utils.errors import ServiceUnavailable, Unauthorized
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+_RETRYABLE = {1205, 1213}  # lock wait timeout, deadlock: the transaction was rolled back, safe to rerun
+_ATTEMPTS = 3
+
+
+def rules() -> TradingRules:
+    """The trading limits from the settings."""
+    settings = current_app.extensions["settings"]
+    return TradingRules(settings.price_band_percent, settings.max_order_value,
+                        settings.market_order_buffer_percent, settings.starting_cash)
+
+
+def market_view(now: datetime | None = None) -> MarketView:
+    """The time, the market phase and a lookup of fresh live quotes (LIVE_CACHE_MAX_AGE_S)."""
+    at = now or clock.now()
+    cache = stock_prices()
+    max_age = current_app.extensions["settings"].live_cache_max_age_s
+    return MarketView(at, current_status(at).is_market_open, lambda symbol: cache.fresh(symbol, max_age, at))
+
+
+def in_transaction(work: Callable[[Any], T]) -> T:
+    """Run `work(conn)` in a READ COMMITTED transaction, rerun on deadlock or lock timeout."""
+    for attempt in range(1, _ATTEMPTS + 1):
+        try:
+            with db.transaction("READ COMMITTED") as conn:
+                return work(conn)
+        except DatabaseError as exc:
+            if exc.errno not in _RETRYABLE:
+                raise
+            metrics.TRADING_TXN_RETRIES.inc()
+            log.info("trading transaction retried after error %s (attempt %d)", exc.errno, attempt)
+    raise ServiceUnavailable("the account is busy, retry shortly", {"reason": "lock_contention"})
+
+
+def portfolio_for(user_id: int) -> tuple[Portfolio, MarketView]:
+    """The user's account and holdings valued now (the account is created on first use)."""
+    view = market_view()
+    with db.connection() as conn:
+        account = accounts.get_account(conn, user_id)
+        if account is None:
+            accounts.ensure_account(conn, user_id, rules().starting_cash)
+            account = accounts.get_account(conn, user_id)
+        if account is None:
+            raise Unauthorized("user not found")
+        return portfolio(conn, account, view.fresh), view
+
+
+def place_order(user_id: int, ticket: OrderTicket) -> tuple[Order, bool]:
+    """Place an order; returns it and whether it is new (False: its client_order_id already existed)."""
+    if ticket.client_order_id is not None:
+        with db.connection() as conn:
+            existing = orders.find_by_client_id(conn, user_id, ticket.client_order_id)
+        if existing is not None:
+            return existing, False
+    view, limits = market_view(), rules()
+    order, outcome = in_transaction(lambda conn: orders.place_order(conn, user_id, ticket, view, limits))
+    if outcome is not None:
+        metrics.TRADING_ORDERS.labels(ticket.order_type, ticket.side).inc()
+    publish(outcome)
+    return order, outcome is not None
+
+
+def modify_order(user_id: int, order_id: int, changes: dict[str, Any]) -> Order:
+    """Change a working order (keys among quantity, price, trigger_price)."""
+    view, limits = market_view(), rules()
+    outcome = in_transaction(lambda conn: orders.modify_order(conn, user_id, order_id, view, limits, **changes))
+    publish(outcome)
+    return outcome.orders[order_id]
+
+
+def cancel_order(user_id: int, order_id: int) -> Order:
+    """Cancel a working order."""
+    view, limits = market_view(), rules()
+    outcome = in_transaction(lambda conn: orders.cancel_order(conn, user_id, order_id, view, limits))
+    publish(outcome)
+    return outcome.orders[order_id]
+
+
+def reset_account(user_id: int) -> dict[str, Any]:
+    """Reset the account to its starting cash; returns the account object."""
+    view, limits = market_view(), rules()
+    outcome = in_transaction(lambda conn: orders.reset_account(conn, user_id, view, limits))
+    publish(outcome)
+    return outcome.account
+
+
+def publish(outcome: Outcome | None) -> None:
+    """Count the fills and push the outcome to its user (call after commit)."""
+    if outcome is not None:
+        metrics.TRADING_FILLS.inc(len(outcome.trades))
+    publish_outcome(outcome)
