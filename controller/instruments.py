@@ -10,11 +10,15 @@ from typing import Any
 
 from controller.sql import fetch_all, fetch_one
 
-_BY_SYMBOL = """
-SELECT s.stock_id, s.symbol, s.company_name, s.tick_size, s.lot_size, q.ltp, q.prev_close, q.as_of
-FROM stocks s LEFT JOIN stock_quotes q ON q.stock_id = s.stock_id
+_COLUMNS = "s.stock_id, s.symbol, s.company_name, s.tick_size, s.lot_size, q.ltp, q.prev_close, q.as_of"
+_BY_SYMBOL = f"""
+SELECT {_COLUMNS} FROM stocks s LEFT JOIN stock_quotes q ON q.stock_id = s.stock_id
 WHERE s.symbol = %s AND s.is_active = 1
 ORDER BY s.exchange = 'NSE' DESC LIMIT 1
+"""
+_QUOTED = f"""
+SELECT {_COLUMNS} FROM stocks s JOIN stock_quotes q ON q.stock_id = s.stock_id
+WHERE s.is_active = 1 AND s.exchange = 'NSE' ORDER BY q.traded_value DESC LIMIT %s
 """
 
 
@@ -46,3 +50,8 @@ def stock_ids(conn: Any, symbols: Iterable[str]) -> dict[int, str]:
     marks = ", ".join(["%s"] * len(wanted))
     rows = fetch_all(conn, f"SELECT stock_id, symbol FROM stocks WHERE symbol IN ({marks})", wanted)
     return {row["stock_id"]: row["symbol"] for row in rows}
+
+
+def most_traded(conn: Any, limit: int) -> list[Instrument]:
+    """The `limit` quoted NSE stocks with the highest traded value (benchmarks, demos)."""
+    return [Instrument(**row) for row in fetch_all(conn, _QUOTED, (limit,))]

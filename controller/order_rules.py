@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
-from controller.instruments import Instrument
+from controller.instruments import Instrument, find_instrument
 from controller.trading_models import LivePrice, Order, PriceLookup
 from utils.money import HUNDRED, ceil_to, floor_to, is_multiple, money, money_up
 from utils.trading_errors import MarketDataUnavailable, OrderRejected
@@ -27,11 +29,12 @@ class TradingRules:
 
 @dataclass(frozen=True, slots=True)
 class MarketView:
-    """The market as one request or tick sees it: the time, the phase and the fresh live quotes."""
+    """The market as one request or tick sees it: the time, the phase, fresh live quotes, instruments."""
 
     now: datetime
     is_open: bool
     fresh: PriceLookup
+    instrument: Callable[[Any, str], Instrument | None] = find_instrument
 
 
 @dataclass(frozen=True, slots=True)

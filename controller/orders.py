@@ -9,7 +9,7 @@ from typing import Any
 
 from controller.account_book import AccountBook
 from controller.fills import close, execute_if_possible, lock_order, release
-from controller.instruments import Instrument, find_instrument
+from controller.instruments import Instrument
 from controller.order_rules import STOP, MarketView, OrderTicket, TradingRules, reference, reservation, validate
 from controller.portfolio import delete_history
 from controller.sql import execute, fetch_all, fetch_one
@@ -46,8 +46,8 @@ def get_order(conn: Any, user_id: int, order_id: int) -> Order:
     return Order.from_row(row)
 
 
-def _instrument(conn: Any, symbol: str) -> Instrument:
-    found = find_instrument(conn, symbol)
+def _instrument(conn: Any, view: MarketView, symbol: str) -> Instrument:
+    found = view.instrument(conn, symbol)
     if found is None:
         raise NotFound(f"unknown symbol {symbol}")
     return found
@@ -59,7 +59,7 @@ def place_order(conn: Any, user_id: int, ticket: OrderTicket, view: MarketView,
 
     Returns the order and what changed (None when client_order_id named an existing order).
     """
-    instrument = _instrument(conn, ticket.symbol)
+    instrument = _instrument(conn, view, ticket.symbol)
     book = AccountBook.lock(conn, user_id, rules.starting_cash, view.now)
     if ticket.client_order_id is not None:
         existing = find_by_client_id(conn, user_id, ticket.client_order_id)
@@ -109,7 +109,7 @@ def modify_order(conn: Any, user_id: int, order_id: int, view: MarketView, rules
     """Change a working order's quantity, price or trigger; re-validated and re-reserved as if new."""
     book = AccountBook.lock(conn, user_id, rules.starting_cash, view.now)
     order = _locked_working(conn, book, order_id)
-    instrument = _instrument(conn, order.symbol)
+    instrument = _instrument(conn, view, order.symbol)
     ticket = OrderTicket(order.symbol, order.side, order.order_type, order.validity, quantity or order.quantity,
                          order.price if price is _UNSET else price,
                          order.trigger_price if trigger_price is _UNSET else trigger_price)

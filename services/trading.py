@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any, TypeVar
@@ -12,6 +13,7 @@ from mysql.connector.errors import DatabaseError
 
 from backend import db
 from controller import accounts, orders
+from controller.instruments import Instrument, find_instrument
 from controller.order_rules import MarketView, OrderTicket, TradingRules
 from controller.portfolio import portfolio
 from controller.trading_models import Order, Outcome, Portfolio
@@ -26,6 +28,9 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 _RETRYABLE = {1205, 1213}  # lock wait timeout, deadlock: the transaction was rolled back, safe to rerun
 _ATTEMPTS = 3
+# Tick and lot sizes change rarely; the database quote in an Instrument is only the fallback when no fresh
+# live quote exists, so it may be this much older than the snapshot table.
+INSTRUMENT_TTL_S = 10.0
 
 
 def rules() -> TradingRules:
@@ -36,11 +41,38 @@ def rules() -> TradingRules:
 
 
 def market_view(now: datetime | None = None) -> MarketView:
-    """The time, the market phase and a lookup of fresh live quotes (LIVE_CACHE_MAX_AGE_S)."""
+    """The time, the market phase, fresh live quotes (LIVE_CACHE_MAX_AGE_S) and cached instruments."""
     at = now or clock.now()
     cache = stock_prices()
     max_age = current_app.extensions["settings"].live_cache_max_age_s
-    return MarketView(at, current_status(at).is_market_open, lambda symbol: cache.fresh(symbol, max_age, at))
+    return MarketView(at, _is_open(at), lambda symbol: cache.fresh(symbol, max_age, at), _instrument_lookup())
+
+
+def _is_open(at: datetime) -> bool:
+    """The market phase, computed once per minute (phases change on whole minutes)."""
+    phases: dict[datetime, bool] = current_app.extensions.setdefault("trading_phases", {})
+    minute = at.replace(second=0, microsecond=0)
+    if minute not in phases:
+        if len(phases) > 1000:
+            phases.clear()
+        phases[minute] = current_status(at).is_market_open
+    return phases[minute]
+
+
+def _instrument_lookup() -> Callable[[Any, str], Instrument | None]:
+    """find_instrument behind a per-app cache of INSTRUMENT_TTL_S (one query less per order)."""
+    cached: dict[str, tuple[float, Instrument]] = current_app.extensions.setdefault("trading_instruments", {})
+
+    def lookup(conn: Any, symbol: str) -> Instrument | None:
+        hit = cached.get(symbol)
+        if hit is not None and hit[0] > time.monotonic():
+            return hit[1]
+        found = find_instrument(conn, symbol)
+        if found is not None:
+            cached[symbol] = (time.monotonic() + INSTRUMENT_TTL_S, found)
+        return found
+
+    return lookup
 
 
 def in_transaction(work: Callable[[Any], T]) -> T:
