@@ -68,7 +68,8 @@ def place_order(conn: Any, user_id: int, ticket: OrderTicket, view: MarketView,
     live = view.fresh(instrument.symbol)
     ref = reference(instrument, live, rules.band_percent)
     validate(ticket, instrument, ref, rules)
-    if view.is_open and live is None and (ticket.order_type == "MARKET" or ticket.validity == "IOC"):
+    executes_now = ticket.order_type == "MARKET" or (ticket.validity == "IOC" and ticket.order_type not in STOP)
+    if view.is_open and live is None and executes_now:
         raise MarketDataUnavailable(f"no live price for {instrument.symbol}; a market or IOC order cannot execute")
     amount = reservation(ticket, ref, rules)
     if ticket.side == "BUY":

@@ -166,3 +166,15 @@ def test_the_job_registry_names_plain_callables(app):
     jobs = trading_jobs()
     assert set(jobs) == {"orders_open_market", "orders_expire_day", "portfolio_equity_snapshot"}
     assert all(callable(job) and interval > 0 and phase in ("open", "any") for job, interval, phase in jobs.values())
+
+
+def test_stop_orders_with_ioc_validity_fill_or_cancel_on_the_triggering_tick(market, trader, db_conn):
+    sl = trader.order(expect=201, order_type="SL", trigger_price=105, price=105.5, validity="IOC")
+    slm = trader.order(expect=201, order_type="SL-M", trigger_price=104, validity="IOC")
+    assert market.tick("ZZTEST", "103.95") == []  # neither has triggered: both keep waiting
+    changed = {o.order_id: o for o in market.tick("ZZTEST", "106")}  # both trigger; 106 is above the SL limit
+    assert (changed[sl["order_id"]].status, changed[sl["order_id"]].reject_reason) == (
+        "CANCELLED", "IOC order could not be filled immediately")
+    assert (changed[slm["order_id"]].status, changed[slm["order_id"]].average_price) == ("COMPLETE", D("106"))
+    assert trader.account()["reserved"] == 0
+    assert audit(db_conn) == []
