@@ -93,10 +93,10 @@ class Database:
             self._slots.release()
 
     @contextmanager
-    def transaction(self, isolation_level: str | None = None) -> Iterator[Connection]:
+    def transaction(self) -> Iterator[Connection]:
         """A connection inside one transaction: committed on success, rolled back on error."""
         with self.connection() as conn:
-            conn.start_transaction(isolation_level=isolation_level)
+            conn.start_transaction()
             try:
                 yield conn
             except BaseException:
@@ -177,6 +177,6 @@ def connection():
     return get_db().connection()
 
 
-def transaction(isolation_level: str | None = None):
+def transaction():
     """Shortcut: `with db.transaction() as conn:` on the current app's pool."""
-    return get_db().transaction(isolation_level)
+    return get_db().transaction()

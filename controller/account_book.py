@@ -1,8 +1,12 @@
 """One user's account inside a trading transaction: locked rows, reservations, ledger, one flush.
 
-Lock order, everywhere: the account row first, then order rows, then holding rows. Every write of
-one user therefore queues on the account lock, which makes concurrent placements, cancels and fills
-of the same account serial and deadlock-free.
+Every trading transaction starts by locking the user's account row (`AccountBook.lock` is its first
+statement), then the order rows it changes. Every writer of a user's accounts, orders, holdings and
+ledger rows holds that lock, so the writes of one account are serial and cannot deadlock each other,
+and reads that follow the lock see the latest state: under REPEATABLE READ the transaction's snapshot
+is taken at its first plain read, which comes after the lock. That is why holdings are read without
+FOR UPDATE, which would also take gap locks on missing rows that other accounts' inserts could
+deadlock on.
 """
 
 from __future__ import annotations
@@ -23,8 +27,7 @@ from utils.trading_errors import InsufficientFunds, InsufficientHoldings
 
 _LOCK_ACCOUNT = ("SELECT user_id, cash, reserved, starting_cash, realized_pnl FROM accounts "
                  "WHERE user_id = %s FOR UPDATE")
-_LOCK_HOLDING = ("SELECT quantity, reserved_quantity, avg_price FROM holdings "
-                 "WHERE user_id = %s AND stock_id = %s FOR UPDATE")
+_HOLDING = "SELECT quantity, reserved_quantity, avg_price FROM holdings WHERE user_id = %s AND stock_id = %s"
 _SAVE_ACCOUNT = "UPDATE accounts SET cash = %s, reserved = %s, realized_pnl = %s, updated_at = %s WHERE user_id = %s"
 _INSERT_LEDGER = ("INSERT INTO ledger (user_id, amount, kind, order_id, trade_id, balance_after, note, created_at) "
                   "VALUES (%s, %s, %s, %s, %s, %s, %s, %s)")
@@ -64,7 +67,7 @@ class AccountBook:
 
     @classmethod
     def lock(cls, conn: Any, user_id: int, starting_cash: Decimal, now: datetime) -> AccountBook:
-        """Lock the user's account row (creating the account on first use)."""
+        """Lock the user's account row (creating the account on first use): the transaction's first statement."""
         row = fetch_one(conn, _LOCK_ACCOUNT, (user_id,))
         if row is None:
             ensure_account(conn, user_id, starting_cash)
@@ -91,10 +94,10 @@ class AccountBook:
         self.account.reserved -= amount
 
     def position(self, stock_id: int) -> Position:
-        """The locked holding of `stock_id` (an empty new one when the user holds none)."""
+        """The holding of `stock_id`, stable under the account lock (an empty new one when the user holds none)."""
         found = self._positions.get(stock_id)
         if found is None:
-            row = fetch_one(self.conn, _LOCK_HOLDING, (self.user_id, stock_id))
+            row = fetch_one(self.conn, _HOLDING, (self.user_id, stock_id))
             found = Position(row["quantity"], row["reserved_quantity"], row["avg_price"], True) if row else \
                 Position(0, 0, Decimal(0), False)
             self._positions[stock_id] = found

@@ -59,8 +59,8 @@ def place_order(conn: Any, user_id: int, ticket: OrderTicket, view: MarketView,
 
     Returns the order and what changed (None when client_order_id named an existing order).
     """
-    instrument = _instrument(conn, view, ticket.symbol)
     book = AccountBook.lock(conn, user_id, rules.starting_cash, view.now)
+    instrument = _instrument(conn, view, ticket.symbol)
     if ticket.client_order_id is not None:
         existing = find_by_client_id(conn, user_id, ticket.client_order_id)
         if existing is not None:

@@ -76,10 +76,10 @@ def _instrument_lookup() -> Callable[[Any, str], Instrument | None]:
 
 
 def in_transaction(work: Callable[[Any], T]) -> T:
-    """Run `work(conn)` in a READ COMMITTED transaction, rerun on deadlock or lock timeout."""
+    """Run `work(conn)` in a transaction, rerun on deadlock or lock-wait timeout."""
     for attempt in range(1, _ATTEMPTS + 1):
         try:
-            with db.transaction("READ COMMITTED") as conn:
+            with db.transaction() as conn:
                 return work(conn)
         except DatabaseError as exc:
             if exc.errno not in _RETRYABLE:
