@@ -2,7 +2,8 @@
 
 `gunicorn -c gunicorn.conf.py bench.orders_server:app` with BENCH_SYMBOLS, BENCH_TICK_INTERVAL_S and
 BENCH_ORIGIN_SLOT set by bench/orders.py. Each worker updates its live-price cache and runs the order
-matcher on every tick, as the realtime tick bus will once it is wired.
+matcher on every tick, as the realtime tick bus will once it is wired. BENCH_PROFILE=/tmp/orders.prof
+writes a CPU profile per worker at exit (`python -m pstats /tmp/orders.prof.<pid>`).
 """
 
 import logging
