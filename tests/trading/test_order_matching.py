@@ -5,7 +5,7 @@ from decimal import Decimal as D
 
 from controller.trading_audit import audit
 from services.order_jobs import expire_day_orders, last_session_close, trading_jobs
-from services.order_matcher import match_ticks, process_open_market
+from services.order_matcher import match_ticks, process_open_market, tick_subscriber
 from tests.trading.conftest import CLOSED_AT, NEXT_OPEN, OPEN_AT
 from utils.timeutil import IST
 
@@ -160,6 +160,12 @@ def test_the_last_close_follows_the_exchange_calendar(app):
         monday_morning = NEXT_OPEN.replace(hour=8)
         assert last_session_close(monday_morning).astimezone(IST) == CLOSED_AT.replace(hour=15, minute=30)
         assert last_session_close(OPEN_AT).astimezone(IST).date().isoformat() == "2026-11-19"
+
+
+def test_the_tick_bus_callback_runs_the_matcher_in_the_app_context(market, trader, app):
+    order = trader.order(expect=201, order_type="LIMIT", price=99)
+    tick_subscriber(app)([market.quote("ZZTEST", "98.90")])  # called from the bus, outside any context
+    assert status_of(trader, order)["status"] == "COMPLETE"
 
 
 def test_the_job_registry_names_plain_callables(app):
