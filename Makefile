@@ -37,6 +37,7 @@ bench: $(STAMP)
 	bash scripts/system_deps.sh bench
 	$(PY) bench/seed.py
 	$(PY) bench/http.py
+	$(PY) bench/orders.py
 	$(PY) bench/dashboard.py
 
 clean:

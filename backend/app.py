@@ -41,7 +41,6 @@ def create_app(settings: Settings | None = None) -> Flask:
     app = Flask(__name__, static_folder=None)
     app.config.update(
         MAX_CONTENT_LENGTH=settings.max_content_length,
-        JSON_SORT_KEYS=False,
         JWT_SECRET_KEY=settings.jwt_secret_key.get_secret_value(),
         JWT_ACCESS_TOKEN_EXPIRES=timedelta(seconds=settings.jwt_access_token_expires_s),
         JWT_REFRESH_TOKEN_EXPIRES=timedelta(seconds=settings.jwt_refresh_token_expires_s),
@@ -50,6 +49,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         # Static files are compressed as streams; without this the dashboard's would never get a 304.
         COMPRESS_STREAMING_ENDPOINT_CONDITIONAL=["static", "dashboard.static"],
     )
+    app.json.sort_keys = False  # keep the documented field order
     app.extensions["settings"] = settings
     db.init_app(app, db.Database(
         settings.database(),

@@ -90,3 +90,10 @@ def test_production_start_fails_with_one_clear_line(repo_root):
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
         "configuration error: JWT_SECRET_KEY must be set to a random string of at least 32 characters"]
+
+
+def test_env_example_loads_as_a_dotenv_file(repo_root, monkeypatch):
+    for name in ("DATABASE_URL", "DATABASE_URI", "DB_HOST"):
+        monkeypatch.delenv(name, raising=False)
+    settings = Settings.load(_env_file=str(repo_root / ".env.example"))
+    assert settings.socketio_async_mode is None and settings.app_env == "development"
