@@ -12,7 +12,7 @@ from backend.errors import register_error_handlers
 from backend.observability import init_observability
 from backend.settings import AsyncMode, Settings
 from routes import register_blueprints
-from services import live_price_cache
+from services import live_price_cache, market_data, tick_bus, websocket_manager
 from utils.logging_config import configure_logging
 
 
@@ -61,6 +61,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     extensions.compress.init_app(app)
     extensions.cors.init_app(app, origins=settings.allowed_origins,
                              expose_headers=["X-Request-ID", "Server-Timing"])
+    websocket_manager.register_handlers(extensions.socketio)
     extensions.socketio.init_app(
         app,
         async_mode=async_mode,
@@ -69,7 +70,10 @@ def create_app(settings: Settings | None = None) -> Flask:
         logger=False,
         engineio_logger=False,
     )
+    websocket_manager.disable_websocket_compression(app)
     live_price_cache.init_app(app)
+    tick_bus.init_app(app)
+    market_data.init_app(app)
     register_error_handlers(app)
     init_observability(app, settings)
     register_blueprints(app)

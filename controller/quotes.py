@@ -32,3 +32,31 @@ def upsert_stock_quotes(conn: Any, rows: Iterable[Sequence[Any]]) -> int:
 def upsert_index_quotes(conn: Any, rows: Iterable[Sequence[Any]]) -> int:
     """Upsert index quote rows (index_id, ltp, prev_close, open, high, low, as_of, source)."""
     return execute_many(conn, _UPSERT_INDEX_QUOTES, rows)
+
+
+# The tick writer's upserts: one multi-row statement per batch. The 52-week range only widens
+# (GREATEST/LEAST with the day's range), so the seed's history-derived values are kept.
+_UPSERT_LIVE_STOCK_QUOTES = """
+INSERT INTO stock_quotes (stock_id, ltp, prev_close, day_open, day_high, day_low, volume,
+    week52_high, week52_low, as_of, source)
+VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+ON DUPLICATE KEY UPDATE ltp = VALUES(ltp), prev_close = VALUES(prev_close), day_open = VALUES(day_open),
+    day_high = VALUES(day_high), day_low = VALUES(day_low), volume = VALUES(volume),
+    week52_high = GREATEST(COALESCE(week52_high, VALUES(week52_high)), VALUES(week52_high)),
+    week52_low = LEAST(COALESCE(week52_low, VALUES(week52_low)), VALUES(week52_low)),
+    as_of = VALUES(as_of), source = VALUES(source)
+"""
+
+
+def upsert_live_stock_quotes(conn: Any, rows: Sequence[Sequence[Any]]) -> int:
+    """Upsert (stock_id, ltp, prev_close, open, high, low, volume, as_of, source) rows in ONE statement.
+
+    The day's high/low also widen the stored 52-week high/low.
+    """
+    full = [(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[4], r[5], r[7], r[8]) for r in rows]
+    return execute_many(conn, _UPSERT_LIVE_STOCK_QUOTES, full, batch_size=max(len(full), 1))
+
+
+def upsert_live_index_quotes(conn: Any, rows: Sequence[Sequence[Any]]) -> int:
+    """Upsert (index_id, ltp, prev_close, open, high, low, as_of, source) rows in ONE statement."""
+    return execute_many(conn, _UPSERT_INDEX_QUOTES, rows, batch_size=max(len(rows), 1))

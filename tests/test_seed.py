@@ -131,7 +131,7 @@ def test_bulk_load_falls_back_to_upserts_when_local_infile_is_refused(db_conn, t
     from controller.candles import bulk_load_stock_candles
 
     stock_id = fetch_value(db_conn, "SELECT stock_id FROM stocks WHERE symbol = 'TCS'")
-    rows = [(stock_id, "1d", "2020-01-0%d 03:45:00" % day, 10.5, 11, 10, 10.75, 100) for day in (1, 2)]
+    rows = [(stock_id, "1d", f"2020-01-0{day} 03:45:00", 10.5, 11, 10, 10.75, 100) for day in (1, 2)]
     # db_conn was opened without allow_local_infile, so the server refuses LOAD DATA LOCAL
     assert bulk_load_stock_candles(db_conn, rows, str(tmp_path)) == 2
     stored = fetch_all(db_conn, "SELECT close FROM stock_candles WHERE stock_id = %s AND ts < '2021-01-01'",
