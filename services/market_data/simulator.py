@@ -92,6 +92,13 @@ class Simulator:
         """The exchange calendar's phase now (always open with SIM_ALWAYS_OPEN)."""
         return market_status(self.clock(), self.calendar, force_open=self.always_open)
 
+    @property
+    def symbols(self) -> list[str]:
+        """Every simulated stock symbol."""
+        with self._lock:
+            self._ensure_loaded()
+        return list(self._symbols)
+
     # -- state -------------------------------------------------------------------------------------
 
     def _ensure_loaded(self) -> Universe:
@@ -101,7 +108,7 @@ class Simulator:
 
     def _init_state(self, universe: Universe) -> None:
         stocks = universe.stocks
-        self.symbols = [s.symbol for s in stocks]
+        self._symbols = [s.symbol for s in stocks]
         self._tick = np.array([float(s.tick_size) for s in stocks])
         self._fair = np.array([float(s.ltp) for s in stocks])
         self._ltp = self._fair.copy()
@@ -113,7 +120,7 @@ class Simulator:
         self._sigma = np.array([daily_volatility(self.seed, s.symbol) for s in stocks])
         self._avg_volume = np.array([base_volume(self.seed, s.symbol, float(s.prev_close)) for s in stocks])
         self._rng = np.random.default_rng(stable_seed(self.seed, "simulator"))
-        position = {symbol: n for n, symbol in enumerate(self.symbols)}
+        position = {symbol: n for n, symbol in enumerate(self._symbols)}
         self._idx = list(universe.indices)
         self._weights = np.zeros((len(self._idx), len(stocks)))
         for row, index in enumerate(self._idx):
@@ -195,7 +202,7 @@ class Simulator:
             symbol: Quote(symbol, _price(ltp), _price(prev), _price(op), _price(hi), _price(lo), int(vol), as_of,
                           self.name)
             for symbol, ltp, prev, op, hi, lo, vol in zip(
-                self.symbols, self._ltp.tolist(), self._prev.tolist(), self._open.tolist(), self._high.tolist(),
+                self._symbols, self._ltp.tolist(), self._prev.tolist(), self._open.tolist(), self._high.tolist(),
                 self._low.tolist(), self._volume.tolist(), strict=True)
         }
         self._index_quotes = {
