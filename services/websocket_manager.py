@@ -49,12 +49,12 @@ def _requested_symbols(data: Any) -> list[str] | dict[str, Any]:
     symbols = data.get("symbols") if isinstance(data, dict) else None
     if not isinstance(symbols, list) or not all(isinstance(s, str) for s in symbols):
         return _error("VALIDATION_ERROR", "expected {symbols: [string, ...]}")
-    if len(symbols) > limit:
+    cleaned = list(dict.fromkeys(s.strip().upper() for s in symbols))
+    if len(cleaned) > limit:
         return _error("VALIDATION_ERROR", f"at most {limit} symbols per request", limit=limit)
-    cleaned = [s.strip().upper() for s in symbols]
     if any(not s or len(s) > MAX_SYMBOL_LENGTH for s in cleaned):
         return _error("VALIDATION_ERROR", f"symbols must be 1-{MAX_SYMBOL_LENGTH} characters")
-    return list(dict.fromkeys(cleaned))
+    return cleaned
 
 
 def _subscribed_symbols() -> set[str]:

@@ -135,7 +135,7 @@ class Simulator:
         self._idx_low = np.array([float(i.day_low) for i in self._idx])
         self._idx_mean = np.array([float(i.ref_value) for i in self._idx])
         known = [s.as_of for s in stocks if s.as_of is not None]
-        self._as_of = max(known) if known else self.clock()
+        self._as_of = min(max(known), self.clock()) if known else self.clock()  # a snapshot "from the future"
         self._day = self._as_of.astimezone(IST).date()
         self._universe = universe
         self._publish()
