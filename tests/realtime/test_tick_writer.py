@@ -86,7 +86,8 @@ def test_the_52_week_range_only_widens(app, rt_conn):
     stored = stock_row(rt_conn, "INFY")
     at = DAY.replace(minute=20)
     high = stored["week52_high"] + 100
-    writer.on_batch(TickBatch("stocks", (quote("INFY", high, 10, at, day_high=high, day_low=stored["week52_low"] + 1),)))
+    tick = quote("INFY", high, 10, at, day_high=high, day_low=stored["week52_low"] + 1)
+    writer.on_batch(TickBatch("stocks", (tick,)))
     writer.flush()
     row = stock_row(rt_conn, "INFY")
     assert row["week52_high"] == high and row["week52_low"] == stored["week52_low"]
