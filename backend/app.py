@@ -69,6 +69,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         message_queue=settings.redis_url.get_secret_value() if settings.redis_url else None,
         logger=False,
         engineio_logger=False,
+        serializer=websocket_manager.TextPacket,
     )
     websocket_manager.disable_websocket_compression(app)
     live_price_cache.init_app(app)

@@ -118,14 +118,14 @@ class Settings(BaseSettings):
     enable_index_scheduler: bool = True
     enable_eod_scheduler: bool = True
     enable_startup_refresh: bool = True
-    quote_write_interval_s: float = Field(2.0, gt=0, le=300)
+    quote_write_interval_s: float = Field(5.0, gt=0, le=300)
     eod_interval_s: float = Field(300.0, gt=0)
     snapshot_stale_after_s: float = Field(300.0, gt=0)
     feed_stale_after_s: float = Field(30.0, gt=0)
 
     # Socket.IO streaming (services/websocket_manager.py, services/fanout.py)
     fanout_interval_ms: int = Field(250, ge=10, le=10_000)
-    prices_batch_interval_ms: int = Field(5000, ge=0, le=600_000)
+    prices_batch_interval_ms: int = Field(10_000, ge=0, le=600_000)
     movers_interval_s: float = Field(5.0, gt=0)
     ws_max_subscriptions: int = Field(50, ge=1, le=1000)
 

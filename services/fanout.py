@@ -1,4 +1,5 @@
-"""Socket.IO fan-out of ticks, conflated: at most one `price_update` per symbol room per interval.
+"""Socket.IO fan-out of ticks, conflated: at most one `price_update` per symbol room per interval
+(and one `price_updates` list per batch-mode connection).
 
 The tick-bus subscriber only records the latest quote per symbol and wakes the loop; the loop
 emits what is pending, then sleeps FANOUT_INTERVAL_MS before the next pass, so a busy symbol sends
@@ -17,6 +18,7 @@ from socketio import PubSubManager
 
 from backend.extensions import socketio
 from services import market_clock, realtime_payloads
+from services.batch_subscriptions import batch_subscriptions
 from services.live_price_cache import Quote
 from services.tick_bus import TickBatch
 from utils import metrics
@@ -107,14 +109,25 @@ class Fanout:
             for symbol, quote in stocks.items():
                 self._sent_as_of[symbol] = quote.as_of
         directory = realtime_payloads.directory()
+        batched = batch_subscriptions().recipients(stocks)
+        wanted = set().union(*batched.values())
+        payloads: dict[str, dict] = {}
         emitted = 0
         for symbol, quote in stocks.items():
-            room = symbol_room(symbol)
-            if room_has_members(room):
-                emit("price_update", realtime_payloads.price_update(quote, directory.stock_ids.get(symbol)), to=room)
+            in_room = room_has_members(symbol_room(symbol))
+            if not in_room and symbol not in wanted:
+                continue
+            payloads[symbol] = realtime_payloads.price_update(quote, directory.stock_ids.get(symbol))
+            if in_room:
+                emit("price_update", payloads[symbol], to=symbol_room(symbol))
                 emitted += 1
                 if emitted % _YIELD_EVERY == 0:
                     socketio.sleep(0)
+        for sid, symbols in batched.items():
+            emit("price_updates", [payloads[s] for s in symbols], to=sid)
+            emitted += 1
+            if emitted % _YIELD_EVERY == 0:
+                socketio.sleep(0)
         if indices:
             self.emit_indices()
             emitted += 1

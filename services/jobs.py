@@ -16,6 +16,7 @@ from backend.settings import Settings
 from controller import candles, snapshots
 from services import market_clock, market_data, realtime_payloads
 from services.fanout import emit
+from services.live_price_cache import Quote
 from services.scheduler import Job
 from services.tick_bus import TickBatch, tick_bus
 from services.tick_writer import TickWriter, ist_day_bounds
@@ -26,18 +27,23 @@ _OPEN = frozenset({"open"})
 _CLOSED = frozenset({"closed"})
 
 
+def _publish_new(kind: str, quotes: list[Quote]) -> int:
+    """Publish the quotes newer than the live cache's (a quiet or frozen feed publishes nothing)."""
+    cache = current_app.extensions["live_prices"][kind]
+    fresh = tuple(q for q in quotes if (cached := cache.get(q.symbol)) is None or q.as_of > cached.as_of)
+    if fresh:
+        tick_bus().publish(TickBatch(kind, fresh))
+    return len(fresh)
+
+
 def poll_stock_quotes() -> int:
-    """Fetch every stock's quote from the provider and publish the batch; return its size."""
-    quotes = market_data.provider().quotes(list(realtime_payloads.directory().stock_ids))
-    tick_bus().publish(TickBatch("stocks", tuple(quotes)))
-    return len(quotes)
+    """Fetch every stock's quote from the provider and publish the new ones; return how many."""
+    return _publish_new("stocks", market_data.provider().quotes(list(realtime_payloads.directory().stock_ids)))
 
 
 def poll_index_quotes() -> int:
-    """Fetch every index's quote and publish the batch; return its size."""
-    quotes = market_data.provider().index_quotes(list(realtime_payloads.directory().index_order))
-    tick_bus().publish(TickBatch("indices", tuple(quotes)))
-    return len(quotes)
+    """Fetch every index's quote and publish the new ones; return how many."""
+    return _publish_new("indices", market_data.provider().index_quotes(list(realtime_payloads.directory().index_order)))
 
 
 def write_eod_candles() -> tuple[int, int]:

@@ -73,7 +73,7 @@ class Realtime:
         if self.writer is not None:
             self.bus.unsubscribe(self.writer.on_batch)
             with self.app.app_context():
-                self.writer.flush()
+                self.writer.flush(final=True)
 
     def _runner(self, name: str):
         return lambda: self.scheduler.run_now(name)

@@ -76,15 +76,17 @@ class TickWriter:
                 bars[quote.symbol] = bar
                 dirty[(quote.symbol, bar.minute)] = bar
 
-    def flush(self) -> FlushReport:
-        """Persist what arrived since the last flush, in one transaction."""
+    def flush(self, final: bool = False) -> FlushReport:
+        """Persist what arrived since the last flush, in one transaction.
+
+        Minute bars are written once their minute has ended (the live cache serves the current one),
+        so each bar costs one row a minute however often the writer runs; `final` writes them all.
+        """
         with self._lock:
             pending = {kind: dict(q) for kind, q in self._quotes.items()}
-            bars = {kind: [(key, (b.open, b.high, b.low, b.close, b.volume)) for key, b in d.items()]
-                    for kind, d in self._dirty.items()}
+            bars = {kind: self._take_bars(kind, final) for kind in self._dirty}
             for kind in self._quotes:
                 self._quotes[kind].clear()
-                self._dirty[kind].clear()
         if not any(pending.values()) and not any(bars.values()):
             return FlushReport()
         ids = self._instrument_ids()
@@ -107,6 +109,16 @@ class TickWriter:
             if index_bars:
                 candles.upsert_minute_index_candles(conn, index_bars)
         return FlushReport(len(stock_rows), len(index_rows), len(stock_bars), len(index_bars), finished_day)
+
+    def _take_bars(self, kind: str, final: bool) -> list[tuple[tuple[str, datetime], tuple]]:
+        """Remove and return the dirty bars whose minute ended (all of them when `final`)."""
+        dirty = self._dirty[kind]
+        current = {symbol: bar.minute for symbol, bar in self._bars[kind].items()}
+        taken = [(key, (b.open, b.high, b.low, b.close, b.volume)) for key, b in dirty.items()
+                 if final or key[1] < current[key[0]]]
+        for key, _ in taken:
+            del dirty[key]
+        return taken
 
     def _finished_day(self, pending: Iterable[Quote]) -> date | None:
         """The previous trading day when these quotes begin a new one (None otherwise)."""

@@ -4,6 +4,7 @@ Rooms: `symbol:<SYMBOL>` (price_update), `user:<id>` (private order/trade/accoun
 A client subscribes with `{symbols: [...]}` and is acked `{subscribed, unknown}` (plus `error`
 when the request is invalid or would exceed WS_MAX_SUBSCRIPTIONS); a new subscription gets the
 symbol's latest cached quote at once, so a client never waits a full tick for its first price.
+With `mode: "batch"` the symbols arrive as one `price_updates` list per fan-out pass instead.
 """
 
 from __future__ import annotations
@@ -17,14 +18,26 @@ from flask import Flask, current_app, request
 from flask_jwt_extended import decode_token
 from flask_jwt_extended.exceptions import JWTExtendedException
 from flask_socketio import SocketIO, join_room, leave_room, rooms
+from socketio.packet import Packet
 
 from services import market_clock, realtime_payloads
+from services.batch_subscriptions import batch_subscriptions
 from services.fanout import emit, symbol_room
 from utils import metrics
 
 log = logging.getLogger(__name__)
 MAX_SYMBOL_LENGTH = 32
 _ROOM_PREFIX = "symbol:"
+_MODES = ("symbol", "batch")
+
+
+class TextPacket(Packet):
+    """Socket.IO packets without binary attachments: skips the recursive binary scan of every payload.
+
+    Every event this server sends is JSON text, and the scan cost about as much as encoding the packet.
+    """
+
+    uses_binary_events = False
 
 
 def user_id_from_token(token: str) -> int | str:
@@ -58,7 +71,8 @@ def _requested_symbols(data: Any) -> list[str] | dict[str, Any]:
 
 
 def _subscribed_symbols() -> set[str]:
-    return {room.removeprefix(_ROOM_PREFIX) for room in rooms() if room.startswith(_ROOM_PREFIX)}
+    in_rooms = {room.removeprefix(_ROOM_PREFIX) for room in rooms() if room.startswith(_ROOM_PREFIX)}
+    return in_rooms | batch_subscriptions().symbols(request.sid)
 
 
 def on_connect(auth: Any = None) -> bool:
@@ -72,7 +86,8 @@ def on_connect(auth: Any = None) -> bool:
 
 
 def on_disconnect(reason: Any = None) -> None:
-    """Keep the connected-clients gauge right."""
+    """Forget the connection's batch subscriptions; keep the connected-clients gauge right."""
+    batch_subscriptions().drop(request.sid)
     metrics.SOCKETIO_CLIENTS.dec()
 
 
@@ -81,6 +96,9 @@ def on_subscribe(data: Any = None) -> dict[str, Any]:
     requested = _requested_symbols(data)
     if isinstance(requested, dict):
         return requested
+    mode = data.get("mode", "symbol")
+    if mode not in _MODES:
+        return _error("VALIDATION_ERROR", "mode must be 'symbol' or 'batch'")
     known = realtime_payloads.directory().stock_ids
     accepted = [s for s in requested if s in known]
     unknown = [s for s in requested if s not in known]
@@ -91,11 +109,16 @@ def on_subscribe(data: Any = None) -> dict[str, Any]:
         return _error("SUBSCRIPTION_LIMIT", f"at most {limit} symbols per connection", limit=limit,
                       current=len(current))
     cache = current_app.extensions["live_prices"]["stocks"]
-    for symbol in new:
-        join_room(symbol_room(symbol))
-        quote = cache.get(symbol)
-        if quote is not None:
-            emit("price_update", realtime_payloads.price_update(quote, known[symbol]), to=request.sid)
+    cached = [realtime_payloads.price_update(q, known[s]) for s in new if (q := cache.get(s)) is not None]
+    if mode == "batch":
+        batch_subscriptions().add(request.sid, new)
+        if cached:
+            emit("price_updates", cached, to=request.sid)
+    else:
+        for symbol in new:
+            join_room(symbol_room(symbol))
+        for payload in cached:
+            emit("price_update", payload, to=request.sid)
     return {"subscribed": accepted, "unknown": unknown}
 
 
@@ -108,6 +131,7 @@ def on_unsubscribe(data: Any = None) -> dict[str, Any]:
     for symbol in requested:
         if symbol in current:
             leave_room(symbol_room(symbol))
+    batch_subscriptions().remove(request.sid, requested)
     return {"subscribed": sorted(current - set(requested)), "unknown": [s for s in requested if s not in current]}
 
 

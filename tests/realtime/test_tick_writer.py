@@ -55,7 +55,7 @@ def test_a_flush_writes_quotes_and_minute_bars_in_one_statement_each(app, rt_con
         quote(s.symbol, s.ltp, s.volume + 10, t0, s.day_high, s.day_low, s.prev_close) for s in universe.stocks))
     writer.on_batch(TickBatch("stocks", batch))
     before = com_insert(rt_conn)
-    report = writer.flush()
+    report = writer.flush(final=True)
     assert com_insert(rt_conn) - before == 2  # one multi-row upsert for quotes, one for minute bars
     assert report.stock_quotes == report.stock_bars == len(universe.stocks) > 200
     row = stock_row(rt_conn, "RELIANCE")
@@ -69,15 +69,17 @@ def test_minute_bars_keep_open_widen_high_low_and_count_volume_deltas(app, rt_co
     ticks = [("1010", 5_000, 1), ("1030", 5_600, 20), ("990", 6_000, 40)]
     for ltp, volume, second in ticks[:2]:
         writer.on_batch(TickBatch("stocks", (quote("TCS", ltp, volume, t0 + timedelta(seconds=second)),)))
-    writer.flush()
+    assert writer.flush().stock_bars == 0  # the minute is still running
+    writer.flush(final=True)
     writer.on_batch(TickBatch("stocks", (quote("TCS", ticks[2][0], ticks[2][1], t0 + timedelta(seconds=40)),)))
-    writer.flush()
+    writer.flush(final=True)
     bar = minute_bar(rt_conn, "TCS", t0)
     assert (bar["open"], bar["high"], bar["low"], bar["close"]) == (
         Decimal("1010"), Decimal("1030"), Decimal("990"), Decimal("990"))
     assert bar["volume"] == 1_000  # 6,000 - 5,000 since the writer joined the minute
     writer.on_batch(TickBatch("stocks", (quote("TCS", "995", 6_700, t0 + timedelta(seconds=65)),)))
-    writer.flush()
+    writer.on_batch(TickBatch("stocks", (quote("TCS", "996", 6_800, t0 + timedelta(seconds=125)),)))
+    assert writer.flush().stock_bars == 1  # the minute that ended, not the one running
     assert minute_bar(rt_conn, "TCS", t0 + timedelta(minutes=1))["volume"] == 700
 
 

@@ -124,3 +124,34 @@ def test_prices_batch_movers_and_market_status_broadcasts(app):
     assert movers["gainers"][0]["price"] == "110.00" and movers["gainers"][0]["name"] == "Reliance Industries Ltd."
     [status] = [m["args"][0] for m in received if m["name"] == "market_status"]
     assert status["phase"] == "open" and status["is_market_open"] is True
+
+
+def test_batch_mode_sends_one_list_per_pass_for_the_connections_symbols(app):
+    fanout = Fanout(app, 0.05, 0)
+    app.extensions["tick_bus"].subscribe(fanout.on_batch, "fanout")
+    publish(app, "stocks", q("TCS", "100.5"))
+    batch = socketio.test_client(app)
+    batch.get_received()
+    ack = batch.emit("subscribe", {"symbols": ["TCS", "INFY"], "mode": "batch"}, callback=True)
+    assert ack == {"subscribed": ["TCS", "INFY"], "unknown": []}
+    [snapshot] = events(batch, "price_updates")
+    assert [u["symbol"] for u in snapshot] == ["TCS"]
+    assert batch.emit("subscribe", {"symbols": ["SBIN", "ITC"]}, callback=True)["error"]["code"] == "SUBSCRIPTION_LIMIT"
+    assert batch.emit("subscribe", {"symbols": ["SBIN"], "mode": "fast"}, callback=True)["error"]["code"] == (
+        "VALIDATION_ERROR")
+    publish(app, "stocks", q("TCS", "101", 1), q("INFY", "99", 1), q("SBIN", "98", 1))
+    publish(app, "stocks", q("TCS", "102", 2))
+    with app.app_context():
+        fanout.emit_pending()
+    received = batch.get_received()
+    assert [m["name"] for m in received] == ["price_updates"]
+    assert sorted((u["symbol"], u["ltp"]) for u in received[0]["args"][0]) == [("INFY", 99.0), ("TCS", 102.0)]
+    assert batch.emit("unsubscribe", {"symbols": ["TCS"]}, callback=True)["subscribed"] == ["INFY"]
+    publish(app, "stocks", q("TCS", "103", 3), q("INFY", "98", 3))
+    with app.app_context():
+        fanout.emit_pending()
+    [update] = events(batch, "price_updates")
+    assert [u["symbol"] for u in update] == ["INFY"]
+    batch.disconnect()
+    with app.app_context():
+        assert app.extensions["batch_subscriptions"].recipients(["INFY"]) == {}
