@@ -110,15 +110,15 @@ class Simulator:
         stocks = universe.stocks
         self._symbols = [s.symbol for s in stocks]
         self._tick = np.array([float(s.tick_size) for s in stocks])
-        self._fair = np.array([float(s.ltp) for s in stocks])
+        self._fair = np.array([float(s.quote.ltp) for s in stocks])
         self._ltp = self._fair.copy()
-        self._prev = np.array([float(s.prev_close) for s in stocks])
-        self._open = np.array([float(s.day_open) for s in stocks])
-        self._high = np.array([float(s.day_high) for s in stocks])
-        self._low = np.array([float(s.day_low) for s in stocks])
-        self._volume = np.array([float(s.volume) for s in stocks])
+        self._prev = np.array([float(s.quote.prev_close) for s in stocks])
+        self._open = np.array([float(s.quote.day_open) for s in stocks])
+        self._high = np.array([float(s.quote.day_high) for s in stocks])
+        self._low = np.array([float(s.quote.day_low) for s in stocks])
+        self._volume = np.array([float(s.quote.volume) for s in stocks])
         self._sigma = np.array([daily_volatility(self.seed, s.symbol) for s in stocks])
-        self._avg_volume = np.array([base_volume(self.seed, s.symbol, float(s.prev_close)) for s in stocks])
+        self._avg_volume = np.array([base_volume(self.seed, s.symbol, float(s.quote.prev_close)) for s in stocks])
         self._rng = np.random.default_rng(stable_seed(self.seed, "simulator"))
         position = {symbol: n for n, symbol in enumerate(self._symbols)}
         self._idx = list(universe.indices)
@@ -128,14 +128,14 @@ class Simulator:
             for symbol, weight in index.members:
                 self._weights[row, position[symbol]] = float(weight) / total
         self._is_vix = np.array([not i.members for i in self._idx])
-        self._idx_level = np.array([float(i.ltp) for i in self._idx])
-        self._idx_prev = np.array([float(i.prev_close) for i in self._idx])
-        self._idx_open = np.array([float(i.day_open) for i in self._idx])
-        self._idx_high = np.array([float(i.day_high) for i in self._idx])
-        self._idx_low = np.array([float(i.day_low) for i in self._idx])
+        self._idx_level = np.array([float(i.quote.ltp) for i in self._idx])
+        self._idx_prev = np.array([float(i.quote.prev_close) for i in self._idx])
+        self._idx_open = np.array([float(i.quote.day_open) for i in self._idx])
+        self._idx_high = np.array([float(i.quote.day_high) for i in self._idx])
+        self._idx_low = np.array([float(i.quote.day_low) for i in self._idx])
         self._idx_mean = np.array([float(i.ref_value) for i in self._idx])
-        known = [s.as_of for s in stocks if s.as_of is not None]
-        self._as_of = min(max(known), self.clock()) if known else self.clock()  # a snapshot "from the future"
+        known = [s.quote.as_of for s in stocks]
+        self._as_of = min(max(known), self.clock()) if known else self.clock()  # never start in the future
         self._day = self._as_of.astimezone(IST).date()
         self._universe = universe
         self._publish()

@@ -9,10 +9,9 @@ import pytest
 
 from backend.app import create_app
 from backend.db import connect
-from backend.migrate import migrate
-from backend.seed import seed_market
+from services.live_price_cache import Quote
 from services.market_data.universe import IndexSnapshot, StockSnapshot, Universe
-from tests.conftest import SEED, SEED_NOW, make_settings
+from tests.conftest import SEED_NOW, make_settings, migrate_and_seed
 from utils.reference_data import load_indices, load_stocks
 
 RT_DB = "test_realtime"
@@ -21,14 +20,7 @@ RT_DB = "test_realtime"
 @pytest.fixture(scope="session")
 def rt_db_config(make_database):
     """A migrated database seeded like the session one but with 5 days of history; tests may write to it."""
-    config = make_database(RT_DB)
-    conn = connect(config)
-    try:
-        migrate(conn)
-    finally:
-        conn.close()
-    seed_market(config, seed=SEED, days=5, now=SEED_NOW)
-    return config
+    return migrate_and_seed(make_database(RT_DB), days=5)
 
 
 @pytest.fixture
@@ -76,16 +68,17 @@ def clock() -> Clock:
 
 def reference_universe(as_of: datetime = SEED_NOW) -> Universe:
     """The reference stocks and indices, every quote at its reference price (no database)."""
+    at = as_of.astimezone(UTC)
+
+    def flat(name, price, volume=0):
+        return Quote(name, price, price, price, price, price, volume, at, "database")
+
     stocks = tuple(
         StockSnapshot(n + 1, s.symbol, s.company_name, s.sector, f"NSE_EQ|{s.isin}" if s.isin else None,
-                      s.tick_size, s.ref_price, s.ref_price, s.ref_price, s.ref_price, s.ref_price, 0,
-                      as_of.astimezone(UTC))
+                      s.tick_size, flat(s.symbol, s.ref_price))
         for n, s in enumerate(load_stocks()))
     indices = tuple(
-        IndexSnapshot(n + 1, i.name, i.tag, i.instrument_key, i.ref_value, i.ref_value, i.ref_value, i.ref_value,
-                      i.ref_value, as_of.astimezone(UTC), tuple((c.symbol, c.weight) for c in i.constituents),
-                      i.ref_value)
+        IndexSnapshot(n + 1, i.name, i.tag, i.instrument_key, flat(i.name, i.ref_value),
+                      tuple((c.symbol, c.weight) for c in i.constituents), i.ref_value)
         for n, i in enumerate(load_indices()))
     return Universe(stocks, indices)
-
-

@@ -71,7 +71,7 @@ def test_indices_are_computed_from_their_constituents(clock):
         if not ref.members:
             continue
         total = sum(w for _, w in ref.members)
-        level = ref.prev_close * sum(w * stocks[s].ltp / stocks[s].prev_close for s, w in ref.members) / total
+        level = ref.quote.prev_close * sum(w * stocks[s].ltp / stocks[s].prev_close for s, w in ref.members) / total
         assert abs(indices[ref.name].ltp - level) <= Decimal("0.01"), ref.name
         assert indices[ref.name].day_high >= indices[ref.name].ltp >= indices[ref.name].day_low
 

@@ -51,8 +51,7 @@ def test_a_flush_writes_quotes_and_minute_bars_in_one_statement_each(app, rt_con
     universe = load_universe()
     writer = TickWriter(load_universe)
     t0 = DAY.replace(minute=1, second=5)
-    batch = tuple(replace(s_quote, as_of=t0) for s_quote in (
-        quote(s.symbol, s.ltp, s.volume + 10, t0, s.day_high, s.day_low, s.prev_close) for s in universe.stocks))
+    batch = tuple(replace(s.quote, volume=s.quote.volume + 10, as_of=t0, source="simulator") for s in universe.stocks)
     writer.on_batch(TickBatch("stocks", batch))
     before = com_insert(rt_conn)
     report = writer.flush(final=True)
