@@ -12,7 +12,7 @@ from backend.errors import register_error_handlers
 from backend.observability import init_observability
 from backend.settings import AsyncMode, Settings
 from routes import register_blueprints
-from services import live_price_cache, market_data, tick_bus, websocket_manager
+from services import live_price_cache, market_data, socketio_packets, tick_bus, websocket_manager
 from utils.logging_config import configure_logging
 
 
@@ -69,7 +69,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         message_queue=settings.redis_url.get_secret_value() if settings.redis_url else None,
         logger=False,
         engineio_logger=False,
-        serializer=websocket_manager.TextPacket,
+        serializer=socketio_packets.TextPacket,
     )
     websocket_manager.disable_websocket_compression(app)
     live_price_cache.init_app(app)

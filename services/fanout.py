@@ -10,6 +10,7 @@ Rooms nobody joined are skipped (unless a message queue spreads emits to other p
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 
@@ -20,6 +21,7 @@ from backend.extensions import socketio
 from services import market_clock, realtime_payloads
 from services.batch_subscriptions import batch_subscriptions
 from services.live_price_cache import Quote
+from services.socketio_packets import RawJson
 from services.tick_bus import TickBatch
 from utils import metrics
 from utils.timeutil import iso_ist, now_utc
@@ -36,6 +38,15 @@ def emit(event: str, payload: object, to: str | None = None) -> None:
     """Emit on the default namespace and count it."""
     socketio.emit(event, payload, to=to)
     metrics.SOCKETIO_EMITS.labels(event).inc()
+
+
+def _json(payload: object) -> str:
+    return json.dumps(payload, separators=(",", ":"))
+
+
+def _payload(encoded: str) -> object:
+    """Encoded JSON as an emit payload: spliced in as is, or decoded when a message queue relays emits."""
+    return json.loads(encoded) if isinstance(socketio.server.manager, PubSubManager) else RawJson(encoded)
 
 
 def room_has_members(room: str) -> bool:
@@ -111,20 +122,20 @@ class Fanout:
         directory = realtime_payloads.directory()
         batched = batch_subscriptions().recipients(stocks)
         wanted = set().union(*batched.values())
-        payloads: dict[str, dict] = {}
+        encoded: dict[str, str] = {}  # each payload is JSON-encoded once, whoever receives it
         emitted = 0
         for symbol, quote in stocks.items():
             in_room = room_has_members(symbol_room(symbol))
             if not in_room and symbol not in wanted:
                 continue
-            payloads[symbol] = realtime_payloads.price_update(quote, directory.stock_ids.get(symbol))
+            encoded[symbol] = _json(realtime_payloads.price_update(quote, directory.stock_ids.get(symbol)))
             if in_room:
-                emit("price_update", payloads[symbol], to=symbol_room(symbol))
+                emit("price_update", _payload(encoded[symbol]), to=symbol_room(symbol))
                 emitted += 1
                 if emitted % _YIELD_EVERY == 0:
                     socketio.sleep(0)
         for sid, symbols in batched.items():
-            emit("price_updates", [payloads[s] for s in symbols], to=sid)
+            emit("price_updates", _payload("[" + ",".join(encoded[s] for s in symbols) + "]"), to=sid)
             emitted += 1
             if emitted % _YIELD_EVERY == 0:
                 socketio.sleep(0)

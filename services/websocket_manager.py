@@ -18,7 +18,6 @@ from flask import Flask, current_app, request
 from flask_jwt_extended import decode_token
 from flask_jwt_extended.exceptions import JWTExtendedException
 from flask_socketio import SocketIO, join_room, leave_room, rooms
-from socketio.packet import Packet
 
 from services import market_clock, realtime_payloads
 from services.batch_subscriptions import batch_subscriptions
@@ -29,15 +28,6 @@ log = logging.getLogger(__name__)
 MAX_SYMBOL_LENGTH = 32
 _ROOM_PREFIX = "symbol:"
 _MODES = ("symbol", "batch")
-
-
-class TextPacket(Packet):
-    """Socket.IO packets without binary attachments: skips the recursive binary scan of every payload.
-
-    Every event this server sends is JSON text, and the scan cost about as much as encoding the packet.
-    """
-
-    uses_binary_events = False
 
 
 def user_id_from_token(token: str) -> int | str:
