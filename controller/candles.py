@@ -9,7 +9,7 @@ from typing import Any
 
 from mysql.connector import errors as mysql_errors
 
-from controller.sql import execute, execute_many, fetch_all
+from controller.sql import Pause, execute, execute_many, execute_values, fetch_all
 
 _UPSERT_STOCK_CANDLES = """
 INSERT INTO stock_candles (stock_id, timeframe, ts, open, high, low, close, volume)
@@ -78,14 +78,14 @@ ON DUPLICATE KEY UPDATE high = GREATEST(high, VALUES(high)), low = LEAST(low, VA
 """
 
 
-def upsert_minute_stock_candles(conn: Any, rows: Sequence[Sequence[Any]]) -> int:
+def upsert_minute_stock_candles(conn: Any, rows: Sequence[Sequence[Any]], pause: Pause = None) -> int:
     """Merge (stock_id, minute_ts, open, high, low, close, volume) rows into 1m candles, one statement."""
-    return execute_many(conn, _UPSERT_MINUTE_STOCK_CANDLES, rows, batch_size=max(len(rows), 1))
+    return execute_values(conn, _UPSERT_MINUTE_STOCK_CANDLES, rows, pause)
 
 
-def upsert_minute_index_candles(conn: Any, rows: Sequence[Sequence[Any]]) -> int:
+def upsert_minute_index_candles(conn: Any, rows: Sequence[Sequence[Any]], pause: Pause = None) -> int:
     """Merge (index_id, minute_ts, open, high, low, close) rows into 1m candles, one statement."""
-    return execute_many(conn, _UPSERT_MINUTE_INDEX_CANDLES, rows, batch_size=max(len(rows), 1))
+    return execute_values(conn, _UPSERT_MINUTE_INDEX_CANDLES, rows, pause)
 
 
 # End of day: the daily candle of each instrument is its latest quote's day range. ts is the

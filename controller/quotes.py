@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from controller.sql import execute_many
+from controller.sql import Pause, execute_many, execute_values
 
 _INSERT_STOCK_QUOTES = """
 INSERT INTO stock_quotes (stock_id, ltp, prev_close, day_open, day_high, day_low, volume,
@@ -43,15 +43,15 @@ _UPSERT_LIVE_STOCK_QUOTES = _INSERT_STOCK_QUOTES + """
 """
 
 
-def upsert_live_stock_quotes(conn: Any, rows: Sequence[Sequence[Any]]) -> int:
+def upsert_live_stock_quotes(conn: Any, rows: Sequence[Sequence[Any]], pause: Pause = None) -> int:
     """Upsert (stock_id, ltp, prev_close, open, high, low, volume, as_of, source) rows in ONE statement.
 
-    The day's high/low also widen the stored 52-week high/low.
+    The day's high/low also widen the stored 52-week high/low; `pause` yields while it is built.
     """
     full = [(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[4], r[5], r[7], r[8]) for r in rows]
-    return execute_many(conn, _UPSERT_LIVE_STOCK_QUOTES, full, batch_size=max(len(full), 1))
+    return execute_values(conn, _UPSERT_LIVE_STOCK_QUOTES, full, pause)
 
 
-def upsert_live_index_quotes(conn: Any, rows: Sequence[Sequence[Any]]) -> int:
+def upsert_live_index_quotes(conn: Any, rows: Sequence[Sequence[Any]], pause: Pause = None) -> int:
     """Upsert (index_id, ltp, prev_close, open, high, low, as_of, source) rows in ONE statement."""
-    return execute_many(conn, _UPSERT_INDEX_QUOTES, rows, batch_size=max(len(rows), 1))
+    return execute_values(conn, _UPSERT_INDEX_QUOTES, rows, pause)

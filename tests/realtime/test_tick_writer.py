@@ -128,3 +128,20 @@ def test_end_of_day_candles_are_idempotent(app, rt_conn):
                                  "WHERE c.timeframe = '1d' AND c.ts = %s", (day_ts,))
     assert len(candles) == quoted_that_day > 0
     assert all((c["high"], c["low"], c["volume"]) == (c["day_high"], c["day_low"], c["qv"]) for c in candles)
+
+
+def test_execute_values_builds_one_statement_escaped_by_the_driver(rt_conn):
+    from controller.sql import execute_values
+
+    cursor = rt_conn.cursor()
+    cursor.execute("CREATE TEMPORARY TABLE ev (id INT PRIMARY KEY, price DECIMAL(10,2), at DATETIME(3), "
+                   "note VARCHAR(40), kind VARCHAR(4))")
+    pauses = []
+    rows = [(1, Decimal("1.50"), datetime(2026, 1, 1, 9, 15, 0, 250000), "it's 100% \"fine\" \\ %s"),
+            (2, None, datetime(2026, 1, 2), "; DROP TABLE ev; --"), (3, Decimal("3"), datetime(2026, 1, 3), "")]
+    before = com_insert(rt_conn)
+    sql = "INSERT INTO ev (id, price, at, note, kind) VALUES (%s, %s, %s, %s, '1m') ON DUPLICATE KEY UPDATE note = 'x'"
+    assert execute_values(rt_conn, sql, rows, pause=lambda: pauses.append(1), every=2) == 3
+    assert com_insert(rt_conn) - before == 1 and pauses == [1]
+    stored = fetch_all(rt_conn, "SELECT id, price, at, note, kind FROM ev ORDER BY id")
+    assert [(r["id"], r["price"], r["at"], r["note"], r["kind"]) for r in stored] == [(*row, "1m") for row in rows]
