@@ -7,15 +7,14 @@ from typing import Any
 
 from controller.sql import Pause, execute_many, execute_values
 
-_INSERT_STOCK_QUOTES = """
+_UPSERT_STOCK_QUOTES = """
 INSERT INTO stock_quotes (stock_id, ltp, prev_close, day_open, day_high, day_low, volume,
     week52_high, week52_low, as_of, source)
 VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
 ON DUPLICATE KEY UPDATE ltp = VALUES(ltp), prev_close = VALUES(prev_close), day_open = VALUES(day_open),
-    day_high = VALUES(day_high), day_low = VALUES(day_low), volume = VALUES(volume), as_of = VALUES(as_of),
-    source = VALUES(source),"""
-_UPSERT_STOCK_QUOTES = _INSERT_STOCK_QUOTES + """
-    week52_high = VALUES(week52_high), week52_low = VALUES(week52_low)
+    day_high = VALUES(day_high), day_low = VALUES(day_low), volume = VALUES(volume),
+    week52_high = VALUES(week52_high), week52_low = VALUES(week52_low), as_of = VALUES(as_of),
+    source = VALUES(source)
 """
 _UPSERT_INDEX_QUOTES = """
 INSERT INTO index_quotes (index_id, ltp, prev_close, day_open, day_high, day_low, as_of, source)
@@ -37,9 +36,14 @@ def upsert_index_quotes(conn: Any, rows: Iterable[Sequence[Any]]) -> int:
 
 # The tick writer's upserts: one multi-row statement per batch. The 52-week range only widens
 # (GREATEST/LEAST with the day's range), so the seed's history-derived values are kept.
-_UPSERT_LIVE_STOCK_QUOTES = _INSERT_STOCK_QUOTES + """
-    week52_high = GREATEST(COALESCE(week52_high, VALUES(week52_high)), VALUES(week52_high)),
-    week52_low = LEAST(COALESCE(week52_low, VALUES(week52_low)), VALUES(week52_low))
+_UPSERT_LIVE_STOCK_QUOTES = """
+INSERT INTO stock_quotes (stock_id, ltp, prev_close, day_open, day_high, day_low, volume, as_of, source)
+VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)
+ON DUPLICATE KEY UPDATE ltp = VALUES(ltp), prev_close = VALUES(prev_close), day_open = VALUES(day_open),
+    day_high = VALUES(day_high), day_low = VALUES(day_low), volume = VALUES(volume), as_of = VALUES(as_of),
+    source = VALUES(source),
+    week52_high = GREATEST(COALESCE(week52_high, VALUES(day_high)), VALUES(day_high)),
+    week52_low = LEAST(COALESCE(week52_low, VALUES(day_low)), VALUES(day_low))
 """
 
 
@@ -48,8 +52,7 @@ def upsert_live_stock_quotes(conn: Any, rows: Sequence[Sequence[Any]], pause: Pa
 
     The day's high/low also widen the stored 52-week high/low; `pause` yields while it is built.
     """
-    full = [(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[4], r[5], r[7], r[8]) for r in rows]
-    return execute_values(conn, _UPSERT_LIVE_STOCK_QUOTES, full, pause)
+    return execute_values(conn, _UPSERT_LIVE_STOCK_QUOTES, rows, pause)
 
 
 def upsert_live_index_quotes(conn: Any, rows: Sequence[Sequence[Any]], pause: Pause = None) -> int:

@@ -9,7 +9,7 @@ each such connection a single message per pass with every subscribed symbol that
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 
 from flask import current_app
 
@@ -53,13 +53,15 @@ class BatchSubscriptions:
         """Forget a disconnected `sid`."""
         self.remove(sid, self.symbols(sid))
 
-    def recipients(self, symbols: Iterable[str]) -> dict[str, list[str]]:
+    def recipients(self, symbols: Collection[str]) -> dict[str, list[str]]:
         """sid -> the given symbols it receives (only sids with at least one)."""
-        result: dict[str, list[str]] = {}
         with self._lock:
-            for symbol in symbols:
-                for sid in self._by_symbol.get(symbol, ()):
-                    result.setdefault(sid, []).append(symbol)
+            subscriptions = [(sid, list(mine)) for sid, mine in self._by_sid.items()]
+        result = {}
+        for sid, mine in subscriptions:
+            hits = [symbol for symbol in mine if symbol in symbols]
+            if hits:
+                result[sid] = hits
         return result
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import heapq
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from flask import current_app
@@ -41,20 +43,29 @@ def directory() -> Directory:
     return found
 
 
+@lru_cache(maxsize=64)
+def _iso(as_of: datetime) -> str | None:
+    return iso_ist(as_of)  # a tick's quotes share one timestamp: format it once
+
+
 def price_update(quote: Quote, stock_id: int | None) -> dict[str, Any]:
-    """`price_update` (and `prices_batch` item): {symbol, stock_id, ltp, change, change_pct, ...}."""
+    """`price_update` (and `prices_batch` item): {symbol, stock_id, ltp, change, change_pct, ...}.
+
+    Display arithmetic in floats (the payload is JSON numbers anyway); the cache keeps Decimals.
+    """
+    ltp, prev_close = float(quote.ltp), float(quote.prev_close)
     return {
         "symbol": quote.symbol,
         "stock_id": stock_id,
-        "ltp": float(quote.ltp),
-        "change": round(float(quote.change_value), 2),
-        "change_pct": round(float(quote.change_pct), 2),
+        "ltp": ltp,
+        "change": round(ltp - prev_close, 2),
+        "change_pct": round((ltp - prev_close) * 100 / prev_close, 2) if prev_close else 0.0,
         "day_open": float(quote.day_open),
         "day_high": float(quote.day_high),
         "day_low": float(quote.day_low),
-        "prev_close": float(quote.prev_close),
+        "prev_close": prev_close,
         "volume": quote.volume,
-        "as_of": iso_ist(quote.as_of),
+        "as_of": _iso(quote.as_of),
     }
 
 
