@@ -181,3 +181,19 @@ def test_retry_after_accepts_seconds_and_http_dates():
 def test_a_missing_token_is_refused():
     with pytest.raises(ProviderError):
         Upstox(reference_universe, "")
+
+
+def test_the_upstox_provider_needs_its_token_in_the_settings():
+    from backend.settings import ConfigError, Settings
+
+    with pytest.raises(ConfigError, match="UPSTOX_ACCESS_TOKEN"):
+        Settings.load(_env_file=None, market_data_provider="upstox")
+    settings = Settings.load(_env_file=None, market_data_provider="upstox", upstox_access_token="t0k3n")
+    assert "t0k3n" not in repr(settings) and "t0k3n" not in str(settings.model_dump())
+
+
+def test_the_app_registers_the_configured_provider(make_rt_app):
+    assert make_rt_app().extensions["market_data_provider"].name == "simulator"
+    app = make_rt_app(market_data_provider="upstox", upstox_access_token="t0k3n", upstox_base_url="http://127.0.0.1:9")
+    provider = app.extensions["market_data_provider"]
+    assert provider.name == "upstox" and provider.base_url == "http://127.0.0.1:9"
