@@ -181,8 +181,6 @@ def report(args, results, final, server_cpu, db_cpu, universe) -> None:
         for last, wanted in zip(r["lastPrices"], config["symbols"], strict=True):
             total += 1
             converged += all(s in last and last[s]["ltp"] == final[s] for s in wanted)
-            if os.environ.get("BENCH_DEBUG"):
-                print([(s, last.get(s), final[s]) for s in wanted if s not in last or last[s]["ltp"] != final[s]][:3])
     client_cpu = sum(r["cpuSeconds"] for r, _ in results) / (args.warmup + args.duration + 15)
     delivered = sum(counts.values()) / args.duration
     quotes = sum(r["quotes"] for r, _ in results) / args.duration
@@ -204,6 +202,8 @@ def report(args, results, final, server_cpu, db_cpu, universe) -> None:
     print(f"server CPU (gunicorn gevent worker): {server_cpu:.2f} cores; MariaDB: {db_cpu:.2f} cores; "
           f"Node clients: {client_cpu:.2f} cores (machine: {os.cpu_count()} cores, shared)")
     print(f"converged: {converged}/{total} clients end with the server's final price of every subscribed symbol")
+    print("load average (1/5/15 min) at the end: {:.1f} {:.1f} {:.1f} — other work shares these 2 cores".format(
+        *os.getloadavg()))
 
 
 if __name__ == "__main__":
