@@ -34,6 +34,7 @@ fmt: $(STAMP)
 bench: $(STAMP)
 	bash scripts/system_deps.sh bench
 	$(PY) bench/seed.py
+	$(PY) bench/fanout.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache
