@@ -38,6 +38,7 @@ bench: $(STAMP)
 	$(PY) bench/seed.py
 	$(PY) bench/http.py
 	$(PY) bench/orders.py
+	$(PY) bench/fanout.py
 	$(PY) bench/dashboard.py
 
 clean:

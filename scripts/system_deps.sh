@@ -2,18 +2,18 @@
 # Install the system packages a command needs, when they are missing (Debian/Ubuntu, as root).
 #   scripts/system_deps.sh run    -> MariaDB server, npm (the dashboard's front-end libraries)
 #   scripts/system_deps.sh test   -> MariaDB server, npm, Redis, Chromium + driver
-#   scripts/system_deps.sh bench  -> the test set plus wrk
+#   scripts/system_deps.sh bench  -> the test set plus wrk and Node.js (Socket.IO load generators)
 set -euo pipefail
 
 want=(mariadb-server npm)
 case "${1:-run}" in
   test) want+=(redis-server chromium chromium-driver) ;;
-  bench) want+=(redis-server chromium chromium-driver wrk) ;;
+  bench) want+=(redis-server chromium chromium-driver wrk nodejs) ;;
 esac
 
 declare -A probe=(
   [mariadb-server]=mariadbd [redis-server]=redis-server [chromium]=chromium
-  [chromium-driver]=chromedriver [wrk]=wrk [npm]=npm
+  [chromium-driver]=chromedriver [wrk]=wrk [nodejs]=node [npm]=npm
 )
 missing=()
 for pkg in "${want[@]}"; do
