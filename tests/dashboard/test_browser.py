@@ -83,6 +83,7 @@ def test_a_person_trades_through_the_dashboard(open_page, live_server, screensho
     _wait_for_change(page, ".index-chip .index-value")
     _wait_for_change(page, ".movers td.num")
     expect(page.locator("#last-updated")).not_to_have_text("—")
+    expect(page.locator("#data-source")).to_have_text("simulated live feed")
     expect(page.locator(".news-item .chip[class*=sentiment-]").first).to_be_visible()
     expect(page.locator(".gauge-score")).to_have_text(re.compile(r"^\d{1,3}$"))
     page.screenshot(path=screenshot_dir / "market.png", full_page=True)

@@ -10,6 +10,7 @@ const SOURCES = { websocket_cache: "live feed", database: "database snapshot", u
 const statusListeners = new Set();
 /** The latest /market/status (null until loaded). */
 export let market = null;
+let lastSource = null; // where the newest data came from (websocket_cache, database, upstox_api)
 
 /** Call fn(status) now (if known) and on every market status change; returns an unsubscribe function. */
 export function onMarket(fn) {
@@ -26,6 +27,7 @@ function showMarket(status) {
   if (market.phase !== "open") badge.append(h("span", { class: "badge-detail", text: ` · opens ${when(market.next_open)}` }));
   badge.title = market.holiday_name ? `Holiday: ${market.holiday_name}` : `Now ${when(market.current_time_ist)} IST`;
   document.getElementById("sim-badge").hidden = !market.simulated;
+  showSource();
   statusListeners.forEach((fn) => fn(market));
 }
 
@@ -34,9 +36,14 @@ export function markUpdated(asOf, source) {
   const el = document.getElementById("last-updated");
   el.textContent = time(asOf ?? new Date());
   el.dateTime = asOf ?? new Date().toISOString();
-  if (!source) return;
-  const live = source !== "database";
-  document.getElementById("data-source").textContent = market?.simulated && live ? "simulated live feed" : SOURCES[source] ?? source;
+  if (source) lastSource = source;
+  showSource();
+}
+
+function showSource() {
+  if (!lastSource) return;
+  const live = lastSource !== "database";
+  document.getElementById("data-source").textContent = market?.simulated && live ? "simulated live feed" : SOURCES[lastSource] ?? lastSource;
 }
 
 function showConnection(state) {
