@@ -1,12 +1,9 @@
 """Pure helpers of the news feature: HTML stripping, LIKE escaping, sentiment labels, symbol tagging, settings."""
 
-import threading
-import time
 
 import pytest
 
 from backend.settings import ConfigError, Settings
-from services.news_cache import ResponseCache
 from utils.reference_data import load_stocks
 from utils.sentiment import label_for, score_text
 from utils.symbol_matcher import SymbolMatcher, name_variants
@@ -105,47 +102,3 @@ def test_news_feeds_setting_is_a_comma_list_of_http_urls(monkeypatch):
     monkeypatch.setenv("NEWS_FEEDS", "file:///etc/passwd")
     with pytest.raises(ConfigError, match="NEWS_FEEDS"):
         Settings.load(_env_file=None)
-
-
-def test_a_cache_miss_is_computed_once_for_concurrent_callers():
-    cache = ResponseCache("news", ttl_s=60)
-    calls, started = [], threading.Barrier(8)
-
-    def compute():
-        calls.append(1)
-        time.sleep(0.2)
-        return ["items"]
-
-    def request(results):
-        started.wait()
-        results.append(cache.get_or_compute(("latest", 12), compute))
-
-    results: list = []
-    threads = [threading.Thread(target=request, args=(results,)) for _ in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert len(calls) == 1 and results == [["items"]] * 8
-    assert cache.get_or_compute(("latest", 12), lambda: ["other"]) == ["items"]
-    cache.clear()
-    assert cache.get_or_compute(("latest", 12), lambda: ["other"]) == ["other"]
-
-
-def test_when_the_computing_caller_fails_the_others_compute_themselves():
-    cache = ResponseCache("news", ttl_s=60)
-    leader_in = threading.Event()
-
-    def failing():
-        leader_in.set()
-        time.sleep(0.1)
-        raise LookupError("unknown symbol")
-
-    errors: list = []
-    leader = threading.Thread(target=lambda: errors.append(pytest.raises(LookupError, cache.get_or_compute,
-                                                                         "k", failing)))
-    leader.start()
-    leader_in.wait()
-    assert cache.get_or_compute("k", lambda: "computed by the follower") == "computed by the follower"
-    leader.join()
-    assert len(errors) == 1

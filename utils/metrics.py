@@ -24,7 +24,6 @@ NEWS_REFRESH_SECONDS = Histogram(
     "news_refresh_duration_seconds", "Duration of one news refresh (all feeds)",
     buckets=(0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0),
 )
-NEWS_CACHE_LOOKUPS = Counter("news_cache_lookups_total", "News/sentiment cache lookups", ["cache", "result"])
 AUTH_EVENTS = Counter("auth_events_total", "Sign-up, sign-in, refresh and logout events", ["event", "outcome"])
 CACHE_EVENTS = Counter(
     "cache_events_total", "Named-cache lookups and refreshes by cache and outcome "
