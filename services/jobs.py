@@ -82,7 +82,7 @@ class MarketStatusWatch:
         changed = self.phase is not None and status.phase != self.phase
         self.phase = status.phase
         if changed:
-            emit("market_status", realtime_payloads.market_status(status))
+            emit("market_status", market_clock.status_json(status))
         return changed
 
 

@@ -13,7 +13,6 @@ from flask import current_app
 
 from services.live_price_cache import Quote
 from services.market_data.universe import load_universe
-from utils.market_hours import MarketStatus
 from utils.timeutil import iso_ist
 
 MOVERS_LIMIT = 10
@@ -84,19 +83,6 @@ def indices_update(quotes: Iterable[Quote], tags: dict[str, str], is_open: bool,
         "last_updated": iso_ist(q.as_of),
     } for q in quotes]
     return {"status": "live" if is_open else "closed", "data": data, "timestamp": now_iso}
-
-
-def market_status(status: MarketStatus) -> dict[str, Any]:
-    """`market_status`: the /market/status shape."""
-    return {
-        "phase": status.phase,
-        "is_market_open": status.is_market_open,
-        "is_trading_day": status.is_trading_day,
-        "next_open": iso_ist(status.next_open),
-        "next_close": iso_ist(status.next_close),
-        "current_time_ist": iso_ist(status.now),
-        "holiday_name": status.holiday_name,
-    }
 
 
 def movers(quotes: Iterable[Quote], names: dict[str, str], limit: int = MOVERS_LIMIT) -> dict[str, list[dict]]:

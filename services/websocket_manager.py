@@ -66,7 +66,7 @@ def on_connect(auth: Any = None) -> bool:
     if token:
         join_room(f"user:{user_id_from_token(str(token))}")
     metrics.SOCKETIO_CLIENTS.inc()
-    emit("market_status", realtime_payloads.market_status(market_clock.current_status()), to=request.sid)
+    emit("market_status", market_clock.status_json(market_clock.current_status()), to=request.sid)
     return True
 
 
