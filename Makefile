@@ -36,7 +36,7 @@ fmt: $(STAMP)
 bench: $(STAMP)
 	bash scripts/system_deps.sh bench
 	$(PY) bench/seed.py
-	$(PY) bench/http.py
+	$(PY) bench/http_endpoints.py
 	$(PY) bench/orders.py
 	$(PY) bench/fanout.py
 	$(PY) bench/dashboard.py

@@ -1,7 +1,7 @@
 """Cacheable JSON responses: the success envelope with ETag, Cache-Control and 304 on If-None-Match.
 
 Built by hand rather than with `make_conditional`, which renders the whole WSGI response once more
-and costs more than the rest of a cached market-data request (bench/http.py).
+and costs more than the rest of a cached market-data request (bench/http_endpoints.py).
 """
 
 from __future__ import annotations

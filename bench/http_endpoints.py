@@ -1,6 +1,6 @@
 """Benchmark: market-data endpoints under gunicorn + gevent, driven by wrk at 64 connections.
 
-Usage: .venv/bin/python bench/http.py [--extra-symbols 1800] [--days 250] [--duration 3] [--rounds 3]
+Usage: .venv/bin/python bench/http_endpoints.py [--extra-symbols 1800] [--days 250] [--duration 3] [--rounds 3]
                                      [--connections 64]
 Starts a throwaway MariaDB (like the tests), migrates and seeds it (2,001 instruments, ~500k daily
 and ~750k one-minute candles by default), starts gunicorn with the gevent worker (gunicorn.conf.py:
@@ -170,7 +170,7 @@ def main() -> None:
 
 def report(args: argparse.Namespace, summary: str, runs: dict[str, list[dict]]) -> None:
     """Print the command, the set-up and one line per endpoint (medians over the rounds)."""
-    print(f"command: python bench/http.py --extra-symbols {args.extra_symbols} --days {args.days} "
+    print(f"command: python bench/http_endpoints.py --extra-symbols {args.extra_symbols} --days {args.days} "
           f"--duration {args.duration} --rounds {args.rounds} --connections {args.connections}")
     print(f"database: {summary}")
     print(f"server: gunicorn -c gunicorn.conf.py (gevent, 1 worker); load: wrk -t1 -c{args.connections} "
