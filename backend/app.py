@@ -6,6 +6,7 @@ import sys
 from datetime import timedelta
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from backend import db, extensions
 from backend.errors import register_error_handlers
@@ -69,6 +70,8 @@ def create_app(settings: Settings | None = None) -> Flask:
         logger=False,
         engineio_logger=False,
     )
+    if settings.trusted_proxies:  # behind a load balancer: the client is in X-Forwarded-For
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies, x_proto=settings.trusted_proxies)
     live_price_cache.init_app(app)
     auth.init_app(app, settings)
     google_client.init_app(app, settings)

@@ -114,9 +114,8 @@ def cmd_up(args: argparse.Namespace) -> int:
             log.info("local MariaDB stopped")
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Parse the command line and run one command."""
-    configure_logging(os.environ.get("LOG_LEVEL", "INFO"))
+def build_parser() -> argparse.ArgumentParser:
+    """The command line: one sub-command per entry point."""
     parser = argparse.ArgumentParser(prog="python -m backend")
     sub = parser.add_subparsers(dest="command", required=True)
     serve = sub.add_parser("serve", help="eventlet development server")
@@ -132,5 +131,11 @@ def main(argv: list[str] | None = None) -> int:
     seed.add_argument("--if-empty", action="store_true", help="do nothing when stocks exist")
     seed.add_argument("--quiet", action="store_true", help="no progress bar")
     seed.set_defaults(func=cmd_seed)
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse the command line and run one command."""
+    configure_logging(os.environ.get("LOG_LEVEL", "INFO"))
+    args = build_parser().parse_args(argv)
     return args.func(args)

@@ -37,3 +37,7 @@ CACHE_LOAD_SECONDS = Histogram(
     buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0),
 )
 CACHE_ENTRIES = Gauge("cache_entries", "Entries held by a named cache", ["cache"])
+
+LEADER = Gauge("leader", "1 while this process is the leader (runs the writers and pollers), else 0")
+LEADER_CHANGES = Counter("leader_changes_total", "Times this process became or stopped being the leader",
+                         ["change"])
