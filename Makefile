@@ -35,6 +35,7 @@ bench: $(STAMP)
 	bash scripts/system_deps.sh bench
 	$(PY) bench/seed.py
 	$(PY) bench/http.py
+	$(PY) bench/orders.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache

@@ -14,6 +14,10 @@ CREATE INDEX ix_stocks_sector ON stocks (sector);
 -- The matcher looks up working orders by instrument on every tick.
 CREATE INDEX ix_orders_status_stock ON orders (status, stock_id);
 
+-- Order book and fills pages: newest first per user, keyset pagination on the id.
+CREATE INDEX ix_orders_user_order ON orders (user_id, order_id);
+CREATE INDEX ix_trades_user_trade ON trades (user_id, trade_id);
+
 -- Purging expired revoked tokens; newest news first.
 CREATE INDEX ix_revoked_tokens_expires ON revoked_tokens (expires_at);
 CREATE INDEX ix_news_published ON news (published_at);

@@ -13,7 +13,8 @@ from typing import Annotated, Literal
 from urllib.parse import parse_qs, unquote, urlparse
 
 from limits import parse_many
-from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, ValidationInfo, field_validator
+from pydantic_core import PydanticUseDefault
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEV_JWT_SECRET = "dev-only-insecure-jwt-secret-change-me-0123456789"
@@ -66,6 +67,9 @@ class DatabaseConfig:
         return f"mysql://{self.user}:{self.password}@{self.host}:{self.port}/{self.database}"
 
 
+_EMPTY_IS_A_VALUE = {"news_feeds", "allowed_origins", "admin_emails", "market_holidays"}
+
+
 def _split_csv(value: object) -> object:
     if isinstance(value, str):
         return [item.strip() for item in value.split(",") if item.strip()]
@@ -75,7 +79,7 @@ def _split_csv(value: object) -> object:
 class Settings(BaseSettings):
     """All configuration of the app. Field names map to upper-case environment variables."""
 
-    model_config = SettingsConfigDict(env_file=".env", extra="ignore", case_sensitive=False, env_ignore_empty=True)
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", case_sensitive=False)
 
     app_env: Literal["development", "production", "test"] = "development"
     host: str = "127.0.0.1"
@@ -115,7 +119,6 @@ class Settings(BaseSettings):
     force_market_open: bool = False
     market_holidays: Annotated[dict[date, str], NoDecode] = {}
     live_cache_max_age_s: float = Field(10.0, gt=0)
-    price_band_pct: Decimal = Field(Decimal("20"), gt=0, le=100)
 
     cache_ttl_movers_s: float = Field(10.0, gt=0)
     cache_ttl_quotes_s: float = Field(5.0, gt=0)
@@ -132,6 +135,13 @@ class Settings(BaseSettings):
     trusted_proxies: int = Field(0, ge=0, le=5)
     leader_check_interval_s: float = Field(2.0, ge=0.2, le=3)
     starting_cash: Decimal = Field(Decimal("100000"), gt=0)
+    price_band_percent: Decimal = Field(Decimal("20"), gt=0, le=100)
+    max_order_value: Decimal = Field(Decimal("1000000"), gt=0)
+    market_order_buffer_percent: Decimal = Field(Decimal("3"), ge=0, le=20)
+    orders_page_size: int = Field(50, ge=1, le=500)
+    export_max_rows: int = Field(10_000, ge=1, le=1_000_000)
+    watchlist_max_lists: int = Field(20, ge=1, le=1000)
+    watchlist_max_items: int = Field(100, ge=1, le=1000)
 
     news_feeds: Annotated[list[str], NoDecode] = list(DEFAULT_NEWS_FEEDS)
     news_fetch_timeout_s: float = Field(5.0, gt=0, le=60)
@@ -139,6 +149,14 @@ class Settings(BaseSettings):
     news_cache_ttl_s: float = Field(30.0, ge=0)
     sentiment_cache_ttl_s: float = Field(10.0, ge=0)
     news_max_items_per_feed: int = Field(50, ge=1, le=500)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _empty_is_default(cls, value: object, info: ValidationInfo) -> object:
+        """An empty variable (`SOCKETIO_ASYNC_MODE=` in a copied .env.example) means "use the default"."""
+        if value == "" and info.field_name not in _EMPTY_IS_A_VALUE:
+            raise PydanticUseDefault()
+        return value
 
     @field_validator("allowed_origins", mode="before")
     @classmethod

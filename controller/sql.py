@@ -6,15 +6,31 @@ import time
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from mysql.connector.connection import MySQLConnection
+from mysql.connector.cursor import MySQLCursor, MySQLCursorDict
+
 from utils.request_context import add_time
 
 Params = Sequence[Any] | dict[str, Any]
 
 
+def _cursor(conn: Any, dictionary: bool = False) -> Any:
+    """A cursor on `conn` without the ping (a server round trip) Connector/Python's cursor() sends every time.
+
+    The pool already checks a connection when it hands it out; a connection lost mid-request still fails
+    on its next statement, as before.
+    """
+    cnx = getattr(conn, "_cnx", conn)  # a pooled connection wraps the real one
+    if isinstance(cnx, MySQLConnection):
+        cnx.handle_unread_result()
+        return MySQLCursorDict(cnx) if dictionary else MySQLCursor(cnx)
+    return conn.cursor(dictionary=dictionary)
+
+
 def fetch_all(conn: Any, sql: str, params: Params = ()) -> list[dict[str, Any]]:
     """Run a query and return every row as a dict."""
     started = time.perf_counter()
-    cursor = conn.cursor(dictionary=True)
+    cursor = _cursor(conn, dictionary=True)
     try:
         cursor.execute(sql, params)
         return cursor.fetchall()
@@ -38,7 +54,7 @@ def fetch_value(conn: Any, sql: str, params: Params = ()) -> Any:
 def execute(conn: Any, sql: str, params: Params = ()) -> tuple[int, int]:
     """Run a statement; return (rowcount, lastrowid)."""
     started = time.perf_counter()
-    cursor = conn.cursor()
+    cursor = _cursor(conn)
     try:
         cursor.execute(sql, params)
         return cursor.rowcount, cursor.lastrowid
@@ -50,7 +66,7 @@ def execute(conn: Any, sql: str, params: Params = ()) -> tuple[int, int]:
 def execute_many(conn: Any, sql: str, rows: Iterable[Sequence[Any]], batch_size: int = 2000) -> int:
     """Run an INSERT for many rows as multi-row statements of `batch_size`; return rows affected."""
     started = time.perf_counter()
-    cursor = conn.cursor()
+    cursor = _cursor(conn)
     affected = 0
     batch: list[Sequence[Any]] = []
     try:

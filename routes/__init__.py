@@ -2,7 +2,22 @@
 
 from flask import Flask
 
-from routes import admin, auth, docs, health, indices, market, news, sentiment, stocks
+from routes import (
+    account,
+    admin,
+    auth,
+    docs,
+    health,
+    indices,
+    market,
+    news,
+    orders,
+    portfolio,
+    sentiment,
+    stocks,
+    trades,
+    watchlists,
+)
 
 
 def register_blueprints(app: Flask) -> None:
@@ -17,3 +32,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(admin.bp, url_prefix="/admin")
     app.register_blueprint(news.bp, url_prefix="/news")
     app.register_blueprint(sentiment.bp, url_prefix="/sentiment")
+    app.register_blueprint(account.bp, url_prefix="/account")
+    app.register_blueprint(orders.bp, url_prefix="/orders")
+    app.register_blueprint(trades.bp, url_prefix="/trades")
+    app.register_blueprint(portfolio.bp, url_prefix="/portfolio")
+    app.register_blueprint(watchlists.bp, url_prefix="/watchlists")

@@ -88,7 +88,7 @@ def stock_detail(symbol: str, force_live: bool = False) -> dict:
 
 def detail_json(row: StockQuote, timestamp: datetime) -> dict:
     """The API shape of a stock's detail; `timestamp` is when these numbers were read."""
-    upper, lower = circuit_limits(row.prev_close, _settings().price_band_pct, row.tick_size)
+    upper, lower = circuit_limits(row.prev_close, _settings().price_band_percent, row.tick_size)
     return {
         "stock_id": row.stock_id,
         "symbol": row.symbol,

@@ -45,7 +45,7 @@ def test_detail_is_the_seeded_snapshot(app, client, db_conn):
         "priceSource": "database",
         "timestamp": iso_ist(CLOSED_NOW),
     }
-    # circuits: previous close ± 20% (PRICE_BAND_PCT), on the tick grid, inside the band
+    # circuits: previous close ± 20% (PRICE_BAND_PERCENT), on the tick grid, inside the band
     prev, tick = row["prev_close"], row["tick_size"]
     upper, lower = Decimal(str(data["upperCircuit"])), Decimal(str(data["lowerCircuit"]))
     assert upper % tick == 0 and lower % tick == 0

@@ -37,6 +37,14 @@ CACHE_LOAD_SECONDS = Histogram(
     buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0),
 )
 CACHE_ENTRIES = Gauge("cache_entries", "Entries held by a named cache", ["cache"])
+# Paper trading
+TRADING_ORDERS = Counter("paper_orders_total", "Paper orders accepted", ["order_type", "side"])
+TRADING_FILLS = Counter("paper_fills_total", "Paper order fills")
+TRADING_TXN_RETRIES = Counter("paper_txn_retries_total", "Trading transactions rerun after a deadlock/lock timeout")
+MATCHER_SECONDS = Histogram(
+    "order_matcher_seconds", "Time to match one tick batch against working orders",
+    buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0),
+)
 
 LEADER = Gauge("leader", "1 while this process is the leader (runs the writers and pollers), else 0")
 LEADER_CHANGES = Counter("leader_changes_total", "Times this process became or stopped being the leader",

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal
+
+from utils.money import HUNDRED, ceil_to, floor_to
 
 _PLACES = {n: Decimal(1).scaleb(-n) for n in range(5)}
-_HUNDRED = Decimal(100)
+
 
 
 def number(value: Decimal | int | None, places: int = 2) -> float | None:
@@ -30,7 +32,7 @@ def percent_change(value: Decimal, base: Decimal) -> Decimal:
     """(value - base) / base in percent, 4 decimals; 0 when there is no base."""
     if not base:
         return Decimal(0)
-    return ((value - base) * _HUNDRED / base).quantize(_PLACES[4], rounding=ROUND_HALF_UP)
+    return ((value - base) * HUNDRED / base).quantize(_PLACES[4], rounding=ROUND_HALF_UP)
 
 
 def direction(change: Decimal) -> str:
@@ -40,10 +42,8 @@ def direction(change: Decimal) -> str:
 
 def circuit_limits(prev_close: Decimal, band_pct: Decimal, tick: Decimal) -> tuple[Decimal, Decimal]:
     """(upper, lower) circuit prices: prev close ± band %, rounded inwards to the tick size."""
-    span = prev_close * band_pct / _HUNDRED
-    upper = ((prev_close + span) / tick).to_integral_value(rounding=ROUND_FLOOR) * tick
-    lower = ((prev_close - span) / tick).to_integral_value(rounding=ROUND_CEILING) * tick
-    return upper, max(lower, tick)
+    span = prev_close * band_pct / HUNDRED
+    return floor_to(prev_close + span, tick), max(ceil_to(prev_close - span, tick), tick)
 
 
 class PriceChanges:

@@ -1,0 +1,175 @@
+"""One user's account inside a trading transaction: locked rows, reservations, ledger, one flush.
+
+Every trading transaction starts by locking the user's account row (`AccountBook.lock` is its first
+statement), then the order rows it changes. Every writer of a user's accounts, orders, holdings and
+ledger rows holds that lock, so the writes of one account are serial and cannot deadlock each other,
+and reads that follow the lock see the latest state: under REPEATABLE READ the transaction's snapshot
+is taken at its first plain read, which comes after the lock. That is why holdings are read without
+FOR UPDATE, which would also take gap locks on missing rows that other accounts' inserts could
+deadlock on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from controller.accounts import ensure_account
+from controller.portfolio import portfolio
+from controller.sql import execute, execute_many, fetch_one
+from controller.trading_models import Account, Outcome, PriceLookup
+from utils.errors import Unauthorized
+from utils.money import money, price
+from utils.timeutil import to_db
+from utils.trading_errors import InsufficientFunds, InsufficientHoldings
+
+_LOCK_ACCOUNT = ("SELECT user_id, cash, reserved, starting_cash, realized_pnl FROM accounts "
+                 "WHERE user_id = %s FOR UPDATE")
+_HOLDING = "SELECT quantity, reserved_quantity, avg_price FROM holdings WHERE user_id = %s AND stock_id = %s"
+_SAVE_ACCOUNT = "UPDATE accounts SET cash = %s, reserved = %s, realized_pnl = %s, updated_at = %s WHERE user_id = %s"
+_INSERT_LEDGER = ("INSERT INTO ledger (user_id, amount, kind, order_id, trade_id, balance_after, note, created_at) "
+                  "VALUES (%s, %s, %s, %s, %s, %s, %s, %s)")
+_INSERT_HOLDING = ("INSERT INTO holdings (user_id, stock_id, quantity, reserved_quantity, avg_price, updated_at) "
+                   "VALUES (%s, %s, %s, %s, %s, %s)")
+_UPDATE_HOLDING = ("UPDATE holdings SET quantity = %s, reserved_quantity = %s, avg_price = %s, updated_at = %s "
+                   "WHERE user_id = %s AND stock_id = %s")
+_DELETE_HOLDING = "DELETE FROM holdings WHERE user_id = %s AND stock_id = %s"
+
+
+@dataclass(slots=True)
+class Position:
+    """A locked holding row (or a new one), changed in memory until the book flushes."""
+
+    quantity: int
+    reserved_quantity: int
+    avg_price: Decimal
+    exists: bool
+
+    @property
+    def free(self) -> int:
+        """Shares not held for open sells."""
+        return self.quantity - self.reserved_quantity
+
+
+class AccountBook:
+    """The locked account of one user; call the methods, then `flush()` once before commit."""
+
+    def __init__(self, conn: Any, account: Account, now: datetime) -> None:
+        self.conn = conn
+        self.account = account
+        self.now = now
+        self.outcome = Outcome(account.user_id)
+        self._saved = (account.cash, account.reserved, account.realized_pnl)
+        self._positions: dict[int, Position] = {}
+        self._ledger: list[tuple] = []
+
+    @classmethod
+    def lock(cls, conn: Any, user_id: int, starting_cash: Decimal, now: datetime) -> AccountBook:
+        """Lock the user's account row (creating the account on first use): the transaction's first statement."""
+        row = fetch_one(conn, _LOCK_ACCOUNT, (user_id,))
+        if row is None:
+            ensure_account(conn, user_id, starting_cash)
+            row = fetch_one(conn, _LOCK_ACCOUNT, (user_id,))
+            if row is None:
+                raise Unauthorized("user not found")
+        return cls(conn, Account(**row), now)
+
+    @property
+    def user_id(self) -> int:
+        """The account's user."""
+        return self.account.user_id
+
+    def reserve_cash(self, amount: Decimal) -> None:
+        """Hold `amount` for a buy; InsufficientFunds when it is not available."""
+        if amount > self.account.available:
+            raise InsufficientFunds(
+                f"order needs {amount}, available {self.account.available}",
+                {"required": float(amount), "available": float(self.account.available)})
+        self.account.reserved += amount
+
+    def release_cash(self, amount: Decimal) -> None:
+        """Give back cash held for a buy."""
+        self.account.reserved -= amount
+
+    def position(self, stock_id: int) -> Position:
+        """The holding of `stock_id`, stable under the account lock (an empty new one when the user holds none)."""
+        found = self._positions.get(stock_id)
+        if found is None:
+            row = fetch_one(self.conn, _HOLDING, (self.user_id, stock_id))
+            found = Position(row["quantity"], row["reserved_quantity"], row["avg_price"], True) if row else \
+                Position(0, 0, Decimal(0), False)
+            self._positions[stock_id] = found
+        return found
+
+    def reserve_shares(self, stock_id: int, quantity: int) -> None:
+        """Hold shares for a sell; InsufficientHoldings when they are not free (no short selling)."""
+        held = self.position(stock_id)
+        if quantity > held.free:
+            raise InsufficientHoldings(f"selling {quantity} needs free shares, {held.free} available",
+                                       {"required": quantity, "available": held.free})
+        held.reserved_quantity += quantity
+
+    def release_shares(self, stock_id: int, quantity: int) -> None:
+        """Give back shares held for a sell."""
+        self.position(stock_id).reserved_quantity -= quantity
+
+    def buy(self, stock_id: int, quantity: int, fill_price: Decimal, value: Decimal, order_id: int,
+            trade_id: int) -> None:
+        """Debit the fill value and add the shares at a weighted average cost."""
+        held = self.position(stock_id)
+        total = held.quantity + quantity
+        held.avg_price = price((held.avg_price * held.quantity + fill_price * quantity) / total)
+        held.quantity = total
+        self._post(-value, "BUY", order_id, trade_id)
+
+    def sell(self, stock_id: int, quantity: int, fill_price: Decimal, value: Decimal, order_id: int,
+             trade_id: int) -> None:
+        """Remove reserved shares, credit the fill value and book the realized P&L vs average cost."""
+        held = self.position(stock_id)
+        held.quantity -= quantity
+        held.reserved_quantity -= quantity
+        self.account.realized_pnl += money((fill_price - held.avg_price) * quantity)
+        self._post(value, "SELL", order_id, trade_id)
+
+    def adjust_cash(self, amount: Decimal, kind: str, note: str) -> None:
+        """A cash movement that is not a fill (account reset)."""
+        self._post(amount, kind, None, None, note)
+
+    def _post(self, amount: Decimal, kind: str, order_id: int | None, trade_id: int | None,
+              note: str | None = None) -> None:
+        self.account.cash += amount
+        self._ledger.append((self.user_id, amount, kind, order_id, trade_id, self.account.cash, note,
+                             to_db(self.now)))
+
+    def forget_positions(self) -> None:
+        """Drop cached positions (after a bulk delete of the user's holdings)."""
+        self._positions.clear()
+
+    def flush(self) -> None:
+        """Write the account, the ledger rows and every touched holding."""
+        a, now = self.account, to_db(self.now)
+        if (a.cash, a.reserved, a.realized_pnl) != self._saved:
+            execute(self.conn, _SAVE_ACCOUNT, (a.cash, a.reserved, a.realized_pnl, now, a.user_id))
+            self._saved = (a.cash, a.reserved, a.realized_pnl)
+        if self._ledger:
+            execute_many(self.conn, _INSERT_LEDGER, self._ledger)
+            self._ledger = []
+        for stock_id, held in self._positions.items():
+            key = (self.user_id, stock_id)
+            if held.quantity == 0:
+                if held.exists:
+                    execute(self.conn, _DELETE_HOLDING, key)
+                held.exists = False
+            elif held.exists:
+                execute(self.conn, _UPDATE_HOLDING, (held.quantity, held.reserved_quantity, held.avg_price, now, *key))
+            else:
+                execute(self.conn, _INSERT_HOLDING, (*key, held.quantity, held.reserved_quantity, held.avg_price, now))
+                held.exists = True
+
+    def finish(self, fresh: PriceLookup) -> Outcome:
+        """Flush, then record the account as the user will now see it (for the account_update push)."""
+        self.flush()
+        self.outcome.account = portfolio(self.conn, self.account, fresh).account_json()
+        return self.outcome

@@ -1,0 +1,113 @@
+"""Order state transitions inside a locked AccountBook: trigger, fill, cancel/reject/expire.
+
+Every transition is a conditional update on the order's status, so a fill or a cancel happens at
+most once even when two processes act on the same tick; the UNIQUE(order_id) of trades is the
+last line of defence.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from controller.account_book import AccountBook
+from controller.order_rules import execution_price, is_triggered
+from controller.sql import execute, fetch_one
+from controller.trading_models import ORDER_COLUMNS, Order, Trade
+from utils.money import money, price
+from utils.timeutil import to_db
+from utils.trading_errors import OrderNotModifiable
+
+_WORKING = "status IN ('OPEN', 'TRIGGER_PENDING')"
+_LOCK_ORDER = f"SELECT {ORDER_COLUMNS} FROM orders WHERE order_id = %s AND user_id = %s FOR UPDATE"
+_MARK_FILLED = (f"UPDATE orders SET status = 'COMPLETE', filled_quantity = quantity, average_price = %s, "
+                f"reserved_amount = 0, updated_at = %s WHERE order_id = %s AND {_WORKING}")
+_MARK_CLOSED = (f"UPDATE orders SET status = %s, reject_reason = %s, reserved_amount = 0, updated_at = %s "
+                f"WHERE order_id = %s AND {_WORKING}")
+_MARK_TRIGGERED = ("UPDATE orders SET status = 'OPEN', updated_at = %s "
+                   "WHERE order_id = %s AND status = 'TRIGGER_PENDING'")
+_INSERT_TRADE = ("INSERT INTO trades (order_id, user_id, stock_id, symbol, side, quantity, price, executed_at) "
+                 "VALUES (%s, %s, %s, %s, %s, %s, %s, %s)")
+IOC_UNFILLED = "IOC order could not be filled immediately"
+FUNDS_AT_EXECUTION = "insufficient funds at the execution price"
+
+
+def lock_order(conn: Any, user_id: int, order_id: int) -> Order | None:
+    """The user's order, locked FOR UPDATE (None when it is not theirs or does not exist)."""
+    row = fetch_one(conn, _LOCK_ORDER, (order_id, user_id))
+    return Order.from_row(row) if row else None
+
+
+def _transition(conn: Any, sql: str, params: tuple, order: Order) -> None:
+    rowcount, _ = execute(conn, sql, params)
+    if rowcount != 1:  # someone else moved it first: abort this transaction
+        raise OrderNotModifiable(f"order {order.order_id} is no longer working")
+
+
+def release(book: AccountBook, order: Order) -> None:
+    """Give back what a working order holds: its cash (buy) or its shares (sell)."""
+    if order.side == "BUY":
+        book.release_cash(order.reserved_amount)
+    else:
+        book.release_shares(order.stock_id, order.quantity)
+    order.reserved_amount = Decimal(0)
+
+
+def close(conn: Any, book: AccountBook, order: Order, status: str, reason: str | None) -> None:
+    """End a working order without a fill (CANCELLED, REJECTED, EXPIRED) and release its reservation."""
+    _transition(conn, _MARK_CLOSED, (status, reason, to_db(book.now), order.order_id), order)
+    release(book, order)
+    order.status, order.reject_reason, order.updated_at = status, reason, book.now
+    book.outcome.touch(order)
+
+
+def trigger(conn: Any, book: AccountBook, order: Order) -> None:
+    """A stop order reached its trigger: it becomes a live LIMIT (SL) or MARKET (SL-M) order."""
+    _transition(conn, _MARK_TRIGGERED, (to_db(book.now), order.order_id), order)
+    order.status, order.updated_at = "OPEN", book.now
+    book.outcome.touch(order)
+
+
+def fill(conn: Any, book: AccountBook, order: Order, fill_price: Decimal) -> Trade | None:
+    """Execute the whole order at `fill_price`; a buy the cash no longer covers is rejected instead."""
+    fill_price = price(fill_price)
+    value = money(fill_price * order.quantity)
+    if order.side == "BUY" and value > book.account.available + order.reserved_amount:
+        close(conn, book, order, "REJECTED", FUNDS_AT_EXECUTION)
+        return None
+    now = to_db(book.now)
+    _transition(conn, _MARK_FILLED, (fill_price, now, order.order_id), order)
+    _, trade_id = execute(conn, _INSERT_TRADE, (order.order_id, order.user_id, order.stock_id, order.symbol,
+                                                order.side, order.quantity, fill_price, now))
+    if order.side == "BUY":
+        book.release_cash(order.reserved_amount)
+        book.buy(order.stock_id, order.quantity, fill_price, value, order.order_id, trade_id)
+    else:
+        book.sell(order.stock_id, order.quantity, fill_price, value, order.order_id, trade_id)
+    order.status, order.filled_quantity, order.average_price = "COMPLETE", order.quantity, fill_price
+    order.reserved_amount, order.updated_at = Decimal(0), book.now
+    trade = Trade(trade_id, order.order_id, order.user_id, order.symbol, order.side, order.quantity, fill_price,
+                  book.now)
+    book.outcome.touch(order)
+    book.outcome.trades.append(trade)
+    return trade
+
+
+def execute_if_possible(conn: Any, book: AccountBook, order: Order, ltp: Decimal) -> None:
+    """Act on a locked working order at `ltp`: trigger a stop, fill, or cancel an IOC that cannot fill."""
+    if order.status == "TRIGGER_PENDING":
+        if not is_triggered(order, ltp):
+            return
+        trigger(conn, book, order)
+    fill_price = execution_price(order, ltp)
+    if fill_price is not None:
+        fill(conn, book, order, fill_price)
+    elif order.validity == "IOC":
+        close(conn, book, order, "CANCELLED", IOC_UNFILLED)
+
+
+def act_on_order(conn: Any, book: AccountBook, order_id: int, ltp: Decimal) -> None:
+    """Lock the order and act on it at `ltp` unless it stopped working since it was seen."""
+    order = lock_order(conn, book.user_id, order_id)
+    if order is not None and order.is_working:
+        execute_if_possible(conn, book, order, ltp)

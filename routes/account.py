@@ -1,0 +1,39 @@
+"""The signed-in user's paper account: balances and reset."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from flask import Blueprint, request
+from flask_jwt_extended import jwt_required
+from pydantic import BaseModel, ConfigDict
+
+from routes._params import success
+from services import trading
+from services.auth import current_user_id
+
+bp = Blueprint("account", __name__)
+
+
+class ResetBody(BaseModel):
+    """POST /account/reset must say {"confirm": "RESET"}."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    confirm: Literal["RESET"]
+
+
+@bp.get("")
+@jwt_required()
+def get_account():
+    """Cash, reserved and available cash, holdings value, equity and P&L."""
+    holdings, _ = trading.portfolio_for(current_user_id())
+    return success(holdings.account_json())
+
+
+@bp.post("/reset")
+@jwt_required()
+def reset_account():
+    """Back to the starting cash: open orders cancelled, holdings and the equity curve cleared."""
+    ResetBody.model_validate(request.get_json(silent=True))
+    return success(trading.reset_account(current_user_id()))

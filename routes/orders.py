@@ -1,0 +1,114 @@
+"""Paper orders of the signed-in user: place, list, read, modify, cancel, export."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Literal
+
+from flask import Blueprint, current_app, request
+from flask_jwt_extended import jwt_required
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from backend import db
+from controller import order_queries, orders
+from controller.order_rules import OrderTicket
+from routes._params import PageParams, Price, Quantity, Symbol, csv_response, page, success
+from services import trading
+from services.auth import current_user_id
+from utils.money import number
+from utils.timeutil import iso_ist
+
+bp = Blueprint("orders", __name__)
+STATUSES = ("OPEN", "TRIGGER_PENDING", "COMPLETE", "CANCELLED", "REJECTED", "EXPIRED")
+_CSV_HEADER = ["order_id", "client_order_id", "created_at", "symbol", "side", "order_type", "validity", "quantity",
+               "filled_quantity", "price", "trigger_price", "average_price", "status", "reject_reason", "updated_at"]
+
+
+class PlaceOrderBody(BaseModel):
+    """POST /orders."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    symbol: Symbol
+    side: Literal["BUY", "SELL"]
+    order_type: Literal["MARKET", "LIMIT", "SL", "SL-M"]
+    quantity: Quantity
+    price: Price | None = None
+    trigger_price: Price | None = None
+    validity: Literal["DAY", "IOC"] = "DAY"
+    client_order_id: str | None = Field(None, pattern=r"^[A-Za-z0-9._:-]{1,64}$")
+
+
+class ModifyOrderBody(BaseModel):
+    """PATCH /orders/<id>: any of quantity, price, trigger_price."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    quantity: Quantity | None = None
+    price: Price | None = None
+    trigger_price: Price | None = None
+
+    @model_validator(mode="after")
+    def _something(self) -> ModifyOrderBody:
+        if not self.model_fields_set:
+            raise ValueError("give at least one of quantity, price, trigger_price")
+        return self
+
+
+@bp.post("")
+@jwt_required()
+def place_order():
+    """Place an order; the same client_order_id returns the existing order (200)."""
+    body = PlaceOrderBody.model_validate(request.get_json(silent=True))
+    order, created = trading.place_order(current_user_id(), OrderTicket(**dict(body)))
+    return success(order.to_json(), 201 if created else 200)
+
+
+@bp.get("")
+@jwt_required()
+def list_orders():
+    """The user's orders, newest first, filtered and paginated by cursor."""
+    query = PageParams.model_validate(request.args.to_dict()).page_query(STATUSES)
+    with db.connection() as conn:
+        found = order_queries.list_orders(conn, current_user_id(), query)
+    items, cursor = page(found, query.limit, lambda o: o.order_id)
+    return success([o.to_json() for o in items], count=len(items), next_cursor=cursor)
+
+
+@bp.get("/export.csv")
+@jwt_required()
+def export_orders():
+    """The user's orders (same filters as the list) as CSV."""
+    query = PageParams.model_validate(request.args.to_dict()).page_query(STATUSES)
+    query = replace(query, limit=current_app.extensions["settings"].export_max_rows)
+    with db.connection() as conn:
+        found = order_queries.list_orders(conn, current_user_id(), query)
+    rows = [[o.order_id, o.client_order_id, iso_ist(o.created_at), o.symbol, o.side, o.order_type, o.validity,
+             o.quantity, o.filled_quantity, number(o.price, 4), number(o.trigger_price, 4),
+             number(o.average_price, 4), o.status, o.reject_reason, iso_ist(o.updated_at)] for o in found]
+    return csv_response("orders.csv", _CSV_HEADER, rows)
+
+
+@bp.get("/<int:order_id>")
+@jwt_required()
+def get_order(order_id: int):
+    """One of the user's orders (404 for anyone else's)."""
+    with db.connection() as conn:
+        return success(orders.get_order(conn, current_user_id(), order_id).to_json())
+
+
+@bp.patch("/<int:order_id>")
+@jwt_required()
+def modify_order(order_id: int):
+    """Modify a working order's quantity, price or trigger price."""
+    body = ModifyOrderBody.model_validate(request.get_json(silent=True))
+    changes = {name: getattr(body, name) for name in body.model_fields_set}
+    order = trading.modify_order(current_user_id(), order_id, changes)
+    return success(order.to_json())
+
+
+@bp.delete("/<int:order_id>")
+@jwt_required()
+def cancel_order(order_id: int):
+    """Cancel a working order."""
+    return success(trading.cancel_order(current_user_id(), order_id).to_json())

@@ -1,0 +1,147 @@
+"""Paper-trading operations for routes and jobs: one retried transaction each, events after commit."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, TypeVar
+
+from flask import current_app
+from mysql.connector.errors import DatabaseError
+
+from backend import db
+from controller import accounts, orders
+from controller.instruments import Instrument, find_instrument
+from controller.order_rules import MarketView, OrderTicket, TradingRules
+from controller.portfolio import portfolio
+from controller.trading_models import Order, Outcome, Portfolio
+from services.live_price_cache import stock_prices
+from services.market_clock import clock, current_status
+from services.trading_events import publish_outcome
+from utils import metrics
+from utils.errors import ServiceUnavailable, Unauthorized
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+_RETRYABLE = {1205, 1213}  # lock wait timeout, deadlock: the transaction was rolled back, safe to rerun
+_ATTEMPTS = 3
+# Tick and lot sizes change rarely; the database quote in an Instrument is only the fallback when no fresh
+# live quote exists, so it may be this much older than the snapshot table.
+INSTRUMENT_TTL_S = 10.0
+
+
+def rules() -> TradingRules:
+    """The trading limits from the settings."""
+    settings = current_app.extensions["settings"]
+    return TradingRules(settings.price_band_percent, settings.max_order_value,
+                        settings.market_order_buffer_percent, settings.starting_cash)
+
+
+def market_view(now: datetime | None = None) -> MarketView:
+    """The time, the market phase, fresh live quotes (LIVE_CACHE_MAX_AGE_S) and cached instruments."""
+    at = now or clock()
+    cache = stock_prices()
+    max_age = current_app.extensions["settings"].live_cache_max_age_s
+    return MarketView(at, _is_open(at), lambda symbol: cache.fresh(symbol, max_age, at), _instrument_lookup())
+
+
+def _is_open(at: datetime) -> bool:
+    """The market phase, computed once per minute (phases change on whole minutes)."""
+    phases: dict[datetime, bool] = current_app.extensions.setdefault("trading_phases", {})
+    minute = at.replace(second=0, microsecond=0)
+    if minute not in phases:
+        if len(phases) > 1000:
+            phases.clear()
+        phases[minute] = current_status(at).is_market_open
+    return phases[minute]
+
+
+def _instrument_lookup() -> Callable[[Any, str], Instrument | None]:
+    """find_instrument behind a per-app cache of INSTRUMENT_TTL_S (one query less per order)."""
+    cached: dict[str, tuple[float, Instrument]] = current_app.extensions.setdefault("trading_instruments", {})
+
+    def lookup(conn: Any, symbol: str) -> Instrument | None:
+        hit = cached.get(symbol)
+        if hit is not None and hit[0] > time.monotonic():
+            return hit[1]
+        found = find_instrument(conn, symbol)
+        if found is not None:
+            cached[symbol] = (time.monotonic() + INSTRUMENT_TTL_S, found)
+        return found
+
+    return lookup
+
+
+def in_transaction(work: Callable[[Any], T]) -> T:
+    """Run `work(conn)` in a transaction, rerun on deadlock or lock-wait timeout."""
+    for attempt in range(1, _ATTEMPTS + 1):
+        try:
+            with db.transaction() as conn:
+                return work(conn)
+        except DatabaseError as exc:
+            if exc.errno not in _RETRYABLE:
+                raise
+            metrics.TRADING_TXN_RETRIES.inc()
+            log.info("trading transaction retried after error %s (attempt %d)", exc.errno, attempt)
+    raise ServiceUnavailable("the account is busy, retry shortly", {"reason": "lock_contention"})
+
+
+def portfolio_for(user_id: int) -> tuple[Portfolio, MarketView]:
+    """The user's account and holdings valued now (the account is created on first use)."""
+    view = market_view()
+    with db.connection() as conn:
+        account = accounts.get_account(conn, user_id)
+        if account is None:
+            accounts.ensure_account(conn, user_id, rules().starting_cash)
+            account = accounts.get_account(conn, user_id)
+        if account is None:
+            raise Unauthorized("user not found")
+        return portfolio(conn, account, view.fresh), view
+
+
+def place_order(user_id: int, ticket: OrderTicket) -> tuple[Order, bool]:
+    """Place an order; returns it and whether it is new (False: its client_order_id already existed)."""
+    if ticket.client_order_id is not None:
+        with db.connection() as conn:
+            existing = orders.find_by_client_id(conn, user_id, ticket.client_order_id)
+        if existing is not None:
+            return existing, False
+    view, limits = market_view(), rules()
+    order, outcome = in_transaction(lambda conn: orders.place_order(conn, user_id, ticket, view, limits))
+    if outcome is not None:
+        metrics.TRADING_ORDERS.labels(ticket.order_type, ticket.side).inc()
+    publish(outcome)
+    return order, outcome is not None
+
+
+def modify_order(user_id: int, order_id: int, changes: dict[str, Any]) -> Order:
+    """Change a working order (keys among quantity, price, trigger_price)."""
+    view, limits = market_view(), rules()
+    outcome = in_transaction(lambda conn: orders.modify_order(conn, user_id, order_id, view, limits, **changes))
+    publish(outcome)
+    return outcome.orders[order_id]
+
+
+def cancel_order(user_id: int, order_id: int) -> Order:
+    """Cancel a working order."""
+    view, limits = market_view(), rules()
+    outcome = in_transaction(lambda conn: orders.cancel_order(conn, user_id, order_id, view, limits))
+    publish(outcome)
+    return outcome.orders[order_id]
+
+
+def reset_account(user_id: int) -> dict[str, Any]:
+    """Reset the account to its starting cash; returns the account object."""
+    view, limits = market_view(), rules()
+    outcome = in_transaction(lambda conn: orders.reset_account(conn, user_id, view, limits))
+    publish(outcome)
+    return outcome.account
+
+
+def publish(outcome: Outcome | None) -> None:
+    """Count the fills and push the outcome to its user (call after commit)."""
+    if outcome is not None:
+        metrics.TRADING_FILLS.inc(len(outcome.trades))
+    publish_outcome(outcome)

@@ -1,0 +1,50 @@
+"""Holdings at live prices (or the database), totals, the account object and the daily equity curve."""
+
+from datetime import timedelta
+
+from services.order_jobs import snapshot_equity
+from tests.trading.conftest import CLOSED_AT, NEXT_OPEN, OPEN_AT
+
+
+def test_holdings_use_fresh_live_prices_else_the_database(market, trader):
+    market.publish("ZZTEST", "100")
+    trader.order(expect=201, quantity=10)
+    market.publish("ZZTEST", "110")
+    live = trader.get("/portfolio/holdings").get_json()["data"]
+    [h] = live["holdings"]
+    assert (h["current_price"], h["price_source"], h["profit_loss"], h["profit_loss_percent"]) == (
+        110, "websocket_cache", 100, 10)
+    assert (h["day_change"], h["day_change_percentage"]) == (100, 10)  # previous close 100
+    assert live["market_open"] is True
+    assert live["totals"] == {"invested": 1000, "current_value": 1100, "profit_loss": 100, "profit_loss_percent": 10,
+                              "day_change": 100, "day_change_percentage": 10}
+    market.at(OPEN_AT + timedelta(minutes=5))  # the live quote is stale now: the database snapshot (100) counts
+    [h] = trader.get("/portfolio/holdings").get_json()["data"]["holdings"]
+    assert (h["current_price"], h["price_source"]) == (100, "database")
+    market.at(CLOSED_AT)
+    assert trader.get("/portfolio/holdings").get_json()["data"]["market_open"] is False
+
+
+def test_the_account_object(market, trader):
+    market.publish("ZZTEST", "100")
+    trader.order(expect=201, quantity=10)
+    trader.order(expect=201, order_type="LIMIT", price=90, quantity=10)
+    market.publish("ZZTEST", "95")
+    assert trader.account() == {"cash": 99000, "reserved": 900, "available": 98100, "holdings_value": 950,
+                                "equity": 99950, "realized_pnl": 0, "unrealized_pnl": -50, "starting_cash": 100000}
+
+
+def test_the_equity_snapshot_job_builds_the_daily_curve(market, trader, make_trader, app):
+    market.publish("ZZTEST", "100")
+    trader.order(expect=201, quantity=10)
+    idle = make_trader("idle")
+    with app.app_context():
+        assert snapshot_equity(OPEN_AT) == 0  # the session is not over
+        assert snapshot_equity(CLOSED_AT.replace(hour=15, minute=31)) >= 2
+        assert snapshot_equity(CLOSED_AT) >= 2  # a rerun overwrites the same day
+        assert snapshot_equity(NEXT_OPEN - timedelta(days=1)) == 0  # Sunday: no session
+    curve = trader.get("/portfolio/history").get_json()
+    assert curve["count"] == 1
+    assert curve["data"] == [{"date": "2026-11-20", "equity": 100000, "cash": 99000, "holdings_value": 1000}]
+    assert idle.get("/portfolio/history?days=5").get_json()["data"][0]["equity"] == 100000
+    assert trader.get("/portfolio/history?days=0").status_code == 400

@@ -1,0 +1,65 @@
+"""Private trading events go to the owner's room only, over a real Socket.IO server and clients."""
+
+import threading
+import time
+
+import pytest
+import socketio
+from werkzeug.serving import make_server
+
+from backend.extensions import socketio as server_socketio
+
+
+@pytest.fixture
+def live_server(app):
+    """The app served by a real threaded HTTP server on 127.0.0.1."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(5)
+
+
+class Listener:
+    """A Socket.IO client in its user's private room, recording every event."""
+
+    def __init__(self, url: str, trader) -> None:
+        self.events: list[tuple[str, dict]] = []
+        self.client = socketio.Client(reconnection=False)
+        self.client.on("*", lambda event, data: self.events.append((event, data)))
+        self.client.connect(url, auth={"token": trader.token}, wait_timeout=10)
+        # The realtime connect handler joins user:<id> from the token; do the same here so this test
+        # does not depend on it.
+        server_socketio.server.enter_room(self.client.get_sid("/"), f"user:{trader.user_id}", namespace="/")
+
+    def wait_for(self, count: int, timeout: float = 5) -> list[tuple[str, dict]]:
+        deadline = time.monotonic() + timeout
+        while len(self.events) < count and time.monotonic() < deadline:
+            time.sleep(0.02)
+        return list(self.events)
+
+
+def test_order_trade_and_account_events_reach_only_their_owner(live_server, market, make_trader):
+    alice, bob = make_trader("alice"), make_trader("bob")
+    alice_ears, bob_ears = Listener(live_server, alice), Listener(live_server, bob)
+    try:
+        market.publish("ZZTEST", "100")
+        order = alice.order(expect=201, quantity=5)
+        events = alice_ears.wait_for(3)
+        assert [name for name, _ in events] == ["order_update", "trade", "account_update"]
+        assert events[0][1]["order_id"] == order["order_id"] and events[0][1]["status"] == "COMPLETE"
+        assert events[1][1]["quantity"] == 5 and events[1][1]["price"] == 100
+        assert events[2][1]["cash"] == 99500
+        resting = bob.order(expect=201, order_type="LIMIT", price=95)
+        assert [name for name, _ in bob_ears.wait_for(2)] == ["order_update", "account_update"]
+        market.tick("ZZTEST", "94.50")  # the matcher fills Bob's order: events from the tick path too
+        bob_events = bob_ears.wait_for(5)
+        assert [name for name, _ in bob_events[2:]] == ["order_update", "trade", "account_update"]
+        assert bob_events[2][1]["order_id"] == resting["order_id"]
+        time.sleep(0.3)
+        assert len(alice_ears.events) == 3  # nothing of Bob's reached Alice
+        assert all(data.get("order_id") != order["order_id"] for _, data in bob_ears.events)
+    finally:
+        alice_ears.client.disconnect()
+        bob_ears.client.disconnect()
