@@ -36,6 +36,7 @@ bench: $(STAMP)
 	$(PY) bench/seed.py
 	$(PY) bench/http.py
 	$(PY) bench/orders.py
+	$(PY) bench/fanout.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache

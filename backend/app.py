@@ -13,7 +13,15 @@ from backend.errors import register_error_handlers
 from backend.observability import init_observability
 from backend.settings import AsyncMode, Settings
 from routes import register_blueprints
-from services import auth, google_client, live_price_cache
+from services import (
+    auth,
+    google_client,
+    live_price_cache,
+    market_data,
+    socketio_packets,
+    tick_bus,
+    websocket_manager,
+)
 from utils.logging_config import configure_logging
 
 
@@ -62,6 +70,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     extensions.compress.init_app(app)
     extensions.cors.init_app(app, origins=settings.allowed_origins,
                              expose_headers=["X-Request-ID", "Server-Timing"])
+    websocket_manager.register_handlers(extensions.socketio)
     extensions.socketio.init_app(
         app,
         async_mode=async_mode,
@@ -69,12 +78,16 @@ def create_app(settings: Settings | None = None) -> Flask:
         message_queue=settings.redis_url.get_secret_value() if settings.redis_url else None,
         logger=False,
         engineio_logger=False,
+        serializer=socketio_packets.TextPacket,
     )
+    websocket_manager.disable_websocket_compression(app)
     if settings.trusted_proxies:  # behind a load balancer: the client is in X-Forwarded-For
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies, x_proto=settings.trusted_proxies)
     live_price_cache.init_app(app)
     auth.init_app(app, settings)
     google_client.init_app(app, settings)
+    tick_bus.init_app(app)
+    market_data.init_app(app)
     register_error_handlers(app)
     init_observability(app, settings)
     register_blueprints(app)

@@ -130,6 +130,33 @@ class Settings(BaseSettings):
     cache_stale_s: float = Field(30.0, ge=0)
     debug_cache: bool = False
 
+    # Market-data providers (services/market_data/)
+    sim_seed: int = 42
+    sim_tick_interval_s: float = Field(1.0, gt=0, le=60)
+    sim_max_ticks: int = Field(0, ge=0)
+    upstox_access_token: SecretStr | None = None
+    upstox_base_url: str = "https://api.upstox.com"
+    upstox_instruments_url: str = "https://assets.upstox.com/market-quote/instruments/exchange/NSE.json.gz"
+    upstox_poll_interval_s: float = Field(5.0, gt=0, le=300)
+    http_timeout_s: float = Field(10.0, gt=0, le=120)
+    http_max_retries: int = Field(3, ge=0, le=10)
+
+    # Schedulers (services/scheduler.py, services/jobs.py)
+    enable_stock_scheduler: bool = True
+    enable_index_scheduler: bool = True
+    enable_eod_scheduler: bool = True
+    enable_startup_refresh: bool = True
+    quote_write_interval_s: float = Field(5.0, gt=0, le=300)
+    eod_interval_s: float = Field(300.0, gt=0)
+    snapshot_stale_after_s: float = Field(300.0, gt=0)
+    feed_stale_after_s: float = Field(30.0, gt=0)
+
+    # Socket.IO streaming (services/websocket_manager.py, services/fanout.py)
+    fanout_interval_ms: int = Field(250, ge=10, le=10_000)
+    prices_batch_interval_ms: int = Field(10_000, ge=0, le=600_000)
+    movers_interval_s: float = Field(5.0, gt=0)
+    ws_max_subscriptions: int = Field(50, ge=1, le=1000)
+
     redis_url: SecretStr | None = None
     ratelimit_storage_uri: str = "memory://"
     trusted_proxies: int = Field(0, ge=0, le=5)
@@ -224,6 +251,7 @@ class Settings(BaseSettings):
             name = ".".join(str(part) for part in first["loc"]).upper()
             raise ConfigError(f"invalid setting {name}: {first['msg']}") from None
         settings.check_production()
+        settings.check_provider()
         return settings
 
     @property
@@ -244,6 +272,11 @@ class Settings(BaseSettings):
             password=self.db_password.get_secret_value(),
             database=self.db_name,
         )
+
+    def check_provider(self) -> None:
+        """The Upstox provider needs its access token."""
+        if self.market_data_provider == "upstox" and not self.upstox_access_token:
+            raise ConfigError("MARKET_DATA_PROVIDER=upstox needs UPSTOX_ACCESS_TOKEN")
 
     def check_production(self) -> None:
         """In production, refuse weak secrets and missing database settings."""

@@ -4,5 +4,7 @@ gunicorn's gevent worker monkey patches before importing this module.
 """
 
 from backend.cli import build_app
+from services.runtime import start_services
 
 app = build_app()
+start_services(app)

@@ -2,18 +2,18 @@
 # Install the system packages a command needs, when they are missing (Debian/Ubuntu, as root).
 #   scripts/system_deps.sh run    -> MariaDB server
 #   scripts/system_deps.sh test   -> MariaDB server, Redis, Chromium + driver
-#   scripts/system_deps.sh bench  -> the test set plus wrk
+#   scripts/system_deps.sh bench  -> the test set plus wrk, Node.js and npm (Socket.IO load generators)
 set -euo pipefail
 
 want=(mariadb-server)
 case "${1:-run}" in
   test) want+=(redis-server chromium chromium-driver) ;;
-  bench) want+=(redis-server chromium chromium-driver wrk) ;;
+  bench) want+=(redis-server chromium chromium-driver wrk nodejs npm) ;;
 esac
 
 declare -A probe=(
   [mariadb-server]=mariadbd [redis-server]=redis-server [chromium]=chromium
-  [chromium-driver]=chromedriver [wrk]=wrk
+  [chromium-driver]=chromedriver [wrk]=wrk [nodejs]=node [npm]=npm
 )
 missing=()
 for pkg in "${want[@]}"; do

@@ -91,11 +91,9 @@ def live_feed_active() -> bool:
 
 
 def provider_quote(symbol: str) -> tuple[Quote, str] | None:
-    """Ask the registered market-data provider for one quote (and cache it); None when there is no
-    provider, it fails, or it does not know the symbol."""
-    provider = current_app.extensions.get("market_data_provider")
-    if provider is None:
-        return None
+    """Ask the app's market-data provider for one quote (and cache it); None when it fails or does not
+    know the symbol."""
+    provider = current_app.extensions["market_data_provider"]
     try:
         quotes = provider.quotes([symbol])
     except (OSError, ValueError, AppError) as exc:

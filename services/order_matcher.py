@@ -22,6 +22,7 @@ from controller.account_book import AccountBook
 from controller.order_rules import MarketView, may_act
 from controller.trading_models import Order
 from services.live_price_cache import Quote
+from services.tick_bus import TickBatch
 from services.trading import in_transaction, market_view, publish, rules
 from utils import metrics
 from utils.errors import AppError
@@ -96,11 +97,12 @@ def act(order: Order, ltp: Decimal, view: MarketView) -> list[Order]:
     return list(outcome.orders.values())
 
 
-def tick_subscriber(app: Flask) -> Callable[[list[Quote]], None]:
-    """A tick-bus callback that runs the matcher inside `app`'s context."""
+def tick_subscriber(app: Flask) -> Callable[[TickBatch], None]:
+    """A tick-bus callback that runs the matcher on stock batches inside `app`'s context."""
 
-    def on_ticks(quotes: list[Quote]) -> None:
-        with app.app_context():
-            match_ticks(quotes)
+    def on_ticks(batch: TickBatch) -> None:
+        if batch.kind == "stocks":
+            with app.app_context():
+                match_ticks(list(batch.quotes))
 
     return on_ticks

@@ -59,17 +59,21 @@ def make_database(mariadb):
     return make
 
 
-@pytest.fixture(scope="session")
-def db_config(make_database) -> DatabaseConfig:
-    """The session's migrated and seeded database."""
-    config = make_database(TEST_DB)
+def migrate_and_seed(config: DatabaseConfig, **seed_args) -> DatabaseConfig:
+    """Apply the migrations to an empty database and seed it as of SEED_NOW; return its config."""
     conn = connect(config)
     try:
         migrate(conn)
     finally:
         conn.close()
-    seed_market(config, seed=SEED, now=SEED_NOW)
+    seed_market(config, **{"seed": SEED, "now": SEED_NOW, **seed_args})
     return config
+
+
+@pytest.fixture(scope="session")
+def db_config(make_database) -> DatabaseConfig:
+    """The session's migrated and seeded database."""
+    return migrate_and_seed(make_database(TEST_DB))
 
 
 def make_settings(db_config: DatabaseConfig, **overrides) -> Settings:

@@ -98,7 +98,7 @@ def test_market_status_endpoint_and_its_alias(app, client):
 @pytest.mark.parametrize(("overrides", "phase", "simulated", "forced"), [
     ({"force_market_open": True}, "open", True, True),
     ({"sim_always_open": True}, "open", True, True),
-    ({"sim_always_open": True, "market_data_provider": "upstox"}, "closed", False, False),
+    ({"sim_always_open": True, "market_data_provider": "upstox", "upstox_access_token": "t"}, "closed", False, False),
     ({"market_holidays": "2026-11-21:Special"}, "closed", True, False),
 ])
 def test_status_flags_follow_the_settings(db_config, overrides, phase, simulated, forced):

@@ -139,10 +139,11 @@ def test_force_live_falls_back_to_the_database_when_the_provider_cannot_answer(a
     assert detail(client, "TCS", "?forceLive=1")["priceSource"] == "database"
 
 
-def test_force_live_without_a_provider_falls_back_to_the_database(app, client):
+def test_force_live_asks_the_configured_simulator_by_default(app, client):
     freeze(app, OPEN_NOW)
-    assert "market_data_provider" not in app.extensions
-    assert detail(client, "TCS", "?forceLive=true")["priceSource"] == "database"
+    assert app.extensions["market_data_provider"].name == "simulator"
+    data = detail(client, "TCS", "?forceLive=true")
+    assert data["priceSource"] == "websocket_cache" and data["currentPrice"] > 0
 
 
 def test_responses_carry_etag_and_cache_control_and_answer_304(app, client):

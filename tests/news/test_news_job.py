@@ -181,7 +181,7 @@ def test_simulated_headlines_never_touch_real_news(make_news_app, feeds, db_conn
 
 
 def test_other_providers_never_simulate(make_news_app, db_conn):
-    app = make_news_app(news_feeds=[], market_data_provider="upstox")
+    app = make_news_app(news_feeds=[], market_data_provider="upstox", upstox_access_token="test-token")
     assert run(app)["simulated"] == 0
     assert fetch_value(db_conn, "SELECT COUNT(*) FROM news") == 0
 

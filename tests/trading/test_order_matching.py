@@ -6,6 +6,7 @@ from decimal import Decimal as D
 from controller.trading_audit import audit
 from services.order_jobs import expire_day_orders, last_session_close, trading_jobs
 from services.order_matcher import match_ticks, process_open_market, tick_subscriber
+from services.tick_bus import TickBatch
 from tests.trading.conftest import CLOSED_AT, NEXT_OPEN, OPEN_AT
 from utils.timeutil import IST
 
@@ -164,7 +165,9 @@ def test_the_last_close_follows_the_exchange_calendar(app):
 
 def test_the_tick_bus_callback_runs_the_matcher_in_the_app_context(market, trader, app):
     order = trader.order(expect=201, order_type="LIMIT", price=99)
-    tick_subscriber(app)([market.quote("ZZTEST", "98.90")])  # called from the bus, outside any context
+    # called from the bus, outside any context; index batches are ignored
+    tick_subscriber(app)(TickBatch("indices", (market.quote("ZZTEST", "90.00"),)))
+    tick_subscriber(app)(TickBatch("stocks", (market.quote("ZZTEST", "98.90"),)))
     assert status_of(trader, order)["status"] == "COMPLETE"
 
 

@@ -7,8 +7,6 @@ import pytest
 import socketio
 from werkzeug.serving import make_server
 
-from backend.extensions import socketio as server_socketio
-
 
 @pytest.fixture
 def live_server(app):
@@ -21,17 +19,22 @@ def live_server(app):
     thread.join(5)
 
 
+PRIVATE_EVENTS = {"order_update", "trade", "account_update"}
+
+
 class Listener:
-    """A Socket.IO client in its user's private room, recording every event."""
+    """A Socket.IO client authenticated as its user (the connect handler joins user:<id>), recording the
+    private events it receives."""
 
     def __init__(self, url: str, trader) -> None:
         self.events: list[tuple[str, dict]] = []
         self.client = socketio.Client(reconnection=False)
-        self.client.on("*", lambda event, data: self.events.append((event, data)))
+        self.client.on("*", self._record)
         self.client.connect(url, auth={"token": trader.token}, wait_timeout=10)
-        # The realtime connect handler joins user:<id> from the token; do the same here so this test
-        # does not depend on it.
-        server_socketio.server.enter_room(self.client.get_sid("/"), f"user:{trader.user_id}", namespace="/")
+
+    def _record(self, event: str, data: dict) -> None:
+        if event in PRIVATE_EVENTS:
+            self.events.append((event, data))
 
     def wait_for(self, count: int, timeout: float = 5) -> list[tuple[str, dict]]:
         deadline = time.monotonic() + timeout

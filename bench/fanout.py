@@ -1,0 +1,210 @@
+"""Benchmark: Socket.IO fan-out under gunicorn + gevent with the simulator ticking the whole universe at 1 Hz.
+
+Usage: .venv/bin/python bench/fanout.py [--clients 1000] [--procs 4] [--duration 30] [--extra-symbols 1800]
+                                       [--mode symbol|batch] [--prices-batch-ms 10000]
+
+Starts a throwaway MariaDB, seeds 201 + N instruments (5 days of history), starts the production
+server (one gevent worker) with SIM_ALWAYS_OPEN=1, and runs Node socket.io-client load generators
+(WebSocket transport, several processes), each client subscribed to 20 symbols plus the market-wide
+streams. The simulator stops after warm-up + duration (SIM_MAX_TICKS), so every client must end with
+the price the server persisted. Prints delivered messages/s, p50/p99 tick-to-receipt latency
+(tick time = the quote's as_of), server and client CPU, and convergence. `--mode symbol` subscribes the
+API's default way (one `price_update` per symbol per tick); `--mode batch` asks for one `price_updates`
+list per fan-out pass.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from backend.db import connect  # noqa: E402
+from backend.local_mariadb import LocalMariaDB, free_port  # noqa: E402
+from backend.migrate import migrate  # noqa: E402
+from backend.seed import seed_market  # noqa: E402
+from controller.sql import fetch_all  # noqa: E402
+from utils.timeutil import IST  # noqa: E402
+
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+SYMBOLS_PER_CLIENT = 20
+SETTLE_S = 5  # after the last tick: the writer flushes every 5 s, the fan-out drains
+
+
+def cpu_seconds(pid: int) -> float:
+    """utime + stime of a process, in seconds."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLK_TCK
+
+
+def children(pid: int) -> list[int]:
+    """Direct children of a process."""
+    found = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        found += [int(c) for c in (task / "children").read_text().split()]
+    return found
+
+
+def percentile(histogram: list[int], fraction: float) -> int:
+    """The value (ms) below which `fraction` of the samples of a 1-ms histogram fall."""
+    total, running = sum(histogram), 0
+    for value, count in enumerate(histogram):
+        running += count
+        if running >= fraction * total:
+            return value
+    return len(histogram) - 1
+
+
+def ticks(url: str) -> float:
+    """The server's ticks_total{kind="stocks"} counter."""
+    for line in requests.get(url + "/metrics", timeout=10).text.splitlines():
+        if line.startswith('ticks_total{kind="stocks"}'):
+            return float(line.split()[-1])
+    return 0.0
+
+
+def wait_for_the_last_tick(url: str, timeout_s: float = 120) -> None:
+    """Wait until the simulator reached SIM_MAX_TICKS: the tick counter stops moving for 3 s."""
+    deadline, last, still = time.monotonic() + timeout_s, -1.0, 0
+    while time.monotonic() < deadline and still < 3:
+        time.sleep(1)
+        current = ticks(url)
+        still = still + 1 if current == last else 0
+        last = current
+
+
+def wait_healthy(url: str, timeout_s: float = 60) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            if requests.get(url + "/health", timeout=2).status_code == 200:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.3)
+    raise SystemExit("server did not start")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--clients", type=int, default=1000)
+    parser.add_argument("--procs", type=int, default=4, help="Node load-generator processes")
+    parser.add_argument("--duration", type=int, default=30, help="measured seconds")
+    parser.add_argument("--warmup", type=int, default=20, help="seconds for clients to connect before measuring")
+    parser.add_argument("--extra-symbols", type=int, default=1800)
+    parser.add_argument("--mode", choices=("symbol", "batch"), default="symbol")
+    parser.add_argument("--prices-batch-ms", type=int, default=10_000, help="PRICES_BATCH_INTERVAL_MS (0: off)")
+    args = parser.parse_args()
+    if not (ROOT / "bench" / "node_modules" / "socket.io-client").exists():
+        subprocess.run(["npm", "ci", "--prefix", str(ROOT / "bench"), "--no-audit", "--no-fund"], check=True)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        db = LocalMariaDB(Path(tmp) / "db", database="bench_fanout").start()
+        try:
+            run(args, db, Path(tmp))
+        finally:
+            db.stop()
+
+
+def run(args: argparse.Namespace, db: LocalMariaDB, tmp: Path) -> None:
+    conn = connect(db.config())
+    migrate(conn)
+    seed_market(db.config(), seed=7, extra_symbols=args.extra_symbols, days=5,
+                now=datetime(2026, 11, 20, 9, 30, tzinfo=IST))
+    symbols = [r["symbol"] for r in fetch_all(conn, "SELECT symbol FROM stocks ORDER BY symbol")]
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DB_", "DATABASE_", "SOCKETIO_"))}
+    env.update(DATABASE_URL=db.url(), PORT=str(port), HOST="127.0.0.1", LOG_LEVEL="WARNING",
+               ALLOWED_ORIGINS=url, SIM_ALWAYS_OPEN="1", SIM_TICK_INTERVAL_S="1",
+               SIM_MAX_TICKS=str(args.warmup + args.duration + 5), WORKER_CONNECTIONS=str(args.clients + 200),
+               DB_POOL_SIZE="10", PRICES_BATCH_INTERVAL_MS=str(args.prices_batch_ms))
+    server = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "backend.wsgi:app"],
+                              cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_healthy(url)
+        started = time.time()
+        worker = children(server.pid)[0]
+        rng = random.Random(1)
+        measure_from = (started + args.warmup) * 1000
+        measure_to = measure_from + args.duration * 1000
+        procs = []
+        for n in range(args.procs):
+            count = args.clients // args.procs + (1 if n < args.clients % args.procs else 0)
+            config = tmp / f"client{n}.json"
+            config.write_text(json.dumps({
+                "url": url, "clients": count, "mode": args.mode, "measureFrom": measure_from, "measureTo": measure_to,
+                "symbols": [rng.sample(symbols, SYMBOLS_PER_CLIENT) for _ in range(count)]}))
+            out = tmp / f"client{n}.out.json"
+            procs.append((subprocess.Popen(["node", str(ROOT / "bench" / "fanout_client.js"), str(config), str(out)]),
+                          config, out))
+        time.sleep(max(measure_from / 1000 - time.time(), 0))
+        server_cpu0, db_cpu0 = cpu_seconds(worker), cpu_seconds(db.running_pid())
+        time.sleep(args.duration)
+        server_cpu = (cpu_seconds(worker) - server_cpu0) / args.duration
+        db_cpu = (cpu_seconds(db.running_pid()) - db_cpu0) / args.duration
+        wait_for_the_last_tick(url)
+        time.sleep(SETTLE_S)
+        for process, _, _ in procs:
+            process.send_signal(signal.SIGUSR2)
+        results = []
+        for process, config, out in procs:
+            process.wait()
+            results.append((json.loads(out.read_text()), json.loads(config.read_text())))
+        final = {r["symbol"]: float(r["ltp"]) for r in fetch_all(
+            conn, "SELECT s.symbol, q.ltp FROM stock_quotes q JOIN stocks s USING (stock_id)")}
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        conn.close()
+    report(args, results, final, server_cpu, db_cpu, len(symbols))
+
+
+def report(args, results, final, server_cpu, db_cpu, universe) -> None:
+    histogram = [sum(r["latency"][i] for r, _ in results) for i in range(len(results[0][0]["latency"]))]
+    counts = {event: sum(r["counts"][event] for r, _ in results) for event in results[0][0]["counts"]}
+    converged = total = 0
+    for r, config in results:
+        for last, wanted in zip(r["lastPrices"], config["symbols"], strict=True):
+            total += 1
+            converged += all(s in last and last[s]["ltp"] == final[s] for s in wanted)
+    client_cpu = sum(r["cpuSeconds"] for r, _ in results) / (args.warmup + args.duration + 15)
+    delivered = sum(counts.values()) / args.duration
+    quotes = sum(r["quotes"] for r, _ in results) / args.duration
+    print(f"command: python bench/fanout.py --clients {args.clients} --procs {args.procs} --duration {args.duration} "
+          f"--extra-symbols {args.extra_symbols} --mode {args.mode} --prices-batch-ms {args.prices_batch_ms}")
+    print(f"universe: {universe} symbols ticking at 1 Hz; clients: {args.clients} x {SYMBOLS_PER_CLIENT} symbols "
+          f"(+ indices, movers, prices_batch) over {args.procs} Node processes")
+    print(f"connected: {sum(r['connected'] for r, _ in results)}  subscribed: "
+          f"{sum(r['subscribed'] for r, _ in results)}  errors: {sum(r['errors'] for r, _ in results)}  "
+          f"dropped: {sum(r['disconnects'] for r, _ in results)}")
+    print(f"delivered: {delivered:,.0f} msg/s carrying {quotes:,.0f} symbol updates/s "
+          f"(price_update {counts['price_update'] / args.duration:,.0f}/s, "
+          f"price_updates {counts['price_updates'] / args.duration:,.0f}/s, "
+          f"indices_update {counts['indices_update'] / args.duration:,.0f}/s, "
+          f"prices_batch {counts['prices_batch'] / args.duration:,.1f}/s, "
+          f"movers_update {counts['movers_update'] / args.duration:,.1f}/s)")
+    print(f"symbol update latency (tick as_of -> client receipt): p50 {percentile(histogram, 0.5)} ms, "
+          f"p99 {percentile(histogram, 0.99)} ms, max {max(i for i, c in enumerate(histogram) if c)} ms")
+    print(f"server CPU (gunicorn gevent worker): {server_cpu:.2f} cores; MariaDB: {db_cpu:.2f} cores; "
+          f"Node clients: {client_cpu:.2f} cores (machine: {os.cpu_count()} cores, shared)")
+    print(f"converged: {converged}/{total} clients end with the server's final price of every subscribed symbol")
+    print("load average (1/5/15 min) at the end: {:.1f} {:.1f} {:.1f} — other work shares these 2 cores".format(
+        *os.getloadavg()))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,117 @@
+"""The simulator: deterministic for a seed, OHLCV invariants, indices from constituents, day resets, calendar."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+from services.market_data.simulator import Simulator
+from tests.conftest import SEED
+from tests.realtime.conftest import Clock, reference_universe
+from utils.market_hours import MarketCalendar
+from utils.timeutil import IST
+
+SYMBOLS = ["RELIANCE", "TCS", "HDFCBANK", "INFY", "SBIN"]
+
+
+def make_sim(clock, seed=SEED, always_open=False, **kwargs) -> Simulator:
+    return Simulator(lambda: reference_universe(), seed=seed, calendar=MarketCalendar(), always_open=always_open,
+                     clock=clock, **kwargs)
+
+
+def run(sim: Simulator, clock, steps: int, seconds: float = 1.0) -> list[dict]:
+    """Advance `steps` times; return every step's quotes by symbol."""
+    history = []
+    for _ in range(steps):
+        clock.tick(seconds)
+        history.append({q.symbol: q for q in sim.quotes(sim.symbols)})
+    return history
+
+
+def test_same_seed_and_clock_give_the_same_prices(clock):
+    first = run(make_sim(clock), clock, 20)
+    other = Clock(clock.now - timedelta(seconds=20))
+    second = run(make_sim(other), other, 20)
+    assert first == second
+    different = Clock(other.now - timedelta(seconds=20))
+    third = run(make_sim(different, seed=SEED + 1), different, 20)
+    assert third[-1]["RELIANCE"].ltp != first[-1]["RELIANCE"].ltp or third[-1]["TCS"].ltp != first[-1]["TCS"].ltp
+
+
+def test_prices_move_on_ticks_and_respect_ohlc_and_volume_invariants(clock):
+    sim = make_sim(clock)
+    history = run(sim, clock, 60)
+    moved = sum(history[0][s].ltp != history[-1][s].ltp for s in sim.symbols)
+    assert moved > len(sim.symbols) * 0.8
+    previous = None
+    for step in history:
+        for quote in step.values():
+            assert quote.day_high >= max(quote.day_open, quote.ltp)
+            assert quote.day_low <= min(quote.day_open, quote.ltp)
+            assert quote.ltp > 0 and quote.volume >= 0
+        if previous:
+            for symbol, quote in step.items():
+                assert quote.volume >= previous[symbol].volume  # cumulative within the day
+                assert quote.day_high >= previous[symbol].day_high
+                assert quote.as_of > previous[symbol].as_of
+        previous = step
+    tick_sizes = {s.symbol: s.tick_size for s in reference_universe().stocks}
+    for quote in history[-1].values():
+        assert quote.ltp % tick_sizes[quote.symbol] == 0, quote
+
+
+def test_indices_are_computed_from_their_constituents(clock):
+    sim = make_sim(clock)
+    run(sim, clock, 30)
+    stocks = {q.symbol: q for q in sim.quotes(sim.symbols)}
+    universe = reference_universe()
+    indices = {q.symbol: q for q in sim.index_quotes([i.name for i in universe.indices])}
+    assert len(indices) == 9
+    for ref in universe.indices:
+        if not ref.members:
+            continue
+        total = sum(w for _, w in ref.members)
+        level = ref.quote.prev_close * sum(w * stocks[s].ltp / stocks[s].prev_close for s, w in ref.members) / total
+        assert abs(indices[ref.name].ltp - level) <= Decimal("0.01"), ref.name
+        assert indices[ref.name].day_high >= indices[ref.name].ltp >= indices[ref.name].day_low
+
+
+def test_india_vix_stays_positive_and_reverts_towards_its_mean(clock):
+    sim = make_sim(clock, always_open=True)
+    run(sim, clock, 300, seconds=30)
+    vix = sim.index_quotes(["INDIA VIX"])[0]
+    assert Decimal(5) <= vix.ltp <= Decimal(40)
+
+
+def test_a_new_trading_day_resets_open_high_low_and_volume(clock):
+    sim = make_sim(clock)
+    run(sim, clock, 100, seconds=60)  # to 12:40 IST: a good part of the day's volume
+    last = {q.symbol: q for q in sim.quotes(SYMBOLS)}
+    clock.now = datetime(2026, 11, 23, 9, 20, tzinfo=IST).astimezone(UTC)  # Monday, after the open
+    fresh = {q.symbol: q for q in sim.quotes(SYMBOLS)}
+    for symbol in SYMBOLS:
+        assert fresh[symbol].prev_close == last[symbol].ltp
+        assert fresh[symbol].volume < last[symbol].volume / 10  # counted from zero again
+        assert fresh[symbol].day_high >= fresh[symbol].day_open >= fresh[symbol].day_low
+        assert fresh[symbol].as_of == clock.now
+
+
+def test_the_market_calendar_holds_prices_outside_the_session(clock):
+    sim = make_sim(clock)
+    clock.now = datetime(2026, 11, 21, 11, 0, tzinfo=IST).astimezone(UTC)  # Saturday
+    before = sim.quotes(SYMBOLS)
+    clock.tick(60)
+    assert sim.quotes(SYMBOLS) == before
+    assert sim.market_status().phase == "closed"
+    always = make_sim(Clock(clock.now), always_open=True)
+    start = always.quotes(SYMBOLS)
+    always.clock.tick(5)
+    assert always.quotes(SYMBOLS) != start
+    assert always.market_status().is_market_open
+
+
+def test_max_ticks_freezes_the_market(clock):
+    sim = make_sim(clock, max_ticks=3)
+    history = run(sim, clock, 6)
+    assert history[2] == history[5] and history[1] != history[2]
+    assert sim.ticks == 3

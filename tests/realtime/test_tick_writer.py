@@ -1,0 +1,147 @@
+"""The tick writer and end-of-day candles on the real database: batched upserts, minute bars, 52-week range,
+day rollover, idempotent daily candles."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+
+from controller.sql import fetch_all, fetch_one, fetch_value
+from services import jobs
+from services.live_price_cache import Quote
+from services.market_data.universe import load_universe
+from services.tick_bus import TickBatch
+from services.tick_writer import TickWriter
+from utils.market_hours import session_open_utc
+
+DAY = datetime(2026, 11, 20, 6, 0, tzinfo=UTC)  # 11:30 IST on the seeded session day
+
+
+@pytest.fixture
+def app(make_rt_app):
+    application = make_rt_app()
+    with application.app_context():
+        yield application
+
+
+def quote(symbol, ltp, volume, at, day_high=None, day_low=None, prev_close="1000"):
+    ltp = Decimal(ltp)
+    return Quote(symbol, ltp, Decimal(prev_close), Decimal("1000"), Decimal(day_high or max(ltp, 1000)),
+                 Decimal(day_low or min(ltp, 1000)), volume, at, "simulator")
+
+
+def stock_row(conn, symbol):
+    return fetch_one(conn, "SELECT q.* FROM stock_quotes q JOIN stocks s USING (stock_id) WHERE s.symbol = %s",
+                     (symbol,))
+
+
+def minute_bar(conn, symbol, ts):
+    return fetch_one(conn, "SELECT open, high, low, close, volume FROM stock_candles c JOIN stocks s USING (stock_id) "
+                           "WHERE s.symbol = %s AND timeframe = '1m' AND ts = %s", (symbol, ts.replace(tzinfo=None)))
+
+
+def com_insert(conn):
+    return int(fetch_one(conn, "SHOW GLOBAL STATUS LIKE 'Com_insert'")["Value"])
+
+
+def test_a_flush_writes_quotes_and_minute_bars_in_one_statement_each(app, rt_conn):
+    universe = load_universe()
+    writer = TickWriter(load_universe)
+    t0 = DAY.replace(minute=1, second=5)
+    batch = tuple(replace(s.quote, volume=s.quote.volume + 10, as_of=t0, source="simulator") for s in universe.stocks)
+    writer.on_batch(TickBatch("stocks", batch))
+    before = com_insert(rt_conn)
+    report = writer.flush(final=True)
+    assert com_insert(rt_conn) - before == 2  # one multi-row upsert for quotes, one for minute bars
+    assert report.stock_quotes == report.stock_bars == len(universe.stocks) > 200
+    row = stock_row(rt_conn, "RELIANCE")
+    assert row["as_of"] == t0.replace(tzinfo=None) and row["source"] == "simulator"
+    assert writer.flush().stock_quotes == 0  # nothing new
+
+
+def test_minute_bars_keep_open_widen_high_low_and_count_volume_deltas(app, rt_conn):
+    writer = TickWriter(load_universe)
+    t0 = DAY.replace(minute=10, second=0)
+    ticks = [("1010", 5_000, 1), ("1030", 5_600, 20), ("990", 6_000, 40)]
+    for ltp, volume, second in ticks[:2]:
+        writer.on_batch(TickBatch("stocks", (quote("TCS", ltp, volume, t0 + timedelta(seconds=second)),)))
+    assert writer.flush().stock_bars == 0  # the minute is still running
+    writer.flush(final=True)
+    writer.on_batch(TickBatch("stocks", (quote("TCS", ticks[2][0], ticks[2][1], t0 + timedelta(seconds=40)),)))
+    writer.flush(final=True)
+    bar = minute_bar(rt_conn, "TCS", t0)
+    assert (bar["open"], bar["high"], bar["low"], bar["close"]) == (
+        Decimal("1010"), Decimal("1030"), Decimal("990"), Decimal("990"))
+    assert bar["volume"] == 1_000  # 6,000 - 5,000 since the writer joined the minute
+    writer.on_batch(TickBatch("stocks", (quote("TCS", "995", 6_700, t0 + timedelta(seconds=65)),)))
+    writer.on_batch(TickBatch("stocks", (quote("TCS", "996", 6_800, t0 + timedelta(seconds=125)),)))
+    assert writer.flush().stock_bars == 1  # the minute that ended, not the one running
+    assert minute_bar(rt_conn, "TCS", t0 + timedelta(minutes=1))["volume"] == 700
+
+
+def test_the_52_week_range_only_widens(app, rt_conn):
+    writer = TickWriter(load_universe)
+    stored = stock_row(rt_conn, "INFY")
+    at = DAY.replace(minute=20)
+    high = stored["week52_high"] + 100
+    tick = quote("INFY", high, 10, at, day_high=high, day_low=stored["week52_low"] + 1)
+    writer.on_batch(TickBatch("stocks", (tick,)))
+    writer.flush()
+    row = stock_row(rt_conn, "INFY")
+    assert row["week52_high"] == high and row["week52_low"] == stored["week52_low"]
+
+
+def test_a_new_day_first_writes_the_previous_days_daily_candle(app, rt_conn):
+    writer = TickWriter(load_universe)
+    friday = DAY.replace(minute=30)
+    writer.on_batch(TickBatch("stocks", (quote("SBIN", "1012.5", 90_000, friday, "1020", "995"),)))
+    writer.flush()
+    monday = datetime(2026, 11, 23, 3, 46, tzinfo=UTC)
+    writer.on_batch(TickBatch("stocks", (quote("SBIN", "1013", 100, monday, prev_close="1012.5"),)))
+    report = writer.flush()
+    assert report.daily_candles_for == friday.date()
+    daily = fetch_one(rt_conn, "SELECT open, high, low, close, volume FROM stock_candles c JOIN stocks s "
+                               "USING (stock_id) WHERE s.symbol = 'SBIN' AND timeframe = '1d' AND ts = %s",
+                      (session_open_utc(friday.date()).replace(tzinfo=None),))
+    assert (daily["high"], daily["low"], daily["close"], daily["volume"]) == (
+        Decimal("1020"), Decimal("995"), Decimal("1012.5"), 90_000)
+
+
+def test_end_of_day_candles_are_idempotent(app, rt_conn):
+    def daily_rows():
+        return fetch_all(rt_conn, "SELECT stock_id, ts, open, high, low, close, volume FROM stock_candles "
+                                  "WHERE timeframe = '1d' ORDER BY stock_id, ts")
+
+    jobs.write_eod_candles()
+    first = daily_rows()
+    jobs.write_eod_candles()
+    assert daily_rows() == first
+    newest = fetch_value(rt_conn, "SELECT MAX(as_of) FROM stock_quotes")
+    day_ts = session_open_utc((newest + timedelta(minutes=330)).date()).replace(tzinfo=None)
+    quoted_that_day = fetch_value(rt_conn, "SELECT COUNT(*) FROM stock_quotes WHERE as_of >= %s AND as_of < %s",
+                                  (day_ts - timedelta(minutes=225), day_ts + timedelta(minutes=1215)))
+    candles = fetch_all(rt_conn, "SELECT c.high, c.low, c.volume, q.day_high, q.day_low, q.volume AS qv "
+                                 "FROM stock_candles c JOIN stock_quotes q USING (stock_id) "
+                                 "WHERE c.timeframe = '1d' AND c.ts = %s", (day_ts,))
+    assert len(candles) == quoted_that_day > 0
+    assert all((c["high"], c["low"], c["volume"]) == (c["day_high"], c["day_low"], c["qv"]) for c in candles)
+
+
+def test_execute_values_builds_one_statement_escaped_by_the_driver(rt_conn):
+    from controller.sql import execute_values
+
+    cursor = rt_conn.cursor()
+    cursor.execute("CREATE TEMPORARY TABLE ev (id INT PRIMARY KEY, price DECIMAL(10,2), at DATETIME(3), "
+                   "note VARCHAR(40), kind VARCHAR(4))")
+    pauses = []
+    rows = [(1, Decimal("1.50"), datetime(2026, 1, 1, 9, 15, 0, 250000), "it's 100% \"fine\" \\ %s"),
+            (2, None, datetime(2026, 1, 2), "; DROP TABLE ev; --"), (3, Decimal("3"), datetime(2026, 1, 3), "")]
+    before = com_insert(rt_conn)
+    sql = "INSERT INTO ev (id, price, at, note, kind) VALUES (%s, %s, %s, %s, '1m') ON DUPLICATE KEY UPDATE note = 'x'"
+    assert execute_values(rt_conn, sql, rows, pause=lambda: pauses.append(1), every=2) == 3
+    assert com_insert(rt_conn) - before == 1 and pauses == [1]
+    stored = fetch_all(rt_conn, "SELECT id, price, at, note, kind FROM ev ORDER BY id")
+    assert [(r["id"], r["price"], r["at"], r["note"], r["kind"]) for r in stored] == [(*row, "1m") for row in rows]
