@@ -71,6 +71,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     extensions.cors.init_app(app, origins=settings.allowed_origins,
                              expose_headers=["X-Request-ID", "Server-Timing"])
     websocket_manager.register_handlers(extensions.socketio)
+    extensions.socketio.server_options.pop("client_manager", None)  # an earlier app's queue manager (tests)
     extensions.socketio.init_app(
         app,
         async_mode=async_mode,

@@ -39,11 +39,13 @@ def build_app(settings: Settings | None = None) -> Flask:
 def cmd_serve(args: argparse.Namespace) -> int:
     """Run the eventlet development server."""
     from backend.extensions import socketio
+    from services import shutdown
     from services.runtime import start_services
 
     settings = load_settings(socketio_async_mode="eventlet")
     app = build_app(settings)
     start_services(app)
+    shutdown.install(app)
     socketio.run(app, host=settings.host, port=args.port or settings.port, log_output=True)
     return 0
 

@@ -34,6 +34,7 @@ from utils import metrics
 from utils.timeutil import iso_ist, now_utc, to_db
 
 log = logging.getLogger(__name__)
+_SHUTDOWN = "shutting down"
 
 
 def lock_name(database: str) -> str:
@@ -77,7 +78,7 @@ class Leadership:
         with self._lock:
             self._running = False
             if self.is_leader:
-                self._step_down("shutting down")
+                self._step_down(_SHUTDOWN)
                 try:
                     leader_leases.release(self._conn, self.lock_name)
                 except mysql_errors.Error as exc:
@@ -130,7 +131,8 @@ class Leadership:
         self.is_leader, self.leader, self.since = False, None, None
         metrics.LEADER.set(0)
         metrics.LEADER_CHANGES.labels("deposed").inc()
-        log.warning("%s is no longer the leader: %s", self.identity, reason)
+        log.log(logging.INFO if reason == _SHUTDOWN else logging.WARNING, "%s is no longer the leader: %s",
+                self.identity, reason)
         try:
             self._on_deposed()
         except Exception:  # stepping down must finish; the failure is logged

@@ -67,3 +67,4 @@ UPSTREAM_RETRIES = Counter("upstream_retries_total", "Outbound HTTP retries by u
 LEADER = Gauge("leader", "1 while this process is the leader (runs the writers and pollers), else 0")
 LEADER_CHANGES = Counter("leader_changes_total", "Times this process became or stopped being the leader",
                          ["change"])
+TICK_BUS_ERRORS = Counter("tick_bus_errors_total", "Redis tick-bus failures (publish, listen, decode)", ["kind"])
