@@ -4,7 +4,8 @@ The leader's publish hands a batch to this process's subscribers at once, as the
 does, and publishes it once on the Redis channel. Every process listens on the channel and hands
 the batches of *other* processes to its own subscribers (live-price cache, Socket.IO fan-out,
 order matcher), so each process sees each batch exactly once. Quotes travel as compact JSON with
-prices as decimal strings, so they arrive exactly as published. A Redis outage is logged and
+prices as decimal strings, so they arrive exactly as published; a process recognises its own messages
+by their prefix without decoding them. A Redis outage is logged and
 counted; the listener reconnects and local delivery goes on meanwhile.
 """
 
@@ -28,21 +29,25 @@ CHANNEL = "market-dashboard:ticks"
 _RETRY_S = 1.0
 
 
-def encode(batch: TickBatch, origin: str) -> str:
-    """A batch as one JSON message tagged with the publishing process."""
+def encode(batch: TickBatch, origin: str) -> bytes:
+    """A batch as one message: the publishing process's id, a space, then the batch as JSON."""
     quotes = [[q.symbol, str(q.ltp), str(q.prev_close), str(q.day_open), str(q.day_high), str(q.day_low), q.volume,
                q.as_of.isoformat(), q.source] for q in batch.quotes]
-    return json.dumps({"origin": origin, "kind": batch.kind, "published_at": batch.published_at.isoformat(),
-                       "quotes": quotes}, separators=(",", ":"))
+    body = json.dumps({"kind": batch.kind, "published_at": batch.published_at.isoformat(), "quotes": quotes},
+                      separators=(",", ":"))
+    return f"{origin} {body}".encode()
 
 
-def decode(message: str | bytes) -> tuple[str, TickBatch]:
+def decode(message: bytes) -> tuple[str, TickBatch]:
     """(origin, batch) of a message made by `encode`."""
-    data = json.loads(message)
+    origin, _, body = message.partition(b" ")
+    data = json.loads(body)
+    times: dict[str, datetime] = {}  # a batch's quotes mostly share one timestamp: parse it once
     quotes = tuple(Quote(symbol, Decimal(ltp), Decimal(prev_close), Decimal(day_open), Decimal(high), Decimal(low),
-                         int(volume), datetime.fromisoformat(as_of), source)
+                         int(volume), times.get(as_of) or times.setdefault(as_of, datetime.fromisoformat(as_of)),
+                         source)
                    for symbol, ltp, prev_close, day_open, high, low, volume, as_of, source in data["quotes"])
-    return data["origin"], TickBatch(data["kind"], quotes, datetime.fromisoformat(data["published_at"]))
+    return origin.decode(), TickBatch(data["kind"], quotes, datetime.fromisoformat(data["published_at"]))
 
 
 class RedisTickBus(InProcessTickBus):
@@ -52,6 +57,7 @@ class RedisTickBus(InProcessTickBus):
         super().__init__()
         self.channel = channel
         self.origin = uuid.uuid4().hex
+        self._own = f"{self.origin} ".encode()
         self._redis = redis.Redis.from_url(url, socket_connect_timeout=5, health_check_interval=30)
         self._running = False
 
@@ -92,14 +98,15 @@ class RedisTickBus(InProcessTickBus):
         self._close(pubsub)
 
     def _deliver(self, data: bytes) -> None:
+        if data.startswith(self._own):
+            return  # our own batch: its subscribers here had it when it was published
         try:
-            origin, batch = decode(data)
+            _, batch = decode(data)
         except (ValueError, KeyError, TypeError):
             metrics.TICK_BUS_ERRORS.labels("decode").inc()
             log.warning("tick bus: dropped a malformed message")
             return
-        if origin != self.origin:
-            super().publish(batch)
+        super().publish(batch)
 
     @staticmethod
     def _close(pubsub: redis.client.PubSub | None) -> None:
