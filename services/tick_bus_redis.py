@@ -1,12 +1,12 @@
 """The tick bus across processes: Redis pub/sub (used when REDIS_URL is set).
 
-The leader's publish hands a batch to this process's subscribers at once, as the in-process bus
-does, and publishes it once on the Redis channel. Every process listens on the channel and hands
-the batches of *other* processes to its own subscribers (live-price cache, Socket.IO fan-out,
-order matcher), so each process sees each batch exactly once. Quotes travel as compact JSON with
-prices as decimal strings, so they arrive exactly as published; a process recognises its own messages
-by their prefix without decoding them. A Redis outage is logged and
-counted; the listener reconnects and local delivery goes on meanwhile.
+The leader's publish sends a batch once on the Redis channel, then hands it to this process's
+subscribers as the in-process bus does. Every process listens on the channel and hands the batches
+of *other* processes to its own subscribers (live-price cache, Socket.IO fan-out, order matcher), so
+each process sees each batch exactly once. Quotes travel as compact JSON with prices as decimal
+strings, so they arrive exactly as published; a process recognises its own messages by their prefix
+without decoding them. A Redis outage is logged and counted; the listener reconnects and local
+delivery goes on meanwhile.
 """
 
 from __future__ import annotations
@@ -62,13 +62,13 @@ class RedisTickBus(InProcessTickBus):
         self._running = False
 
     def publish(self, batch: TickBatch) -> None:
-        """Deliver `batch` here, then to every other process (a Redis failure is logged, never raised)."""
-        super().publish(batch)
+        """Send `batch` to every other process, then deliver it here (a Redis failure is logged, never raised)."""
         try:
             self._redis.publish(self.channel, encode(batch, self.origin))
         except redis.RedisError as exc:
             metrics.TICK_BUS_ERRORS.labels("publish").inc()
             log.warning("tick bus: could not publish to Redis (%s)", exc.__class__.__name__)
+        super().publish(batch)  # after the send, so the other processes do not wait for our subscribers
 
     def start(self) -> None:
         """Start listening for the other processes' batches."""
