@@ -120,6 +120,7 @@ class Leadership:
             self._on_elected()
         except Exception:  # writers that cannot start must not hold the lock: let another process try
             log.exception("%s could not start the leader's work; releasing the lock", self.identity)
+            self._on_deposed()  # undo the part that did start
             leader_leases.release(conn, self.lock_name)
             return
         self.is_leader, self.leader, self.since = True, self.identity, since
