@@ -4,11 +4,13 @@ The entry points install the handler once the app is built. It chains to the han
 it: under gunicorn that is the worker's own (stop accepting, finish in-flight requests for up to the
 graceful timeout); with the default disposition (the eventlet dev server) the signal is raised again
 once the shutdown is done, so the process ends as it would have. The work itself runs in a background
-task: blocking calls inside a signal handler would stall the event loop.
+task, since blocking calls inside a signal handler would stall the event loop; a worker that has
+nothing left to serve and exits meanwhile waits for it at exit (up to `EXIT_WAIT_S`).
 """
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
 import signal
@@ -21,7 +23,9 @@ from backend.extensions import socketio
 from services.runtime import stop_services
 
 log = logging.getLogger(__name__)
-_done = threading.Event()
+EXIT_WAIT_S = 10.0
+_started = threading.Event()
+_finished = threading.Event()
 
 
 def install(app: Flask) -> None:
@@ -36,19 +40,28 @@ def install(app: Flask) -> None:
             socketio.start_background_task(_shutdown_then_reraise, app, signum, previous)
 
     signal.signal(signal.SIGTERM, on_sigterm)
+    atexit.register(_wait_for_shutdown)
 
 
 def graceful_shutdown(app: Flask) -> None:
     """Stop schedulers and the writer, release the leader lock, disconnect Socket.IO clients, close the pool."""
-    if _done.is_set():
+    if _started.is_set():
         return
-    _done.set()
-    log.info("SIGTERM: shutting down (pid %d)", os.getpid())
-    stop_services()
-    socketio.server.eio.disconnect()  # every WebSocket of this process; clients reconnect elsewhere
-    socketio.server.shutdown()
-    app.extensions["db"].close()
-    log.info("shutdown complete: leadership released, sockets and pool closed")
+    _started.set()
+    try:
+        log.info("SIGTERM: shutting down (pid %d)", os.getpid())
+        stop_services()
+        socketio.server.eio.disconnect()  # every WebSocket of this process; clients reconnect elsewhere
+        socketio.server.shutdown()
+        app.extensions["db"].close()
+        log.info("shutdown complete: leadership released, sockets and pool closed")
+    finally:
+        _finished.set()
+
+
+def _wait_for_shutdown() -> None:
+    if _started.is_set():
+        _finished.wait(EXIT_WAIT_S)
 
 
 def _shutdown_then_reraise(app: Flask, signum: int, previous: Any) -> None:

@@ -131,8 +131,9 @@ def start_app(scaleout_db, redis_url, tmp_path_factory):
         "NEWS_REFRESH_INTERVAL_S": "3600", "GUNICORN_GRACEFUL_TIMEOUT": "10",
     })
 
-    def start(*names: str, server: str = "gunicorn") -> list[AppProcess]:
-        apps = [AppProcess(name, base, logs / f"{name}.log", server) for name in names]
+    def start(*names: str, servers: dict[str, str] | None = None) -> list[AppProcess]:
+        """Start processes (gunicorn unless `servers` names another for one) and wait until all answer."""
+        apps = [AppProcess(name, base, logs / f"{name}.log", (servers or {}).get(name, "gunicorn")) for name in names]
         started.extend(apps)
         return [app.wait_started() for app in apps]  # they boot in parallel
 

@@ -1,9 +1,10 @@
-"""Two gunicorn+gevent app processes (A leads, B follows; later an eventlet dev server C) on one database
-and one Redis, on loopback.
+"""Two gunicorn+gevent app processes (A leads, B follows; later spares C, an eventlet dev server, and D)
+on one database and one Redis, on loopback.
 
 In order: A leads and polls, a Socket.IO client connected to B receives A's ticks (once each); a tick
 both processes see fills each order exactly once; SIGKILL of A hands leadership to B within 10 s and
-the ticks go on; SIGTERM of B gives leadership to C at once; SIGTERM of C frees the lock and ends it.
+the ticks go on; SIGTERM of B hands it to a spare (C, an eventlet dev server, or D) at once; idle
+spares shut down completely on SIGTERM and the last one frees the lock.
 """
 
 from __future__ import annotations
@@ -186,33 +187,35 @@ def test_sigkill_of_the_leader_hands_over_within_10_seconds_and_ticks_go_on(clus
     print(f"takeover after SIGKILL: {time.monotonic() - killed_at:.2f} s")
 
 
-def test_sigterm_releases_leadership_at_once(cluster, start_app, scaleout_db):
+def test_sigterm_releases_leadership_at_once(cluster, start_app):
     b = cluster["b"]
-    [c] = start_app("c", server="eventlet")  # the dev server's shutdown path, too
-    cluster["c"] = c
-    assert leads(b) and not leads(c)
+    c, d = cluster["spares"] = start_app("c", "d", servers={"c": "eventlet"})  # the dev server's path too
+    assert leads(b) and not leads(c) and not leads(d)
     client = PriceClient(b.url, SYMBOLS[:1])
     try:
         b.terminate()
         terminated_at = time.monotonic()
-        took = wait_for(lambda: leads(c), 5, interval_s=0.05)
+        took = wait_for(lambda: leads(c) or leads(d), 5, interval_s=0.05)
         assert took < 2.0  # the lock is released on SIGTERM: one election interval (0.5 s), not a timeout
         wait_for(lambda: client.disconnected_at is not None, 5)  # its WebSockets are closed, not left hanging
         assert b.process.wait(timeout=10) == 0 and time.monotonic() - terminated_at < 10
-        assert "leadership released" in b.log()
+        assert "shutdown complete: leadership released" in b.log()
     finally:
         client.close()
     print(f"takeover after SIGTERM: {took:.2f} s")
 
 
-def test_sigterm_of_the_eventlet_dev_server_releases_the_lock_and_ends_it(cluster, scaleout_db):
-    c = cluster["c"]
-    assert leads(c)
-    c.terminate()
-    assert c.process.wait(timeout=10) == -signal.SIGTERM  # shut down, then ended by the signal as before
+def test_idle_servers_finish_their_shutdown_and_hand_over_in_turn(cluster, scaleout_db):
+    leader, other = sorted(cluster["spares"], key=lambda app: not leads(app))
+    for app in (leader, other):
+        app.terminate()
+        # gunicorn exits 0; the eventlet server shuts down, then is ended by the signal as it would have been
+        assert app.process.wait(timeout=10) == (-signal.SIGTERM if app.name == "c" else 0)
+        assert "shutdown complete: leadership released" in app.log()  # even with no connection to drain
+        if app is leader:
+            assert wait_for(lambda: leads(other), 2, interval_s=0.05) < 2
     conn = connect(scaleout_db)
     try:
         assert fetch_value(conn, "SELECT IS_FREE_LOCK(%s)", (lock_name(scaleout_db.database),)) == 1
     finally:
         conn.close()
-    assert "leadership released" in c.log()
