@@ -20,12 +20,13 @@ from typing import Any
 from flask import Flask
 
 from backend.settings import Settings
-from services import app_jobs, jobs, market_clock, market_data, order_matcher
+from services import app_jobs, jobs, market_clock, market_data, order_matcher, realtime_payloads
 from services.fanout import Fanout
 from services.leader import Leadership
 from services.market_data.universe import load_universe
 from services.scheduler import Scheduler
 from services.tick_writer import TickWriter
+from utils.errors import ServiceUnavailable
 from utils.timeutil import now_utc
 
 log = logging.getLogger(__name__)
@@ -58,6 +59,10 @@ class Realtime:
         self.started_monotonic = time.monotonic()
         with self.app.app_context():  # load the exchange calendar now, not in the first request
             market_clock.current_status()
+            try:  # and the instrument directory: a follower's first tick and subscribers must not all load it
+                realtime_payloads.directory()
+            except ServiceUnavailable:
+                log.warning("instrument directory not loaded at start-up (database unavailable); loading it later")
         self.bus.subscribe(self.fanout.on_batch, "fanout")
         self.bus.subscribe(self.matcher, "order_matcher")
         self.bus.start()
