@@ -1,4 +1,11 @@
-"""gunicorn settings (settings only: nothing is imported from the app)."""
+"""gunicorn settings: settings only, nothing is imported from the app.
+
+`gunicorn -c gunicorn.conf.py backend.wsgi:app`. The gevent worker serves HTTP and the Socket.IO
+WebSockets; several workers (WEB_CONCURRENCY > 1) need REDIS_URL so that emits and ticks reach
+every worker's clients (see docs/DEPLOY.md). On SIGTERM each worker stops its schedulers, gives up
+leadership and closes its WebSockets at once, then finishes in-flight requests for up to
+GUNICORN_GRACEFUL_TIMEOUT seconds (keep it below the platform's shutdown delay: 30 s on Render).
+"""
 
 import os
 
@@ -11,7 +18,8 @@ timeout = int(os.environ.get("GUNICORN_TIMEOUT", "60"))
 graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "20"))
 keepalive = 5
 accesslog = "-" if os.environ.get("ACCESS_LOG", "0") == "1" else None
-access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms rid=%({x-request-id}o)s'
+# The client's address behind a proxy is the X-Forwarded-For header; %(h)s is the proxy's.
+access_log_format = '%(h)s fwd=%({x-forwarded-for}i)s "%(r)s" %(s)s %(b)s %(M)sms rid=%({x-request-id}o)s'
 errorlog = "-"
 loglevel = os.environ.get("LOG_LEVEL", "info").lower()
 control_socket_disable = True  # gunicorn 27 otherwise writes a control socket under ~/.gunicorn

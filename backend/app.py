@@ -6,6 +6,7 @@ import sys
 from datetime import timedelta
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from backend import db, extensions
 from backend.errors import register_error_handlers
@@ -73,6 +74,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     extensions.cors.init_app(app, origins=settings.allowed_origins,
                              expose_headers=["X-Request-ID", "Server-Timing"])
     websocket_manager.register_handlers(extensions.socketio)
+    extensions.socketio.server_options.pop("client_manager", None)  # an earlier app's queue manager (tests)
     extensions.socketio.init_app(
         app,
         async_mode=async_mode,
@@ -83,6 +85,8 @@ def create_app(settings: Settings | None = None) -> Flask:
         serializer=socketio_packets.TextPacket,
     )
     websocket_manager.disable_websocket_compression(app)
+    if settings.trusted_proxies:  # behind a load balancer: the client is in X-Forwarded-For
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies, x_proto=settings.trusted_proxies)
     live_price_cache.init_app(app)
     auth.init_app(app, settings)
     google_client.init_app(app, settings)

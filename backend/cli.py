@@ -39,11 +39,13 @@ def build_app(settings: Settings | None = None) -> Flask:
 def cmd_serve(args: argparse.Namespace) -> int:
     """Run the eventlet development server."""
     from backend.extensions import socketio
+    from services import shutdown
     from services.runtime import start_services
 
     settings = load_settings(socketio_async_mode="eventlet")
     app = build_app(settings)
     start_services(app)
+    shutdown.install(app)
     socketio.run(app, host=settings.host, port=args.port or settings.port, log_output=True)
     return 0
 
@@ -116,9 +118,8 @@ def cmd_up(args: argparse.Namespace) -> int:
             log.info("local MariaDB stopped")
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Parse the command line and run one command."""
-    configure_logging(os.environ.get("LOG_LEVEL", "INFO"))
+def build_parser() -> argparse.ArgumentParser:
+    """The command line: one sub-command per entry point."""
     parser = argparse.ArgumentParser(prog="python -m backend")
     sub = parser.add_subparsers(dest="command", required=True)
     serve = sub.add_parser("serve", help="eventlet development server")
@@ -134,5 +135,11 @@ def main(argv: list[str] | None = None) -> int:
     seed.add_argument("--if-empty", action="store_true", help="do nothing when stocks exist")
     seed.add_argument("--quiet", action="store_true", help="no progress bar")
     seed.set_defaults(func=cmd_seed)
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse the command line and run one command."""
+    configure_logging(os.environ.get("LOG_LEVEL", "INFO"))
+    args = build_parser().parse_args(argv)
     return args.func(args)

@@ -159,6 +159,8 @@ class Settings(BaseSettings):
 
     redis_url: SecretStr | None = None
     ratelimit_storage_uri: str = "memory://"
+    trusted_proxies: int = Field(0, ge=0, le=5)
+    leader_check_interval_s: float = Field(2.0, ge=0.2, le=3)
     starting_cash: Decimal = Field(Decimal("100000"), gt=0)
     price_band_percent: Decimal = Field(Decimal("20"), gt=0, le=100)
     max_order_value: Decimal = Field(Decimal("1000000"), gt=0)

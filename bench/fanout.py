@@ -1,7 +1,7 @@
 """Benchmark: Socket.IO fan-out under gunicorn + gevent with the simulator ticking the whole universe at 1 Hz.
 
 Usage: .venv/bin/python bench/fanout.py [--clients 1000] [--procs 4] [--duration 30] [--extra-symbols 1800]
-                                       [--mode symbol|batch] [--prices-batch-ms 10000]
+                                       [--mode symbol|batch] [--prices-batch-ms 10000] [--workers 1]
 
 Starts a throwaway MariaDB, seeds 201 + N instruments (5 days of history), starts the production
 server (one gevent worker) with SIM_ALWAYS_OPEN=1, and runs Node socket.io-client load generators
@@ -10,7 +10,9 @@ streams. The simulator stops after warm-up + duration (SIM_MAX_TICKS), so every 
 the price the server persisted. Prints delivered messages/s, p50/p99 tick-to-receipt latency
 (tick time = the quote's as_of), server and client CPU, and convergence. `--mode symbol` subscribes the
 API's default way (one `price_update` per symbol per tick); `--mode batch` asks for one `price_updates`
-list per fan-out pass.
+list per fan-out pass. `--workers 2` runs two gevent workers behind a throwaway redis-server (REDIS_URL:
+Socket.IO message queue and tick bus); one of them leads and ticks, both fan out to their own clients,
+and the server CPU is the sum over the workers.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ import time
 from datetime import datetime
 from pathlib import Path
 
+import redis
 import requests
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -107,19 +110,39 @@ def main() -> None:
     parser.add_argument("--extra-symbols", type=int, default=1800)
     parser.add_argument("--mode", choices=("symbol", "batch"), default="symbol")
     parser.add_argument("--prices-batch-ms", type=int, default=10_000, help="PRICES_BATCH_INTERVAL_MS (0: off)")
+    parser.add_argument("--workers", type=int, default=1, help="gunicorn workers; more than one adds Redis")
     args = parser.parse_args()
     if not (ROOT / "bench" / "node_modules" / "socket.io-client").exists():
         subprocess.run(["npm", "ci", "--prefix", str(ROOT / "bench"), "--no-audit", "--no-fund"], check=True)
 
     with tempfile.TemporaryDirectory() as tmp:
         db = LocalMariaDB(Path(tmp) / "db", database="bench_fanout").start()
+        redis_server = start_redis(Path(tmp)) if args.workers > 1 else None
         try:
-            run(args, db, Path(tmp))
+            run(args, db, Path(tmp), redis_server[1] if redis_server else None)
         finally:
+            if redis_server:
+                redis_server[0].terminate()
+                redis_server[0].wait(timeout=10)
             db.stop()
 
 
-def run(args: argparse.Namespace, db: LocalMariaDB, tmp: Path) -> None:
+def start_redis(tmp: Path) -> tuple[subprocess.Popen, str]:
+    """A redis-server without persistence on a free loopback port, and its URL."""
+    port = free_port()
+    process = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                                "--appendonly", "no", "--dir", str(tmp)], stdout=subprocess.DEVNULL)
+    url = f"redis://127.0.0.1:{port}/0"
+    for _ in range(100):
+        try:
+            redis.Redis.from_url(url).ping()
+            return process, url
+        except redis.ConnectionError:
+            time.sleep(0.1)
+    raise SystemExit("redis-server did not start")
+
+
+def run(args: argparse.Namespace, db: LocalMariaDB, tmp: Path, redis_url: str | None) -> None:
     conn = connect(db.config())
     migrate(conn)
     seed_market(db.config(), seed=7, extra_symbols=args.extra_symbols, days=5,
@@ -131,13 +154,15 @@ def run(args: argparse.Namespace, db: LocalMariaDB, tmp: Path) -> None:
     env.update(DATABASE_URL=db.url(), PORT=str(port), HOST="127.0.0.1", LOG_LEVEL="WARNING",
                ALLOWED_ORIGINS=url, SIM_ALWAYS_OPEN="1", SIM_TICK_INTERVAL_S="1",
                SIM_MAX_TICKS=str(args.warmup + args.duration + 5), WORKER_CONNECTIONS=str(args.clients + 200),
-               DB_POOL_SIZE="10", PRICES_BATCH_INTERVAL_MS=str(args.prices_batch_ms))
+               DB_POOL_SIZE="10", PRICES_BATCH_INTERVAL_MS=str(args.prices_batch_ms), WEB_CONCURRENCY=str(args.workers))
+    if redis_url:
+        env["REDIS_URL"] = redis_url
     server = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "backend.wsgi:app"],
                               cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         wait_healthy(url)
         started = time.time()
-        worker = children(server.pid)[0]
+        workers = children(server.pid)
         rng = random.Random(1)
         measure_from = (started + args.warmup) * 1000
         measure_to = measure_from + args.duration * 1000
@@ -152,9 +177,9 @@ def run(args: argparse.Namespace, db: LocalMariaDB, tmp: Path) -> None:
             procs.append((subprocess.Popen(["node", str(ROOT / "bench" / "fanout_client.js"), str(config), str(out)]),
                           config, out))
         time.sleep(max(measure_from / 1000 - time.time(), 0))
-        server_cpu0, db_cpu0 = cpu_seconds(worker), cpu_seconds(db.running_pid())
+        server_cpu0, db_cpu0 = [cpu_seconds(w) for w in workers], cpu_seconds(db.running_pid())
         time.sleep(args.duration)
-        server_cpu = (cpu_seconds(worker) - server_cpu0) / args.duration
+        server_cpu = [(cpu_seconds(w) - c0) / args.duration for w, c0 in zip(workers, server_cpu0, strict=True)]
         db_cpu = (cpu_seconds(db.running_pid()) - db_cpu0) / args.duration
         wait_for_the_last_tick(url)
         time.sleep(SETTLE_S)
@@ -173,7 +198,7 @@ def run(args: argparse.Namespace, db: LocalMariaDB, tmp: Path) -> None:
     report(args, results, final, server_cpu, db_cpu, len(symbols))
 
 
-def report(args, results, final, server_cpu, db_cpu, universe) -> None:
+def report(args, results, final, server_cpu: list[float], db_cpu, universe) -> None:
     histogram = [sum(r["latency"][i] for r, _ in results) for i in range(len(results[0][0]["latency"]))]
     counts = {event: sum(r["counts"][event] for r, _ in results) for event in results[0][0]["counts"]}
     converged = total = 0
@@ -185,7 +210,8 @@ def report(args, results, final, server_cpu, db_cpu, universe) -> None:
     delivered = sum(counts.values()) / args.duration
     quotes = sum(r["quotes"] for r, _ in results) / args.duration
     print(f"command: python bench/fanout.py --clients {args.clients} --procs {args.procs} --duration {args.duration} "
-          f"--extra-symbols {args.extra_symbols} --mode {args.mode} --prices-batch-ms {args.prices_batch_ms}")
+          f"--extra-symbols {args.extra_symbols} --mode {args.mode} --prices-batch-ms {args.prices_batch_ms} "
+          f"--workers {args.workers}")
     print(f"universe: {universe} symbols ticking at 1 Hz; clients: {args.clients} x {SYMBOLS_PER_CLIENT} symbols "
           f"(+ indices, movers, prices_batch) over {args.procs} Node processes")
     print(f"connected: {sum(r['connected'] for r, _ in results)}  subscribed: "
@@ -199,7 +225,9 @@ def report(args, results, final, server_cpu, db_cpu, universe) -> None:
           f"movers_update {counts['movers_update'] / args.duration:,.1f}/s)")
     print(f"symbol update latency (tick as_of -> client receipt): p50 {percentile(histogram, 0.5)} ms, "
           f"p99 {percentile(histogram, 0.99)} ms, max {max(i for i, c in enumerate(histogram) if c)} ms")
-    print(f"server CPU (gunicorn gevent worker): {server_cpu:.2f} cores; MariaDB: {db_cpu:.2f} cores; "
+    per_worker = " + ".join(f"{cpu:.2f}" for cpu in server_cpu)
+    print(f"server CPU ({args.workers} gunicorn gevent worker(s)): {sum(server_cpu):.2f} cores ({per_worker}); "
+          f"MariaDB: {db_cpu:.2f} cores; "
           f"Node clients: {client_cpu:.2f} cores (machine: {os.cpu_count()} cores, shared)")
     print(f"converged: {converged}/{total} clients end with the server's final price of every subscribed symbol")
     print("load average (1/5/15 min) at the end: {:.1f} {:.1f} {:.1f} — other work shares these 2 cores".format(

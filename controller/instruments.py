@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -40,16 +39,6 @@ def find_instrument(conn: Any, symbol: str) -> Instrument | None:
     """The active stock called `symbol` (NSE listing preferred), or None."""
     row = fetch_one(conn, _BY_SYMBOL, (symbol,))
     return Instrument(**row) if row else None
-
-
-def stock_ids(conn: Any, symbols: Iterable[str]) -> dict[int, str]:
-    """stock_id → symbol for the given symbols (unknown symbols are left out)."""
-    wanted = sorted(set(symbols))
-    if not wanted:
-        return {}
-    marks = ", ".join(["%s"] * len(wanted))
-    rows = fetch_all(conn, f"SELECT stock_id, symbol FROM stocks WHERE symbol IN ({marks})", wanted)
-    return {row["stock_id"]: row["symbol"] for row in rows}
 
 
 def most_traded(conn: Any, limit: int) -> list[Instrument]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -64,14 +63,9 @@ def list_trades(conn: Any, user_id: int, query: PageQuery) -> list[Trade]:
     return [Trade.from_row(row) for row in rows]
 
 
-def working_orders_for(conn: Any, stock_ids: Iterable[int]) -> list[Order]:
-    """Every working order of these instruments (the matcher's one indexed query per tick batch)."""
-    ids = sorted(set(stock_ids))
-    if not ids:
-        return []
-    marks = ", ".join(["%s"] * len(ids))
-    rows = fetch_all(conn, f"SELECT {ORDER_COLUMNS} FROM orders WHERE {_WORKING} AND stock_id IN ({marks})", ids)
-    return [Order.from_row(row) for row in rows]
+def working_orders(conn: Any) -> list[Order]:
+    """Every working order: the matcher's one indexed read per tick batch (a batch covers the whole universe)."""
+    return [Order.from_row(row) for row in fetch_all(conn, f"SELECT {ORDER_COLUMNS} FROM orders WHERE {_WORKING}")]
 
 
 def working_amo_orders(conn: Any) -> list[Order]:

@@ -5,7 +5,7 @@ The tick-bus subscriber only records the latest quote per symbol and wakes the l
 emits what is pending, then sleeps FANOUT_INTERVAL_MS before the next pass, so a busy symbol sends
 its latest value once per interval and a quiet feed adds no delay. Indices go out as one
 `indices_update` to everyone; `prices_batch` (every changed quote) at PRICES_BATCH_INTERVAL_MS.
-Rooms nobody joined are skipped (unless a message queue spreads emits to other processes).
+Rooms nobody joined in this process are skipped: every process fans out to its own clients.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ import threading
 import time
 
 from flask import Flask
-from socketio import PubSubManager
 
 from backend.extensions import socketio
 from services import market_clock, realtime_payloads
@@ -35,8 +34,12 @@ def symbol_room(symbol: str) -> str:
 
 
 def emit(event: str, payload: object, to: str | None = None) -> None:
-    """Emit on the default namespace and count it."""
-    socketio.emit(event, payload, to=to)
+    """Emit on the default namespace to this process's clients only, and count it.
+
+    Every process receives every tick from the bus and computes the market-wide events itself, so these
+    emits bypass the Socket.IO message queue (which would deliver each one once per process).
+    """
+    socketio.emit(event, payload, to=to, ignore_queue=True)
     metrics.SOCKETIO_EMITS.labels(event).inc()
 
 
@@ -44,17 +47,9 @@ def _json(payload: object) -> str:
     return json.dumps(payload, separators=(",", ":"))
 
 
-def _payload(encoded: str) -> object:
-    """Encoded JSON as an emit payload: spliced in as is, or decoded when a message queue relays emits."""
-    return json.loads(encoded) if isinstance(socketio.server.manager, PubSubManager) else RawJson(encoded)
-
-
 def room_has_members(room: str) -> bool:
-    """True when this process has clients in `room` (always True with a message queue)."""
-    manager = socketio.server.manager
-    if isinstance(manager, PubSubManager):
-        return True
-    return bool(manager.rooms.get("/", {}).get(room))
+    """True when this process has clients in `room`."""
+    return bool(socketio.server.manager.rooms.get("/", {}).get(room))
 
 
 class Fanout:
@@ -130,12 +125,12 @@ class Fanout:
                 continue
             encoded[symbol] = _json(realtime_payloads.price_update(quote, directory.stock_ids.get(symbol)))
             if in_room:
-                emit("price_update", _payload(encoded[symbol]), to=symbol_room(symbol))
+                emit("price_update", RawJson(encoded[symbol]), to=symbol_room(symbol))
                 emitted += 1
                 if emitted % _YIELD_EVERY == 0:
                     socketio.sleep(0)
         for sid, symbols in batched.items():
-            emit("price_updates", _payload("[" + ",".join(encoded[s] for s in symbols) + "]"), to=sid)
+            emit("price_updates", RawJson("[" + ",".join(encoded[s] for s in symbols) + "]"), to=sid)
             emitted += 1
             if emitted % _YIELD_EVERY == 0:
                 socketio.sleep(0)

@@ -17,7 +17,7 @@ from decimal import Decimal
 from flask import Flask, current_app
 
 from backend import db
-from controller import fills, instruments, order_queries
+from controller import fills, order_queries
 from controller.account_book import AccountBook
 from controller.order_rules import MarketView, may_act
 from controller.trading_models import Order
@@ -52,7 +52,7 @@ def match_ticks(quotes: list[Quote], now: datetime | None = None) -> list[Order]
         return []
     started = time.perf_counter()
     with db.connection() as conn:
-        candidates = order_queries.working_orders_for(conn, instruments.stock_ids(conn, latest))
+        candidates = [order for order in order_queries.working_orders(conn) if order.symbol in latest]
     changed = []
     for order in candidates:
         ltp = latest[order.symbol].ltp

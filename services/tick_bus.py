@@ -1,7 +1,7 @@
 """The tick bus: providers' quote batches go out to every subscriber of this process.
 
-In-process for now (publish calls each subscriber in turn); the `TickBus` protocol is what a
-Redis-backed bus implements when several processes share one feed (DESIGN.md §9). Subscribers
+In process by default (publish calls each subscriber in turn); with REDIS_URL set, the Redis-backed
+bus (services/tick_bus_redis.py) also carries each batch to every other process (DESIGN.md §9). Subscribers
 are the live-price cache, the Socket.IO fan-out, the writer (leader only) and the order matcher.
 A subscriber that raises is logged and counted; the others still get the batch.
 """
@@ -51,6 +51,14 @@ class TickBus(Protocol):
         """Stop calling `callback`."""
         ...
 
+    def start(self) -> None:
+        """Start receiving other processes' batches (a no-op in process)."""
+        ...
+
+    def stop(self) -> None:
+        """Stop receiving other processes' batches."""
+        ...
+
 
 class InProcessTickBus:
     """Subscribers run synchronously in the publisher's green thread, in subscription order."""
@@ -76,10 +84,19 @@ class InProcessTickBus:
         """Remove a subscriber (no error if it is not subscribed)."""
         self._subscribers = [(n, cb) for n, cb in self._subscribers if cb != callback]
 
+    def start(self) -> None:
+        """Nothing to receive: every batch is published in this process."""
+
+    def stop(self) -> None:
+        """Nothing to stop."""
+
 
 def init_app(app: Flask) -> None:
-    """Give the app its bus, with the live-price caches subscribed."""
-    bus = InProcessTickBus()
+    """Give the app its bus (Redis pub/sub when REDIS_URL is set), with the live-price caches subscribed."""
+    from services.tick_bus_redis import RedisTickBus  # it builds on this module
+
+    redis_url = app.extensions["settings"].redis_url
+    bus = RedisTickBus(redis_url.get_secret_value()) if redis_url else InProcessTickBus()
     caches = app.extensions["live_prices"]
     bus.subscribe(lambda batch: caches[batch.kind].update(batch.quotes), "live_price_cache")
     app.extensions["tick_bus"] = bus

@@ -62,3 +62,8 @@ SCHEDULER_LAG = Gauge("scheduler_lag_seconds", "How late the job's last run star
 UPSTREAM_REQUESTS = Counter("upstream_requests_total", "Outbound HTTP requests by upstream and status",
                             ["upstream", "status"])
 UPSTREAM_RETRIES = Counter("upstream_retries_total", "Outbound HTTP retries by upstream", ["upstream"])
+
+LEADER = Gauge("leader", "1 while this process is the leader (runs the writers and pollers), else 0")
+LEADER_CHANGES = Counter("leader_changes_total", "Times this process became or stopped being the leader",
+                         ["change"])
+TICK_BUS_ERRORS = Counter("tick_bus_errors_total", "Redis tick-bus failures (publish, listen, decode)", ["kind"])

@@ -14,8 +14,9 @@ from services import jobs
 from services.live_price_cache import Quote
 from services.market_data.universe import load_universe
 from services.tick_bus import TickBatch
-from services.tick_writer import TickWriter
+from services.tick_writer import TickWriter, ist_day_bounds
 from utils.market_hours import session_open_utc
+from utils.timeutil import IST
 
 DAY = datetime(2026, 11, 20, 6, 0, tzinfo=UTC)  # 11:30 IST on the seeded session day
 
@@ -120,13 +121,15 @@ def test_end_of_day_candles_are_idempotent(app, rt_conn):
     jobs.write_eod_candles()
     assert daily_rows() == first
     newest = fetch_value(rt_conn, "SELECT MAX(as_of) FROM stock_quotes")
-    day_ts = session_open_utc((newest + timedelta(minutes=330)).date()).replace(tzinfo=None)
+    ist_day = newest.replace(tzinfo=UTC).astimezone(IST).date()  # the IST day, whatever the UTC date
+    day_ts = session_open_utc(ist_day).replace(tzinfo=None)
     quoted_that_day = fetch_value(rt_conn, "SELECT COUNT(*) FROM stock_quotes WHERE as_of >= %s AND as_of < %s",
-                                  (day_ts - timedelta(minutes=225), day_ts + timedelta(minutes=1215)))
+                                  ist_day_bounds(ist_day))
     candles = fetch_all(rt_conn, "SELECT c.high, c.low, c.volume, q.day_high, q.day_low, q.volume AS qv "
-                                 "FROM stock_candles c JOIN stock_quotes q USING (stock_id) "
-                                 "WHERE c.timeframe = '1d' AND c.ts = %s", (day_ts,))
-    assert len(candles) == quoted_that_day > 0
+                                 "FROM stock_quotes q LEFT JOIN stock_candles c ON c.stock_id = q.stock_id "
+                                 "AND c.timeframe = '1d' AND c.ts = %s WHERE q.as_of >= %s AND q.as_of < %s",
+                        (day_ts, *ist_day_bounds(ist_day)))
+    assert len(candles) == quoted_that_day > 0  # every stock quoted that day has its daily candle
     assert all((c["high"], c["low"], c["volume"]) == (c["day_high"], c["day_low"], c["qv"]) for c in candles)
 
 
