@@ -71,7 +71,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     extensions.jwt.init_app(app)
     extensions.limiter.init_app(app)
     extensions.compress.init_app(app)
-    extensions.cors.init_app(app, origins=settings.allowed_origins,
+    extensions.cors.init_app(app, origins=settings.allowed_origins, always_send=False,  # only for CORS requests
                              expose_headers=["X-Request-ID", "Server-Timing"])
     websocket_manager.register_handlers(extensions.socketio)
     extensions.socketio.server_options.pop("client_manager", None)  # an earlier app's queue manager (tests)

@@ -6,7 +6,8 @@ Starts a throwaway MariaDB (like the tests), migrates and seeds it (2,001 instru
 and ~750k one-minute candles by default), starts gunicorn with the gevent worker (gunicorn.conf.py:
 one worker, no control socket) against it, and runs wrk against each endpoint after a warm-up,
 in interleaved rounds. Prints the medians of req/s, p50/p99 latency and the worker's CPU time per
-request per endpoint, with a trivial JSON endpoint (/health) as the ceiling. Other work on the
+request per endpoint, with the app's trivial JSON endpoint (/health) as the ceiling, and the floor:
+bench/floor_app.py, a bare Flask app on the same gunicorn settings (what the stack allows at all). Other work on the
 machine shows as noise in req/s and latency; the load average is printed beside each line.
 """
 
@@ -15,7 +16,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-# This file is named http.py: run as a script, its folder must not shadow the standard library's http.
+# Run as a script, this folder would come first on sys.path; the repository root must (for backend, bench).
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[0] = str(ROOT)
 
@@ -35,6 +36,7 @@ from backend.migrate import migrate  # noqa: E402
 from backend.seed import seed_market  # noqa: E402
 from utils.timeutil import IST  # noqa: E402
 
+FLOOR = "floor: bare Flask, same stack"
 ENDPOINTS = [
     ("ceiling: /health", "/health"),
     ("detail (one symbol)", "/stocks/detail/RELIANCE"),
@@ -90,13 +92,13 @@ def seed_database(server: LocalMariaDB, extra_symbols: int, days: int) -> str:
             f"(seeded in {time.perf_counter() - started:.1f} s)")
 
 
-def start_gunicorn(database_url: str, port: int, workdir: Path) -> subprocess.Popen:
-    """gunicorn with gunicorn.conf.py (gevent, 1 worker, no control socket) on 127.0.0.1:port."""
+def start_gunicorn(database_url: str, port: int, workdir: Path, app: str = "backend.wsgi:app") -> subprocess.Popen:
+    """gunicorn with gunicorn.conf.py (gevent, 1 worker, no control socket) serving `app` on 127.0.0.1:port."""
     env = {**os.environ, "DATABASE_URL": database_url, "HOST": "127.0.0.1", "PORT": str(port),
            "APP_ENV": "development", "LOG_LEVEL": "WARNING", "WEB_CONCURRENCY": "1", "HOME": str(workdir)}
-    with open(workdir / "gunicorn.log", "w") as log:  # the child keeps its own copy of the descriptor
+    with open(workdir / f"gunicorn-{port}.log", "w") as log:  # the child keeps its own copy of the descriptor
         process = subprocess.Popen(
-            [str(ROOT / ".venv/bin/gunicorn"), "-c", "gunicorn.conf.py", "--no-control-socket", "backend.wsgi:app"],
+            [str(ROOT / ".venv/bin/gunicorn"), "-c", "gunicorn.conf.py", "--no-control-socket", app],
             cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -137,33 +139,35 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--connections", type=int, default=64)
     args = parser.parse_args()
-    runs: dict[str, list[dict]] = {name: [] for name, _ in ENDPOINTS}
+    runs: dict[str, list[dict]] = {FLOOR: [], **{name: [] for name, _ in ENDPOINTS}}
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
         server = LocalMariaDB(workdir / "db", database="bench_http").start()
-        gunicorn = None
+        servers: list[subprocess.Popen] = []
         try:
             summary = seed_database(server, args.extra_symbols, args.days)
-            port = free_port()
-            gunicorn = start_gunicorn(server.config().url(), port, workdir)
-            worker = worker_pid(gunicorn.pid)
+            port, floor_port = free_port(), free_port()
+            servers.append(start_gunicorn(server.config().url(), port, workdir))
+            servers.append(start_gunicorn(server.config().url(), floor_port, workdir, "bench.floor_app:app"))
+            workers = {FLOOR: worker_pid(servers[1].pid)} | {name: worker_pid(servers[0].pid) for name, _ in ENDPOINTS}
             base = f"http://127.0.0.1:{port}"
             symbols = ["RELIANCE", "TCS", "INFY"] + [f"SYN{i:05d}" for i in range(1, args.extra_symbols + 1)]
             lua = workdir / "rotate.lua"
             lua.write_text(_ROTATE_LUA % ", ".join(f'"{s}"' for s in symbols))
-            targets = [(name, base + ("/" if path == "ROTATE" else path), str(lua) if path == "ROTATE" else None)
-                       for name, path in ENDPOINTS]
+            targets = [(FLOOR, f"http://127.0.0.1:{floor_port}/health", None)]
+            targets += [(name, base + ("/" if path == "ROTATE" else path), str(lua) if path == "ROTATE" else None)
+                        for name, path in ENDPOINTS]
             for _name, url, script in targets:
                 with urllib.request.urlopen(url if not script else base + "/stocks/detail/TCS", timeout=60):
                     pass  # first request alone: lazy imports (the exchange calendar) and the pool
                 run_wrk(url, args.connections, 2, script)  # warm-up: caches and code paths under load
             for _ in range(args.rounds):  # rounds interleave endpoints, so a burst of outside load hits all
                 for name, url, script in targets:
-                    runs[name].append(measure(url, args, script, worker))
+                    runs[name].append(measure(url, args, script, workers[name]))
         finally:
-            if gunicorn is not None:
-                gunicorn.terminate()
-                gunicorn.wait(20)
+            for process in servers:
+                process.terminate()
+                process.wait(20)
             server.stop()
     report(args, summary, runs)
 
@@ -175,7 +179,7 @@ def report(args: argparse.Namespace, summary: str, runs: dict[str, list[dict]]) 
     print(f"database: {summary}")
     print(f"server: gunicorn -c gunicorn.conf.py (gevent, 1 worker); load: wrk -t1 -c{args.connections} "
           f"-d{args.duration}s --latency per endpoint and round, after a warm-up; medians of {args.rounds} rounds")
-    ceiling = runs[ENDPOINTS[0][0]]
+    ceiling = runs[ENDPOINTS[0][0]]  # the app's own trivial endpoint; the floor row is the stack without the app
     print(f"{'endpoint':34} {'req/s':>7} {'of ceiling':>10} {'p50 ms':>7} {'p99 ms':>7} {'CPU ms/req':>10} "
           f"{'errors':>6} {'load1':>5}")
     for name, results in runs.items():

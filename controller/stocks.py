@@ -13,7 +13,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Literal
 
-from controller.sql import fetch_all
+from controller.sql import Pause, fetch_all
 from utils.quote_format import PriceChanges
 from utils.timeutil import as_utc
 
@@ -76,9 +76,14 @@ def stock_by_symbol(conn: Any, symbol: str) -> StockQuote | None:
     return quote_from_row(rows[0]) if rows else None
 
 
-def exchange_quotes(conn: Any, exchange: str) -> list[StockQuote]:
-    """Every active stock of `exchange` with its snapshot quote."""
-    return [quote_from_row(row) for row in fetch_all(conn, _BY_EXCHANGE, (exchange,))]
+def exchange_quotes(conn: Any, exchange: str, pause: Pause = None) -> list[StockQuote]:
+    """Every active stock of `exchange` with its snapshot quote (thousands of rows: `pause` between chunks)."""
+    quotes = []
+    for n, row in enumerate(fetch_all(conn, _BY_EXCHANGE, (exchange,), pause), 1):
+        quotes.append(quote_from_row(row))
+        if pause is not None and n % 250 == 0:
+            pause()
+    return quotes
 
 
 def active_symbols(conn: Any) -> frozenset[str]:

@@ -61,8 +61,13 @@ class NamedCache:
         timer: Callable[[], float] = time.monotonic,
         spawn: Callable[[Callable[[], None]], Any] | None = None,
         wait_timeout_s: float = 30.0,
+        max_refreshes: int = 2,
     ) -> None:
         self.name = name
+        # Background refreshes at once, at most: a stale hit beyond that is served without one (a later
+        # hit refreshes the key). Thousands of stale keys must not queue thousands of loads for the pool.
+        self.max_refreshes = max_refreshes
+        self._refreshing = 0
         self.ttl_s = ttl_s
         self.stale_s = stale_s
         self.wait_timeout_s = wait_timeout_s
@@ -91,12 +96,15 @@ class NamedCache:
                     self._note("hit", key)
                     return entry.value
                 flight = self._flights.get(key)
-                owner = flight is None
+                refresh = entry is not None and flight is None and self._refreshing < self.max_refreshes
+                owner = flight is None and (entry is None or refresh)
                 if owner:
                     flight = self._flights[key] = _Flight()
-            if entry is not None:  # stale: serve it and refresh behind the caller's back
+                if refresh:
+                    self._refreshing += 1
+            if entry is not None:  # stale: serve it and refresh behind the caller's back (if none is due)
                 self._note("stale", key)
-                if owner:
+                if refresh:
                     self._refresh_in_background(key, loader, flight)
                 return entry.value
             if owner:
@@ -179,6 +187,7 @@ class NamedCache:
         except Exception:  # no task, no refresh: keep serving stale and let a later caller load the key
             with self._lock:
                 self._flights.pop(key, None)
+                self._refreshing -= 1
             flight.done.set()
             self._note("refresh_error", key)
             log.warning("cache %s: could not start a background refresh of %r", self.name, key, exc_info=True)
@@ -190,6 +199,9 @@ class NamedCache:
         except Exception:  # a failed refresh keeps serving the stale entry; it must not kill the task
             self._note("refresh_error", key)
             log.warning("cache %s: background refresh of %r failed", self.name, key, exc_info=True)
+        finally:
+            with self._lock:
+                self._refreshing -= 1
 
     def _note(self, event: str, key: Hashable) -> None:
         self._counters[event].inc()

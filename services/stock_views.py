@@ -17,6 +17,7 @@ from controller import search as search_sql
 from controller import stocks
 from controller.stocks import MoverKind, StockQuote
 from services.cache_service import NamedCache, named_cache
+from services.green import pause
 from services.live_overlay import (
     DATABASE,
     WEBSOCKET_CACHE,
@@ -117,7 +118,7 @@ def exchange_snapshot(exchange: str) -> list[StockQuote]:
     """Every active stock of an exchange with its database snapshot (cached)."""
     def load() -> list[StockQuote]:
         with db.connection() as conn:
-            return stocks.exchange_quotes(conn, exchange)
+            return stocks.exchange_quotes(conn, exchange, pause)
 
     return named_cache("exchange_quotes", _settings().cache_ttl_quotes_s, maxsize=4).get_or_load(exchange, load)
 

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from backend import db
-from backend.extensions import socketio
 from controller import candles, quotes
+from services.green import pause
 from services.live_price_cache import Quote
 from services.market_data.universe import Universe
 from services.tick_bus import TickBatch
@@ -101,10 +101,10 @@ class TickWriter:
         with db.transaction() as conn:
             if finished_day is not None:
                 candles.write_daily_candles_from_quotes(conn, *ist_day_bounds(finished_day))
-            quotes.upsert_live_stock_quotes(conn, stock_rows, _yield)
-            quotes.upsert_live_index_quotes(conn, index_rows, _yield)
-            candles.upsert_minute_stock_candles(conn, stock_bars, _yield)
-            candles.upsert_minute_index_candles(conn, index_bars, _yield)
+            quotes.upsert_live_stock_quotes(conn, stock_rows, pause)
+            quotes.upsert_live_index_quotes(conn, index_rows, pause)
+            candles.upsert_minute_stock_candles(conn, stock_bars, pause)
+            candles.upsert_minute_index_candles(conn, index_bars, pause)
         return FlushReport(len(stock_rows), len(index_rows), len(stock_bars), len(index_bars), finished_day)
 
     def _take_bars(self, kind: str, final: bool) -> list[tuple[tuple[str, datetime], tuple]]:
@@ -132,11 +132,6 @@ class TickWriter:
             self._ids = {"stocks": {s.symbol: s.stock_id for s in universe.stocks},
                          "indices": {i.name: i.index_id for i in universe.indices}}
         return self._ids
-
-
-def _yield() -> None:
-    """Let other green threads run while a large statement is built."""
-    socketio.sleep(0)
 
 
 def _advance_bar(bar: _Bar | None, quote: Quote) -> _Bar:

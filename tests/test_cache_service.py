@@ -64,6 +64,21 @@ def test_stale_entries_are_served_at_once_and_refreshed_in_the_background():
     assert counter("t_swr", "stale") == 2 and counter("t_swr", "refresh") == 1
 
 
+def test_background_refreshes_are_capped_and_stale_keys_beyond_the_cap_wait_for_a_later_hit():
+    timer, spawned = FakeTimer(), []
+    cache = NamedCache("t_swr_cap", ttl_s=10, stale_s=30, timer=timer, spawn=spawned.append, max_refreshes=2)
+    for key in "abcd":
+        cache.get_or_load(key, lambda key=key: f"{key}1")
+    timer.now += 15  # every key is stale
+    assert [cache.get_or_load(key, lambda key=key: f"{key}2") for key in "abcd"] == ["a1", "b1", "c1", "d1"]
+    assert len(spawned) == 2  # a and b refresh; c and d are served stale without a task
+    spawned.pop(0)()  # a's refresh ends and frees a slot
+    assert cache.get_or_load("c", lambda: "c2") == "c1" and len(spawned) == 2  # c refreshes now
+    for task in spawned:
+        task()
+    assert (cache.get("a"), cache.get("b"), cache.get("c"), cache.get("d")) == ("a2", "b2", "c2", "d1")
+
+
 def test_a_failed_background_refresh_keeps_the_stale_value(caplog):
     timer, spawned = FakeTimer(), []
     cache = make_cache("t_swr_error", timer, spawned)

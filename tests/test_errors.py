@@ -99,6 +99,8 @@ def test_cors_allows_only_configured_origins(client):
     assert allowed.headers["Access-Control-Allow-Origin"] == "http://localhost:5000"
     denied = client.get("/health", headers={"Origin": "https://evil.example"})
     assert "Access-Control-Allow-Origin" not in denied.headers
+    not_cross_origin = client.get("/health")  # no Origin header: not a CORS request, no CORS headers
+    assert "Access-Control-Allow-Origin" not in not_cross_origin.headers
 
 
 def test_large_json_responses_are_compressed(client):
