@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from controller.sql import fetch_all
@@ -63,9 +65,30 @@ def list_trades(conn: Any, user_id: int, query: PageQuery) -> list[Trade]:
     return [Trade.from_row(row) for row in rows]
 
 
-def working_orders(conn: Any) -> list[Order]:
-    """Every working order: the matcher's one indexed read per tick batch (a batch covers the whole universe)."""
-    return [Order.from_row(row) for row in fetch_all(conn, f"SELECT {ORDER_COLUMNS} FROM orders WHERE {_WORKING}")]
+# The working orders a price may act on, priced from a JSON list of [symbol, ltp] (MySQL 8 and MariaDB 10.6+
+# have JSON_TABLE). The conditions are order_rules.may_act's, so the matcher reads the few orders a tick
+# reaches, not every resting order on every tick; may_act still decides.
+_REACHABLE = f"""
+SELECT {", ".join(f"o.{c.strip()}" for c in ORDER_COLUMNS.split(","))}
+FROM orders o
+JOIN JSON_TABLE(%s, '$[*]' COLUMNS (symbol VARCHAR(32) PATH '$[0]', ltp DECIMAL(14,4) PATH '$[1]')) p
+  ON o.symbol = p.symbol COLLATE utf8mb4_unicode_ci
+WHERE o.status IN ('OPEN', 'TRIGGER_PENDING') AND (
+  (o.status = 'TRIGGER_PENDING' AND ((o.side = 'BUY' AND p.ltp >= o.trigger_price)
+                                     OR (o.side = 'SELL' AND p.ltp <= o.trigger_price)))
+  OR (o.status = 'OPEN' AND (o.validity = 'IOC' OR o.order_type IN ('MARKET', 'SL-M')
+                             OR (o.side = 'BUY' AND p.ltp <= o.price) OR (o.side = 'SELL' AND p.ltp >= o.price))))
+ORDER BY o.order_id
+"""
+
+
+def reachable_orders(conn: Any, prices: dict[str, Decimal]) -> list[tuple[Order, Decimal]]:
+    """The working orders that these last traded prices (symbol → ltp) may trigger, fill or cancel, with the
+    price that reaches each; oldest order first."""
+    if not prices:
+        return []
+    listed = json.dumps([[symbol, str(ltp)] for symbol, ltp in prices.items()])
+    return [(order, prices[order.symbol]) for order in map(Order.from_row, fetch_all(conn, _REACHABLE, (listed,)))]
 
 
 def working_amo_orders(conn: Any) -> list[Order]:

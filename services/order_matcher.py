@@ -1,6 +1,7 @@
 """The order matcher: working orders against live ticks, and after-market orders at the open.
 
-Runs in every process that receives ticks. Candidates come from one indexed read per batch; each
+Runs in every process that receives ticks. Candidates come from one read per batch that returns only the
+working orders the batch's prices reach (not every resting order); each
 order that the tick would trigger, fill or cancel gets its own short transaction that locks the
 account and the order row and re-checks its status, so when two processes see the same tick
 the order still changes exactly once.
@@ -52,10 +53,9 @@ def match_ticks(quotes: list[Quote], now: datetime | None = None) -> list[Order]
         return []
     started = time.perf_counter()
     with db.connection() as conn:
-        candidates = [order for order in order_queries.working_orders(conn) if order.symbol in latest]
+        candidates = order_queries.reachable_orders(conn, {symbol: q.ltp for symbol, q in latest.items()})
     changed = []
-    for order in candidates:
-        ltp = latest[order.symbol].ltp
+    for order, ltp in candidates:
         if may_act(order, ltp):
             changed += act(order, ltp, view)
     metrics.MATCHER_SECONDS.observe(time.perf_counter() - started)

@@ -1,9 +1,14 @@
 """The state machine on live ticks: LIMIT, SL, SL-M, IOC, AMO at the open, DAY expiry at the close."""
 
+import itertools
 from datetime import timedelta
 from decimal import Decimal as D
 
+from controller import order_queries
+from controller.order_rules import may_act
+from controller.sql import execute, fetch_all
 from controller.trading_audit import audit
+from controller.trading_models import ORDER_COLUMNS, Order
 from services.order_jobs import expire_day_orders, last_session_close, trading_jobs
 from services.order_matcher import match_ticks, process_open_market, tick_subscriber
 from services.tick_bus import TickBatch
@@ -187,3 +192,26 @@ def test_stop_orders_with_ioc_validity_fill_or_cancel_on_the_triggering_tick(mar
     assert (changed[slm["order_id"]].status, changed[slm["order_id"]].average_price) == ("COMPLETE", D("106"))
     assert trader.account()["reserved"] == 0
     assert audit(db_conn) == []
+
+
+def test_the_matchers_read_returns_exactly_the_orders_a_price_may_act_on(trader, instruments, db_conn):
+    """reachable_orders (SQL) agrees with order_rules.may_act (Python) over every kind of working order."""
+    at = OPEN_AT.replace(tzinfo=None)
+    kinds = [("OPEN", "LIMIT", "DAY"), ("OPEN", "LIMIT", "IOC"), ("OPEN", "MARKET", "DAY"), ("OPEN", "SL", "DAY"),
+             ("OPEN", "SL-M", "DAY"), ("TRIGGER_PENDING", "SL", "DAY"), ("TRIGGER_PENDING", "SL-M", "DAY"),
+             ("COMPLETE", "LIMIT", "DAY"), ("CANCELLED", "LIMIT", "DAY")]
+    for (status, order_type, validity), side, level in itertools.product(kinds, ("BUY", "SELL"), ("99", "101")):
+        price = None if order_type in ("MARKET", "SL-M") else level
+        trigger = level if order_type in ("SL", "SL-M") else None
+        execute(db_conn, "INSERT INTO orders (user_id, stock_id, symbol, side, order_type, validity, quantity, "
+                         "price, trigger_price, reserved_amount, status, is_amo, created_at, updated_at) "
+                         "VALUES (%s, %s, 'ZZTEST', %s, %s, %s, 1, %s, %s, 0, %s, 0, %s, %s)",
+                (trader.user_id, instruments["ZZTEST"], side, order_type, validity, price, trigger, status, at, at))
+    working = [Order.from_row(r) for r in fetch_all(
+        db_conn, f"SELECT {ORDER_COLUMNS} FROM orders WHERE status IN ('OPEN', 'TRIGGER_PENDING') ORDER BY order_id")]
+    for ltp in (D("98"), D("99"), D("100"), D("101"), D("102")):
+        expected = [o.order_id for o in working if may_act(o, ltp)]
+        found = order_queries.reachable_orders(db_conn, {"ZZTEST": ltp, "ZZLOT": D("1")})
+        assert [o.order_id for o, _ in found] == expected and {p for _, p in found} <= {ltp}
+        assert 0 < len(expected) < len(working)
+    assert order_queries.reachable_orders(db_conn, {}) == []

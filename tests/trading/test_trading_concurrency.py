@@ -127,7 +127,7 @@ def test_a_matcher_acting_on_a_stale_candidate_changes_nothing(market, trader, a
     order_id = trader.order(expect=201, order_type="LIMIT", price=99)["order_id"]
     with app.app_context():
         with db.connection() as conn:
-            [stale] = [o for o in order_queries.working_orders(conn) if o.symbol == "ZZTEST"]
+            [(stale, _)] = order_queries.reachable_orders(conn, {"ZZTEST": Decimal("98.5")})
         view = market_view(OPEN_AT)
         assert [o.order_id for o in act(stale, Decimal("98.5"), view)] == [order_id]
         assert act(stale, Decimal("98"), view) == []
