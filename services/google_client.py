@@ -7,6 +7,8 @@ against Google's certificates: signature, audience (GOOGLE_CLIENT_ID), issuer, e
 
 from __future__ import annotations
 
+import re
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,6 +26,8 @@ from utils.errors import NotFound, ServiceUnavailable, Unauthorized
 
 GOOGLE_ISSUERS = ("accounts.google.com", "https://accounts.google.com")
 _CLOCK_SKEW_S = 10
+_CERTS_DEFAULT_KEEP_S = 3600.0
+_CERTS_MAX_KEEP_S = 86400.0
 
 
 class InvalidGoogleCredential(Unauthorized):
@@ -64,6 +68,7 @@ class GoogleClient:
         self.session.mount("https://", HTTPAdapter(max_retries=retries))
         self.session.mount("http://", HTTPAdapter(max_retries=retries))
         self._transport = GoogleTransport(session=self.session)
+        self._certs: tuple[float, Any] | None = None  # (monotonic expiry, google-auth response)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> GoogleClient:
@@ -73,17 +78,40 @@ class GoogleClient:
                    settings.google_timeout_s)
 
     def _fetch(self, url: str, method: str = "GET", **kwargs: Any) -> Any:
-        """google-auth's transport with this client's timeout (google-auth passes none when fetching certs)."""
+        """google-auth's transport with this client's timeout (google-auth passes none when fetching certs);
+        the certificates are kept for as long as Google's Cache-Control allows."""
         kwargs["timeout"] = self.timeout_s
-        return self._transport(url, method=method, **kwargs)
+        if method != "GET" or url != self.certs_url:
+            return self._transport(url, method=method, **kwargs)
+        cached = self._certs
+        if cached is not None and time.monotonic() < cached[0]:
+            return cached[1]
+        response = self._transport(url, method=method, **kwargs)
+        if response.status == 200:
+            self._certs = (time.monotonic() + _max_age(response.headers), response)
+        return response
+
+    def verify_id_token(self, token: str) -> GoogleIdentity:
+        """Verify a Google ID token and return who it names; 401 when it does not verify.
+
+        A token signed with a key the cached certificates do not have yet (Google rotates its keys) is
+        checked once more against freshly fetched certificates.
+        """
+        try:
+            return self._verify_id_token(token)
+        except InvalidGoogleCredential as exc:
+            reason = str((exc.details or {}).get("reason", ""))
+            if self._certs is None or not reason.startswith("Certificate for key id"):
+                raise
+        self._certs = None
+        return self._verify_id_token(token)
 
     def _require_client_id(self) -> str:
         if not self.client_id:
             raise GoogleSignInDisabled()
         return self.client_id
 
-    def verify_id_token(self, token: str) -> GoogleIdentity:
-        """Verify a Google ID token and return who it names; 401 when it does not verify."""
+    def _verify_id_token(self, token: str) -> GoogleIdentity:
         audience = self._require_client_id()
         try:
             claims = id_token.verify_token(token, self._fetch, audience=audience, certs_url=self.certs_url,
@@ -122,6 +150,12 @@ class GoogleClient:
             reason = body.get("error") if isinstance(body.get("error"), str) else f"HTTP {response.status_code}"
             raise InvalidGoogleCredential("Google rejected the authorization code", {"reason": reason})
         return body["id_token"]
+
+
+def _max_age(headers: Any) -> float:
+    """Seconds the certificates may be kept: Cache-Control max-age, within [0, 1 day]; 1 hour without it."""
+    found = re.search(r"max-age=(\d+)", headers.get("Cache-Control", "") or "")
+    return min(float(found.group(1)), _CERTS_MAX_KEEP_S) if found else _CERTS_DEFAULT_KEEP_S
 
 
 def _json_object(response: requests.Response) -> dict[str, Any]:

@@ -59,6 +59,8 @@ class FakeGoogle:
         self.codes: dict[str, str] = {}
         self.token_requests: list[dict[str, str]] = []
         self.certs_status = 200
+        self.certs_cache_control = "public, max-age=19800, must-revalidate, no-transform"  # Google's
+        self.certs_requests = 0
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.base_url = f"http://127.0.0.1:{self.server.server_address[1]}"
         self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
@@ -80,10 +82,12 @@ class FakeGoogle:
             def log_message(self, *args: Any) -> None:
                 pass
 
-            def _reply(self, status: int, body: Any) -> None:
+            def _reply(self, status: int, body: Any, cache_control: str | None = None) -> None:
                 data = json.dumps(body).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
+                if cache_control:
+                    self.send_header("Cache-Control", cache_control)
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
                 self.wfile.write(data)
@@ -91,7 +95,8 @@ class FakeGoogle:
             def do_GET(self) -> None:
                 if self.path != "/certs":
                     return self._reply(404, {"error": "not found"})
-                return self._reply(fake.certs_status, {fake.key.kid: fake.key.certificate})
+                fake.certs_requests += 1
+                return self._reply(fake.certs_status, {fake.key.kid: fake.key.certificate}, fake.certs_cache_control)
 
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length", 0))

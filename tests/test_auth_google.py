@@ -100,6 +100,29 @@ def test_token_signed_by_another_key_is_rejected(client):
     assert_error(_login(client, credential="not-a-jwt"), 401, "UNAUTHORIZED")
 
 
+def test_certificates_are_fetched_once_while_google_allows_caching_them(client, google, google_key):
+    for name in ("asha", "ravi", "meena"):
+        assert _login(client, credential=google_key.id_token(email=f"{name}@gmail.com", sub=name)).status_code in (
+            200, 201)
+    assert google.certs_requests == 1
+
+
+def test_uncacheable_certificates_are_fetched_for_every_sign_in(client, google, google_key):
+    google.certs_cache_control = "no-cache, max-age=0"
+    for _ in range(2):
+        assert _login(client, credential=google_key.id_token()).status_code in (200, 201)
+    assert google.certs_requests == 2
+
+
+def test_a_rotated_signing_key_is_picked_up_by_refetching_the_certificates(client, google, google_key):
+    assert _login(client, credential=google_key.id_token()).status_code in (200, 201)
+    google.key = SigningKey("kid-rotated")  # Google starts signing with a key the cached certificates lack
+    assert _login(client, credential=google.key.id_token()).status_code == 200
+    assert google.certs_requests == 2
+    assert_error(_login(client, credential=SigningKey("kid-unknown").id_token()), 401, "UNAUTHORIZED")
+    assert google.certs_requests == 3  # one more look for the unknown key, then a clear 401
+
+
 def test_code_flow_exchanges_the_code_then_verifies(client, google, google_key):
     google.codes["4/0Abc"] = google_key.id_token()
     data = _login(client, code="4/0Abc").get_json()["data"]
