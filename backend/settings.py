@@ -176,6 +176,7 @@ class Settings(BaseSettings):
     news_cache_ttl_s: float = Field(30.0, ge=0)
     sentiment_cache_ttl_s: float = Field(10.0, ge=0)
     news_max_items_per_feed: int = Field(50, ge=1, le=500)
+    news_retention_days: int = Field(30, ge=1, le=3650)
 
     @field_validator("*", mode="before")
     @classmethod

@@ -132,6 +132,11 @@ def latest(conn: Any, limit: int, query: str | None = None, stock_id: int | None
     return [NewsRow(**{**row, "symbols": tuple(s for s in row["symbols"].split(",") if s)}) for row in rows]
 
 
+def purge_published_before(conn: Any, cutoff: datetime) -> int:
+    """Delete the news published before `cutoff` (their symbol tags go with them); return how many."""
+    return execute(conn, "DELETE FROM news WHERE published_at < %s", (cutoff,))[0]
+
+
 def has_real_news_since(conn: Any, since: datetime) -> bool:
     """True when a feed (not the simulator) has stored an item published at or after `since`."""
     return fetch_value(conn, "SELECT 1 FROM news WHERE published_at >= %s AND url NOT LIKE %s LIMIT 1",

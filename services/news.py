@@ -93,16 +93,19 @@ def _fetch_all(feeds: list[str], timeout_s: float, max_items: int) -> tuple[list
 def refresh_news(now: datetime | None = None) -> dict:
     """Fetch every feed of NEWS_FEEDS and store its items (run inside an app context); return a report.
 
-    A failing feed is logged and skipped. With the simulator provider, when no feed delivered
+    A failing feed is logged and skipped. News published more than NEWS_RETENTION_DAYS ago is deleted
+    (and not stored again when a feed still lists it). With the simulator provider, when no feed delivered
     anything and nothing real was published in the last day, simulated mover headlines are stored.
     """
     settings = current_app.extensions["settings"]
     now = now or now_utc()
     started = time.perf_counter()
     items, failed = _fetch_all(settings.news_feeds, settings.news_fetch_timeout_s, settings.news_max_items_per_feed)
-    records = _unique_records(items, now)
+    cutoff = to_db(now - timedelta(days=settings.news_retention_days))
+    records = [r for r in _unique_records(items, now) if r.published_at >= cutoff]  # older: purged below anyway
     simulated: list[NewsRecord] = []
     with db.transaction() as conn:
+        purged = news.purge_published_before(conn, cutoff)
         new = news.upsert_news(conn, records, to_db(now))
         if (not records and settings.market_data_provider == "simulator"
                 and not news.has_real_news_since(conn, to_db(now - RECENT_REAL_NEWS))):
@@ -110,12 +113,12 @@ def refresh_news(now: datetime | None = None) -> dict:
             news.upsert_news(conn, simulated, to_db(now))
     metrics.NEWS_ITEMS_STORED.labels("feed").inc(new)
     metrics.NEWS_ITEMS_STORED.labels("simulated").inc(len(simulated))
-    if records or simulated:
+    if records or simulated or purged:
         news_cache.clear_caches()
     elapsed = time.perf_counter() - started
     metrics.NEWS_REFRESH_SECONDS.observe(elapsed)
     report = {"feeds": len(settings.news_feeds), "failed": failed, "items": len(records), "new": new,
-              "simulated": len(simulated), "duration_ms": round(elapsed * 1000)}
+              "simulated": len(simulated), "purged": purged, "duration_ms": round(elapsed * 1000)}
     log.info("news refresh: %s", report)
     return report
 

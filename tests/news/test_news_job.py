@@ -128,6 +128,23 @@ def test_stored_news_is_never_replaced_by_placeholders(make_news_app, feeds, db_
     assert fetch_all(db_conn, "SELECT * FROM news ORDER BY news_id") == before
 
 
+def test_news_older_than_the_retention_is_deleted_and_not_stored_again(make_news_app, feeds, db_conn):
+    app = make_news_app(news_feeds=[feeds.url("/rss.xml"), feeds.url("/custom.xml")], news_retention_days=30,
+                        market_data_provider="upstox", upstox_access_token="t")  # no simulated headlines
+    first = run(app)
+    assert first["new"] == RSS_HEADLINES and first["purged"] == 0
+    month_later = NOW + timedelta(days=30, hours=12)  # the RSS items are now more than 30 days old
+    feeds.overrides["/custom.xml"] = CUSTOM_FEED.format(
+        title="Fresh item", extra="<pubDate>Sun, 20 Dec 2026 05:00:00 GMT</pubDate>").encode()
+    second = run(app, month_later)
+    assert second["purged"] == RSS_HEADLINES and second["new"] == 2  # the fresh and the undated item
+    assert sorted(stored(db_conn)) == ["Fresh item", "Undated item"]
+    assert fetch_value(db_conn, "SELECT COUNT(*) FROM news_symbols ns LEFT JOIN news n USING (news_id) "
+                                "WHERE n.news_id IS NULL") == 0  # their tags went with them
+    third = run(app, month_later + timedelta(minutes=5))  # the RSS feed still lists them: not stored again
+    assert (third["purged"], third["new"]) == (0, 0) and len(stored(db_conn)) == 2
+
+
 def test_a_publication_time_in_the_future_becomes_the_fetch_time(make_news_app, feeds, db_conn):
     feeds.overrides["/custom.xml"] = CUSTOM_FEED.format(
         title="Future item", extra="<pubDate>Fri, 20 Nov 2099 05:00:00 GMT</pubDate>").encode()
