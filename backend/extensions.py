@@ -1,6 +1,11 @@
 """Extension objects, unbound; `create_app` binds them with `init_app`. Imports none of our packages."""
 
-from flask import Flask
+import threading
+import time
+from typing import Any
+
+from cachetools import TTLCache
+from flask import Flask, current_app
 from flask_compress import Compress
 from flask_cors import CORS
 from flask_jwt_extended import JWTManager
@@ -22,8 +27,42 @@ class RouteLimiter(Limiter):
         app.before_request_funcs[None].remove(self._check_request_limit)
 
 
+class VerifiedTokenJWTManager(JWTManager):
+    """A JWTManager that remembers, per app, the tokens whose signature it verified, for a short while.
+
+    flask-jwt-extended decodes every token three times per request (unverified claims, unverified header,
+    then verified), ~0.35 ms of pure-Python base64 and JSON work. A token string whose signature, type and
+    claims verified once with this app's key decodes to the same claims every time, so a hit only re-checks
+    the expiry (strictly, without leeway; tokens without one are never kept). Revocation and the user's
+    status are still checked on every request, after decoding.
+    """
+
+    def __init__(self, ttl_s: float = 60.0, maxsize: int = 8192) -> None:
+        super().__init__()
+        self._ttl_s, self._maxsize = ttl_s, maxsize
+
+    def init_app(self, app: Flask, add_context_processor: bool = False) -> None:
+        """Bind to the app and give it an empty cache of verified tokens."""
+        super().init_app(app, add_context_processor)
+        app.extensions["verified_tokens"] = (TTLCache(maxsize=self._maxsize, ttl=self._ttl_s), threading.Lock())
+
+    def _decode_jwt_from_config(self, encoded_token: str, csrf_value: Any = None, allow_expired: bool = False) -> dict:
+        if csrf_value is not None or allow_expired:
+            return super()._decode_jwt_from_config(encoded_token, csrf_value, allow_expired)
+        verified, lock = current_app.extensions["verified_tokens"]
+        with lock:
+            known = verified.get(encoded_token)
+        if known is not None and known["exp"] > time.time():
+            return dict(known)
+        claims = super()._decode_jwt_from_config(encoded_token)
+        if "exp" in claims:
+            with lock:
+                verified[encoded_token] = claims
+        return dict(claims)
+
+
 socketio = SocketIO()
-jwt = JWTManager()
+jwt = VerifiedTokenJWTManager()
 limiter = RouteLimiter(key_func=get_remote_address, headers_enabled=True)
 compress = Compress()
 cors = CORS()

@@ -21,7 +21,7 @@ import tempfile
 import threading
 import time
 from collections import Counter, defaultdict
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
@@ -51,7 +51,7 @@ def mint_tokens(user_ids: list[int]) -> dict[int, str]:
     app.config.update(JWT_SECRET_KEY=SECRET)
     JWTManager(app)
     with app.app_context():
-        return {uid: create_access_token(identity=str(uid), expires_delta=False) for uid in user_ids}
+        return {uid: create_access_token(identity=str(uid), expires_delta=timedelta(hours=1)) for uid in user_ids}
 
 
 def create_users(config, count: int) -> list[int]:

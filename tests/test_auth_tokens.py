@@ -3,14 +3,17 @@ blocked and deleted users, refresh, logout, the auth-state cache and the purge o
 
 import base64
 import json
+import time
 from datetime import UTC, datetime, timedelta
 
 import jwt as pyjwt
 import pytest
 
+from backend.app import create_app
 from controller.sql import fetch_all, fetch_value
 from services import auth
 from tests.auth_helpers import access_token, assert_error, bearer, make_user, refresh_token
+from tests.conftest import make_settings
 from utils.errors import AccountBlocked, TokenExpired, TokenInvalid, TokenRevoked, UserGone
 
 
@@ -244,3 +247,27 @@ def test_verify_access_token_checks_revocation_status_and_existence(app, client,
 def auth_cache_clear(client):
     with client.application.app_context():
         auth.clear_auth_cache()
+
+
+def test_a_verified_token_is_decoded_once_and_its_expiry_still_ends_it(app, client, user_id, monkeypatch):
+    decodes = []
+    real_decode = pyjwt.decode
+    monkeypatch.setattr(pyjwt, "decode", lambda *a, **k: decodes.append(1) or real_decode(*a, **k))
+    token = access_token(app, user_id, expires=timedelta(seconds=2))
+    for _ in range(3):
+        assert client.get("/auth/me", headers=bearer(token)).status_code == 200
+    assert len(decodes) == 2  # flask-jwt-extended's two decodes (unverified, verified), for the first request only
+    time.sleep(2.1)
+    response = client.get("/auth/me", headers=bearer(token))  # remembered, but expired: a full check says so
+    assert_error(response, 401, "UNAUTHORIZED")
+    assert _reason(response) == "token_expired"
+
+
+def test_tokens_verified_by_one_app_are_not_trusted_by_an_app_with_another_key(app, user_id, db_config):
+    token = access_token(app, user_id)
+    assert app.test_client().get("/auth/me", headers=bearer(token)).status_code == 200
+    other = create_app(make_settings(db_config, jwt_secret_key="another-secret-key-of-at-least-32-chars!!"))
+    try:
+        assert_error(other.test_client().get("/auth/me", headers=bearer(token)), 401, "UNAUTHORIZED")
+    finally:
+        other.extensions["db"].close()
