@@ -116,6 +116,24 @@ def write_daily_candles_from_quotes(conn: Any, start: Any, end: Any) -> tuple[in
     return stocks, indices
 
 
+# The 52-week range from the daily candles of the last year (and today's range): ticks only ever widen it,
+# so the daily job also lets old extremes drop out of the window.
+_ROLL_52_WEEK_RANGE = """
+UPDATE stock_quotes q
+JOIN (
+    SELECT stock_id, MAX(high) AS high, MIN(low) AS low FROM stock_candles
+    WHERE timeframe = '1d' AND ts >= %s GROUP BY stock_id
+) c ON c.stock_id = q.stock_id
+SET q.week52_high = GREATEST(c.high, q.day_high), q.week52_low = LEAST(c.low, q.day_low)
+"""
+
+
+def roll_52_week_range(conn: Any, since: Any) -> int:
+    """Recompute every stock's 52-week high/low from its daily candles since `since` (naive UTC) and its day
+    range; return the rows the server changed."""
+    return execute(conn, _ROLL_52_WEEK_RANGE, (since,))[0]
+
+
 _STOCK_CANDLES_BETWEEN = """
 SELECT c.ts, c.open, c.high, c.low, c.close, c.volume
 FROM stock_candles c JOIN stocks s ON s.stock_id = c.stock_id

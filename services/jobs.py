@@ -47,13 +47,16 @@ def poll_index_quotes() -> int:
 
 
 def write_eod_candles() -> tuple[int, int]:
-    """Upsert the daily candle of the latest quoted day from the snapshot (real day high/low/volume); idempotent."""
+    """Upsert the daily candle of the latest quoted day from the snapshot (real day high/low/volume), then
+    roll every stock's 52-week range over the last 52 weeks of daily candles; idempotent."""
     with db.transaction() as conn:
         newest = snapshots.newest_stock_quote_as_of(conn)
         if newest is None:
             return 0, 0
         day = as_utc(newest).astimezone(IST).date()
-        return candles.write_daily_candles_from_quotes(conn, *ist_day_bounds(day))
+        written = candles.write_daily_candles_from_quotes(conn, *ist_day_bounds(day))
+        candles.roll_52_week_range(conn, ist_day_bounds(day - timedelta(weeks=52))[0])
+        return written
 
 
 def refresh_stale_snapshot(writer: TickWriter | None) -> bool:

@@ -9,7 +9,7 @@ from decimal import Decimal
 
 import pytest
 
-from controller.sql import fetch_all, fetch_one, fetch_value
+from controller.sql import execute, fetch_all, fetch_one, fetch_value
 from services import jobs
 from services.live_price_cache import Quote
 from services.market_data.universe import load_universe
@@ -131,6 +131,25 @@ def test_end_of_day_candles_are_idempotent(app, rt_conn):
                         (day_ts, *ist_day_bounds(ist_day)))
     assert len(candles) == quoted_that_day > 0  # every stock quoted that day has its daily candle
     assert all((c["high"], c["low"], c["volume"]) == (c["day_high"], c["day_low"], c["qv"]) for c in candles)
+
+
+def test_end_of_day_lets_extremes_older_than_52_weeks_drop_out_of_the_range(app, rt_conn):
+    stock_id = fetch_value(rt_conn, "SELECT stock_id FROM stocks WHERE symbol = 'INFY'")
+    newest = fetch_value(rt_conn, "SELECT MAX(as_of) FROM stock_quotes")
+    ist_day = newest.replace(tzinfo=UTC).astimezone(IST).date()
+    window_start = ist_day_bounds(ist_day - timedelta(weeks=52))[0]
+    old = window_start - timedelta(days=30)  # a year-old spike that ticks alone would keep forever
+    execute(rt_conn, "INSERT INTO stock_candles (stock_id, timeframe, ts, open, high, low, close, volume) "
+                     "VALUES (%s, '1d', %s, 1, 99999, 0.5, 1, 1) ON DUPLICATE KEY UPDATE high = 99999, low = 0.5",
+            (stock_id, old))
+    execute(rt_conn, "UPDATE stock_quotes SET week52_high = 99999, week52_low = 0.5 WHERE stock_id = %s", (stock_id,))
+    jobs.write_eod_candles()
+    row = fetch_one(rt_conn, "SELECT week52_high, week52_low, day_high, day_low FROM stock_quotes "
+                             "WHERE stock_id = %s", (stock_id,))
+    year = fetch_one(rt_conn, "SELECT MAX(high) AS high, MIN(low) AS low FROM stock_candles "
+                              "WHERE stock_id = %s AND timeframe = '1d' AND ts >= %s", (stock_id, window_start))
+    assert row["week52_high"] == max(year["high"], row["day_high"]) < 99999
+    assert row["week52_low"] == min(year["low"], row["day_low"]) > Decimal("0.5")
 
 
 def test_execute_values_builds_one_statement_escaped_by_the_driver(rt_conn):
