@@ -18,6 +18,7 @@ from services.news_feeds import FeedError, FeedItem, display_url, fetch_feed, ne
 from services.news_simulated import simulated_records
 from utils import metrics
 from utils.errors import NotFound
+from utils.reference_data import load_news_aliases
 from utils.sentiment import score_text
 from utils.symbol_matcher import SymbolMatcher
 from utils.timeutil import now_utc, to_db
@@ -38,7 +39,8 @@ def symbol_matcher() -> SymbolMatcher:
             matcher = current_app.extensions.get("news_symbol_matcher")
             if matcher is None:
                 with db.connection() as conn:
-                    matcher = SymbolMatcher(news.instruments(conn))
+                    instruments = news.instruments(conn)
+                matcher = SymbolMatcher(instruments, load_news_aliases())
                 current_app.extensions["news_symbol_matcher"] = matcher
     return matcher
 

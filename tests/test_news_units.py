@@ -4,7 +4,7 @@
 import pytest
 
 from backend.settings import ConfigError, Settings
-from utils.reference_data import load_stocks
+from utils.reference_data import load_news_aliases, load_stocks
 from utils.sentiment import label_for, score_text
 from utils.symbol_matcher import SymbolMatcher, name_variants
 from utils.text import like_contains, strip_html, truncate
@@ -59,7 +59,8 @@ def test_label_thresholds_are_vaders():
 
 @pytest.fixture(scope="module")
 def matcher():
-    return SymbolMatcher((i, s.symbol, s.company_name) for i, s in enumerate(load_stocks(), start=1))
+    return SymbolMatcher(((i, s.symbol, s.company_name) for i, s in enumerate(load_stocks(), start=1)),
+                         load_news_aliases())
 
 
 def symbols(matcher, text):
@@ -102,3 +103,27 @@ def test_news_feeds_setting_is_a_comma_list_of_http_urls(monkeypatch):
     monkeypatch.setenv("NEWS_FEEDS", "file:///etc/passwd")
     with pytest.raises(ConfigError, match="NEWS_FEEDS"):
         Settings.load(_env_file=None)
+
+
+def test_short_names_headlines_use_are_tagged(matcher):
+    assert symbols(matcher, "SBI, L&T and HUL lead; Maruti Suzuki and Airtel slip") == [
+        "SBIN", "LT", "HINDUNILVR", "MARUTI", "BHARTIARTL"]
+    assert symbols(matcher, "SBI Life and LIC Housing Finance; LIC itself flat") == ["SBILIFE", "LICHSGFIN", "LICI"]
+    assert symbols(matcher, "SBIs and sbi are not the bank") == []
+
+
+def test_every_news_alias_names_a_listed_stock_once(tmp_path):
+    assert all(symbol in {s.symbol for s in load_stocks()} for symbol in load_news_aliases().values())
+    bad = tmp_path / "aliases.csv"
+    bad.write_text("alias,symbol\nSBI,NOSUCH\n")
+    with pytest.raises(ValueError, match="unknown symbol 'NOSUCH'"):
+        load_news_aliases(bad)
+    bad.write_text("alias,symbol\nSBI,SBIN\nSBI,SBILIFE\n")
+    with pytest.raises(ValueError, match="duplicate alias 'SBI'"):
+        load_news_aliases(bad)
+
+
+def test_aliases_of_stocks_outside_the_universe_are_ignored():
+    assert SymbolMatcher([(7, "SBIN", "State Bank of India")], {"SBI": "SBIN", "L&T": "LT"}).find(
+        "SBI and L&T") == [(7, "SBIN")]
+

@@ -16,6 +16,7 @@ from typing import Any
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 STOCKS_FILE = DATA_DIR / "stocks.csv"
 INDICES_FILE = DATA_DIR / "indices.json"
+NEWS_ALIASES_FILE = DATA_DIR / "news_aliases.csv"
 
 STOCK_COLUMNS = ("symbol", "company_name", "isin", "sector", "ref_price", "tick_size", "lot_size")
 EXCHANGES = frozenset({"NSE", "BSE"})
@@ -162,6 +163,29 @@ def load_stocks(path: Path | None = None) -> list[StockRef]:
             seen.add(stock.symbol)
             stocks.append(stock)
     return stocks
+
+
+def load_news_aliases(path: Path | None = None, *, symbols: Iterable[str] | None = None) -> dict[str, str]:
+    """Load ``news_aliases.csv``: the short names headlines use for a company (alias → symbol).
+
+    Every symbol must exist in ``symbols`` (default: the repository's ``stocks.csv``); aliases are unique.
+    """
+    path = Path(path) if path is not None else NEWS_ALIASES_FILE
+    known = set(symbols) if symbols is not None else {s.symbol for s in load_stocks()}
+    aliases: dict[str, str] = {}
+    with path.open(encoding="utf-8", newline="") as handle:
+        reader = csv.DictReader(handle)
+        if tuple(reader.fieldnames or ()) != ("alias", "symbol"):
+            raise ValueError(f"{path}: expected columns alias,symbol, got {reader.fieldnames}")
+        for row in reader:
+            where = f"{path}:{reader.line_num}"
+            alias, symbol = _text(row.get("alias"), f"{where}: alias"), _text(row.get("symbol"), f"{where}: symbol")
+            if symbol not in known:
+                raise ValueError(f"{where}: unknown symbol {symbol!r}")
+            if alias in aliases:
+                raise ValueError(f"{where}: duplicate alias {alias!r}")
+            aliases[alias] = symbol
+    return aliases
 
 
 def _constituents(raw: Any, where: str, known: set[str]) -> tuple[Constituent, ...]:

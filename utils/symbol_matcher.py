@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 _LEGAL_SUFFIXES = (" Ltd.", " Ltd", " Limited")
 # Dropped to get the name headlines use: "Bharat Petroleum Corporation" → "Bharat Petroleum".
@@ -33,16 +33,23 @@ def name_variants(company_name: str) -> set[str]:
 
 
 class SymbolMatcher:
-    """Case-sensitive whole-word matcher over symbols and company names; the longest name wins."""
+    """Case-sensitive whole-word matcher over symbols, company names and the short names headlines use
+    ("SBI", "L&T", "Maruti"); the longest term wins."""
 
-    def __init__(self, instruments: Iterable[tuple[int, str, str]]) -> None:
-        """Build from (stock_id, symbol, company_name) rows; the first row of a symbol or name wins."""
+    def __init__(self, instruments: Iterable[tuple[int, str, str]], aliases: Mapping[str, str] | None = None) -> None:
+        """Build from (stock_id, symbol, company_name) rows and alias → symbol pairs (aliases of symbols that
+        are not among the instruments are ignored); the first row of a symbol or name wins."""
         self._terms: dict[str, tuple[int, str]] = {}
+        ids: dict[str, int] = {}
         for stock_id, symbol, company_name in instruments:
+            ids.setdefault(symbol, stock_id)
             if symbol not in AMBIGUOUS:
                 self._terms.setdefault(symbol, (stock_id, symbol))
             for variant in name_variants(company_name):
                 self._terms.setdefault(variant, (stock_id, symbol))
+        for alias, symbol in (aliases or {}).items():
+            if symbol in ids:
+                self._terms.setdefault(alias, (ids[symbol], symbol))
         ordered = sorted(self._terms, key=len, reverse=True)
         alternatives = "|".join(re.escape(term) for term in ordered)
         self._pattern = re.compile(f"{_WORD_START}(?:{alternatives}){_WORD_END}") if ordered else None
