@@ -11,7 +11,7 @@ CREATE INDEX ix_stock_quotes_traded_value ON stock_quotes (traded_value);
 -- Sector performance and universe listings.
 CREATE INDEX ix_stocks_sector ON stocks (sector);
 
--- The matcher looks up working orders by instrument on every tick.
+-- The matcher reads the working orders (status OPEN or TRIGGER_PENDING) on every tick batch.
 CREATE INDEX ix_orders_status_stock ON orders (status, stock_id);
 
 -- Order book and fills pages: newest first per user, keyset pagination on the id.
