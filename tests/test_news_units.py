@@ -1,10 +1,11 @@
 """Pure helpers of the news feature: HTML stripping, LIKE escaping, sentiment labels, symbol tagging, settings."""
 
+import shutil
 
 import pytest
 
 from backend.settings import ConfigError, Settings
-from utils.reference_data import load_news_aliases, load_stocks
+from utils.reference_data import STOCKS_FILE, load_news_aliases, load_stocks
 from utils.sentiment import label_for, score_text
 from utils.symbol_matcher import SymbolMatcher, name_variants
 from utils.text import like_contains, strip_html, truncate
@@ -114,6 +115,7 @@ def test_short_names_headlines_use_are_tagged(matcher):
 
 def test_every_news_alias_names_a_listed_stock_once(tmp_path):
     assert all(symbol in {s.symbol for s in load_stocks()} for symbol in load_news_aliases().values())
+    shutil.copy(STOCKS_FILE, tmp_path / "stocks.csv")  # aliases are checked against the stocks.csv beside them
     bad = tmp_path / "aliases.csv"
     bad.write_text("alias,symbol\nSBI,NOSUCH\n")
     with pytest.raises(ValueError, match="unknown symbol 'NOSUCH'"):

@@ -165,13 +165,11 @@ def load_stocks(path: Path | None = None) -> list[StockRef]:
     return stocks
 
 
-def load_news_aliases(path: Path | None = None, *, symbols: Iterable[str] | None = None) -> dict[str, str]:
-    """Load ``news_aliases.csv``: the short names headlines use for a company (alias → symbol).
-
-    Every symbol must exist in ``symbols`` (default: the repository's ``stocks.csv``); aliases are unique.
-    """
+def load_news_aliases(path: Path | None = None) -> dict[str, str]:
+    """Load ``news_aliases.csv`` (default: the repository's): the short names headlines use for a company
+    (alias → symbol). Every symbol must exist in ``stocks.csv`` next to it; aliases are unique."""
     path = Path(path) if path is not None else NEWS_ALIASES_FILE
-    known = set(symbols) if symbols is not None else {s.symbol for s in load_stocks()}
+    known = {s.symbol for s in load_stocks(path.parent / STOCKS_FILE.name)}
     aliases: dict[str, str] = {}
     with path.open(encoding="utf-8", newline="") as handle:
         reader = csv.DictReader(handle)
