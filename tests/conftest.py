@@ -104,6 +104,21 @@ def app(settings):
 
 
 @pytest.fixture
+def make_app():
+    """Factory: `make_app(db_config, **setting overrides)` → an app whose pool is closed after the test."""
+    apps = []
+
+    def make(config: DatabaseConfig, **overrides):
+        application = create_app(make_settings(config, **overrides))
+        apps.append(application)
+        return application
+
+    yield make
+    for application in apps:
+        application.extensions["db"].close()
+
+
+@pytest.fixture
 def client(app):
     """Flask's test client for `app`."""
     return app.test_client()

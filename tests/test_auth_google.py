@@ -152,23 +152,15 @@ def test_google_login_validation(client, body):
     assert_error(_login(client, **body), 400, "VALIDATION_ERROR")
 
 
-def test_not_configured_is_404_with_a_clear_message(db_config, google_key):
-    application = create_app(make_settings(db_config, google_client_id=""))
-    try:
-        body = assert_error(_login(application.test_client(), credential=google_key.id_token()), 404, "NOT_FOUND")
-        assert "GOOGLE_CLIENT_ID" in body["error"]["message"]
-        assert body["error"]["details"] == {"reason": "google_signin_disabled"}
-    finally:
-        application.extensions["db"].close()
+def test_not_configured_is_404_with_a_clear_message(db_config, google_key, make_app):
+    application = make_app(db_config, google_client_id="")
+    body = assert_error(_login(application.test_client(), credential=google_key.id_token()), 404, "NOT_FOUND")
+    assert "GOOGLE_CLIENT_ID" in body["error"]["message"]
+    assert body["error"]["details"] == {"reason": "google_signin_disabled"}
 
 
-def test_code_flow_without_a_secret_is_404_but_credentials_work(db_config, google, google_key):
-    application = create_app(make_settings(
-        db_config, google_client_id=CLIENT_ID, google_certs_url=f"{google.base_url}/certs"))
-    try:
-        client = application.test_client()
-        body = assert_error(_login(client, code="4/0Abc"), 404, "NOT_FOUND")
-        assert "GOOGLE_CLIENT_SECRET" in body["error"]["message"]
-        assert _login(client, credential=google_key.id_token()).status_code == 200
-    finally:
-        application.extensions["db"].close()
+def test_code_flow_without_a_secret_is_404_but_credentials_work(db_config, google, google_key, make_app):
+    client = make_app(db_config, google_client_id=CLIENT_ID, google_certs_url=f"{google.base_url}/certs").test_client()
+    body = assert_error(_login(client, code="4/0Abc"), 404, "NOT_FOUND")
+    assert "GOOGLE_CLIENT_SECRET" in body["error"]["message"]
+    assert _login(client, credential=google_key.id_token()).status_code == 200

@@ -9,11 +9,9 @@ from datetime import UTC, datetime, timedelta
 import jwt as pyjwt
 import pytest
 
-from backend.app import create_app
 from controller.sql import fetch_all, fetch_value
 from services import auth
 from tests.auth_helpers import access_token, assert_error, bearer, make_user, refresh_token
-from tests.conftest import make_settings
 from utils.errors import AccountBlocked, TokenExpired, TokenInvalid, TokenRevoked, UserGone
 
 
@@ -263,11 +261,9 @@ def test_a_verified_token_is_decoded_once_and_its_expiry_still_ends_it(app, clie
     assert _reason(response) == "token_expired"
 
 
-def test_tokens_verified_by_one_app_are_not_trusted_by_an_app_with_another_key(app, user_id, db_config):
+def test_tokens_verified_by_one_app_are_not_trusted_by_an_app_with_another_key(app, user_id, db_config,
+                                                                               make_app):
     token = access_token(app, user_id)
     assert app.test_client().get("/auth/me", headers=bearer(token)).status_code == 200
-    other = create_app(make_settings(db_config, jwt_secret_key="another-secret-key-of-at-least-32-chars!!"))
-    try:
-        assert_error(other.test_client().get("/auth/me", headers=bearer(token)), 401, "UNAUTHORIZED")
-    finally:
-        other.extensions["db"].close()
+    other = make_app(db_config, jwt_secret_key="another-secret-key-of-at-least-32-chars!!")
+    assert_error(other.test_client().get("/auth/me", headers=bearer(token)), 401, "UNAUTHORIZED")

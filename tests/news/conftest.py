@@ -9,10 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from backend.app import create_app
 from backend.db import connect
 from services.news import refresh_news
-from tests.conftest import SEED_NOW, make_settings
+from tests.conftest import SEED_NOW
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 SLOW_SECONDS = 5.0  # the slow feed answers after this long: far beyond the tests' timeouts
@@ -125,19 +124,9 @@ def clean_news(db_config):
 
 
 @pytest.fixture
-def make_news_app(db_config):
+def make_news_app(make_app, db_config):
     """Factory: an app on the session database with news settings overridden (feeds off by default)."""
-    apps = []
-
-    def make(**overrides):
-        values = {"news_feeds": [], "news_fetch_timeout_s": 0.5, **overrides}
-        app = create_app(make_settings(db_config, **values))
-        apps.append(app)
-        return app
-
-    yield make
-    for app in apps:
-        app.extensions["db"].close()
+    return lambda **overrides: make_app(db_config, **{"news_feeds": [], "news_fetch_timeout_s": 0.5, **overrides})
 
 
 @pytest.fixture

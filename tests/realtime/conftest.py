@@ -7,11 +7,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from backend.app import create_app
 from backend.db import connect
 from services.live_price_cache import Quote
 from services.market_data.universe import IndexSnapshot, StockSnapshot, Universe
-from tests.conftest import SEED_NOW, make_settings, migrate_and_seed
+from tests.conftest import SEED_NOW, migrate_and_seed
 from utils.reference_data import load_indices, load_stocks
 
 RT_DB = "test_realtime"
@@ -32,18 +31,9 @@ def rt_conn(rt_db_config):
 
 
 @pytest.fixture
-def make_rt_app(rt_db_config):
+def make_rt_app(make_app, rt_db_config):
     """Factory: an app on the scratch database with settings overrides; pools closed afterwards."""
-    apps = []
-
-    def make(**overrides):
-        app = create_app(make_settings(rt_db_config, **overrides))
-        apps.append(app)
-        return app
-
-    yield make
-    for app in apps:
-        app.extensions["db"].close()
+    return lambda **overrides: make_app(rt_db_config, **overrides)
 
 
 class Clock:
