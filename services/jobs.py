@@ -47,16 +47,22 @@ def poll_index_quotes() -> int:
 
 
 def write_eod_candles() -> tuple[int, int]:
-    """Upsert the daily candle of the latest quoted day from the snapshot (real day high/low/volume), then
-    roll every stock's 52-week range over the last 52 weeks of daily candles; idempotent."""
+    """Upsert the daily candle of the latest quoted day from the snapshot (real day high/low/volume); idempotent.
+
+    The first run for a day also rolls every stock's 52-week range over the last 52 weeks of daily candles
+    (a year-long scan: once a day per process, not on every run of this job).
+    """
+    rolled_for = current_app.extensions.get("week52_rolled_for")
     with db.transaction() as conn:
         newest = snapshots.newest_stock_quote_as_of(conn)
         if newest is None:
             return 0, 0
         day = as_utc(newest).astimezone(IST).date()
         written = candles.write_daily_candles_from_quotes(conn, *ist_day_bounds(day))
-        candles.roll_52_week_range(conn, ist_day_bounds(day - timedelta(weeks=52))[0])
-        return written
+        if rolled_for != day:
+            candles.roll_52_week_range(conn, ist_day_bounds(day - timedelta(weeks=52))[0])
+    current_app.extensions["week52_rolled_for"] = day
+    return written
 
 
 def refresh_stale_snapshot(writer: TickWriter | None) -> bool:
