@@ -110,7 +110,8 @@ def cmd_up(args: argparse.Namespace) -> int:
         signal.signal(signal.SIGTERM, lambda *_: server.terminate())
         try:
             return server.wait()
-        except KeyboardInterrupt:  # the terminal sent SIGINT to gunicorn too; wait for it to finish
+        except KeyboardInterrupt:  # Ctrl-C reached gunicorn too; a lone SIGINT to this process did not
+            server.terminate()
             return server.wait()
     finally:
         if local is not None:
