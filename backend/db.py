@@ -1,37 +1,45 @@
 """The database pool: the only place that gets, commits, rolls back and returns connections.
 
-mysql-connector-python's pool never waits (an empty pool raises at once), so a bounded semaphore
-in front of it makes callers queue for a slot up to `DB_POOL_TIMEOUT_S`, then fail with a 503.
-The pool is created lazily on first use, so importing or wiring the app opens no socket, and a
-database that is down at start-up is picked up once it comes back. Broken connections are
-reconnected by the pool's own check when they are next handed out.
+A bounded semaphore makes callers queue for one of `pool_size` connections for up to
+`DB_POOL_TIMEOUT_S`, then fail with a 503 (mysql-connector-python's own pool never waits, and it
+pings the server on every checkout under one process-wide lock: a round trip per request). Here an
+idle connection is handed out as it is, most recently used first; it is pinged only after
+`VALIDATE_IDLE_S` of idleness, or when a lost connection since its return suggests the server went
+away (then every idle connection is checked once). A connection that fails during use is closed,
+never reused. Connections are opened lazily, so importing or wiring the app opens no socket, and a
+database that is down at start-up is picked up once it comes back.
+
+Connections for `transaction()` run with autocommit off, so the transaction starts with its first
+statement instead of a START TRANSACTION round trip; they are kept apart from the autocommit ones
+used by `connection()`, and a connection changes mode only when the other kind runs out.
 """
 
 from __future__ import annotations
 
-import itertools
 import logging
 import threading
+import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 
 import mysql.connector
 from flask import Flask, current_app
 from mysql.connector import errors as mysql_errors
-from mysql.connector.pooling import MySQLConnectionPool, PooledMySQLConnection
+from mysql.connector.abstracts import MySQLConnectionAbstract
 
 from backend.settings import DatabaseConfig
 from utils import metrics
 from utils.errors import ServiceUnavailable
 
 log = logging.getLogger(__name__)
-_pool_names = itertools.count(1)
 
-Connection = PooledMySQLConnection
+Connection = MySQLConnectionAbstract
+VALIDATE_IDLE_S = 30.0  # below any sensible server wait_timeout or proxy idle timeout
+_LOST = (mysql_errors.OperationalError, mysql_errors.InterfaceError)
 
 
 class Database:
-    """A bounded, lazily created connection pool with `connection()` and `transaction()`."""
+    """A bounded, lazily filled connection pool with `connection()` and `transaction()`."""
 
     def __init__(
         self,
@@ -47,8 +55,9 @@ class Database:
         self.wait_timeout_s = wait_timeout_s
         self._connect_args = connect_args(config, connect_timeout_s, read_timeout_s, use_pure)
         self._slots = threading.BoundedSemaphore(pool_size)
-        self._create_lock = threading.Lock()
-        self._pool: MySQLConnectionPool | None = None
+        # autocommit on/off → idle (connection, returned at, generation)
+        self._idle: dict[bool, list[tuple[Connection, float, int]]] = {True: [], False: []}
+        self._generation = 0  # bumped when a connection is lost: idle ones are checked before reuse
         self._in_use = 0
         metrics.DB_POOL_SIZE.set(pool_size)
 
@@ -57,46 +66,14 @@ class Database:
         """Connections currently checked out."""
         return self._in_use
 
-    def _get_pool(self) -> MySQLConnectionPool:
-        if self._pool is None:
-            with self._create_lock:
-                if self._pool is None:
-                    self._pool = MySQLConnectionPool(
-                        pool_name=f"market{next(_pool_names)}",
-                        pool_size=self.pool_size,
-                        pool_reset_session=False,  # safe: every connection is committed/rolled back
-                        **self._connect_args,
-                    )
-        return self._pool
-
-    @contextmanager
-    def connection(self) -> Iterator[Connection]:
+    def connection(self) -> AbstractContextManager[Connection]:
         """Check out an autocommit connection; it is rolled back if left in a transaction."""
-        if not self._slots.acquire(timeout=self.wait_timeout_s):
-            metrics.DB_POOL_TIMEOUTS.inc()
-            raise ServiceUnavailable("database is busy, retry shortly", {"reason": "pool_exhausted"})
-        self._in_use += 1
-        metrics.DB_POOL_IN_USE.set(self._in_use)
-        try:
-            conn = self._checkout()
-            try:
-                yield conn
-            except (mysql_errors.OperationalError, mysql_errors.InterfaceError) as exc:
-                metrics.DB_ERRORS.labels("lost").inc()
-                log.warning("database error during request: %s", exc.__class__.__name__)
-                raise ServiceUnavailable("database unavailable", {"reason": "connection_lost"}) from exc
-            finally:
-                self._checkin(conn)
-        finally:
-            self._in_use -= 1
-            metrics.DB_POOL_IN_USE.set(self._in_use)
-            self._slots.release()
+        return self._lease(autocommit=True)
 
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
         """A connection inside one transaction: committed on success, rolled back on error."""
-        with self.connection() as conn:
-            conn.start_transaction()
+        with self._lease(autocommit=False) as conn:
             try:
                 yield conn
             except BaseException:
@@ -104,31 +81,90 @@ class Database:
                 raise
             conn.commit()
 
-    def _checkout(self) -> Connection:
+    @contextmanager
+    def _lease(self, autocommit: bool) -> Iterator[Connection]:
+        if not self._slots.acquire(timeout=self.wait_timeout_s):
+            metrics.DB_POOL_TIMEOUTS.inc()
+            raise ServiceUnavailable("database is busy, retry shortly", {"reason": "pool_exhausted"})
+        self._in_use += 1
+        metrics.DB_POOL_IN_USE.set(self._in_use)
         try:
-            return self._get_pool().get_connection()
-        except (mysql_errors.InterfaceError, mysql_errors.OperationalError, mysql_errors.PoolError) as exc:
+            conn = self._checkout(autocommit)
+            try:
+                yield conn
+            except _LOST as exc:
+                self._discard(conn)
+                metrics.DB_ERRORS.labels("lost").inc()
+                log.warning("database error during request: %s", exc.__class__.__name__)
+                raise ServiceUnavailable("database unavailable", {"reason": "connection_lost"}) from exc
+            except BaseException:
+                self._checkin(conn, autocommit)
+                raise
+            self._checkin(conn, autocommit)
+        finally:
+            self._in_use -= 1
+            metrics.DB_POOL_IN_USE.set(self._in_use)
+            self._slots.release()
+
+    def _checkout(self, autocommit: bool) -> Connection:
+        conn, mode = self._idle_connection(autocommit)
+        try:
+            if conn is None:
+                conn, mode = mysql.connector.connect(**self._connect_args), True
+            if mode != autocommit:
+                conn.autocommit = autocommit
+            return conn
+        except mysql_errors.Error as exc:
+            if conn is not None:
+                self._close_quietly(conn)
             metrics.DB_ERRORS.labels("connect").inc()
             log.warning("database unavailable: %s", exc.__class__.__name__)
             raise ServiceUnavailable("database unavailable", {"reason": "unreachable"}) from exc
 
-    @staticmethod
-    def _checkin(conn: Connection) -> None:
+    def _idle_connection(self, autocommit: bool) -> tuple[Connection | None, bool]:
+        """The most recently returned idle connection that still answers, of the wanted mode if any is idle."""
+        for mode in (autocommit, not autocommit):
+            idle = self._idle[mode]
+            while idle:
+                conn, returned_at, generation = idle.pop()
+                if generation == self._generation and time.monotonic() - returned_at < VALIDATE_IDLE_S:
+                    return conn, mode
+                try:
+                    conn.ping()
+                    return conn, mode
+                except mysql_errors.Error:
+                    self._close_quietly(conn)
+        return None, autocommit
+
+    def _checkin(self, conn: Connection, autocommit: bool) -> None:
         try:
+            if conn.unread_result:  # a cursor left rows behind: the session cannot take a new statement
+                raise mysql_errors.InterfaceError("unread result")
             if conn.in_transaction:
                 conn.rollback()
         except mysql_errors.Error:
             metrics.DB_ERRORS.labels("rollback").inc()
+            self._discard(conn)
+            return
+        self._idle[autocommit].append((conn, time.monotonic(), self._generation))
+
+    def _discard(self, conn: Connection) -> None:
+        """Close a connection that failed; the others are checked before their next use."""
+        self._generation += 1
+        self._close_quietly(conn)
+
+    @staticmethod
+    def _close_quietly(conn: Connection) -> None:
         try:
-            conn.close()  # returns it to the pool; a broken one is reconnected on next checkout
+            conn.close()
         except mysql_errors.Error:
             metrics.DB_ERRORS.labels("close").inc()
 
     def close(self) -> None:
-        """Close every idle pooled connection (shutdown and tests)."""
-        if self._pool is not None:
-            self._pool._remove_connections()
-            self._pool = None
+        """Close every idle connection (shutdown and tests)."""
+        for idle in self._idle.values():
+            while idle:
+                self._close_quietly(idle.pop()[0])
 
 
 def connect_args(config: DatabaseConfig, connect_timeout_s: int, read_timeout_s: int, use_pure: bool) -> dict:

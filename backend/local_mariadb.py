@@ -59,7 +59,8 @@ class LocalMariaDB:
 
     def config(self, database: str | None = None) -> DatabaseConfig:
         """Connection settings for the app user."""
-        return DatabaseConfig("127.0.0.1", self.port, APP_USER, APP_PASSWORD, database or self.database)
+        return DatabaseConfig("127.0.0.1", self.port, APP_USER, APP_PASSWORD, database or self.database,
+                              unix_socket=str(self.socket))
 
     def url(self, database: str | None = None) -> str:
         """DATABASE_URL for the app user."""

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Annotated, Literal
-from urllib.parse import parse_qs, unquote, urlparse
+from urllib.parse import parse_qs, quote, unquote, urlencode, urlparse
 
 from limits import parse_many
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, ValidationInfo, field_validator
@@ -64,7 +64,10 @@ class DatabaseConfig:
 
     def url(self) -> str:
         """The URL form (with the password); for child processes, never for logs."""
-        return f"mysql://{self.user}:{self.password}@{self.host}:{self.port}/{self.database}"
+        query = urlencode({key: value for key, value in (("unix_socket", self.unix_socket), ("ssl_ca", self.ssl_ca))
+                           if value})
+        return (f"mysql://{quote(self.user, safe='')}:{quote(self.password, safe='')}@{self.host}:{self.port}/"
+                f"{self.database}" + (f"?{query}" if query else ""))
 
 
 _EMPTY_IS_A_VALUE = {"news_feeds", "allowed_origins", "admin_emails", "market_holidays"}

@@ -17,18 +17,20 @@ from decimal import Decimal
 from typing import Any
 
 from controller.accounts import ensure_account
-from controller.portfolio import portfolio
+from controller.order_rules import MarketView
+from controller.portfolio import account_json
 from controller.sql import execute, execute_many, fetch_one
-from controller.trading_models import Account, Outcome, PriceLookup
+from controller.trading_models import Account, Outcome
 from utils.errors import Unauthorized
 from utils.money import money, price
 from utils.timeutil import to_db
 from utils.trading_errors import InsufficientFunds, InsufficientHoldings
 
-_LOCK_ACCOUNT = ("SELECT user_id, cash, reserved, starting_cash, realized_pnl FROM accounts "
+_LOCK_ACCOUNT = ("SELECT user_id, cash, reserved, starting_cash, realized_pnl, holdings_version FROM accounts "
                  "WHERE user_id = %s FOR UPDATE")
 _HOLDING = "SELECT quantity, reserved_quantity, avg_price FROM holdings WHERE user_id = %s AND stock_id = %s"
-_SAVE_ACCOUNT = "UPDATE accounts SET cash = %s, reserved = %s, realized_pnl = %s, updated_at = %s WHERE user_id = %s"
+_SAVE_ACCOUNT = ("UPDATE accounts SET cash = %s, reserved = %s, realized_pnl = %s, holdings_version = %s, "
+                 "updated_at = %s WHERE user_id = %s")
 _INSERT_LEDGER = ("INSERT INTO ledger (user_id, amount, kind, order_id, trade_id, balance_after, note, created_at) "
                   "VALUES (%s, %s, %s, %s, %s, %s, %s, %s)")
 _INSERT_HOLDING = ("INSERT INTO holdings (user_id, stock_id, quantity, reserved_quantity, avg_price, updated_at) "
@@ -36,6 +38,7 @@ _INSERT_HOLDING = ("INSERT INTO holdings (user_id, stock_id, quantity, reserved_
 _UPDATE_HOLDING = ("UPDATE holdings SET quantity = %s, reserved_quantity = %s, avg_price = %s, updated_at = %s "
                    "WHERE user_id = %s AND stock_id = %s")
 _DELETE_HOLDING = "DELETE FROM holdings WHERE user_id = %s AND stock_id = %s"
+_DELETE_HOLDINGS = "DELETE FROM holdings WHERE user_id = %s"
 
 
 @dataclass(slots=True)
@@ -46,6 +49,11 @@ class Position:
     reserved_quantity: int
     avg_price: Decimal
     exists: bool
+
+    @property
+    def worth(self) -> tuple[int, Decimal]:
+        """What the position's value depends on (a change bumps the account's holdings_version)."""
+        return self.quantity, self.avg_price
 
     @property
     def free(self) -> int:
@@ -61,8 +69,9 @@ class AccountBook:
         self.account = account
         self.now = now
         self.outcome = Outcome(account.user_id)
-        self._saved = (account.cash, account.reserved, account.realized_pnl)
+        self._saved = self._state()
         self._positions: dict[int, Position] = {}
+        self._worth: dict[int, tuple[int, Decimal]] = {}  # each loaded position's worth as read
         self._ledger: list[tuple] = []
 
     @classmethod
@@ -101,6 +110,7 @@ class AccountBook:
             found = Position(row["quantity"], row["reserved_quantity"], row["avg_price"], True) if row else \
                 Position(0, 0, Decimal(0), False)
             self._positions[stock_id] = found
+            self._worth[stock_id] = found.worth
         return found
 
     def reserve_shares(self, stock_id: int, quantity: int) -> None:
@@ -143,16 +153,27 @@ class AccountBook:
         self._ledger.append((self.user_id, amount, kind, order_id, trade_id, self.account.cash, note,
                              to_db(self.now)))
 
-    def forget_positions(self) -> None:
-        """Drop cached positions (after a bulk delete of the user's holdings)."""
+    def clear_holdings(self) -> None:
+        """Delete all the user's holdings (account reset)."""
+        execute(self.conn, _DELETE_HOLDINGS, (self.user_id,))
         self._positions.clear()
+        self._worth.clear()
+        self.account.holdings_version += 1
+
+    def _state(self) -> tuple:
+        a = self.account
+        return a.cash, a.reserved, a.realized_pnl, a.holdings_version
 
     def flush(self) -> None:
         """Write the account, the ledger rows and every touched holding."""
         a, now = self.account, to_db(self.now)
-        if (a.cash, a.reserved, a.realized_pnl) != self._saved:
-            execute(self.conn, _SAVE_ACCOUNT, (a.cash, a.reserved, a.realized_pnl, now, a.user_id))
-            self._saved = (a.cash, a.reserved, a.realized_pnl)
+        changed = [stock_id for stock_id, held in self._positions.items() if held.worth != self._worth[stock_id]]
+        if changed:
+            a.holdings_version += 1
+            self._worth.update((stock_id, self._positions[stock_id].worth) for stock_id in changed)
+        if self._state() != self._saved:
+            execute(self.conn, _SAVE_ACCOUNT, (a.cash, a.reserved, a.realized_pnl, a.holdings_version, now, a.user_id))
+            self._saved = self._state()
         if self._ledger:
             execute_many(self.conn, _INSERT_LEDGER, self._ledger)
             self._ledger = []
@@ -168,8 +189,8 @@ class AccountBook:
                 execute(self.conn, _INSERT_HOLDING, (*key, held.quantity, held.reserved_quantity, held.avg_price, now))
                 held.exists = True
 
-    def finish(self, fresh: PriceLookup) -> Outcome:
+    def finish(self, view: MarketView) -> Outcome:
         """Flush, then record the account as the user will now see it (for the account_update push)."""
         self.flush()
-        self.outcome.account = portfolio(self.conn, self.account, fresh).account_json()
+        self.outcome.account = account_json(self.account, view.holding_costs(self.conn, self.account), view.fresh)
         return self.outcome

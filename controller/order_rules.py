@@ -9,7 +9,8 @@ from decimal import Decimal
 from typing import Any
 
 from controller.instruments import Instrument, find_instrument
-from controller.trading_models import LivePrice, Order, PriceLookup
+from controller.portfolio import holding_costs
+from controller.trading_models import HoldingCostLookup, LivePrice, Order, PriceLookup
 from utils.money import HUNDRED, is_multiple, money, money_up
 from utils.quote_format import circuit_limits
 from utils.trading_errors import MarketDataUnavailable, OrderRejected
@@ -30,12 +31,14 @@ class TradingRules:
 
 @dataclass(frozen=True, slots=True)
 class MarketView:
-    """The market as one request or tick sees it: the time, the phase, fresh live quotes, instruments."""
+    """The market as one request or tick sees it: the time, the phase, fresh live quotes, instruments, and the
+    costs of an account's holdings (the services pass cached lookups)."""
 
     now: datetime
     is_open: bool
     fresh: PriceLookup
     instrument: Callable[[Any, str], Instrument | None] = find_instrument
+    holding_costs: HoldingCostLookup = holding_costs
 
 
 @dataclass(frozen=True, slots=True)

@@ -80,7 +80,7 @@ def place_order(conn: Any, user_id: int, ticket: OrderTicket, view: MarketView,
     book.outcome.touch(order)
     if view.is_open and live is not None:
         execute_if_possible(conn, book, order, live.ltp)
-    return order, book.finish(view.fresh)
+    return order, book.finish(view)
 
 
 def _insert(conn: Any, user_id: int, ticket: OrderTicket, instrument: Instrument, reserved: Decimal, amo: bool,
@@ -129,7 +129,7 @@ def modify_order(conn: Any, user_id: int, order_id: int, view: MarketView, rules
     book.outcome.touch(order)
     if view.is_open and live is not None:
         execute_if_possible(conn, book, order, live.ltp)
-    return book.finish(view.fresh)
+    return book.finish(view)
 
 
 def _as_live(order: Order, ticket: OrderTicket) -> OrderTicket:
@@ -147,7 +147,7 @@ def cancel_order(conn: Any, user_id: int, order_id: int, view: MarketView, rules
     book = AccountBook.lock(conn, user_id, rules.starting_cash, view.now)
     order = _locked_working(conn, book, order_id)
     close(conn, book, order, "CANCELLED", None)
-    return book.finish(view.fresh)
+    return book.finish(view)
 
 
 def reset_account(conn: Any, user_id: int, view: MarketView, rules: TradingRules) -> Outcome:
@@ -155,14 +155,13 @@ def reset_account(conn: Any, user_id: int, view: MarketView, rules: TradingRules
     book = AccountBook.lock(conn, user_id, rules.starting_cash, view.now)
     for row in fetch_all(conn, _LOCK_WORKING, (user_id,)):
         close(conn, book, Order.from_row(row), "CANCELLED", "account reset")
-    execute(conn, "DELETE FROM holdings WHERE user_id = %s", (user_id,))
-    book.forget_positions()
+    book.clear_holdings()
     account = book.account
     if account.cash != account.starting_cash:
         book.adjust_cash(account.starting_cash - account.cash, "RESET", "account reset")
     account.reserved, account.realized_pnl = Decimal(0), Decimal(0)
     delete_history(conn, user_id)
-    return book.finish(view.fresh)
+    return book.finish(view)
 
 
 def expire_orders(conn: Any, user_id: int, order_ids: list[int], cutoff: datetime, view: MarketView,
@@ -173,4 +172,4 @@ def expire_orders(conn: Any, user_id: int, order_ids: list[int], cutoff: datetim
         order = lock_order(conn, user_id, order_id)
         if order is not None and order.is_working and order.created_at < cutoff:
             close(conn, book, order, "EXPIRED", "validity ended at the close")
-    return book.finish(view.fresh)
+    return book.finish(view)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from controller.sql import execute, fetch_all, fetch_value
-from controller.trading_models import Account, Portfolio, PriceLookup, ValuedHolding
-from utils.money import number
+from controller.trading_models import Account, HoldingCost, Portfolio, PriceLookup, ValuedHolding, account_object
+from utils.money import money, number
 
 _HOLDINGS = """
 SELECT s.symbol, s.company_name, h.quantity, h.reserved_quantity, h.avg_price,
@@ -17,6 +19,13 @@ JOIN stocks s ON s.stock_id = h.stock_id
 LEFT JOIN stock_quotes q ON q.stock_id = h.stock_id
 WHERE h.user_id = %s AND h.quantity > 0
 ORDER BY s.symbol
+"""
+_COSTS = """
+SELECT s.symbol, h.quantity, h.avg_price, q.ltp
+FROM holdings h
+JOIN stocks s ON s.stock_id = h.stock_id
+LEFT JOIN stock_quotes q ON q.stock_id = h.stock_id
+WHERE h.user_id = %s AND h.quantity > 0
 """
 # After the close the snapshot table holds the closing prices; holdings without a quote count at cost.
 _SNAPSHOT_ALL = """
@@ -55,6 +64,23 @@ def valued_holdings(conn: Any, user_id: int, fresh: PriceLookup) -> list[ValuedH
 def portfolio(conn: Any, account: Account, fresh: PriceLookup) -> Portfolio:
     """The account with its valued holdings."""
     return Portfolio(account, valued_holdings(conn, account.user_id, fresh))
+
+
+def holding_costs(conn: Any, account: Account) -> tuple[HoldingCost, ...]:
+    """The costs of the account's holdings, for `account_json` (a HoldingCostLookup)."""
+    return tuple(HoldingCost(row["symbol"], row["quantity"], row["avg_price"], row["ltp"])
+                 for row in fetch_all(conn, _COSTS, (account.user_id,)))
+
+
+def account_json(account: Account, costs: Sequence[HoldingCost], fresh: PriceLookup) -> dict[str, Any]:
+    """The account object valued like `portfolio(...).account_json()`, from the holdings' costs."""
+    value = invested = Decimal(0)
+    for cost in costs:
+        live = fresh(cost.symbol)
+        current = live.ltp if live is not None else cost.avg_price if cost.db_price is None else cost.db_price
+        value += money(current * cost.quantity)
+        invested += money(cost.avg_price * cost.quantity)
+    return account_object(account, value, invested)
 
 
 def snapshot_all(conn: Any, day: date) -> int:

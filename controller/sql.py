@@ -17,17 +17,13 @@ Params = Sequence[Any] | dict[str, Any]
 Pause = Callable[[], None] | None  # called now and then during long work (a cooperative yield)
 
 
-def _cursor(conn: Any, dictionary: bool = False) -> Any:
+def _cursor(conn: MySQLConnection, dictionary: bool = False) -> MySQLCursor:
     """A cursor on `conn` without the ping (a server round trip) Connector/Python's cursor() sends every time.
 
-    The pool already checks a connection when it hands it out; a connection lost mid-request still fails
-    on its next statement, as before.
+    The pool checks idle connections before reuse (backend/db.py); a connection lost mid-request fails on
+    its next statement.
     """
-    cnx = getattr(conn, "_cnx", conn)  # a pooled connection wraps the real one
-    if isinstance(cnx, MySQLConnection):
-        cnx.handle_unread_result()
-        return MySQLCursorDict(cnx) if dictionary else MySQLCursor(cnx)
-    return conn.cursor(dictionary=dictionary)
+    return MySQLCursorDict(conn) if dictionary else MySQLCursor(conn)
 
 
 def fetch_all(conn: Any, sql: str, params: Params = (), pause: Pause = None, every: int = 250) -> list[dict[str, Any]]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -133,6 +133,7 @@ class Account:
     reserved: Decimal
     starting_cash: Decimal
     realized_pnl: Decimal
+    holdings_version: int = 0  # changes with any holding's quantity or average price
 
     @property
     def available(self) -> Decimal:
@@ -209,18 +210,7 @@ class Portfolio:
 
     def account_json(self) -> dict[str, Any]:
         """The account object of API.md."""
-        a = self.account
-        value = self.holdings_value
-        return {
-            "cash": number(a.cash),
-            "reserved": number(a.reserved),
-            "available": number(a.available),
-            "holdings_value": number(value),
-            "equity": number(a.cash + value),
-            "realized_pnl": number(a.realized_pnl),
-            "unrealized_pnl": number(value - self.invested),
-            "starting_cash": number(a.starting_cash),
-        }
+        return account_object(self.account, self.holdings_value, self.invested)
 
     def totals_json(self) -> dict[str, Any]:
         """Totals over the holdings."""
@@ -234,6 +224,33 @@ class Portfolio:
             "day_change": number(day),
             "day_change_percentage": number(percent(day, value - day)),
         }
+
+
+def account_object(account: Account, holdings_value: Decimal, invested: Decimal) -> dict[str, Any]:
+    """The account object of API.md, from the account row and its holdings' current value and cost."""
+    return {
+        "cash": number(account.cash),
+        "reserved": number(account.reserved),
+        "available": number(account.available),
+        "holdings_value": number(holdings_value),
+        "equity": number(account.cash + holdings_value),
+        "realized_pnl": number(account.realized_pnl),
+        "unrealized_pnl": number(holdings_value - invested),
+        "starting_cash": number(account.starting_cash),
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class HoldingCost:
+    """What valuing a holding needs: its size, average cost and database price (a fresh live quote wins)."""
+
+    symbol: str
+    quantity: int
+    avg_price: Decimal
+    db_price: Decimal | None
+
+
+HoldingCostLookup = Callable[[Any, Account], Sequence[HoldingCost]]
 
 
 @dataclass

@@ -84,7 +84,7 @@ def act(order: Order, ltp: Decimal, view: MarketView) -> list[Order]:
     def work(conn) -> object:
         book = AccountBook.lock(conn, order.user_id, limits.starting_cash, view.now)
         fills.act_on_order(conn, book, order.order_id, ltp)
-        return book.finish(view.fresh) if book.outcome.orders else None
+        return book.finish(view) if book.outcome.orders else None
 
     try:
         outcome = in_transaction(work)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
+from cachetools import TTLCache
 from flask import current_app
 from mysql.connector.errors import DatabaseError
 
@@ -15,8 +17,8 @@ from backend import db
 from controller import accounts, orders
 from controller.instruments import Instrument, find_instrument
 from controller.order_rules import MarketView, OrderTicket, TradingRules
-from controller.portfolio import portfolio
-from controller.trading_models import Order, Outcome, Portfolio
+from controller.portfolio import holding_costs, portfolio
+from controller.trading_models import Account, HoldingCost, HoldingCostLookup, Order, Outcome, Portfolio
 from services.live_price_cache import stock_prices
 from services.market_clock import clock, current_status
 from services.trading_events import publish_outcome
@@ -28,8 +30,10 @@ T = TypeVar("T")
 _RETRYABLE = {1205, 1213}  # lock wait timeout, deadlock: the transaction was rolled back, safe to rerun
 _ATTEMPTS = 3
 # Tick and lot sizes change rarely; the database quote in an Instrument is only the fallback when no fresh
-# live quote exists, so it may be this much older than the snapshot table.
+# live quote exists, so it may be this much older than the snapshot table. The same holds for the database
+# prices in cached holding costs (their quantities and average prices are exact: keyed by holdings_version).
 INSTRUMENT_TTL_S = 10.0
+HOLDING_COSTS_TTL_S = 10.0
 
 
 def rules() -> TradingRules:
@@ -44,7 +48,8 @@ def market_view(now: datetime | None = None) -> MarketView:
     at = now or clock()
     cache = stock_prices()
     max_age = current_app.extensions["settings"].live_cache_max_age_s
-    return MarketView(at, _is_open(at), lambda symbol: cache.fresh(symbol, max_age, at), _instrument_lookup())
+    return MarketView(at, _is_open(at), lambda symbol: cache.fresh(symbol, max_age, at), _instrument_lookup(),
+                      _holding_costs_lookup())
 
 
 def _is_open(at: datetime) -> bool:
@@ -70,6 +75,25 @@ def _instrument_lookup() -> Callable[[Any, str], Instrument | None]:
         if found is not None:
             cached[symbol] = (time.monotonic() + INSTRUMENT_TTL_S, found)
         return found
+
+    return lookup
+
+
+def _holding_costs_lookup() -> HoldingCostLookup:
+    """holding_costs behind a per-app cache keyed by (user, holdings_version): valuing the account after an
+    order that changed no holding (most placements, modifications and cancellations) needs no query."""
+    cached, lock = current_app.extensions.get("trading_holding_costs") or current_app.extensions.setdefault(
+        "trading_holding_costs", (TTLCache(maxsize=10_000, ttl=HOLDING_COSTS_TTL_S), threading.Lock()))
+
+    def lookup(conn: Any, account: Account) -> Sequence[HoldingCost]:
+        key = (account.user_id, account.holdings_version)
+        with lock:
+            costs = cached.get(key)
+        if costs is None:
+            costs = holding_costs(conn, account)
+            with lock:
+                cached[key] = costs
+        return costs
 
     return lookup
 

@@ -5,9 +5,10 @@ import threading
 import pytest
 from flask import Blueprint
 
-from backend.db import Database
+from backend import db
+from backend.db import Database, connect
 from backend.local_mariadb import LocalMariaDB
-from controller.sql import fetch_value
+from controller.sql import execute, fetch_value
 from tests.conftest import make_settings
 from utils.errors import ServiceUnavailable
 
@@ -36,6 +37,57 @@ def test_transaction_rolls_back_on_error_and_commits_on_success(db_config):
         conn.cursor().execute("INSERT INTO t_probe VALUES (2)")
     with database.connection() as conn:  # the same pooled session: the temp table is visible
         assert fetch_value(conn, "SELECT GROUP_CONCAT(v) FROM t_probe") == "2"
+    database.close()
+
+
+def test_transactions_run_with_autocommit_off_and_reads_with_it_on(db_config):
+    database = Database(db_config, pool_size=1)  # one connection: it switches mode when needed
+    with database.transaction() as conn:
+        assert fetch_value(conn, "SELECT @@autocommit") == 0
+    with database.connection() as conn:
+        assert fetch_value(conn, "SELECT @@autocommit") == 1
+        execute(conn, "CREATE TABLE IF NOT EXISTS t_autocommit_probe (v INT)")
+        execute(conn, "INSERT INTO t_autocommit_probe VALUES (1)")
+    other = connect(db_config)
+    try:
+        assert fetch_value(other, "SELECT COUNT(*) FROM t_autocommit_probe") == 1  # committed at once
+        execute(other, "DROP TABLE t_autocommit_probe")
+    finally:
+        other.close()
+    database.close()
+
+
+def _kill(db_config, connection_id: int) -> None:
+    conn = connect(db_config)
+    try:
+        execute(conn, f"KILL CONNECTION {int(connection_id)}")
+    finally:
+        conn.close()
+
+
+def test_an_idle_connection_the_server_dropped_is_replaced_before_use(db_config, monkeypatch):
+    database = Database(db_config, pool_size=2)
+    with database.connection() as conn:
+        first = fetch_value(conn, "SELECT CONNECTION_ID()")
+    _kill(db_config, first)
+    monkeypatch.setattr(db, "VALIDATE_IDLE_S", 0)  # it has been idle long enough to be checked
+    with database.connection() as conn:
+        assert fetch_value(conn, "SELECT CONNECTION_ID()") != first
+    database.close()
+
+
+def test_a_connection_lost_during_use_is_a_503_and_is_never_handed_out_again(db_config):
+    database = Database(db_config, pool_size=2)
+    with database.connection() as a, database.connection() as b:
+        ids = fetch_value(a, "SELECT CONNECTION_ID()"), fetch_value(b, "SELECT CONNECTION_ID()")
+    _kill(db_config, ids[0])  # `a` came back last: it is handed out next, unchecked (it was idle only briefly)
+    with pytest.raises(ServiceUnavailable), database.connection() as conn:
+        fetch_value(conn, "SELECT 1")
+    with database.connection() as conn:  # after a loss the other idle connection is checked, then used
+        assert fetch_value(conn, "SELECT CONNECTION_ID()") == ids[1]
+    with database.connection() as x, database.connection() as y:
+        assert ids[0] not in (fetch_value(x, "SELECT CONNECTION_ID()"), fetch_value(y, "SELECT CONNECTION_ID()"))
+    assert database.in_use == 0
     database.close()
 
 

@@ -2,8 +2,10 @@
 
 from datetime import timedelta
 
+from controller.sql import fetch_value
+from services import trading
 from services.order_jobs import snapshot_equity
-from tests.trading.conftest import CLOSED_AT, NEXT_OPEN, OPEN_AT
+from tests.trading.conftest import CLOSED_AT, NEXT_OPEN, OPEN_AT, Market, Trader
 
 
 def test_holdings_use_fresh_live_prices_else_the_database(market, trader):
@@ -32,6 +34,44 @@ def test_the_account_object(market, trader):
     market.publish("ZZTEST", "95")
     assert trader.account() == {"cash": 99000, "reserved": 900, "available": 98100, "holdings_value": 950,
                                 "equity": 99950, "realized_pnl": 0, "unrealized_pnl": -50, "starting_cash": 100000}
+
+
+def test_holdings_version_changes_with_what_the_holdings_are_worth(market, trader, db_conn):
+    def version() -> int:
+        return fetch_value(db_conn, "SELECT holdings_version FROM accounts WHERE user_id = %s", (trader.user_id,))
+
+    market.publish("ZZTEST", "100")
+    before = version()
+    trader.order(expect=201, quantity=10)
+    bought = version()
+    assert bought > before
+    trader.order(expect=201, order_type="LIMIT", price=90, quantity=1)  # rests: cash is reserved, holdings unchanged
+    sell = trader.order(expect=201, side="SELL", order_type="LIMIT", price=120, quantity=5)  # shares reserved
+    trader.delete(f"/orders/{sell['order_id']}")
+    assert version() == bought
+    trader.order(expect=201, side="SELL", quantity=5)
+    sold = version()
+    assert sold > bought
+    assert trader.post("/account/reset", json={"confirm": "RESET"}).status_code == 200
+    assert version() > sold
+
+
+def test_account_updates_value_the_holdings_as_they_are_now_even_if_another_process_changed_them(
+        market, trader, make_app, db_config, monkeypatch):
+    pushed = []
+    monkeypatch.setattr(trading, "publish", pushed.append)
+    market.publish("ZZTEST", "100")
+    trader.order(expect=201, quantity=10)
+    trader.order(expect=201, order_type="LIMIT", price=90, quantity=1)  # valued from the cached holding costs
+    assert pushed[-1].account == trader.account()
+    assert pushed[-1].account["holdings_value"] == 1000
+    other = Market(make_app(db_config))  # another worker, with caches of its own
+    other.at(OPEN_AT)
+    other.publish("ZZTEST", "100")
+    Trader(trader.user_id, trader.token, other.app.test_client()).order(expect=201, quantity=5)
+    trader.order(expect=201, order_type="LIMIT", price=90, quantity=1)
+    assert pushed[-1].account == trader.account()
+    assert pushed[-1].account["holdings_value"] == 1500
 
 
 def test_the_equity_snapshot_job_builds_the_daily_curve(market, trader, make_trader, app):
