@@ -3,11 +3,12 @@
 A bounded semaphore makes callers queue for one of `pool_size` connections for up to
 `DB_POOL_TIMEOUT_S`, then fail with a 503 (mysql-connector-python's own pool never waits, and it
 pings the server on every checkout under one process-wide lock: a round trip per request). Here an
-idle connection is handed out as it is, most recently used first; it is pinged only after
-`VALIDATE_IDLE_S` of idleness, or when a lost connection since its return suggests the server went
-away (then every idle connection is checked once). A connection that fails during use is closed,
-never reused. Connections are opened lazily, so importing or wiring the app opens no socket, and a
-database that is down at start-up is picked up once it comes back.
+idle connection is handed out most recently used first, after a check that costs no round trip: the
+server has not closed it (after a restart or a KILL its socket reads as ready). It is pinged only after
+`VALIDATE_IDLE_S` of idleness, or when a lost connection since its return suggests trouble (then every
+idle connection is pinged once). A connection that fails during use is closed, never reused.
+Connections are opened lazily, so importing or wiring the app opens no socket, and a database that
+is down at start-up is picked up once it comes back.
 
 Connections for `transaction()` run with autocommit off, so the transaction starts with its first
 statement instead of a START TRANSACTION round trip; they are kept apart from the autocommit ones
@@ -24,6 +25,7 @@ from contextlib import AbstractContextManager, contextmanager
 
 import mysql.connector
 from flask import Flask, current_app
+from gevent import monkey
 from mysql.connector import errors as mysql_errors
 from mysql.connector.abstracts import MySQLConnectionAbstract
 
@@ -36,6 +38,7 @@ log = logging.getLogger(__name__)
 Connection = MySQLConnectionAbstract
 VALIDATE_IDLE_S = 30.0  # below any sensible server wait_timeout or proxy idle timeout
 _LOST = (mysql_errors.OperationalError, mysql_errors.InterfaceError)
+_select = monkey.get_original("select", "select")  # a zero-timeout poll; gevent's would switch greenlets
 
 
 class Database:
@@ -127,7 +130,8 @@ class Database:
             idle = self._idle[mode]
             while idle:
                 conn, returned_at, generation = idle.pop()
-                if generation == self._generation and time.monotonic() - returned_at < VALIDATE_IDLE_S:
+                recent = generation == self._generation and time.monotonic() - returned_at < VALIDATE_IDLE_S
+                if recent and not _closed_by_server(conn):
                     return conn, mode
                 try:
                     conn.ping()
@@ -165,6 +169,19 @@ class Database:
         for idle in self._idle.values():
             while idle:
                 self._close_quietly(idle.pop()[0])
+
+
+def _closed_by_server(conn: Connection) -> bool:
+    """Whether the server closed this idle connection: an idle session has nothing to read, a closed one reads
+    as ready (end of stream, or the server's last error packet). A local check, not a round trip."""
+    sock = getattr(conn._socket, "sock", None)  # Connector/Python's MySQLSocket wraps the socket as `.sock`
+    if sock is None:
+        return True
+    try:
+        readable, _, _ = _select([sock.fileno()], [], [], 0)
+    except (OSError, ValueError):
+        return True
+    return bool(readable)
 
 
 def connect_args(config: DatabaseConfig, connect_timeout_s: int, read_timeout_s: int, use_pure: bool) -> dict:

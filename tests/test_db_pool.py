@@ -65,12 +65,28 @@ def _kill(db_config, connection_id: int) -> None:
         conn.close()
 
 
-def test_an_idle_connection_the_server_dropped_is_replaced_before_use(db_config, monkeypatch):
+def _ids(database: Database, count: int) -> set[int]:
+    """The session ids of `count` connections checked out at once."""
+    with database.connection() as a, database.connection() as b:
+        return {fetch_value(conn, "SELECT CONNECTION_ID()") for conn in (a, b)[:count]}
+
+
+def test_an_idle_connection_the_server_closed_is_never_handed_out(db_config):
     database = Database(db_config, pool_size=2)
-    with database.connection() as conn:
-        first = fetch_value(conn, "SELECT CONNECTION_ID()")
+    first, second = sorted(_ids(database, 2))
     _kill(db_config, first)
-    monkeypatch.setattr(db, "VALIDATE_IDLE_S", 0)  # it has been idle long enough to be checked
+    _kill(db_config, second)
+    with database.connection() as conn:  # no error: both idle ones are seen closed and a new one opens
+        assert fetch_value(conn, "SELECT CONNECTION_ID()") not in (first, second)
+    database.close()
+
+
+def test_an_idle_connection_is_pinged_after_a_while_and_replaced_when_it_does_not_answer(db_config, monkeypatch):
+    database = Database(db_config, pool_size=2)
+    [first] = _ids(database, 1)
+    monkeypatch.setattr(db, "_closed_by_server", lambda conn: False)  # as if the server's goodbye never came
+    _kill(db_config, first)
+    monkeypatch.setattr(db, "VALIDATE_IDLE_S", 0)  # idle long enough to be pinged
     with database.connection() as conn:
         assert fetch_value(conn, "SELECT CONNECTION_ID()") != first
     database.close()
@@ -78,15 +94,12 @@ def test_an_idle_connection_the_server_dropped_is_replaced_before_use(db_config,
 
 def test_a_connection_lost_during_use_is_a_503_and_is_never_handed_out_again(db_config):
     database = Database(db_config, pool_size=2)
-    with database.connection() as a, database.connection() as b:
-        ids = fetch_value(a, "SELECT CONNECTION_ID()"), fetch_value(b, "SELECT CONNECTION_ID()")
-    _kill(db_config, ids[0])  # `a` came back last: it is handed out next, unchecked (it was idle only briefly)
-    with pytest.raises(ServiceUnavailable), database.connection() as conn:
+    with pytest.raises(ServiceUnavailable) as caught, database.connection() as conn:
+        lost = fetch_value(conn, "SELECT CONNECTION_ID()")
+        _kill(db_config, lost)
         fetch_value(conn, "SELECT 1")
-    with database.connection() as conn:  # after a loss the other idle connection is checked, then used
-        assert fetch_value(conn, "SELECT CONNECTION_ID()") == ids[1]
-    with database.connection() as x, database.connection() as y:
-        assert ids[0] not in (fetch_value(x, "SELECT CONNECTION_ID()"), fetch_value(y, "SELECT CONNECTION_ID()"))
+    assert caught.value.details == {"reason": "connection_lost"}
+    assert lost not in _ids(database, 2)
     assert database.in_use == 0
     database.close()
 
