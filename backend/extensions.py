@@ -5,7 +5,7 @@ import time
 from typing import Any
 
 from cachetools import TTLCache
-from flask import Flask, current_app
+from flask import Flask, Response, current_app, request
 from flask_compress import Compress
 from flask_cors import CORS
 from flask_jwt_extended import JWTManager
@@ -25,6 +25,27 @@ class RouteLimiter(Limiter):
         """Bind to the app, without the app-wide before-request check."""
         super().init_app(app)
         app.before_request_funcs[None].remove(self._check_request_limit)
+
+
+class OriginCORS(CORS):
+    """CORS whose response hook runs only for requests with an Origin header.
+
+    Configured with `always_send=False`, flask-cors adds nothing to a response without one (not even
+    `Vary`), yet matches the path against its resources and scans the headers on every request.
+    """
+
+    def init_app(self, app: Flask, **kwargs: Any) -> None:
+        """Bind to the app; its after-request hook skips requests that are not cross-origin."""
+        if kwargs.get("always_send", True):
+            raise ValueError("OriginCORS needs always_send=False")
+        super().init_app(app, **kwargs)
+        hooks = app.after_request_funcs[None]
+        cors_hook = hooks[-1]  # the one init_app just added
+
+        def cors_after_request(response: Response) -> Response:
+            return cors_hook(response) if "HTTP_ORIGIN" in request.environ else response
+
+        hooks[-1] = cors_after_request
 
 
 class VerifiedTokenJWTManager(JWTManager):
@@ -65,4 +86,4 @@ socketio = SocketIO()
 jwt = VerifiedTokenJWTManager()
 limiter = RouteLimiter(key_func=get_remote_address, headers_enabled=True)
 compress = Compress()
-cors = CORS()
+cors = OriginCORS()

@@ -22,6 +22,7 @@ _SECURITY_HEADERS = {
     "Referrer-Policy": "strict-origin-when-cross-origin",
     "Cross-Origin-Opener-Policy": "same-origin-allow-popups",
 }
+_HSTS = "max-age=31536000; includeSubDomains"
 
 
 def init_observability(app: Flask, settings: Settings) -> None:
@@ -31,31 +32,35 @@ def init_observability(app: Flask, settings: Settings) -> None:
 
     @app.before_request
     def _start() -> None:
-        incoming = request.headers.get("X-Request-ID", "")
-        g.request_id = incoming if _VALID_REQUEST_ID.match(incoming) else uuid.uuid4().hex
-        g.started = time.perf_counter()
-        start_request(g.request_id)
+        incoming = request.environ.get("HTTP_X_REQUEST_ID", "")
+        context = g._get_current_object()
+        context.request_id = incoming if _VALID_REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        context.started = time.perf_counter()
+        start_request(context.request_id)
+
+    defaults = {**_SECURITY_HEADERS, **({"Strict-Transport-Security": _HSTS} if hsts else {})}
 
     @app.after_request
     def _finish(response: Response) -> Response:
-        started = g.get("started")
+        context = g._get_current_object()
+        started = context.get("started")
         if started is None:  # the request failed before our before_request ran
             return response
         elapsed = time.perf_counter() - started
-        endpoint = request.url_rule.rule if request.url_rule else "unmatched"
+        req = request._get_current_object()
+        endpoint = req.url_rule.rule if req.url_rule else "unmatched"
         parts = [f"total;dur={elapsed * 1000:.1f}"]
         parts += [f"{name};dur={seconds * 1000:.1f}" for name, seconds in timings().items()]
-        response.headers["Server-Timing"] = ", ".join(parts)
-        response.headers["X-Request-ID"] = g.request_id
-        for name, value in _SECURITY_HEADERS.items():
-            response.headers.setdefault(name, value)
-        if hsts:
-            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
-        metrics.HTTP_REQUESTS.labels(request.method, endpoint, str(response.status_code)).inc()
+        headers = response.headers
+        headers.update({"Server-Timing": ", ".join(parts), "X-Request-ID": context.request_id})
+        # One pass for the defaults: werkzeug finds a header by a linear, case-folding scan per lookup.
+        present = {name.lower() for name, _ in headers.items()}
+        headers.extend([(name, value) for name, value in defaults.items() if name.lower() not in present])
+        metrics.HTTP_REQUESTS.labels(req.method, endpoint, str(response.status_code)).inc()
         metrics.HTTP_LATENCY.labels(endpoint).observe(elapsed)
         if elapsed > slow_s:
-            log.warning("slow request %s %s %d in %.0f ms", request.method, request.path,
-                        response.status_code, elapsed * 1000)
+            log.warning("slow request %s %s %d in %.0f ms", req.method, req.path, response.status_code,
+                        elapsed * 1000)
         # Under gevent a saturated keep-alive connection is served without yielding;
         # one cooperative yield per request keeps p99 low (DESIGN.md §11).
         socketio.sleep(0)
