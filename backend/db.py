@@ -18,10 +18,14 @@ used by `connection()`, and a connection changes mode only when the other kind r
 from __future__ import annotations
 
 import logging
+import select
+import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
+from functools import cache
+from typing import Any
 
 import mysql.connector
 from flask import Flask, current_app
@@ -38,7 +42,6 @@ log = logging.getLogger(__name__)
 Connection = MySQLConnectionAbstract
 VALIDATE_IDLE_S = 30.0  # below any sensible server wait_timeout or proxy idle timeout
 _LOST = (mysql_errors.OperationalError, mysql_errors.InterfaceError)
-_select = monkey.get_original("select", "select")  # a zero-timeout poll; gevent's would switch greenlets
 
 
 class Database:
@@ -128,8 +131,11 @@ class Database:
         """The most recently returned idle connection that still answers, of the wanted mode if any is idle."""
         for mode in (autocommit, not autocommit):
             idle = self._idle[mode]
-            while idle:
-                conn, returned_at, generation = idle.pop()
+            while True:
+                try:
+                    conn, returned_at, generation = idle.pop()  # atomic; another thread may empty the list
+                except IndexError:
+                    break
                 recent = generation == self._generation and time.monotonic() - returned_at < VALIDATE_IDLE_S
                 if recent and not _closed_by_server(conn):
                     return conn, mode
@@ -168,7 +174,20 @@ class Database:
         """Close every idle connection (shutdown and tests)."""
         for idle in self._idle.values():
             while idle:
-                self._close_quietly(idle.pop()[0])
+                try:
+                    self._close_quietly(idle.pop()[0])
+                except IndexError:  # another thread took the last one
+                    break
+
+
+@cache
+def _os_poll() -> Callable[[], Any]:
+    """The operating system's select.poll: gevent's waits on its hub, eventlet removes it."""
+    if "eventlet" in sys.modules:
+        from eventlet.patcher import original
+
+        return original("select").poll
+    return monkey.get_original("select", "poll")
 
 
 def _closed_by_server(conn: Connection) -> bool:
@@ -178,10 +197,11 @@ def _closed_by_server(conn: Connection) -> bool:
     if sock is None:
         return True
     try:
-        readable, _, _ = _select([sock.fileno()], [], [], 0)
+        poller = _os_poll()()
+        poller.register(sock.fileno(), select.POLLIN)
+        return bool(poller.poll(0))
     except (OSError, ValueError):
         return True
-    return bool(readable)
 
 
 def connect_args(config: DatabaseConfig, connect_timeout_s: int, read_timeout_s: int, use_pure: bool) -> dict:
