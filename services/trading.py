@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -18,7 +17,7 @@ from controller import accounts, orders
 from controller.instruments import Instrument, find_instrument
 from controller.order_rules import MarketView, OrderTicket, TradingRules
 from controller.portfolio import holding_costs, portfolio
-from controller.trading_models import Account, HoldingCost, HoldingCostLookup, Order, Outcome, Portfolio
+from controller.trading_models import HoldingCostLookup, Order, Outcome, Portfolio
 from services.live_price_cache import stock_prices
 from services.market_clock import clock, current_status
 from services.trading_events import publish_outcome
@@ -27,6 +26,8 @@ from utils.errors import ServiceUnavailable, Unauthorized
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+A = TypeVar("A")
+V = TypeVar("V")
 _RETRYABLE = {1205, 1213}  # lock wait timeout, deadlock: the transaction was rolled back, safe to rerun
 _ATTEMPTS = 3
 # Tick and lot sizes change rarely; the database quote in an Instrument is only the fallback when no fresh
@@ -63,39 +64,35 @@ def _is_open(at: datetime) -> bool:
     return phases[minute]
 
 
-def _instrument_lookup() -> Callable[[Any, str], Instrument | None]:
-    """find_instrument behind a per-app cache of INSTRUMENT_TTL_S (one query less per order)."""
-    cached: dict[str, tuple[float, Instrument]] = current_app.extensions.setdefault("trading_instruments", {})
+def _per_app_cache(name: str, ttl_s: float, load: Callable[[Any, A], V | None],
+                   key: Callable[[A], Hashable] = lambda arg: arg) -> Callable[[Any, A], V | None]:
+    """`load(conn, arg)` behind a per-app TTL cache under `key(arg)` (a None result is not kept)."""
+    cache, lock = current_app.extensions.get(name) or current_app.extensions.setdefault(
+        name, (TTLCache(maxsize=10_000, ttl=ttl_s), threading.Lock()))
 
-    def lookup(conn: Any, symbol: str) -> Instrument | None:
-        hit = cached.get(symbol)
-        if hit is not None and hit[0] > time.monotonic():
-            return hit[1]
-        found = find_instrument(conn, symbol)
-        if found is not None:
-            cached[symbol] = (time.monotonic() + INSTRUMENT_TTL_S, found)
+    def lookup(conn: Any, arg: A) -> V | None:
+        with lock:
+            found = cache.get(key(arg))
+        if found is None:
+            found = load(conn, arg)
+            if found is not None:
+                with lock:
+                    cache[key(arg)] = found
         return found
 
     return lookup
 
 
+def _instrument_lookup() -> Callable[[Any, str], Instrument | None]:
+    """find_instrument behind a per-app cache of INSTRUMENT_TTL_S (one query less per order)."""
+    return _per_app_cache("trading_instruments", INSTRUMENT_TTL_S, find_instrument)
+
+
 def _holding_costs_lookup() -> HoldingCostLookup:
     """holding_costs behind a per-app cache keyed by (user, holdings_version): valuing the account after an
     order that changed no holding (most placements, modifications and cancellations) needs no query."""
-    cached, lock = current_app.extensions.get("trading_holding_costs") or current_app.extensions.setdefault(
-        "trading_holding_costs", (TTLCache(maxsize=10_000, ttl=HOLDING_COSTS_TTL_S), threading.Lock()))
-
-    def lookup(conn: Any, account: Account) -> Sequence[HoldingCost]:
-        key = (account.user_id, account.holdings_version)
-        with lock:
-            costs = cached.get(key)
-        if costs is None:
-            costs = holding_costs(conn, account)
-            with lock:
-                cached[key] = costs
-        return costs
-
-    return lookup
+    return _per_app_cache("trading_holding_costs", HOLDING_COSTS_TTL_S, holding_costs,
+                          key=lambda account: (account.user_id, account.holdings_version))
 
 
 def in_transaction(work: Callable[[Any], T]) -> T:
