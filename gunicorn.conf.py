@@ -11,7 +11,7 @@ import os
 
 _host = os.environ.get("HOST", "0.0.0.0" if os.environ.get("RENDER") else "127.0.0.1")
 bind = f"{_host}:{os.environ.get('PORT', '5000')}"
-worker_class = "gevent"
+worker_class = "backend.gunicorn_worker.Worker"
 workers = int(os.environ.get("WEB_CONCURRENCY", "1"))
 worker_connections = int(os.environ.get("WORKER_CONNECTIONS", "1000"))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "60"))

@@ -66,7 +66,6 @@ def create_app(settings: Settings | None = None) -> Flask:
         wait_timeout_s=settings.db_pool_timeout_s,
         connect_timeout_s=settings.db_connect_timeout_s,
         read_timeout_s=settings.db_read_timeout_s,
-        use_pure=True,  # the C extension blocks gevent/eventlet (DESIGN.md §11)
     ))
     extensions.jwt.init_app(app)
     extensions.limiter.init_app(app)

@@ -27,12 +27,12 @@ from contextlib import AbstractContextManager, contextmanager
 from functools import cache
 from typing import Any
 
-import mysql.connector
 from flask import Flask, current_app
 from gevent import monkey
 from mysql.connector import errors as mysql_errors
 from mysql.connector.abstracts import MySQLConnectionAbstract
 
+from backend.mysql_wire import Connection as WireConnection
 from backend.settings import DatabaseConfig
 from utils import metrics
 from utils.errors import ServiceUnavailable
@@ -54,12 +54,11 @@ class Database:
         wait_timeout_s: float = 2.0,
         connect_timeout_s: int = 5,
         read_timeout_s: int = 30,
-        use_pure: bool = True,
     ) -> None:
         self.config = config
         self.pool_size = pool_size
         self.wait_timeout_s = wait_timeout_s
-        self._connect_args = connect_args(config, connect_timeout_s, read_timeout_s, use_pure)
+        self._connect_args = connect_args(config, connect_timeout_s, read_timeout_s)
         self._slots = threading.BoundedSemaphore(pool_size)
         # autocommit on/off → idle (connection, returned at, generation)
         self._idle: dict[bool, list[tuple[Connection, float, int]]] = {True: [], False: []}
@@ -116,7 +115,7 @@ class Database:
         conn, mode = self._idle_connection(autocommit)
         try:
             if conn is None:
-                conn, mode = mysql.connector.connect(**self._connect_args), True
+                conn, mode = WireConnection(**self._connect_args), True
             if mode != autocommit:
                 conn.autocommit = autocommit
             return conn
@@ -204,8 +203,8 @@ def _closed_by_server(conn: Connection) -> bool:
         return True
 
 
-def connect_args(config: DatabaseConfig, connect_timeout_s: int, read_timeout_s: int, use_pure: bool) -> dict:
-    """Keyword arguments for mysql.connector.connect from a DatabaseConfig."""
+def connect_args(config: DatabaseConfig, connect_timeout_s: int, read_timeout_s: int) -> dict:
+    """Keyword arguments for a Connector/Python connection from a DatabaseConfig."""
     args: dict = {
         "user": config.user,
         "password": config.password,
@@ -217,7 +216,6 @@ def connect_args(config: DatabaseConfig, connect_timeout_s: int, read_timeout_s:
         "connection_timeout": connect_timeout_s,
         "read_timeout": read_timeout_s,
         "write_timeout": read_timeout_s,
-        "use_pure": use_pure,
     }
     if config.unix_socket:
         args["unix_socket"] = config.unix_socket
@@ -228,11 +226,11 @@ def connect_args(config: DatabaseConfig, connect_timeout_s: int, read_timeout_s:
     return args
 
 
-def connect(config: DatabaseConfig, **extra: object) -> mysql.connector.MySQLConnection:
+def connect(config: DatabaseConfig, **extra: object) -> WireConnection:
     """A single, unpooled connection (migrations, leader lock, CLI tools)."""
-    args = connect_args(config, 10, 600, True)
+    args = connect_args(config, 10, 600)
     args.update(extra)
-    return mysql.connector.connect(**args)
+    return WireConnection(**args)
 
 
 def init_app(app: Flask, database: Database) -> None:

@@ -19,7 +19,7 @@ from typing import Any
 from controller.accounts import ensure_account
 from controller.order_rules import MarketView
 from controller.portfolio import account_json
-from controller.sql import execute, execute_many, fetch_one
+from controller.sql import defer, execute, fetch_all, fetch_one, fetch_sets
 from controller.trading_models import Account, Outcome
 from utils.errors import Unauthorized
 from utils.money import money, price
@@ -73,6 +73,7 @@ class AccountBook:
         self._positions: dict[int, Position] = {}
         self._worth: dict[int, tuple[int, Decimal]] = {}  # each loaded position's worth as read
         self._ledger: list[tuple] = []
+        self.placed: set[int] = set()  # orders inserted by this transaction (no other transaction sees them yet)
 
     @classmethod
     def lock(cls, conn: Any, user_id: int, starting_cash: Decimal, now: datetime) -> AccountBook:
@@ -84,6 +85,15 @@ class AccountBook:
             if row is None:
                 raise Unauthorized("user not found")
         return cls(conn, Account(**row), now)
+
+    @classmethod
+    def lock_and_fetch(cls, conn: Any, user_id: int, starting_cash: Decimal, now: datetime, sql: str,
+                       params: tuple) -> tuple[AccountBook, list[dict[str, Any]]]:
+        """`lock`, then the query `sql` in the same round trip (it runs after the lock); the book and its rows."""
+        account, rows = fetch_sets(conn, [(_LOCK_ACCOUNT, (user_id,)), (sql, params)])
+        if not account:  # first use: create the account, lock it, then run the query
+            return cls.lock(conn, user_id, starting_cash, now), fetch_all(conn, sql, params)
+        return cls(conn, Account(**account[0]), now), rows
 
     @property
     def user_id(self) -> int:
@@ -165,28 +175,29 @@ class AccountBook:
         return a.cash, a.reserved, a.realized_pnl, a.holdings_version
 
     def flush(self) -> None:
-        """Write the account, the ledger rows and every touched holding."""
+        """Write the account, the ledger rows and every touched holding (deferred: they go out with the
+        transaction's next statement, usually its COMMIT)."""
         a, now = self.account, to_db(self.now)
         changed = [stock_id for stock_id, held in self._positions.items() if held.worth != self._worth[stock_id]]
         if changed:
             a.holdings_version += 1
             self._worth.update((stock_id, self._positions[stock_id].worth) for stock_id in changed)
         if self._state() != self._saved:
-            execute(self.conn, _SAVE_ACCOUNT, (a.cash, a.reserved, a.realized_pnl, a.holdings_version, now, a.user_id))
+            defer(self.conn, _SAVE_ACCOUNT, (a.cash, a.reserved, a.realized_pnl, a.holdings_version, now, a.user_id))
             self._saved = self._state()
-        if self._ledger:
-            execute_many(self.conn, _INSERT_LEDGER, self._ledger)
-            self._ledger = []
+        for row in self._ledger:
+            defer(self.conn, _INSERT_LEDGER, row)
+        self._ledger = []
         for stock_id, held in self._positions.items():
             key = (self.user_id, stock_id)
             if held.quantity == 0:
                 if held.exists:
-                    execute(self.conn, _DELETE_HOLDING, key)
+                    defer(self.conn, _DELETE_HOLDING, key)
                 held.exists = False
             elif held.exists:
-                execute(self.conn, _UPDATE_HOLDING, (held.quantity, held.reserved_quantity, held.avg_price, now, *key))
+                defer(self.conn, _UPDATE_HOLDING, (held.quantity, held.reserved_quantity, held.avg_price, now, *key))
             else:
-                execute(self.conn, _INSERT_HOLDING, (*key, held.quantity, held.reserved_quantity, held.avg_price, now))
+                defer(self.conn, _INSERT_HOLDING, (*key, held.quantity, held.reserved_quantity, held.avg_price, now))
                 held.exists = True
 
     def finish(self, view: MarketView) -> Outcome:

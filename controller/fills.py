@@ -2,17 +2,19 @@
 
 Every transition is a conditional update on the order's status, so a fill or a cancel happens at
 most once even when two processes act on the same tick; the UNIQUE(order_id) of trades is the
-last line of defence.
+last line of defence. An order placed in the same transaction is invisible to every other
+transaction until commit: nothing can race it, and its transitions are deferred writes.
 """
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from controller.account_book import AccountBook
 from controller.order_rules import execution_price, is_triggered
-from controller.sql import execute, fetch_one
+from controller.sql import defer, execute, fetch_one
 from controller.trading_models import ORDER_COLUMNS, Order, Trade
 from utils.money import money, price
 from utils.timeutil import to_db
@@ -38,7 +40,17 @@ def lock_order(conn: Any, user_id: int, order_id: int) -> Order | None:
     return Order.from_row(row) if row else None
 
 
-def _transition(conn: Any, sql: str, params: tuple, order: Order) -> None:
+def lock_account_and_order(conn: Any, user_id: int, order_id: int, starting_cash: Decimal,
+                           now: datetime) -> tuple[AccountBook, Order | None]:
+    """The user's locked account and, in the same round trip and after it, their order (as `lock_order`)."""
+    book, rows = AccountBook.lock_and_fetch(conn, user_id, starting_cash, now, _LOCK_ORDER, (order_id, user_id))
+    return book, Order.from_row(rows[0]) if rows else None
+
+
+def _transition(conn: Any, book: AccountBook, sql: str, params: tuple, order: Order) -> None:
+    if order.order_id in book.placed:
+        defer(conn, sql, params)
+        return
     rowcount, _ = execute(conn, sql, params)
     if rowcount != 1:  # someone else moved it first: abort this transaction
         raise OrderNotModifiable(f"order {order.order_id} is no longer working")
@@ -55,7 +67,7 @@ def release(book: AccountBook, order: Order) -> None:
 
 def close(conn: Any, book: AccountBook, order: Order, status: str, reason: str | None) -> None:
     """End a working order without a fill (CANCELLED, REJECTED, EXPIRED) and release its reservation."""
-    _transition(conn, _MARK_CLOSED, (status, reason, to_db(book.now), order.order_id), order)
+    _transition(conn, book, _MARK_CLOSED, (status, reason, to_db(book.now), order.order_id), order)
     release(book, order)
     order.status, order.reject_reason, order.updated_at = status, reason, book.now
     book.outcome.touch(order)
@@ -63,7 +75,7 @@ def close(conn: Any, book: AccountBook, order: Order, status: str, reason: str |
 
 def trigger(conn: Any, book: AccountBook, order: Order) -> None:
     """A stop order reached its trigger: it becomes a live LIMIT (SL) or MARKET (SL-M) order."""
-    _transition(conn, _MARK_TRIGGERED, (to_db(book.now), order.order_id), order)
+    _transition(conn, book, _MARK_TRIGGERED, (to_db(book.now), order.order_id), order)
     order.status, order.updated_at = "OPEN", book.now
     book.outcome.touch(order)
 
@@ -76,7 +88,7 @@ def fill(conn: Any, book: AccountBook, order: Order, fill_price: Decimal) -> Tra
         close(conn, book, order, "REJECTED", FUNDS_AT_EXECUTION)
         return None
     now = to_db(book.now)
-    _transition(conn, _MARK_FILLED, (fill_price, now, order.order_id), order)
+    _transition(conn, book, _MARK_FILLED, (fill_price, now, order.order_id), order)
     _, trade_id = execute(conn, _INSERT_TRADE, (order.order_id, order.user_id, order.stock_id, order.symbol,
                                                 order.side, order.quantity, fill_price, now))
     if order.side == "BUY":

@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from controller.account_book import AccountBook
-from controller.fills import close, execute_if_possible, lock_order, release
+from controller.fills import close, execute_if_possible, lock_account_and_order, lock_order, release
 from controller.instruments import Instrument
 from controller.order_rules import STOP, MarketView, OrderTicket, TradingRules, reference, reservation, validate
 from controller.portfolio import delete_history
@@ -77,6 +77,7 @@ def place_order(conn: Any, user_id: int, ticket: OrderTicket, view: MarketView,
     else:
         book.reserve_shares(instrument.stock_id, ticket.quantity)
     order = _insert(conn, user_id, ticket, instrument, amount, amo=not view.is_open, now=view.now)
+    book.placed.add(order.order_id)
     book.outcome.touch(order)
     if view.is_open and live is not None:
         execute_if_possible(conn, book, order, live.ltp)
@@ -96,20 +97,20 @@ def _insert(conn: Any, user_id: int, ticket: OrderTicket, instrument: Instrument
                  reserved, status, None, amo, now, now)
 
 
-def _locked_working(conn: Any, book: AccountBook, order_id: int) -> Order:
-    order = lock_order(conn, book.user_id, order_id)
+def _lock_working(conn: Any, user_id: int, order_id: int, view: MarketView,
+                  rules: TradingRules) -> tuple[AccountBook, Order]:
+    book, order = lock_account_and_order(conn, user_id, order_id, rules.starting_cash, view.now)
     if order is None:
         raise NotFound(f"order {order_id} not found")
     if not order.is_working:
         raise OrderNotModifiable(f"order {order_id} is {order.status} and can no longer change")
-    return order
+    return book, order
 
 
 def modify_order(conn: Any, user_id: int, order_id: int, view: MarketView, rules: TradingRules,
                  quantity: int | None = None, price: Any = _UNSET, trigger_price: Any = _UNSET) -> Outcome:
     """Change a working order's quantity, price or trigger; re-validated and re-reserved as if new."""
-    book = AccountBook.lock(conn, user_id, rules.starting_cash, view.now)
-    order = _locked_working(conn, book, order_id)
+    book, order = _lock_working(conn, user_id, order_id, view, rules)
     instrument = _instrument(conn, view, order.symbol)
     ticket = OrderTicket(order.symbol, order.side, order.order_type, order.validity, quantity or order.quantity,
                          order.price if price is _UNSET else price,
@@ -144,8 +145,7 @@ def _as_live(order: Order, ticket: OrderTicket) -> OrderTicket:
 
 def cancel_order(conn: Any, user_id: int, order_id: int, view: MarketView, rules: TradingRules) -> Outcome:
     """Cancel a working order and release its reservation."""
-    book = AccountBook.lock(conn, user_id, rules.starting_cash, view.now)
-    order = _locked_working(conn, book, order_id)
+    book, order = _lock_working(conn, user_id, order_id, view, rules)
     close(conn, book, order, "CANCELLED", None)
     return book.finish(view)
 

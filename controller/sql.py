@@ -48,6 +48,21 @@ def fetch_all(conn: Any, sql: str, params: Params = (), pause: Pause = None, eve
         add_time("db", time.perf_counter() - started)
 
 
+def fetch_sets(conn: Any, queries: Sequence[tuple[str, Sequence[Any]]]) -> list[list[dict[str, Any]]]:
+    """Run several queries in one round trip, in order; return each one's rows as dicts."""
+    started = time.perf_counter()
+    cursor = _cursor(conn, dictionary=True)
+    try:
+        cursor.execute(";".join(sql for sql, _ in queries), [value for _, params in queries for value in params])
+        sets = [cursor.fetchall()]
+        while len(sets) < len(queries) and cursor.nextset():
+            sets.append(cursor.fetchall())
+        return sets
+    finally:
+        cursor.close()
+        add_time("db", time.perf_counter() - started)
+
+
 def fetch_one(conn: Any, sql: str, params: Params = ()) -> dict[str, Any] | None:
     """Run a query and return its first row as a dict, or None."""
     rows = fetch_all(conn, sql, params)
@@ -70,6 +85,12 @@ def execute(conn: Any, sql: str, params: Params = ()) -> tuple[int, int]:
     finally:
         cursor.close()
         add_time("db", time.perf_counter() - started)
+
+
+def defer(conn: Any, sql: str, params: Params = ()) -> None:
+    """Queue a write whose outcome is not needed (no rowcount, no id) inside a transaction: it is sent with the
+    transaction's next statement or its COMMIT, in the same round trip (backend/mysql_wire.py)."""
+    conn.defer(sql, params)
 
 
 def execute_many(conn: Any, sql: str, rows: Iterable[Sequence[Any]], batch_size: int = 2000) -> int:

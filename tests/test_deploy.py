@@ -166,7 +166,8 @@ def test_gunicorn_config_is_settings_only(monkeypatch):
     monkeypatch.setenv("GUNICORN_GRACEFUL_TIMEOUT", "15")
     monkeypatch.setenv("RENDER", "true")
     config = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
-    assert (config["bind"], config["workers"], config["worker_class"]) == ("0.0.0.0:10000", 3, "gevent")
+    assert (config["bind"], config["workers"], config["worker_class"]) == ("0.0.0.0:10000", 3,
+                                                                                 "backend.gunicorn_worker.Worker")
     assert config["graceful_timeout"] == 15 and config["control_socket_disable"] is True
     assert "x-forwarded-for" in config["access_log_format"]
 

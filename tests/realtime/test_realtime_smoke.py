@@ -126,3 +126,19 @@ def test_streams_subscribed_prices_indices_and_converges(server, rt_conn):
     assert indices and len(indices[-1]["data"]) == 9 and indices[-1]["status"] == "live"
     assert "Sec-WebSocket-Extensions" not in handshake_headers(server)
     assert "101 Switching Protocols" in handshake_headers(server)
+
+
+@pytest.mark.parametrize("server", ["gunicorn-gevent"], indirect=True)
+def test_keep_alive_connections_serve_requests_and_close_when_idle(server):
+    host, port = server.removeprefix("http://").split(":")
+    request = f"GET /health HTTP/1.1\r\nHost: {host}:{port}\r\n\r\n".encode()
+    with socket.create_connection((host, int(port)), timeout=15) as sock:
+        reader = sock.makefile("rb")
+        for _ in range(3):  # one connection, several requests
+            sock.sendall(request)
+            assert reader.readline().startswith(b"HTTP/1.1 200")
+            headers = dict(line.decode().split(": ", 1) for line in iter(reader.readline, b"\r\n"))
+            reader.read(int(headers["Content-Length"].strip()))
+        started = time.monotonic()
+        assert sock.recv(65536) == b""  # idle: the server closes the connection after gunicorn's keepalive
+        assert 4 < time.monotonic() - started < 10

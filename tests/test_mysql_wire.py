@@ -1,0 +1,178 @@
+"""The tuned connection (buffered packet reads, cached column definitions) returns exactly what the stock
+pure-Python connection returns, including results larger than a read, multi-packet rows, errors and timeouts."""
+
+from datetime import datetime
+from decimal import Decimal
+
+import mysql.connector
+import pytest
+from mysql.connector import errors
+
+from backend.db import connect, connect_args
+from backend.mysql_wire import Connection
+from controller.sql import execute, fetch_all, fetch_value
+
+
+@pytest.fixture
+def wire(db_config):
+    conn = connect(db_config)
+    yield conn
+    conn.close()
+
+
+@pytest.fixture
+def stock(db_config):
+    conn = mysql.connector.connect(**connect_args(db_config, 10, 600), use_pure=True)
+    yield conn
+    conn.close()
+
+
+QUERIES = [
+    ("SELECT 1 AS a, NULL AS b, 'x' AS c, CAST(1.25 AS DECIMAL(10,2)) AS d, "
+     "TIMESTAMP('2026-11-20 09:15:00') AS e", ()),
+    ("SELECT symbol, company_name, stock_id FROM stocks ORDER BY symbol", ()),
+    ("SELECT symbol FROM stocks WHERE symbol = %s", ("NO-SUCH",)),
+    # the same column names with other types: the column cache must not mix them up
+    ("SELECT 'one' AS a, 2 AS b, NULL AS c, 'x' AS d, NOW() AS e", ()),
+    ("SELECT REPEAT('x', 300000) AS big, seq AS n FROM seq_1_to_3", ()),  # rows larger than one read
+]
+
+
+@pytest.mark.parametrize(("sql", "params"), QUERIES)
+def test_results_match_the_stock_connection(wire, stock, sql, params):
+    assert isinstance(wire, Connection) and wire._socket.buffered
+    got, expected = fetch_all(wire, sql, params), fetch_all(stock, sql, params)
+    if "NOW()" in sql:
+        got = [{**row, "e": None} for row in got]
+        expected = [{**row, "e": None} for row in expected]
+    assert got == expected
+
+
+def test_types_survive_the_column_cache(wire):
+    first = fetch_all(wire, "SELECT 1 AS v")[0]["v"]
+    second = fetch_all(wire, "SELECT 'text' AS v")[0]["v"]
+    third = fetch_all(wire, "SELECT CAST(2.50 AS DECIMAL(6,2)) AS v")[0]["v"]
+    fourth = fetch_all(wire, "SELECT TIMESTAMP('2026-01-02 03:04:05') AS v")[0]["v"]
+    assert (first, second, third, fourth) == (1, "text", Decimal("2.50"), datetime(2026, 1, 2, 3, 4, 5))
+
+
+def test_a_row_larger_than_a_protocol_packet(wire):
+    size = 17 * 1024 * 1024  # over the 16 MiB packet limit: the row arrives as two packets
+    assert fetch_value(wire, "SELECT LENGTH(REPEAT('y', %s))", (size,)) == size
+    assert len(fetch_value(wire, "SELECT REPEAT('y', %s)", (size,))) == size
+    assert fetch_value(wire, "SELECT 7") == 7  # nothing left behind in the buffer
+
+
+def test_many_small_statements_in_a_row(wire):
+    execute(wire, "CREATE TEMPORARY TABLE t_wire (k INT PRIMARY KEY, v VARCHAR(20))")
+    for k in range(200):
+        assert execute(wire, "INSERT INTO t_wire VALUES (%s, %s)", (k, f"v{k}")) == (1, 0)
+    assert fetch_value(wire, "SELECT COUNT(*) FROM t_wire") == 200
+    assert [r["v"] for r in fetch_all(wire, "SELECT v FROM t_wire WHERE k IN (3, 7) ORDER BY k")] == ["v3", "v7"]
+
+
+def test_errors_leave_the_connection_usable(wire):
+    with pytest.raises(errors.ProgrammingError):
+        fetch_all(wire, "SELECT * FROM no_such_table")
+    with pytest.raises(errors.DatabaseError):
+        fetch_all(wire, "SELEKT 1")
+    assert fetch_value(wire, "SELECT 42") == 42
+
+
+def test_read_timeout_is_enforced(db_config):
+    conn = connect(db_config, read_timeout=1)
+    try:
+        with pytest.raises(errors.ReadTimeoutError):
+            fetch_value(conn, "SELECT SLEEP(3)")
+    finally:
+        conn.close()
+
+
+def test_local_infile_keeps_the_packet_sequence(db_config, tmp_path):
+    data = tmp_path / "rows.tsv"
+    data.write_text("".join(f"{i}\tname{i}\n" for i in range(1000)))
+    conn = connect(db_config, allow_local_infile=True, allow_local_infile_in_path=str(tmp_path))
+    try:
+        execute(conn, "CREATE TEMPORARY TABLE t_infile (k INT, v VARCHAR(20))")
+        execute(conn, f"LOAD DATA LOCAL INFILE '{data}' INTO TABLE t_infile")
+        assert fetch_value(conn, "SELECT COUNT(*) FROM t_infile") == 1000
+    finally:
+        conn.close()
+
+
+@pytest.fixture
+def probe_table(wire):
+    execute(wire, "CREATE TEMPORARY TABLE t_defer (k INT PRIMARY KEY, v VARCHAR(100), d DECIMAL(12,2), t DATETIME)")
+    wire.autocommit = False
+    yield wire
+    wire.rollback()
+    wire.autocommit = True
+
+
+def _round_trips(conn, monkeypatch) -> list[int]:
+    assert conn.sql_mode is not None  # read once per connection (escaping depends on it), like the cursor does
+    sent = []
+    original = conn._send_cmd
+    monkeypatch.setattr(conn, "_send_cmd", lambda *args, **kwargs: sent.append(1) or original(*args, **kwargs))
+    return sent
+
+
+def test_deferred_writes_travel_with_the_commit(probe_table, monkeypatch):
+    conn = probe_table
+    execute(conn, "INSERT INTO t_defer (k, v) VALUES (1, 'a')")  # opens the transaction
+    sent = _round_trips(conn, monkeypatch)
+    conn.defer("UPDATE t_defer SET v = %s WHERE k = %s", ("b", 1))
+    conn.defer("INSERT INTO t_defer (k, v) VALUES (%s, %s)", (2, "c"))
+    assert sent == []  # nothing sent yet
+    conn.commit()
+    assert len(sent) == 1  # the writes and the COMMIT in one round trip
+    rows = fetch_all(conn, "SELECT k, v FROM t_defer ORDER BY k")
+    assert rows == [{"k": 1, "v": "b"}, {"k": 2, "v": "c"}]
+
+
+def test_a_statement_after_deferred_writes_sees_them(probe_table, monkeypatch):
+    conn = probe_table
+    execute(conn, "INSERT INTO t_defer (k, v) VALUES (1, 'a')")
+    sent = _round_trips(conn, monkeypatch)
+    conn.defer("UPDATE t_defer SET v = %s WHERE k = %s", ("z", 1))
+    assert fetch_value(conn, "SELECT v FROM t_defer WHERE k = 1") == "z"
+    assert execute(conn, "UPDATE t_defer SET v = 'y' WHERE k = 1") == (1, 0)  # rowcount is the statement's own
+    assert len(sent) == 2
+
+
+def test_values_are_escaped_like_the_cursor_does(probe_table):
+    conn = probe_table
+    execute(conn, "INSERT INTO t_defer (k) VALUES (0)")
+    tricky = "it's \\ \"quoted\" ; DROP TABLE t_defer; -- ₹"
+    conn.defer("INSERT INTO t_defer (k, v, d, t) VALUES (%s, %s, %s, %s)",
+               (1, tricky, Decimal("12.34"), datetime(2026, 11, 20, 9, 15)))
+    conn.defer("INSERT INTO t_defer (k, v, d, t) VALUES (%s, %s, %s, %s)", (2, None, None, None))
+    conn.commit()
+    rows = fetch_all(conn, "SELECT k, v, d, t FROM t_defer WHERE k > 0 ORDER BY k")
+    assert rows == [{"k": 1, "v": tricky, "d": Decimal("12.34"), "t": datetime(2026, 11, 20, 9, 15)},
+                    {"k": 2, "v": None, "d": None, "t": None}]
+
+
+def test_a_failing_deferred_write_fails_the_next_statement_and_rolls_back(probe_table):
+    conn = probe_table
+    execute(conn, "INSERT INTO t_defer (k, v) VALUES (1, 'a')")
+    conn.defer("UPDATE t_defer SET v = %s WHERE k = %s", ("b", 1))
+    conn.defer("INSERT INTO t_defer (k, v) VALUES (%s, %s)", (1, "duplicate"))
+    with pytest.raises(errors.IntegrityError):
+        conn.commit()
+    conn.rollback()
+    assert fetch_value(conn, "SELECT COUNT(*) FROM t_defer") == 0
+    assert fetch_value(conn, "SELECT 5") == 5
+
+
+def test_rollback_drops_deferred_writes(probe_table, monkeypatch):
+    conn = probe_table
+    execute(conn, "INSERT INTO t_defer (k, v) VALUES (1, 'a')")
+    conn.defer("INSERT INTO t_defer (k, v) VALUES (%s, %s)", (2, "b"))
+    conn.rollback()
+    assert fetch_value(conn, "SELECT COUNT(*) FROM t_defer") == 0
+
+
+def test_deferring_outside_a_transaction_is_refused(wire):
+    with pytest.raises(errors.ProgrammingError):
+        wire.defer("SELECT %s", (1,))
