@@ -15,6 +15,7 @@ import json
 import os
 import random
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -69,18 +70,32 @@ def create_users(config, count: int) -> list[int]:
 
 
 class Client:
-    """One authenticated HTTP/1.1 keep-alive client."""
+    """One authenticated HTTP/1.1 keep-alive client on a plain socket.
+
+    The load generator shares the 2 cores with the server; http.client's request building and header parsing
+    cost ~0.55 ms of CPU per request, this ~0.3 ms.
+    """
 
     def __init__(self, port: int, token: str) -> None:
-        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        self.headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=30)
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.reader = self.sock.makefile("rb")
+        self.head = f"HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nAuthorization: Bearer {token}\r\n"
 
     def call(self, method: str, path: str, body: dict | None = None) -> tuple[int, dict, float]:
         started = time.perf_counter()
-        self.conn.request(method, path, body=json.dumps(body) if body is not None else None, headers=self.headers)
-        response = self.conn.getresponse()
-        payload = json.loads(response.read() or b"{}")
-        return response.status, payload, time.perf_counter() - started
+        data = json.dumps(body).encode() if body is not None else b""
+        self.sock.sendall(f"{method} {path} {self.head}Content-Type: application/json\r\n"
+                          f"Content-Length: {len(data)}\r\n\r\n".encode() + data)
+        status, length = int(self.reader.readline().split(b" ", 2)[1]), None
+        while (line := self.reader.readline()) not in (b"\r\n", b""):
+            name, _, value = line.partition(b":")
+            if name.lower() == b"content-length":
+                length = int(value)
+        if length is None:
+            raise RuntimeError(f"{method} {path}: a response without Content-Length")
+        payload = json.loads(self.reader.read(length) or b"{}")
+        return status, payload, time.perf_counter() - started
 
 
 def on_tick(value: Decimal, tick: Decimal) -> float:

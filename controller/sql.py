@@ -1,15 +1,15 @@
-"""Thin helpers over a DB-API connection: parameterised statements, dict rows, timing."""
+"""Thin helpers over a connection (backend/mysql_wire.Connection): parameterised statements, dict rows, timing.
+
+They talk to the connection directly (bind, cmd_query, get_rows) rather than through a DB-API cursor, whose
+per-statement bookkeeping cost more CPU than the statements it runs.
+"""
 
 from __future__ import annotations
 
 import re
 import time
 from collections.abc import Callable, Iterable, Sequence
-from decimal import Decimal
 from typing import Any
-
-from mysql.connector.connection import MySQLConnection
-from mysql.connector.cursor import MySQLCursor, MySQLCursorDict
 
 from utils.request_context import add_time
 
@@ -17,49 +17,50 @@ Params = Sequence[Any] | dict[str, Any]
 Pause = Callable[[], None] | None  # called now and then during long work (a cooperative yield)
 
 
-def _cursor(conn: MySQLConnection, dictionary: bool = False) -> MySQLCursor:
-    """A cursor on `conn` without the ping (a server round trip) Connector/Python's cursor() sends every time.
+def _query(conn: Any, sql: str, params: Params) -> dict[str, Any]:
+    """Send one statement; the driver's result: an OK packet, or the columns of a result set to read."""
+    return conn.cmd_query(conn.bind(sql, params))
 
-    The pool checks idle connections before reuse (backend/db.py); a connection lost mid-request fails on
-    its next statement.
-    """
-    return MySQLCursorDict(conn) if dictionary else MySQLCursor(conn)
+
+def _rows(conn: Any, result: dict[str, Any], count: int | None = None) -> tuple[list[dict[str, Any]], bool]:
+    """Up to `count` (all when None) unread rows of `result` as dicts, and whether the result set is done."""
+    if "columns" not in result:
+        return [], True
+    names = [column[0] for column in result["columns"]]
+    rows, eof = conn.get_rows(count=count)
+    return [dict(zip(names, row, strict=True)) for row in rows], eof is not None
 
 
 def fetch_all(conn: Any, sql: str, params: Params = (), pause: Pause = None, every: int = 250) -> list[dict[str, Any]]:
     """Run a query and return every row as a dict.
 
-    With `pause`, rows are read `every` at a time and `pause()` is called between the chunks: decoding
+    With `pause`, rows are read `every` at a time and `pause()` is called after each chunk: decoding
     thousands of rows in the pure-Python driver takes ~50 µs a row, too long to hold the event loop.
     """
     started = time.perf_counter()
-    cursor = _cursor(conn, dictionary=True)
     try:
-        cursor.execute(sql, params)
+        result = _query(conn, sql, params)
         if pause is None:
-            return cursor.fetchall()
+            return _rows(conn, result)[0]
         rows: list[dict[str, Any]] = []
-        while chunk := cursor.fetchmany(every):
+        done = False
+        while not done:
+            chunk, done = _rows(conn, result, every)
             rows += chunk
-            pause()
+            if chunk:
+                pause()
         return rows
     finally:
-        cursor.close()
         add_time("db", time.perf_counter() - started)
 
 
-def fetch_sets(conn: Any, queries: Sequence[tuple[str, Sequence[Any]]]) -> list[list[dict[str, Any]]]:
+def fetch_sets(conn: Any, queries: Sequence[tuple[str, Params]]) -> list[list[dict[str, Any]]]:
     """Run several queries in one round trip, in order; return each one's rows as dicts."""
     started = time.perf_counter()
-    cursor = _cursor(conn, dictionary=True)
     try:
-        cursor.execute(";".join(sql for sql, _ in queries), [value for _, params in queries for value in params])
-        sets = [cursor.fetchall()]
-        while len(sets) < len(queries) and cursor.nextset():
-            sets.append(cursor.fetchall())
-        return sets
+        statement = b";".join(conn.bind(sql, params) for sql, params in queries)
+        return [_rows(conn, result)[0] for result in conn.cmd_query_iter(statement)]
     finally:
-        cursor.close()
         add_time("db", time.perf_counter() - started)
 
 
@@ -78,12 +79,10 @@ def fetch_value(conn: Any, sql: str, params: Params = ()) -> Any:
 def execute(conn: Any, sql: str, params: Params = ()) -> tuple[int, int]:
     """Run a statement; return (rowcount, lastrowid)."""
     started = time.perf_counter()
-    cursor = _cursor(conn)
     try:
-        cursor.execute(sql, params)
-        return cursor.rowcount, cursor.lastrowid
+        result = _query(conn, sql, params)
+        return result["affected_rows"], result["insert_id"]
     finally:
-        cursor.close()
         add_time("db", time.perf_counter() - started)
 
 
@@ -94,25 +93,9 @@ def defer(conn: Any, sql: str, params: Params = ()) -> None:
 
 
 def execute_many(conn: Any, sql: str, rows: Iterable[Sequence[Any]], batch_size: int = 2000) -> int:
-    """Run an INSERT for many rows as multi-row statements of `batch_size`; return rows affected."""
-    started = time.perf_counter()
-    cursor = _cursor(conn)
-    affected = 0
-    batch: list[Sequence[Any]] = []
-    try:
-        for row in rows:
-            batch.append(row)
-            if len(batch) >= batch_size:
-                cursor.executemany(sql, batch)
-                affected += cursor.rowcount
-                batch.clear()
-        if batch:
-            cursor.executemany(sql, batch)
-            affected += cursor.rowcount
-        return affected
-    finally:
-        cursor.close()
-        add_time("db", time.perf_counter() - started)
+    """Run an `INSERT ... VALUES (%s, ...)` for many rows as multi-row statements of `batch_size`; rows affected."""
+    rows = list(rows)
+    return sum(execute_values(conn, sql, rows[start:start + batch_size]) for start in range(0, len(rows), batch_size))
 
 
 _VALUES_TUPLE = re.compile(r"VALUES\s*(\([^)]*\))", re.IGNORECASE)
@@ -121,32 +104,21 @@ _VALUES_TUPLE = re.compile(r"VALUES\s*(\([^)]*\))", re.IGNORECASE)
 def execute_values(conn: Any, sql: str, rows: Sequence[Sequence[Any]], pause: Pause = None, every: int = 250) -> int:
     """Run an `INSERT ... VALUES (%s, ...) [ON DUPLICATE ...]` for all `rows` as ONE multi-row statement.
 
-    Values go through the driver's own converter (to_mysql, escape, quote: what executemany does);
-    `pause()` is called every `every` rows while the statement is built, so a batch of thousands of
-    rows lets other green threads run instead of blocking the event loop for its whole build.
+    Values are bound as the driver's cursor does (to_mysql, escape, quote); `pause()` is called every `every`
+    rows while the statement is built, so a batch of thousands of rows lets other green threads run instead
+    of blocking the event loop for its whole build.
     """
     if not rows:
         return 0
     started = time.perf_counter()
     match = _VALUES_TUPLE.search(sql)
-    pieces = [piece.encode() for piece in match.group(1).split("%s")]
-    converter, sql_mode = conn.converter, conn.sql_mode
     tuples = []
     for n, row in enumerate(rows, 1):
-        literals = [_literal(converter, sql_mode, value) for value in row]
-        tuples.append(b"".join(p + v for p, v in zip(pieces, literals, strict=False)) + pieces[-1])
+        tuples.append(conn.bind(match.group(1), row))
         if pause is not None and n % every == 0:
             pause()
     statement = sql[:match.start(1)].encode() + b",".join(tuples) + sql[match.end(1):].encode()
-    cursor = conn.cursor()
     try:
-        cursor.execute(statement)
-        return cursor.rowcount
+        return conn.cmd_query(statement)["affected_rows"]
     finally:
-        cursor.close()
         add_time("db", time.perf_counter() - started)
-
-
-def _literal(converter: Any, sql_mode: Any, value: Any) -> bytes:
-    escaped = converter.escape(converter.to_mysql(value), sql_mode)
-    return escaped if isinstance(value, Decimal) else bytes(converter.quote(escaped))

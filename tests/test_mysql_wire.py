@@ -1,5 +1,6 @@
-"""The tuned connection (buffered packet reads, cached column definitions) returns exactly what the stock
-pure-Python connection returns, including results larger than a read, multi-packet rows, errors and timeouts."""
+"""The tuned connection (buffered packet reads, cached column definitions, its own parameter binding, deferred
+writes) returns exactly what the stock pure-Python connection and its cursor return, including results larger
+than a read, multi-packet rows, errors and timeouts."""
 
 from datetime import datetime
 from decimal import Decimal
@@ -35,13 +36,20 @@ QUERIES = [
     # the same column names with other types: the column cache must not mix them up
     ("SELECT 'one' AS a, 2 AS b, NULL AS c, 'x' AS d, NOW() AS e", ()),
     ("SELECT REPEAT('x', 300000) AS big, seq AS n FROM seq_1_to_3", ()),  # rows larger than one read
+    # parameters of every kind, bound by our binder on one side and by the cursor on the other
+    ("SELECT %s AS i, %s AS neg, %s AS d, %s AS s, %s AS n, %s AS t, %s AS b, %s AS f, %s AS pct",
+     (7, -3, Decimal("-12.50"), "it's \\ \"q\" %s ₹", None, datetime(2026, 11, 20, 9, 15, 0, 250000), True, 1.5,
+      "100%")),
+    ("SELECT %(a)s AS a, %(b)s AS b, %(a)s AS again", {"a": "x'y", "b": 2}),
 ]
 
 
 @pytest.mark.parametrize(("sql", "params"), QUERIES)
 def test_results_match_the_stock_connection(wire, stock, sql, params):
     assert isinstance(wire, Connection) and wire._socket.buffered
-    got, expected = fetch_all(wire, sql, params), fetch_all(stock, sql, params)
+    cursor = stock.cursor(dictionary=True)
+    cursor.execute(sql, params)
+    got, expected = fetch_all(wire, sql, params), cursor.fetchall()
     if "NOW()" in sql:
         got = [{**row, "e": None} for row in got]
         expected = [{**row, "e": None} for row in expected]
