@@ -76,8 +76,16 @@ class AccountBook:
         self.placed: set[int] = set()  # orders inserted by this transaction (no other transaction sees them yet)
 
     @classmethod
-    def lock(cls, conn: Any, user_id: int, starting_cash: Decimal, now: datetime) -> AccountBook:
-        """Lock the user's account row (creating the account on first use): the transaction's first statement."""
+    def lock(cls, conn: Any, user_id: int, starting_cash: Decimal, now: datetime,
+             holding_of: int | None = None) -> AccountBook:
+        """Lock the user's account row (creating the account on first use): the transaction's first statement.
+
+        With `holding_of` (a stock_id), that holding is read in the same round trip, right after the lock.
+        """
+        if holding_of is not None:
+            book, rows = cls.lock_and_fetch(conn, user_id, starting_cash, now, _HOLDING, (user_id, holding_of))
+            book._load(holding_of, rows[0] if rows else None)
+            return book
         row = fetch_one(conn, _LOCK_ACCOUNT, (user_id,))
         if row is None:
             ensure_account(conn, user_id, starting_cash)
@@ -116,11 +124,14 @@ class AccountBook:
         """The holding of `stock_id`, stable under the account lock (an empty new one when the user holds none)."""
         found = self._positions.get(stock_id)
         if found is None:
-            row = fetch_one(self.conn, _HOLDING, (self.user_id, stock_id))
-            found = Position(row["quantity"], row["reserved_quantity"], row["avg_price"], True) if row else \
-                Position(0, 0, Decimal(0), False)
-            self._positions[stock_id] = found
-            self._worth[stock_id] = found.worth
+            found = self._load(stock_id, fetch_one(self.conn, _HOLDING, (self.user_id, stock_id)))
+        return found
+
+    def _load(self, stock_id: int, row: dict[str, Any] | None) -> Position:
+        found = Position(row["quantity"], row["reserved_quantity"], row["avg_price"], True) if row else \
+            Position(0, 0, Decimal(0), False)
+        self._positions[stock_id] = found
+        self._worth[stock_id] = found.worth
         return found
 
     def reserve_shares(self, stock_id: int, quantity: int) -> None:

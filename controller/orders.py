@@ -53,14 +53,15 @@ def _instrument(conn: Any, view: MarketView, symbol: str) -> Instrument:
     return found
 
 
-def place_order(conn: Any, user_id: int, ticket: OrderTicket, view: MarketView,
+def place_order(conn: Any, user_id: int, ticket: OrderTicket, instrument: Instrument, view: MarketView,
                 rules: TradingRules) -> tuple[Order, Outcome | None]:
-    """Validate, reserve and record a new order, executing it at once when the market allows.
+    """Validate, reserve and record a new order of `instrument`, executing it at once when the market allows.
 
     Returns the order and what changed (None when client_order_id named an existing order).
     """
-    book = AccountBook.lock(conn, user_id, rules.starting_cash, view.now)
-    instrument = _instrument(conn, view, ticket.symbol)
+    needs_holding = ticket.side == "SELL" or ticket.order_type == "MARKET"  # to reserve shares, or to fill now
+    book = AccountBook.lock(conn, user_id, rules.starting_cash, view.now,
+                            holding_of=instrument.stock_id if needs_holding else None)
     if ticket.client_order_id is not None:
         existing = find_by_client_id(conn, user_id, ticket.client_order_id)
         if existing is not None:

@@ -22,7 +22,7 @@ from services.live_price_cache import stock_prices
 from services.market_clock import clock, current_status
 from services.trading_events import publish_outcome
 from utils import metrics
-from utils.errors import ServiceUnavailable, Unauthorized
+from utils.errors import NotFound, ServiceUnavailable, Unauthorized
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -66,7 +66,8 @@ def _is_open(at: datetime) -> bool:
 
 def _per_app_cache(name: str, ttl_s: float, load: Callable[[Any, A], V | None],
                    key: Callable[[A], Hashable] = lambda arg: arg) -> Callable[[Any, A], V | None]:
-    """`load(conn, arg)` behind a per-app TTL cache under `key(arg)` (a None result is not kept)."""
+    """`load(conn, arg)` behind a per-app TTL cache under `key(arg)` (a None result is not kept); with conn
+    None, a miss loads through a pooled connection of its own."""
     cache, lock = current_app.extensions.get(name) or current_app.extensions.setdefault(
         name, (TTLCache(maxsize=10_000, ttl=ttl_s), threading.Lock()))
 
@@ -74,7 +75,11 @@ def _per_app_cache(name: str, ttl_s: float, load: Callable[[Any, A], V | None],
         with lock:
             found = cache.get(key(arg))
         if found is None:
-            found = load(conn, arg)
+            if conn is None:
+                with db.connection() as own:
+                    found = load(own, arg)
+            else:
+                found = load(conn, arg)
             if found is not None:
                 with lock:
                     cache[key(arg)] = found
@@ -130,7 +135,10 @@ def place_order(user_id: int, ticket: OrderTicket) -> tuple[Order, bool]:
         if existing is not None:
             return existing, False
     view, limits = market_view(), rules()
-    order, outcome = in_transaction(lambda conn: orders.place_order(conn, user_id, ticket, view, limits))
+    instrument = _instrument_lookup()(None, ticket.symbol)  # reference data: read outside the money transaction
+    if instrument is None:
+        raise NotFound(f"unknown symbol {ticket.symbol}")
+    order, outcome = in_transaction(lambda conn: orders.place_order(conn, user_id, ticket, instrument, view, limits))
     if outcome is not None:
         metrics.TRADING_ORDERS.labels(ticket.order_type, ticket.side).inc()
     publish(outcome)
