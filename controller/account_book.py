@@ -20,7 +20,7 @@ from controller.accounts import ensure_account
 from controller.order_rules import MarketView
 from controller.portfolio import account_json
 from controller.sql import defer, execute, fetch_all, fetch_one, fetch_sets
-from controller.trading_models import Account, Outcome
+from controller.trading_models import Account, HoldingCost, HoldingsChange, Outcome
 from utils.errors import Unauthorized
 from utils.money import money, price
 from utils.timeutil import to_db
@@ -74,6 +74,8 @@ class AccountBook:
         self._worth: dict[int, tuple[int, Decimal]] = {}  # each loaded position's worth as read
         self._ledger: list[tuple] = []
         self.placed: set[int] = set()  # orders inserted by this transaction (no other transaction sees them yet)
+        self._fills: dict[int, tuple[str, Decimal]] = {}  # stock_id → (symbol, last fill price) in this transaction
+        self._change: HoldingsChange | None = None
 
     @classmethod
     def lock(cls, conn: Any, user_id: int, starting_cash: Decimal, now: datetime,
@@ -146,19 +148,21 @@ class AccountBook:
         """Give back shares held for a sell."""
         self.position(stock_id).reserved_quantity -= quantity
 
-    def buy(self, stock_id: int, quantity: int, fill_price: Decimal, value: Decimal, order_id: int,
+    def buy(self, stock_id: int, symbol: str, quantity: int, fill_price: Decimal, value: Decimal, order_id: int,
             trade_id: int) -> None:
         """Debit the fill value and add the shares at a weighted average cost."""
         held = self.position(stock_id)
+        self._fills[stock_id] = symbol, fill_price
         total = held.quantity + quantity
         held.avg_price = price((held.avg_price * held.quantity + fill_price * quantity) / total)
         held.quantity = total
         self._post(-value, "BUY", order_id, trade_id)
 
-    def sell(self, stock_id: int, quantity: int, fill_price: Decimal, value: Decimal, order_id: int,
+    def sell(self, stock_id: int, symbol: str, quantity: int, fill_price: Decimal, value: Decimal, order_id: int,
              trade_id: int) -> None:
         """Remove reserved shares, credit the fill value and book the realized P&L vs average cost."""
         held = self.position(stock_id)
+        self._fills[stock_id] = symbol, fill_price
         held.quantity -= quantity
         held.reserved_quantity -= quantity
         self.account.realized_pnl += money((fill_price - held.avg_price) * quantity)
@@ -190,7 +194,12 @@ class AccountBook:
         transaction's next statement, usually its COMMIT)."""
         a, now = self.account, to_db(self.now)
         changed = [stock_id for stock_id, held in self._positions.items() if held.worth != self._worth[stock_id]]
+        self._change = None
         if changed:
+            if a.holdings_version == self._saved[3] and all(stock_id in self._fills for stock_id in changed):
+                self._change = HoldingsChange(a.holdings_version, tuple(
+                    HoldingCost(self._fills[s][0], self._positions[s].quantity, self._positions[s].avg_price,
+                                self._fills[s][1]) for s in changed))
             a.holdings_version += 1
             self._worth.update((stock_id, self._positions[stock_id].worth) for stock_id in changed)
         if self._state() != self._saved:
@@ -214,5 +223,6 @@ class AccountBook:
     def finish(self, view: MarketView) -> Outcome:
         """Flush, then record the account as the user will now see it (for the account_update push)."""
         self.flush()
-        self.outcome.account = account_json(self.account, view.holding_costs(self.conn, self.account), view.fresh)
+        costs = view.holding_costs(self.conn, self.account, self._change)
+        self.outcome.account = account_json(self.account, costs, view.fresh)
         return self.outcome

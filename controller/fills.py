@@ -93,9 +93,9 @@ def fill(conn: Any, book: AccountBook, order: Order, fill_price: Decimal) -> Tra
                                                 order.side, order.quantity, fill_price, now))
     if order.side == "BUY":
         book.release_cash(order.reserved_amount)
-        book.buy(order.stock_id, order.quantity, fill_price, value, order.order_id, trade_id)
+        book.buy(order.stock_id, order.symbol, order.quantity, fill_price, value, order.order_id, trade_id)
     else:
-        book.sell(order.stock_id, order.quantity, fill_price, value, order.order_id, trade_id)
+        book.sell(order.stock_id, order.symbol, order.quantity, fill_price, value, order.order_id, trade_id)
     order.status, order.filled_quantity, order.average_price = "COMPLETE", order.quantity, fill_price
     order.reserved_amount, order.updated_at = Decimal(0), book.now
     trade = Trade(trade_id, order.order_id, order.user_id, order.symbol, order.side, order.quantity, fill_price,

@@ -12,7 +12,7 @@ from controller.fills import close, execute_if_possible, lock_account_and_order,
 from controller.instruments import Instrument
 from controller.order_rules import STOP, MarketView, OrderTicket, TradingRules, reference, reservation, validate
 from controller.portfolio import delete_history
-from controller.sql import execute, fetch_all, fetch_one
+from controller.sql import defer, execute, fetch_all, fetch_one
 from controller.trading_models import ORDER_COLUMNS, Order, Outcome
 from utils.errors import NotFound
 from utils.timeutil import to_db
@@ -125,7 +125,7 @@ def modify_order(conn: Any, user_id: int, order_id: int, view: MarketView, rules
         book.reserve_cash(amount)
     else:
         book.reserve_shares(order.stock_id, ticket.quantity)
-    execute(conn, _MODIFY, (ticket.quantity, ticket.price, ticket.trigger_price, amount, to_db(view.now), order_id))
+    defer(conn, _MODIFY, (ticket.quantity, ticket.price, ticket.trigger_price, amount, to_db(view.now), order_id))
     order.quantity, order.price, order.trigger_price = ticket.quantity, ticket.price, ticket.trigger_price
     order.reserved_amount, order.updated_at = amount, view.now
     book.outcome.touch(order)

@@ -8,7 +8,15 @@ from decimal import Decimal
 from typing import Any
 
 from controller.sql import execute, fetch_all, fetch_value
-from controller.trading_models import Account, HoldingCost, Portfolio, PriceLookup, ValuedHolding, account_object
+from controller.trading_models import (
+    Account,
+    HoldingCost,
+    HoldingsChange,
+    Portfolio,
+    PriceLookup,
+    ValuedHolding,
+    account_object,
+)
 from utils.money import money, number
 
 _HOLDINGS = """
@@ -66,8 +74,8 @@ def portfolio(conn: Any, account: Account, fresh: PriceLookup) -> Portfolio:
     return Portfolio(account, valued_holdings(conn, account.user_id, fresh))
 
 
-def holding_costs(conn: Any, account: Account) -> tuple[HoldingCost, ...]:
-    """The costs of the account's holdings, for `account_json` (a HoldingCostLookup)."""
+def holding_costs(conn: Any, account: Account, change: HoldingsChange | None = None) -> tuple[HoldingCost, ...]:
+    """The costs of the account's holdings, for `account_json` (a HoldingCostLookup; it always queries)."""
     return tuple(HoldingCost(row["symbol"], row["quantity"], row["avg_price"], row["ltp"])
                  for row in fetch_all(conn, _COSTS, (account.user_id,)))
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, Protocol
@@ -250,7 +250,27 @@ class HoldingCost:
     db_price: Decimal | None
 
 
-HoldingCostLookup = Callable[[Any, Account], Sequence[HoldingCost]]
+@dataclass(frozen=True, slots=True)
+class HoldingsChange:
+    """How one transaction changed an account's holdings: the holdings_version it started from, and the new
+    cost of every position it changed (quantity 0: sold out; db_price: the fill price)."""
+
+    version: int
+    costs: tuple[HoldingCost, ...]
+
+    def apply(self, before: Sequence[HoldingCost]) -> tuple[HoldingCost, ...]:
+        """The costs after the change, from the costs at `version` (a known position keeps its db_price)."""
+        known = {cost.symbol: cost for cost in before}
+        for cost in self.costs:
+            old = known.pop(cost.symbol, None)
+            if cost.quantity:
+                known[cost.symbol] = replace(cost, db_price=old.db_price) if old is not None else cost
+        return tuple(known.values())
+
+
+# (conn, account, change) → the account's holding costs; `change`, when given, says how they differ from those
+# at `change.version`, which a cache may hold (then no query is needed).
+HoldingCostLookup = Callable[[Any, Account, HoldingsChange | None], Sequence[HoldingCost]]
 
 
 @dataclass

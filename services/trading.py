@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -17,7 +17,15 @@ from controller import accounts, orders
 from controller.instruments import Instrument, find_instrument
 from controller.order_rules import MarketView, OrderTicket, TradingRules
 from controller.portfolio import holding_costs, portfolio
-from controller.trading_models import HoldingCostLookup, Order, Outcome, Portfolio
+from controller.trading_models import (
+    Account,
+    HoldingCost,
+    HoldingCostLookup,
+    HoldingsChange,
+    Order,
+    Outcome,
+    Portfolio,
+)
 from services.live_price_cache import stock_prices
 from services.market_clock import clock, current_status
 from services.trading_events import publish_outcome
@@ -64,12 +72,17 @@ def _is_open(at: datetime) -> bool:
     return phases[minute]
 
 
+def _app_store(name: str, ttl_s: float) -> tuple[TTLCache, threading.Lock]:
+    """The app's TTL cache called `name`, with its lock (made on first use)."""
+    return current_app.extensions.get(name) or current_app.extensions.setdefault(
+        name, (TTLCache(maxsize=10_000, ttl=ttl_s), threading.Lock()))
+
+
 def _per_app_cache(name: str, ttl_s: float, load: Callable[[Any, A], V | None],
                    key: Callable[[A], Hashable] = lambda arg: arg) -> Callable[[Any, A], V | None]:
     """`load(conn, arg)` behind a per-app TTL cache under `key(arg)` (a None result is not kept); with conn
     None, a miss loads through a pooled connection of its own."""
-    cache, lock = current_app.extensions.get(name) or current_app.extensions.setdefault(
-        name, (TTLCache(maxsize=10_000, ttl=ttl_s), threading.Lock()))
+    cache, lock = _app_store(name, ttl_s)
 
     def lookup(conn: Any, arg: A) -> V | None:
         with lock:
@@ -95,9 +108,22 @@ def _instrument_lookup() -> Callable[[Any, str], Instrument | None]:
 
 def _holding_costs_lookup() -> HoldingCostLookup:
     """holding_costs behind a per-app cache keyed by (user, holdings_version): valuing the account after an
-    order that changed no holding (most placements, modifications and cancellations) needs no query."""
-    return _per_app_cache("trading_holding_costs", HOLDING_COSTS_TTL_S, holding_costs,
-                          key=lambda account: (account.user_id, account.holdings_version))
+    order that changed no holding (most placements, modifications and cancellations) needs no query, nor
+    after a fill when the costs before it are cached (the fill's change is applied to them)."""
+    cache, lock = _app_store("trading_holding_costs", HOLDING_COSTS_TTL_S)
+
+    def lookup(conn: Any, account: Account, change: HoldingsChange | None) -> Sequence[HoldingCost]:
+        key = account.user_id, account.holdings_version
+        with lock:
+            found = cache.get(key)
+            before = cache.get((account.user_id, change.version)) if found is None and change else None
+        if found is None:
+            found = change.apply(before) if change and before is not None else holding_costs(conn, account)
+            with lock:
+                cache[key] = found
+        return found
+
+    return lookup
 
 
 def in_transaction(work: Callable[[Any], T]) -> T:

@@ -74,6 +74,24 @@ def test_account_updates_value_the_holdings_as_they_are_now_even_if_another_proc
     assert pushed[-1].account["holdings_value"] == 1500
 
 
+def test_after_a_fill_the_cached_costs_are_updated_without_a_query(market, trader, monkeypatch):
+    pushed, queries = [], []
+    monkeypatch.setattr(trading, "publish", pushed.append)
+    query = trading.holding_costs
+    monkeypatch.setattr(trading, "holding_costs", lambda *args: queries.append(1) or query(*args))
+    market.publish("ZZTEST", "100")
+    trader.order(expect=201, quantity=10)  # the costs before this first fill were never cached: one query
+    assert len(queries) == 1
+    market.publish("ZZTEST", "110")
+    trader.order(expect=201, quantity=5)  # bought more: average cost (1000 + 550) / 15
+    assert pushed[-1].account == trader.account()
+    assert (pushed[-1].account["holdings_value"], pushed[-1].account["unrealized_pnl"]) == (1650, 100)
+    trader.order(expect=201, side="SELL", quantity=15)  # sold out
+    assert pushed[-1].account == trader.account()
+    assert pushed[-1].account["holdings_value"] == 0 and pushed[-1].account["realized_pnl"] == 100
+    assert len(queries) == 1
+
+
 def test_the_equity_snapshot_job_builds_the_daily_curve(market, trader, make_trader, app):
     market.publish("ZZTEST", "100")
     trader.order(expect=201, quantity=10)
