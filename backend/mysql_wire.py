@@ -15,8 +15,9 @@ driver's protocol code and changes three things:
   statement (usually the COMMIT) as one multi-statement round trip. An error in a deferred write fails
   that statement instead, and so the transaction.
 
-Measured on this machine (docs/BENCHMARKS.md): a one-row SELECT of 19 columns took ~490 µs of CPU before
-and ~220 µs after; three UPDATEs and a COMMIT took ~670 µs as four round trips and ~270 µs as one.
+Measured on this machine under gevent (`bench/db_statements.py --gevent`, docs/BENCHMARKS.md): a one-row
+SELECT of 19 columns ~500 µs of CPU on the stock connection, ~220 µs on this one; three UPDATEs and a COMMIT
+~585 µs as four round trips, ~335 µs as two with deferred writes.
 """
 
 from __future__ import annotations
