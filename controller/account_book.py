@@ -11,6 +11,7 @@ deadlock on.
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -39,6 +40,12 @@ _UPDATE_HOLDING = ("UPDATE holdings SET quantity = %s, reserved_quantity = %s, a
                    "WHERE user_id = %s AND stock_id = %s")
 _DELETE_HOLDING = "DELETE FROM holdings WHERE user_id = %s AND stock_id = %s"
 _DELETE_HOLDINGS = "DELETE FROM holdings WHERE user_id = %s"
+
+
+def _new_version() -> int:
+    """A new holdings_version: random, so that the value a rolled-back transaction had chosen (and perhaps
+    cached costs under) is never the value of a committed one."""
+    return secrets.randbits(63)
 
 
 @dataclass(slots=True)
@@ -183,7 +190,7 @@ class AccountBook:
         execute(self.conn, _DELETE_HOLDINGS, (self.user_id,))
         self._positions.clear()
         self._worth.clear()
-        self.account.holdings_version += 1
+        self.account.holdings_version = _new_version()
 
     def _state(self) -> tuple:
         a = self.account
@@ -200,7 +207,7 @@ class AccountBook:
                 self._change = HoldingsChange(a.holdings_version, tuple(
                     HoldingCost(self._fills[s][0], self._positions[s].quantity, self._positions[s].avg_price,
                                 self._fills[s][1]) for s in changed))
-            a.holdings_version += 1
+            a.holdings_version = _new_version()
             self._worth.update((stock_id, self._positions[stock_id].worth) for stock_id in changed)
         if self._state() != self._saved:
             defer(self.conn, _SAVE_ACCOUNT, (a.cash, a.reserved, a.realized_pnl, a.holdings_version, now, a.user_id))

@@ -133,7 +133,7 @@ class Account:
     reserved: Decimal
     starting_cash: Decimal
     realized_pnl: Decimal
-    holdings_version: int = 0  # changes with any holding's quantity or average price
+    holdings_version: int = 0  # changes (to a random value) with any holding's quantity or average price
 
     @property
     def available(self) -> Decimal:
