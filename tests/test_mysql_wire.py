@@ -15,13 +15,6 @@ from controller.sql import execute, fetch_all, fetch_value
 
 
 @pytest.fixture
-def wire(db_config):
-    conn = connect(db_config)
-    yield conn
-    conn.close()
-
-
-@pytest.fixture
 def stock(db_config):
     conn = mysql.connector.connect(**connect_args(db_config, 10, 600), use_pure=True)
     yield conn
@@ -45,46 +38,46 @@ QUERIES = [
 
 
 @pytest.mark.parametrize(("sql", "params"), QUERIES)
-def test_results_match_the_stock_connection(wire, stock, sql, params):
-    assert isinstance(wire, Connection) and wire._socket.buffered
+def test_results_match_the_stock_connection(db_conn, stock, sql, params):
+    assert isinstance(db_conn, Connection) and db_conn._socket.buffered
     cursor = stock.cursor(dictionary=True)
     cursor.execute(sql, params)
-    got, expected = fetch_all(wire, sql, params), cursor.fetchall()
+    got, expected = fetch_all(db_conn, sql, params), cursor.fetchall()
     if "NOW()" in sql:
         got = [{**row, "e": None} for row in got]
         expected = [{**row, "e": None} for row in expected]
     assert got == expected
 
 
-def test_types_survive_the_column_cache(wire):
-    first = fetch_all(wire, "SELECT 1 AS v")[0]["v"]
-    second = fetch_all(wire, "SELECT 'text' AS v")[0]["v"]
-    third = fetch_all(wire, "SELECT CAST(2.50 AS DECIMAL(6,2)) AS v")[0]["v"]
-    fourth = fetch_all(wire, "SELECT TIMESTAMP('2026-01-02 03:04:05') AS v")[0]["v"]
+def test_types_survive_the_column_cache(db_conn):
+    first = fetch_all(db_conn, "SELECT 1 AS v")[0]["v"]
+    second = fetch_all(db_conn, "SELECT 'text' AS v")[0]["v"]
+    third = fetch_all(db_conn, "SELECT CAST(2.50 AS DECIMAL(6,2)) AS v")[0]["v"]
+    fourth = fetch_all(db_conn, "SELECT TIMESTAMP('2026-01-02 03:04:05') AS v")[0]["v"]
     assert (first, second, third, fourth) == (1, "text", Decimal("2.50"), datetime(2026, 1, 2, 3, 4, 5))
 
 
-def test_a_row_larger_than_a_protocol_packet(wire):
+def test_a_row_larger_than_a_protocol_packet(db_conn):
     size = 17 * 1024 * 1024  # over the 16 MiB packet limit: the row arrives as two packets
-    assert fetch_value(wire, "SELECT LENGTH(REPEAT('y', %s))", (size,)) == size
-    assert len(fetch_value(wire, "SELECT REPEAT('y', %s)", (size,))) == size
-    assert fetch_value(wire, "SELECT 7") == 7  # nothing left behind in the buffer
+    assert fetch_value(db_conn, "SELECT LENGTH(REPEAT('y', %s))", (size,)) == size
+    assert len(fetch_value(db_conn, "SELECT REPEAT('y', %s)", (size,))) == size
+    assert fetch_value(db_conn, "SELECT 7") == 7  # nothing left behind in the buffer
 
 
-def test_many_small_statements_in_a_row(wire):
-    execute(wire, "CREATE TEMPORARY TABLE t_wire (k INT PRIMARY KEY, v VARCHAR(20))")
+def test_many_small_statements_in_a_row(db_conn):
+    execute(db_conn, "CREATE TEMPORARY TABLE t_wire (k INT PRIMARY KEY, v VARCHAR(20))")
     for k in range(200):
-        assert execute(wire, "INSERT INTO t_wire VALUES (%s, %s)", (k, f"v{k}")) == (1, 0)
-    assert fetch_value(wire, "SELECT COUNT(*) FROM t_wire") == 200
-    assert [r["v"] for r in fetch_all(wire, "SELECT v FROM t_wire WHERE k IN (3, 7) ORDER BY k")] == ["v3", "v7"]
+        assert execute(db_conn, "INSERT INTO t_wire VALUES (%s, %s)", (k, f"v{k}")) == (1, 0)
+    assert fetch_value(db_conn, "SELECT COUNT(*) FROM t_wire") == 200
+    assert [r["v"] for r in fetch_all(db_conn, "SELECT v FROM t_wire WHERE k IN (3, 7) ORDER BY k")] == ["v3", "v7"]
 
 
-def test_errors_leave_the_connection_usable(wire):
+def test_errors_leave_the_connection_usable(db_conn):
     with pytest.raises(errors.ProgrammingError):
-        fetch_all(wire, "SELECT * FROM no_such_table")
+        fetch_all(db_conn, "SELECT * FROM no_such_table")
     with pytest.raises(errors.DatabaseError):
-        fetch_all(wire, "SELEKT 1")
-    assert fetch_value(wire, "SELECT 42") == 42
+        fetch_all(db_conn, "SELEKT 1")
+    assert fetch_value(db_conn, "SELECT 42") == 42
 
 
 def test_read_timeout_is_enforced(db_config):
@@ -109,12 +102,12 @@ def test_local_infile_keeps_the_packet_sequence(db_config, tmp_path):
 
 
 @pytest.fixture
-def probe_table(wire):
-    execute(wire, "CREATE TEMPORARY TABLE t_defer (k INT PRIMARY KEY, v VARCHAR(100), d DECIMAL(12,2), t DATETIME)")
-    wire.autocommit = False
-    yield wire
-    wire.rollback()
-    wire.autocommit = True
+def probe_table(db_conn):
+    execute(db_conn, "CREATE TEMPORARY TABLE t_defer (k INT PRIMARY KEY, v VARCHAR(100), d DECIMAL(12,2), t DATETIME)")
+    db_conn.autocommit = False
+    yield db_conn
+    db_conn.rollback()
+    db_conn.autocommit = True
 
 
 def _round_trips(conn, monkeypatch) -> list[int]:
@@ -181,6 +174,6 @@ def test_rollback_drops_deferred_writes(probe_table, monkeypatch):
     assert fetch_value(conn, "SELECT COUNT(*) FROM t_defer") == 0
 
 
-def test_deferring_outside_a_transaction_is_refused(wire):
+def test_deferring_outside_a_transaction_is_refused(db_conn):
     with pytest.raises(errors.ProgrammingError):
-        wire.defer("SELECT %s", (1,))
+        db_conn.defer("SELECT %s", (1,))
