@@ -57,7 +57,8 @@ class TickWriter:
 
     def __init__(self, loader: Callable[[], Universe]) -> None:
         self._loader = loader
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # guards the collected ticks
+        self._flushing = threading.Lock()  # one flush at a time (the scheduled one and the start-up refresh)
         self._quotes: dict[str, dict[str, Quote]] = {"stocks": {}, "indices": {}}
         self._bars: dict[str, dict[str, _Bar]] = {"stocks": {}, "indices": {}}
         self._dirty: dict[str, dict[tuple[str, datetime], _Bar]] = {"stocks": {}, "indices": {}}
@@ -81,8 +82,14 @@ class TickWriter:
         """Persist what arrived since the last flush, in one transaction.
 
         Minute bars are written once their minute has ended (the live cache serves the current one),
-        so each bar costs one row a minute however often the writer runs; `final` writes them all.
+        so each bar costs one row a minute however often the writer runs; `final` writes them all. Flushes
+        run one at a time: two concurrent upserts of the same rows can deadlock, and the loser's minute bars
+        would be lost.
         """
+        with self._flushing:
+            return self._flush(final)
+
+    def _flush(self, final: bool) -> FlushReport:
         with self._lock:
             pending = {kind: dict(q) for kind, q in self._quotes.items()}
             bars = {kind: self._take_bars(kind, final) for kind in self._dirty}

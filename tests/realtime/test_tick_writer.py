@@ -3,6 +3,8 @@ day rollover, idempotent daily candles."""
 
 from __future__ import annotations
 
+import threading
+import time
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -61,6 +63,40 @@ def test_a_flush_writes_quotes_and_minute_bars_in_one_statement_each(app, rt_con
     row = stock_row(rt_conn, "RELIANCE")
     assert row["as_of"] == t0.replace(tzinfo=None) and row["source"] == "simulator"
     assert writer.flush().stock_quotes == 0  # nothing new
+
+
+def test_flushes_run_one_at_a_time(app, monkeypatch):
+    """The scheduled flush and the start-up refresh may call flush() together; concurrent upserts of the same
+    rows can deadlock and lose the loser's minute bars, so the second flush waits for the first."""
+    from controller import quotes
+
+    writer, active, overlaps = TickWriter(load_universe), [], []
+    upsert = quotes.upsert_live_stock_quotes
+
+    def slow_upsert(*args):
+        active.append(1)
+        overlaps.append(len(active))
+        time.sleep(0.2)
+        try:
+            return upsert(*args)
+        finally:
+            active.pop()
+
+    monkeypatch.setattr(quotes, "upsert_live_stock_quotes", slow_upsert)
+    reports = []
+
+    def flush(symbol, minute):
+        with app.app_context():
+            writer.on_batch(TickBatch("stocks", (quote(symbol, "1001", 10, DAY.replace(minute=minute)),)))
+            reports.append(writer.flush(final=True))
+
+    threads = [threading.Thread(target=flush, args=(symbol, n)) for n, symbol in enumerate(["RELIANCE", "TCS"], 1)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    assert max(overlaps) == 1 and len(reports) == 2
+    assert sum(report.stock_quotes for report in reports) == 2
 
 
 def test_minute_bars_keep_open_widen_high_low_and_count_volume_deltas(app, rt_conn):
