@@ -3,7 +3,7 @@
 The pure driver (the C extension blocks gevent, DESIGN.md §11) reads every protocol packet with two
 system calls, header then payload, and parses every column definition of every result set anew; a
 one-row SELECT of 19 columns is 23 packets. And every statement is a round trip. `Connection` keeps the
-driver's protocol code and changes three things:
+driver's protocol code and changes four things:
 
 - reads fill a buffer with one system call and serve every whole packet it holds (the protocol is
   request/response, so nothing is left in the buffer once a response has been read);
