@@ -24,15 +24,29 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping, Sequence
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from mysql.connector import MySQLConnection
-from mysql.connector.errors import InterfaceError, OperationalError, ProgrammingError, ReadTimeoutError
+from mysql.connector import MySQLConnection, utils
+from mysql.connector.constants import ClientFlag, ServerCmd, ServerFlag
+from mysql.connector.errors import (
+    Error,
+    InterfaceError,
+    InternalError,
+    OperationalError,
+    ProgrammingError,
+    ReadTimeoutError,
+    WriteTimeoutError,
+    get_exception,
+)
 from mysql.connector.network import MySQLSocket, MySQLTCPSocket, MySQLUnixSocket, NetworkBrokerCompressed
 from mysql.connector.protocol import MySQLProtocol
 
 _HEADER = 4  # 3 bytes payload length, 1 byte sequence id
+_MAX_PAYLOAD = 0xFFFFFF  # a longer payload is split into packets (the driver's own send does that)
+_OK, _INFILE, _EOF, _ERR = 0x00, 0xFB, 0xFE, 0xFF  # first payload byte of a response packet
+_NULL = 0xFB  # a NULL column value in a text row
 _READ_SIZE = 256 * 1024
 _COLUMN_CACHE_MAX = 4096  # distinct column definitions (a statement's columns are reused on every run)
 _columns: dict[tuple[bytes, str], Any] = {}
@@ -52,6 +66,37 @@ class _Protocol(MySQLProtocol):
                 _columns.clear()
             found = _columns[key] = MySQLProtocol.parse_column(packet, encoding)
         return found
+
+
+def _lenenc(data: bytes | bytearray, pos: int) -> tuple[int, int]:
+    """The length-encoded integer at `pos` of a packet, and the position after it."""
+    first = data[pos]
+    if first < 0xFB:
+        return first, pos + 1
+    if first == 0xFC:
+        return data[pos + 1] | data[pos + 2] << 8, pos + 3
+    if first == 0xFD:
+        return data[pos + 1] | data[pos + 2] << 8 | data[pos + 3] << 16, pos + 4
+    return int.from_bytes(data[pos + 1:pos + 9], "little"), pos + 9
+
+
+def _text_row(payload: bytes) -> tuple[bytes | None, ...]:
+    """The column values of a text-protocol row (length-encoded strings, 0xFB for NULL)."""
+    values: list[bytes | None] = []
+    pos, end = 0, len(payload)
+    while pos < end:
+        first = payload[pos]
+        if first == _NULL:
+            values.append(None)
+            pos += 1
+            continue
+        if first < 0xFB:
+            size, pos = first, pos + 1
+        else:
+            size, pos = _lenenc(payload, pos)
+        values.append(payload[pos:pos + size])
+        pos += size
+    return tuple(values)
 
 
 class _BufferedReads(MySQLSocket):
@@ -107,6 +152,18 @@ class _BufferedReads(MySQLSocket):
             raise InterfaceError(errno=2013)
         self._buffer += chunk
 
+    def send_packet(self, payload: bytes, write_timeout: int | None) -> None:
+        """Send a command (`payload` < 16 MiB) as the first packet of a new exchange, with one system call."""
+        try:
+            self.sock.settimeout(float(write_timeout) if write_timeout else None)
+            self.sock.sendall(len(payload).to_bytes(3, "little") + b"\x00" + payload)
+        except TimeoutError as err:
+            raise WriteTimeoutError(errno=3024) from err
+        except OSError as err:
+            raise OperationalError(errno=2055, values=(self.address, str(err))) from err
+        except AttributeError as err:  # the socket was closed
+            raise OperationalError(errno=2006) from err
+
     def close_connection(self) -> None:
         """Close the socket and drop whatever was buffered."""
         self._buffer, self._start = bytearray(), 0
@@ -126,6 +183,8 @@ class Connection(MySQLConnection):
 
     def __init__(self, **kwargs: Any) -> None:
         self._deferred: list[bytes] = []
+        self._lean = False  # set once connected without compression: the query path below skips the driver's
+        self._query_prefix = b""
         super().__init__(**kwargs)
 
     def defer(self, sql: str, params: Sequence[Any] = ()) -> None:
@@ -155,29 +214,158 @@ class Connection(MySQLConnection):
     def literal(self, value: Any) -> bytes:
         """`value` as an SQL literal, escaped and quoted as the driver's cursor does it."""
         kind = type(value)
-        if kind is int or kind is Decimal:  # not bool: a subclass of int that the driver sends as 1/0
+        if kind is int:  # not bool: a subclass of int that the driver sends as 1/0
             return str(value).encode()
+        if kind is Decimal:  # an exact numeric literal (the driver sends a string); never exponent notation
+            return format(value, "f").encode()
         if value is None:
             return b"NULL"
         converter = self.converter
+        if kind is str and value.isalnum() and converter.charset == "utf8":  # nothing to escape
+            return b"'" + value.encode() + b"'"
+        if kind is datetime and value.tzinfo is None:  # the driver's format: the fraction only when nonzero
+            return b"'" + value.isoformat(" ").encode() + b"'"
         escaped = converter.escape(converter.to_mysql(value), self.sql_mode)
         return bytes(converter.quote(escaped))
 
     def cmd_query(self, query: Any, *args: Any, **kwargs: Any) -> Any:
         """Run `query`; deferred writes go first, in the same round trip."""
-        if not self._deferred:
+        if self._deferred:
+            return next(self.cmd_query_iter(query, **kwargs))
+        if not self._lean or kwargs or self._query_attrs:
             return super().cmd_query(query, *args, **kwargs)
-        return next(self.cmd_query_iter(query, **kwargs))
+        return self._result(self._send_query(query))
 
     def cmd_query_iter(self, statements: Any, **kwargs: Any) -> Iterator[Any]:
         """The results of `statements`, sent after the deferred writes in the same round trip."""
         writes, self._deferred = self._deferred, []
         if writes:
             statements = b";".join([*writes, statements.encode() if isinstance(statements, str) else statements])
-        results = super().cmd_query_iter(statements, **kwargs)
+        if not self._lean or kwargs:
+            results = super().cmd_query_iter(statements, **kwargs)
+        else:
+            results = self._results(statements)
         for _ in writes:
             next(results)  # the writes' OK packets; an error raises here
         yield from results
+
+    def get_rows(self, count: int | None = None, binary: bool = False, columns: Any = None, raw: bool | None = None,
+                 prep_stmt: Any = None, **kwargs: Any) -> tuple[list[Any], dict[str, int] | None]:
+        """Up to `count` (all when None) rows of the unread text result set, and its EOF packet once read."""
+        if not self._lean or binary or raw or self._raw or prep_stmt is not None or kwargs:
+            return super().get_rows(count, binary, columns, raw, prep_stmt, **kwargs)
+        if not self.unread_result:
+            raise InternalError("No result set available")
+        recv, timeout = self._socket.recv, self._read_timeout
+        rows, eof = [], None
+        try:
+            while count is None or len(rows) < count:
+                packet = recv(timeout)
+                kind = packet[_HEADER]
+                if kind == _EOF and len(packet) < _HEADER + 9:
+                    eof = self._eof(packet)
+                    self.unread_result = False
+                    break
+                if kind == _ERR:
+                    raise get_exception(packet)
+                payload = bytes(packet[_HEADER:])
+                while len(packet) == _HEADER + _MAX_PAYLOAD:  # a row continued in the next packet
+                    packet = recv(timeout)
+                    payload += packet[_HEADER:]
+                rows.append(_text_row(payload))
+        except Error as exc:
+            self.unread_result = False
+            self._close_on_timeout(exc)
+            raise
+        if rows and self._columns_desc is not None:
+            row_to_python, description = self.converter.row_to_python, self._columns_desc
+            rows = [row_to_python(row, description) for row in rows]
+        return rows, eof
+
+    def _send_query(self, query: bytes | str) -> bytearray:
+        """Send COM_QUERY; the first packet of the response."""
+        if self.unread_result:
+            self.handle_unread_result()
+        if isinstance(query, str):
+            query = query.encode()
+        self._query, self._local_infile_filenames = query, None  # LOCAL INFILE requests check the query
+        payload, socket = self._query_prefix + query, self._socket
+        if socket is None:
+            raise OperationalError("MySQL Connection not available")
+        try:
+            if len(payload) < _MAX_PAYLOAD:
+                socket.send_packet(payload, self._write_timeout)
+            else:
+                socket.send(payload, 0, 0, self._write_timeout)
+            return socket.recv(self._read_timeout)
+        except Error as exc:
+            self._close_on_timeout(exc)
+            raise
+
+    def _results(self, statements: bytes | str) -> Iterator[Any]:
+        yield self._result(self._send_query(statements))
+        while self._have_next_result:
+            if self.unread_result:
+                self.handle_unread_result()
+            try:
+                packet = self._socket.recv(self._read_timeout)
+            except Error as exc:
+                self._close_on_timeout(exc)
+                raise
+            yield self._result(packet)
+
+    def _result(self, packet: bytearray) -> dict[str, Any]:
+        """The driver's result for a response: an OK packet, or the columns of a result set left to read."""
+        kind = packet[_HEADER]
+        if kind == _OK:
+            return self._ok(packet)
+        if kind == _ERR:
+            raise get_exception(packet)
+        if kind in (_INFILE, _EOF):  # the server asks for a local file: the driver's own checks and transfer
+            return super()._handle_result(packet)
+        count = _lenenc(packet, _HEADER)[0]
+        recv, timeout, parse, charset = self._socket.recv, self._read_timeout, self._protocol.parse_column, \
+            self.python_charset
+        try:
+            self._columns_desc = [parse(recv(timeout), charset) for _ in range(count)]
+            eof = self._eof(recv(timeout))
+        except Error as exc:
+            self._close_on_timeout(exc)
+            raise
+        self.unread_result = True
+        return {"columns": self._columns_desc, "eof": eof}
+
+    def _ok(self, packet: bytearray) -> dict[str, Any]:
+        affected_rows, pos = _lenenc(packet, _HEADER + 1)
+        insert_id, pos = _lenenc(packet, pos)
+        status, warnings = packet[pos] | packet[pos + 1] << 8, packet[pos + 2] | packet[pos + 3] << 8
+        self._server_status(status)
+        ok = {"field_count": 0, "affected_rows": affected_rows, "insert_id": insert_id, "status_flag": status,
+              "warning_count": warnings}
+        if len(packet) > pos + 4:
+            ok["info_msg"] = utils.read_lc_string(bytes(packet[pos + 4:]))[1].decode()
+        return ok
+
+    def _eof(self, packet: bytearray) -> dict[str, Any]:
+        kind = packet[_HEADER]
+        if kind == _EOF and len(packet) < _HEADER + 9:
+            warnings, status = packet[5] | packet[6] << 8, packet[7] | packet[8] << 8
+            self._server_status(status)
+            return {"warning_count": warnings, "status_flag": status}
+        if kind == _ERR:
+            raise get_exception(packet)
+        if kind == _OK:  # a server that deprecates EOF ends with an OK packet
+            return self._ok(packet)
+        raise InterfaceError("Expected EOF packet")
+
+    def _server_status(self, status: int) -> None:
+        self._have_next_result = bool(status & ServerFlag.MORE_RESULTS_EXISTS)
+        self._in_transaction = bool(status & ServerFlag.STATUS_IN_TRANS)
+
+    def _close_on_timeout(self, exc: Error) -> None:
+        """After a read or write timeout the session is mid-exchange: close it, as the timeout's message says."""
+        if isinstance(exc, ReadTimeoutError | WriteTimeoutError):
+            self.close()
 
     def rollback(self) -> None:
         """Drop the deferred writes and roll back."""
@@ -203,3 +391,6 @@ class Connection(MySQLConnection):
         super()._open_connection()  # handshake, TLS and authentication read packet by packet
         self._protocol = _Protocol()
         self._socket.buffered = True
+        self._lean = not isinstance(self._socket._netbroker, NetworkBrokerCompressed)
+        attributes = self._client_flags & ClientFlag.CLIENT_QUERY_ATTRIBUTES  # then: no attributes, one set
+        self._query_prefix = bytes([ServerCmd.QUERY]) + (b"\x00\x01" if attributes else b"")

@@ -49,6 +49,24 @@ def test_results_match_the_stock_connection(db_conn, stock, sql, params):
     assert got == expected
 
 
+@pytest.mark.parametrize("value", [
+    0, -7, 2**63, None, True, False, 1.5, "BUY", "TCS", "M&M", "ÄpfelΩ2",
+    "it's", 'q"q', "back\\slash", "line\nbreak", "", "12", datetime(2026, 11, 20, 9, 15),
+    datetime(2026, 11, 20, 9, 15, 0, 250), datetime(999, 1, 2, 3, 4, 5, 6), b"raw'bytes",
+])
+def test_literals_match_the_driver(db_conn, value):
+    converter = db_conn.converter
+    expected = bytes(converter.quote(converter.escape(converter.to_mysql(value), db_conn.sql_mode)))
+    assert db_conn.literal(value) == expected
+
+
+def test_decimals_are_exact_numeric_literals(db_conn):
+    # the driver sends '-12.50' as a string; ours is the number itself, never in exponent notation (a DOUBLE)
+    assert [db_conn.literal(Decimal(text)) for text in ("-12.50", "1E+3", "1E-7")] == [b"-12.50", b"1000",
+                                                                                      b"0.0000001"]
+    assert fetch_value(db_conn, "SELECT %s + 0", (Decimal("1E-7"),)) == Decimal("0.0000001")
+
+
 def test_types_survive_the_column_cache(db_conn):
     first = fetch_all(db_conn, "SELECT 1 AS v")[0]["v"]
     second = fetch_all(db_conn, "SELECT 'text' AS v")[0]["v"]
@@ -113,8 +131,10 @@ def probe_table(db_conn):
 def _round_trips(conn, monkeypatch) -> list[int]:
     assert conn.sql_mode is not None  # read once per connection (escaping depends on it), like the cursor does
     sent = []
-    original = conn._send_cmd
-    monkeypatch.setattr(conn, "_send_cmd", lambda *args, **kwargs: sent.append(1) or original(*args, **kwargs))
+    for name in ("_send_query", "_send_cmd"):  # our query path, and the driver's for every other command
+        original = getattr(conn, name)
+        monkeypatch.setattr(conn, name, lambda *args, _original=original, **kwargs: sent.append(1) or
+                            _original(*args, **kwargs))
     return sent
 
 
