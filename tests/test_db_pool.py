@@ -136,6 +136,48 @@ def test_a_waiter_gets_the_connection_once_it_is_released(db_config):
     database.close()
 
 
+_GEVENT_POOL = """
+from gevent import monkey
+monkey.patch_all()
+import sys
+import gevent
+from backend.db import Database
+from backend.settings import DatabaseConfig
+from controller.sql import fetch_value
+from utils.errors import ServiceUnavailable
+
+database = Database(DatabaseConfig.from_url(sys.argv[1]), pool_size=1, wait_timeout_s=0.3)
+print(type(database._slots).__module__)
+results = []
+
+def holder(seconds):
+    with database.connection():
+        gevent.sleep(seconds)
+
+def waiter():
+    try:
+        with database.connection() as conn:
+            results.append(fetch_value(conn, "SELECT 7"))
+    except ServiceUnavailable as exc:
+        results.append(exc.status)
+
+gevent.joinall([gevent.spawn(holder, 0.1), gevent.spawn(waiter)])  # released in time: the waiter gets it
+gevent.joinall([gevent.spawn(holder, 1.0), gevent.spawn(waiter)])  # held too long: 503
+print(results)
+"""
+
+
+def test_under_gevent_waiters_queue_on_gevents_semaphore(db_config, repo_root):
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, "-c", _GEVENT_POOL, db_config.url()], cwd=repo_root,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    module, outcomes = result.stdout.split("\n")[:2]
+    assert module.startswith("gevent.") and outcomes == "[7, 503]"
+
+
 def test_pool_exhaustion_maps_to_a_503_response(db_config):
     from backend.app import create_app
 
