@@ -80,7 +80,8 @@ class AccountBook:
         self._positions: dict[int, Position] = {}
         self._worth: dict[int, tuple[int, Decimal]] = {}  # each loaded position's worth as read
         self._ledger: list[tuple] = []
-        self.placed: set[int] = set()  # orders inserted by this transaction (no other transaction sees them yet)
+        # orders this transaction inserted or locked FOR UPDATE: no other transaction can change them before commit
+        self.locked: set[int] = set()
         self._fills: dict[int, tuple[str, Decimal]] = {}  # stock_id → (symbol, last fill price) in this transaction
         self._change: HoldingsChange | None = None
 

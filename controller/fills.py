@@ -1,9 +1,11 @@
 """Order state transitions inside a locked AccountBook: trigger, fill, cancel/reject/expire.
 
-Every transition is a conditional update on the order's status, so a fill or a cancel happens at
-most once even when two processes act on the same tick; the UNIQUE(order_id) of trades is the
-last line of defence. An order placed in the same transaction is invisible to every other
-transaction until commit: nothing can race it, and its transitions are deferred writes.
+A transition acts on an order this transaction holds: one it locked FOR UPDATE (a locking read sees the
+latest committed status, and no other transaction can change the row before this one commits) or one it
+inserted (invisible to every other transaction until commit). So a fill or a cancel happens at most once even
+when two processes act on the same tick, and the transition is a deferred write whose row count is known.
+It stays a conditional update on the order's status, and the UNIQUE(order_id) of trades is the last line of
+defence.
 """
 
 from __future__ import annotations
@@ -14,14 +16,14 @@ from typing import Any
 
 from controller.account_book import AccountBook
 from controller.order_rules import execution_price, is_triggered
-from controller.sql import defer, execute, fetch_one
+from controller.sql import defer, execute, fetch_all, fetch_one
 from controller.trading_models import ORDER_COLUMNS, Order, Trade
 from utils.money import money, price
 from utils.timeutil import to_db
-from utils.trading_errors import OrderNotModifiable
 
 _WORKING = "status IN ('OPEN', 'TRIGGER_PENDING')"
 _LOCK_ORDER = f"SELECT {ORDER_COLUMNS} FROM orders WHERE order_id = %s AND user_id = %s FOR UPDATE"
+_LOCK_WORKING = f"SELECT {ORDER_COLUMNS} FROM orders WHERE user_id = %s AND {_WORKING} ORDER BY order_id FOR UPDATE"
 _MARK_FILLED = (f"UPDATE orders SET status = 'COMPLETE', filled_quantity = quantity, average_price = %s, "
                 f"reserved_amount = 0, updated_at = %s WHERE order_id = %s AND {_WORKING}")
 _MARK_CLOSED = (f"UPDATE orders SET status = %s, reject_reason = %s, reserved_amount = 0, updated_at = %s "
@@ -34,26 +36,35 @@ IOC_UNFILLED = "IOC order could not be filled immediately"
 FUNDS_AT_EXECUTION = "insufficient funds at the execution price"
 
 
-def lock_order(conn: Any, user_id: int, order_id: int) -> Order | None:
-    """The user's order, locked FOR UPDATE (None when it is not theirs or does not exist)."""
-    row = fetch_one(conn, _LOCK_ORDER, (order_id, user_id))
-    return Order.from_row(row) if row else None
+def lock_order(conn: Any, book: AccountBook, order_id: int) -> Order | None:
+    """The book's user's order, locked FOR UPDATE (None when it is not theirs or does not exist)."""
+    return _locked(book, fetch_one(conn, _LOCK_ORDER, (order_id, book.user_id)))
 
 
 def lock_account_and_order(conn: Any, user_id: int, order_id: int, starting_cash: Decimal,
                            now: datetime) -> tuple[AccountBook, Order | None]:
     """The user's locked account and, in the same round trip and after it, their order (as `lock_order`)."""
     book, rows = AccountBook.lock_and_fetch(conn, user_id, starting_cash, now, _LOCK_ORDER, (order_id, user_id))
-    return book, Order.from_row(rows[0]) if rows else None
+    return book, _locked(book, rows[0] if rows else None)
+
+
+def lock_working_orders(conn: Any, book: AccountBook) -> list[Order]:
+    """The book's user's working orders, locked FOR UPDATE."""
+    return [_locked(book, row) for row in fetch_all(conn, _LOCK_WORKING, (book.user_id,))]
+
+
+def _locked(book: AccountBook, row: dict[str, Any] | None) -> Order | None:
+    if row is None:
+        return None
+    order = Order.from_row(row)
+    book.locked.add(order.order_id)
+    return order
 
 
 def _transition(conn: Any, book: AccountBook, sql: str, params: tuple, order: Order) -> None:
-    if order.order_id in book.placed:
-        defer(conn, sql, params)
-        return
-    rowcount, _ = execute(conn, sql, params)
-    if rowcount != 1:  # someone else moved it first: abort this transaction
-        raise OrderNotModifiable(f"order {order.order_id} is no longer working")
+    if order.order_id not in book.locked:
+        raise RuntimeError(f"order {order.order_id} changes without its row lock")
+    defer(conn, sql, params)
 
 
 def release(book: AccountBook, order: Order) -> None:
@@ -120,6 +131,6 @@ def execute_if_possible(conn: Any, book: AccountBook, order: Order, ltp: Decimal
 
 def act_on_order(conn: Any, book: AccountBook, order_id: int, ltp: Decimal) -> None:
     """Lock the order and act on it at `ltp` unless it stopped working since it was seen."""
-    order = lock_order(conn, book.user_id, order_id)
+    order = lock_order(conn, book, order_id)
     if order is not None and order.is_working:
         execute_if_possible(conn, book, order, ltp)

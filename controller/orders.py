@@ -8,11 +8,18 @@ from decimal import Decimal
 from typing import Any
 
 from controller.account_book import AccountBook
-from controller.fills import close, execute_if_possible, lock_account_and_order, lock_order, release
+from controller.fills import (
+    close,
+    execute_if_possible,
+    lock_account_and_order,
+    lock_order,
+    lock_working_orders,
+    release,
+)
 from controller.instruments import Instrument
 from controller.order_rules import STOP, MarketView, OrderTicket, TradingRules, reference, reservation, validate
 from controller.portfolio import delete_history
-from controller.sql import defer, execute, fetch_all, fetch_one
+from controller.sql import defer, execute, fetch_one
 from controller.trading_models import ORDER_COLUMNS, Order, Outcome
 from utils.errors import NotFound
 from utils.timeutil import to_db
@@ -27,8 +34,6 @@ _BY_CLIENT_ID = f"SELECT {ORDER_COLUMNS} FROM orders WHERE user_id = %s AND clie
 _GET = f"SELECT {ORDER_COLUMNS} FROM orders WHERE order_id = %s AND user_id = %s"
 _MODIFY = ("UPDATE orders SET quantity = %s, price = %s, trigger_price = %s, reserved_amount = %s, updated_at = %s "
            "WHERE order_id = %s AND status IN ('OPEN', 'TRIGGER_PENDING')")
-_LOCK_WORKING = (f"SELECT {ORDER_COLUMNS} FROM orders WHERE user_id = %s AND status IN ('OPEN', 'TRIGGER_PENDING') "
-                 f"ORDER BY order_id FOR UPDATE")
 _UNSET = object()
 
 
@@ -78,7 +83,7 @@ def place_order(conn: Any, user_id: int, ticket: OrderTicket, instrument: Instru
     else:
         book.reserve_shares(instrument.stock_id, ticket.quantity)
     order = _insert(conn, user_id, ticket, instrument, amount, amo=not view.is_open, now=view.now)
-    book.placed.add(order.order_id)
+    book.locked.add(order.order_id)
     book.outcome.touch(order)
     if view.is_open and live is not None:
         execute_if_possible(conn, book, order, live.ltp)
@@ -154,8 +159,8 @@ def cancel_order(conn: Any, user_id: int, order_id: int, view: MarketView, rules
 def reset_account(conn: Any, user_id: int, view: MarketView, rules: TradingRules) -> Outcome:
     """Back to the starting cash: working orders cancelled, holdings and the equity curve cleared."""
     book = AccountBook.lock(conn, user_id, rules.starting_cash, view.now)
-    for row in fetch_all(conn, _LOCK_WORKING, (user_id,)):
-        close(conn, book, Order.from_row(row), "CANCELLED", "account reset")
+    for order in lock_working_orders(conn, book):
+        close(conn, book, order, "CANCELLED", "account reset")
     book.clear_holdings()
     account = book.account
     if account.cash != account.starting_cash:
@@ -170,7 +175,7 @@ def expire_orders(conn: Any, user_id: int, order_ids: list[int], cutoff: datetim
     """Expire the user's working orders among `order_ids` created before `cutoff` (the session's close)."""
     book = AccountBook.lock(conn, user_id, rules.starting_cash, view.now)
     for order_id in order_ids:
-        order = lock_order(conn, user_id, order_id)
+        order = lock_order(conn, book, order_id)
         if order is not None and order.is_working and order.created_at < cutoff:
             close(conn, book, order, "EXPIRED", "validity ended at the close")
     return book.finish(view)
