@@ -106,6 +106,9 @@ def register(url: str, email: str) -> str:
 
 def test_one_leader_polls_and_a_client_of_the_follower_gets_its_ticks_once(cluster, client_on_b):
     a, b = cluster["a"], cluster["b"]
+    # the follower learns the holder at its next check: one that ran between the leader's GET_LOCK and its
+    # record of the holder saw an unnamed holder
+    wait_for(lambda: b.leader_check()["leader"] is not None, 5)
     a_leader, b_leader = a.leader_check(), b.leader_check()
     assert a_leader["is_leader"] and not b_leader["is_leader"]
     assert b_leader["leader"] == a_leader["identity"] and re.fullmatch(r".+:\d+", a_leader["identity"])
