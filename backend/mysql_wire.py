@@ -2,28 +2,33 @@
 
 The pure driver (the C extension blocks gevent, DESIGN.md §11) reads every protocol packet with two
 system calls, header then payload, and parses every column definition of every result set anew; a
-one-row SELECT of 19 columns is 23 packets. And every statement is a round trip. `Connection` keeps the
-driver's protocol code and changes four things:
+one-row SELECT of 19 columns is 23 packets. Each statement also passes through several layers of
+decorated methods. And every statement is a round trip. `Connection` keeps the driver's handshake,
+authentication, converters and error classes and changes five things:
 
 - reads fill a buffer with one system call and serve every whole packet it holds (the protocol is
   request/response, so nothing is left in the buffer once a response has been read);
 - a column definition packet decodes to the same description every time, so descriptions are cached
   by the packet's bytes;
+- a query (COM_QUERY) is sent with one system call and its response (OK, error, result set, text rows)
+  is parsed here; anything else (compression, query attributes, LOCAL INFILE requests, binary rows)
+  takes the driver's own path. As with the driver, a read or write timeout closes the connection;
 - `bind()` puts parameters into a statement as the driver's cursor does, with fast paths for integers,
-  decimals and NULL (the cursor dispatches every value through several converter methods);
-- `defer()` queues a write whose result nobody reads, inside a transaction; it travels with the next
-  statement (usually the COMMIT) as one multi-statement round trip. An error in a deferred write fails
-  that statement instead, and so the transaction.
+  decimals (exact numeric literals), plain strings, naive datetimes and NULL;
+- `defer()` queues a write inside a transaction; it travels with the next statement (usually the
+  COMMIT) as one multi-statement round trip, and its outcome (row count, insert id) is handed to a
+  callback when it arrives. An error in a deferred write fails that statement instead, and so the
+  transaction.
 
 Measured on this machine under gevent (`bench/db_statements.py --gevent`, docs/BENCHMARKS.md): a one-row
-SELECT of 19 columns ~500 µs of CPU on the stock connection, ~220 µs on this one; three UPDATEs and a COMMIT
-~585 µs as four round trips, ~335 µs as two with deferred writes.
+SELECT of 19 columns ~530 µs of CPU on the stock connection, ~180 µs on this one; three UPDATEs and a COMMIT
+~600 µs as four round trips, ~320 µs as two with deferred writes.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -182,16 +187,20 @@ class Connection(MySQLConnection):
     """A pure-Python MySQLConnection with buffered packet reads, cached column definitions and deferred writes."""
 
     def __init__(self, **kwargs: Any) -> None:
-        self._deferred: list[bytes] = []
+        self._deferred: list[tuple[bytes, Callable[[dict[str, Any]], None] | None]] = []
         self._lean = False  # set once connected without compression: the query path below skips the driver's
         self._query_prefix = b""
         super().__init__(**kwargs)
 
-    def defer(self, sql: str, params: Sequence[Any] = ()) -> None:
-        """Queue a write (`%s` placeholders) to send with the next statement; only inside a transaction."""
+    def defer(self, sql: str, params: Sequence[Any] = (),
+              on_result: Callable[[dict[str, Any]], None] | None = None) -> None:
+        """Queue a write (`%s` placeholders) to send with the next statement; only inside a transaction.
+
+        `on_result` is called with the write's OK packet (affected_rows, insert_id) when it arrives.
+        """
         if not self.in_transaction:
             raise ProgrammingError("a deferred write needs an open transaction")
-        self._deferred.append(self.bind(sql, params))
+        self._deferred.append((self.bind(sql, params), on_result))
 
     def bind(self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> bytes:
         """The statement with its `%s` (or `%(name)s`) placeholders replaced by the parameters as literals."""
@@ -240,13 +249,16 @@ class Connection(MySQLConnection):
         """The results of `statements`, sent after the deferred writes in the same round trip."""
         writes, self._deferred = self._deferred, []
         if writes:
-            statements = b";".join([*writes, statements.encode() if isinstance(statements, str) else statements])
+            statements = b";".join([*(write for write, _ in writes),
+                                    statements.encode() if isinstance(statements, str) else statements])
         if not self._lean or kwargs:
             results = super().cmd_query_iter(statements, **kwargs)
         else:
             results = self._results(statements)
-        for _ in writes:
-            next(results)  # the writes' OK packets; an error raises here
+        for _, on_result in writes:
+            result = next(results)  # the write's OK packet; an error raises here
+            if on_result is not None:
+                on_result(result)
         yield from results
 
     def get_rows(self, count: int | None = None, binary: bool = False, columns: Any = None, raw: bool | None = None,

@@ -17,7 +17,16 @@ from controller.fills import (
     release,
 )
 from controller.instruments import Instrument
-from controller.order_rules import STOP, MarketView, OrderTicket, TradingRules, reference, reservation, validate
+from controller.order_rules import (
+    STOP,
+    MarketView,
+    OrderTicket,
+    TradingRules,
+    may_act,
+    reference,
+    reservation,
+    validate,
+)
 from controller.portfolio import delete_history
 from controller.sql import defer, execute, fetch_one
 from controller.trading_models import ORDER_COLUMNS, Order, Outcome
@@ -82,25 +91,37 @@ def place_order(conn: Any, user_id: int, ticket: OrderTicket, instrument: Instru
         book.reserve_cash(amount)
     else:
         book.reserve_shares(instrument.stock_id, ticket.quantity)
-    order = _insert(conn, user_id, ticket, instrument, amount, amo=not view.is_open, now=view.now)
-    book.locked.add(order.order_id)
-    book.outcome.touch(order)
-    if view.is_open and live is not None:
-        execute_if_possible(conn, book, order, live.ltp)
+    status = "TRIGGER_PENDING" if ticket.order_type in STOP else "OPEN"
+    order = Order(0, user_id, ticket.client_order_id, instrument.stock_id, instrument.symbol, ticket.side,
+                  ticket.order_type, ticket.validity, ticket.quantity, 0, ticket.price, ticket.trigger_price, None,
+                  amount, status, None, not view.is_open, view.now, view.now)
+    ltp = live.ltp if view.is_open and live is not None else None
+    if ltp is not None and may_act(order, ltp):
+        _, order.order_id = execute(conn, _INSERT, _insert_params(order))
+        book.locked.add(order.order_id)
+        book.outcome.touch(order)
+        execute_if_possible(conn, book, order, ltp)
+    else:
+        _insert_resting(conn, book, order)
     return order, book.finish(view)
 
 
-def _insert(conn: Any, user_id: int, ticket: OrderTicket, instrument: Instrument, reserved: Decimal, amo: bool,
-            now: datetime) -> Order:
-    status = "TRIGGER_PENDING" if ticket.order_type in STOP else "OPEN"
-    stamp = to_db(now)
-    _, order_id = execute(conn, _INSERT, (
-        user_id, ticket.client_order_id, instrument.stock_id, instrument.symbol, ticket.side, ticket.order_type,
-        ticket.validity, ticket.quantity, ticket.price, ticket.trigger_price, reserved, status, int(amo), stamp,
-        stamp))
-    return Order(order_id, user_id, ticket.client_order_id, instrument.stock_id, instrument.symbol, ticket.side,
-                 ticket.order_type, ticket.validity, ticket.quantity, 0, ticket.price, ticket.trigger_price, None,
-                 reserved, status, None, amo, now, now)
+def _insert_resting(conn: Any, book: AccountBook, order: Order) -> None:
+    """Record an order that rests: nothing reads it before the commit, so its INSERT is a deferred write and its id
+    (0 until then) arrives with the COMMIT's results."""
+
+    def inserted(_rowcount: int, order_id: int) -> None:
+        order.order_id = order_id
+        book.outcome.touch(order)
+
+    defer(conn, _INSERT, _insert_params(order), on_done=inserted)
+
+
+def _insert_params(order: Order) -> tuple:
+    stamp = to_db(order.created_at)
+    return (order.user_id, order.client_order_id, order.stock_id, order.symbol, order.side, order.order_type,
+            order.validity, order.quantity, order.price, order.trigger_price, order.reserved_amount, order.status,
+            int(order.is_amo), stamp, stamp)
 
 
 def _lock_working(conn: Any, user_id: int, order_id: int, view: MarketView,

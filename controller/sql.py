@@ -86,10 +86,12 @@ def execute(conn: Any, sql: str, params: Params = ()) -> tuple[int, int]:
         add_time("db", time.perf_counter() - started)
 
 
-def defer(conn: Any, sql: str, params: Params = ()) -> None:
-    """Queue a write whose outcome is not needed (no rowcount, no id) inside a transaction: it is sent with the
-    transaction's next statement or its COMMIT, in the same round trip (backend/mysql_wire.py)."""
-    conn.defer(sql, params)
+def defer(conn: Any, sql: str, params: Params = (), on_done: Callable[[int, int], None] | None = None) -> None:
+    """Queue a write inside a transaction: it is sent with the transaction's next statement or its COMMIT, in the
+    same round trip (backend/mysql_wire.py). Nothing waits for its outcome; `on_done(rowcount, lastrowid)` is
+    called when it arrives."""
+    conn.defer(sql, params, None if on_done is None else
+               lambda result: on_done(result["affected_rows"], result["insert_id"]))
 
 
 def execute_many(conn: Any, sql: str, rows: Iterable[Sequence[Any]], batch_size: int = 2000) -> int:

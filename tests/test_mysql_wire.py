@@ -11,7 +11,7 @@ from mysql.connector import errors
 
 from backend.db import connect, connect_args
 from backend.mysql_wire import Connection
-from controller.sql import execute, fetch_all, fetch_value
+from controller.sql import defer, execute, fetch_all, fetch_value
 
 
 @pytest.fixture
@@ -149,6 +149,19 @@ def test_deferred_writes_travel_with_the_commit(probe_table, monkeypatch):
     assert len(sent) == 1  # the writes and the COMMIT in one round trip
     rows = fetch_all(conn, "SELECT k, v FROM t_defer ORDER BY k")
     assert rows == [{"k": 1, "v": "b"}, {"k": 2, "v": "c"}]
+
+
+def test_a_deferred_write_reports_its_outcome_when_it_arrives(probe_table, monkeypatch):
+    conn = probe_table
+    execute(conn, "CREATE TEMPORARY TABLE t_ids (id INT AUTO_INCREMENT PRIMARY KEY, v INT)")
+    execute(conn, "INSERT INTO t_defer (k, v) VALUES (1, 'a')")  # opens the transaction
+    sent, outcomes = _round_trips(conn, monkeypatch), []
+    for v in (10, 20):
+        defer(conn, "INSERT INTO t_ids (v) VALUES (%s)", (v,), on_done=lambda *outcome: outcomes.append(outcome))
+    defer(conn, "UPDATE t_defer SET v = 'b' WHERE k = 1")
+    assert outcomes == []
+    conn.commit()
+    assert len(sent) == 1 and outcomes == [(1, 1), (1, 2)]  # (rowcount, lastrowid) of each, with the COMMIT
 
 
 def test_a_statement_after_deferred_writes_sees_them(probe_table, monkeypatch):
