@@ -29,7 +29,8 @@ from utils.trading_errors import InsufficientFunds, InsufficientHoldings
 
 _LOCK_ACCOUNT = ("SELECT user_id, cash, reserved, starting_cash, realized_pnl, holdings_version FROM accounts "
                  "WHERE user_id = %s FOR UPDATE")
-_HOLDING = "SELECT quantity, reserved_quantity, avg_price FROM holdings WHERE user_id = %s AND stock_id = %s"
+HOLDING_COLUMNS = ("quantity", "reserved_quantity", "avg_price")
+_HOLDING = f"SELECT {', '.join(HOLDING_COLUMNS)} FROM holdings WHERE user_id = %s AND stock_id = %s"
 _SAVE_ACCOUNT = ("UPDATE accounts SET cash = %s, reserved = %s, realized_pnl = %s, holdings_version = %s, "
                  "updated_at = %s WHERE user_id = %s")
 _INSERT_LEDGER = ("INSERT INTO ledger (user_id, amount, kind, order_id, trade_id, balance_after, note, created_at) "
@@ -67,6 +68,11 @@ class Position:
         """Shares not held for open sells."""
         return self.quantity - self.reserved_quantity
 
+    @property
+    def row(self) -> tuple[int, int, Decimal, bool]:
+        """What the holdings row holds (and whether there is one)."""
+        return self.quantity, self.reserved_quantity, self.avg_price, self.exists
+
 
 class AccountBook:
     """The locked account of one user; call the methods, then `flush()` once before commit."""
@@ -79,6 +85,7 @@ class AccountBook:
         self._saved = self._state()
         self._positions: dict[int, Position] = {}
         self._worth: dict[int, tuple[int, Decimal]] = {}  # each loaded position's worth as read
+        self._written: dict[int, tuple] = {}  # each loaded position's row as read or last written
         self._ledger: list[tuple] = []
         # orders this transaction inserted or locked FOR UPDATE: no other transaction can change them before commit
         self.locked: set[int] = set()
@@ -93,8 +100,8 @@ class AccountBook:
         With `holding_of` (a stock_id), that holding is read in the same round trip, right after the lock.
         """
         if holding_of is not None:
-            book, rows = cls.lock_and_fetch(conn, user_id, starting_cash, now, _HOLDING, (user_id, holding_of))
-            book._load(holding_of, rows[0] if rows else None)
+            book, (rows,) = cls.lock_and_fetch(conn, user_id, starting_cash, now, [(_HOLDING, (user_id, holding_of))])
+            book.take_holding(holding_of, rows)
             return book
         row = fetch_one(conn, _LOCK_ACCOUNT, (user_id,))
         if row is None:
@@ -105,13 +112,18 @@ class AccountBook:
         return cls(conn, Account(**row), now)
 
     @classmethod
-    def lock_and_fetch(cls, conn: Any, user_id: int, starting_cash: Decimal, now: datetime, sql: str,
-                       params: tuple) -> tuple[AccountBook, list[dict[str, Any]]]:
-        """`lock`, then the query `sql` in the same round trip (it runs after the lock); the book and its rows."""
-        account, rows = fetch_sets(conn, [(_LOCK_ACCOUNT, (user_id,)), (sql, params)])
-        if not account:  # first use: create the account, lock it, then run the query
-            return cls.lock(conn, user_id, starting_cash, now), fetch_all(conn, sql, params)
-        return cls(conn, Account(**account[0]), now), rows
+    def lock_and_fetch(cls, conn: Any, user_id: int, starting_cash: Decimal, now: datetime,
+                       queries: list[tuple[str, tuple]]) -> tuple[AccountBook, list[list[dict[str, Any]]]]:
+        """`lock`, then `queries` in the same round trip (they run after the lock); the book and each one's rows."""
+        account, *results = fetch_sets(conn, [(_LOCK_ACCOUNT, (user_id,)), *queries])
+        if not account:  # first use: create the account, lock it, then run the queries
+            book = cls.lock(conn, user_id, starting_cash, now)
+            return book, [fetch_all(conn, sql, params) for sql, params in queries]
+        return cls(conn, Account(**account[0]), now), results
+
+    def take_holding(self, stock_id: int, rows: list[dict[str, Any]]) -> None:
+        """Use the holding of `stock_id` (HOLDING_COLUMNS; no row: none held) read after the lock, not read it again."""
+        self._load(stock_id, rows[0] if rows else None)
 
     @property
     def user_id(self) -> int:
@@ -142,6 +154,7 @@ class AccountBook:
             Position(0, 0, Decimal(0), False)
         self._positions[stock_id] = found
         self._worth[stock_id] = found.worth
+        self._written[stock_id] = found.row
         return found
 
     def reserve_shares(self, stock_id: int, quantity: int) -> None:
@@ -191,6 +204,7 @@ class AccountBook:
         execute(self.conn, _DELETE_HOLDINGS, (self.user_id,))
         self._positions.clear()
         self._worth.clear()
+        self._written.clear()
         self.account.holdings_version = _new_version()
 
     def _state(self) -> tuple:
@@ -198,7 +212,7 @@ class AccountBook:
         return a.cash, a.reserved, a.realized_pnl, a.holdings_version
 
     def flush(self) -> None:
-        """Write the account, the ledger rows and every touched holding (deferred: they go out with the
+        """Write the account, the ledger rows and every changed holding (deferred: they go out with the
         transaction's next statement, usually its COMMIT)."""
         a, now = self.account, to_db(self.now)
         changed = [stock_id for stock_id, held in self._positions.items() if held.worth != self._worth[stock_id]]
@@ -217,6 +231,8 @@ class AccountBook:
             defer(self.conn, _INSERT_LEDGER, row)
         self._ledger = []
         for stock_id, held in self._positions.items():
+            if held.row == self._written[stock_id]:  # unchanged since read or written
+                continue
             key = (self.user_id, stock_id)
             if held.quantity == 0:
                 if held.exists:
@@ -227,6 +243,7 @@ class AccountBook:
             else:
                 defer(self.conn, _INSERT_HOLDING, (*key, held.quantity, held.reserved_quantity, held.avg_price, now))
                 held.exists = True
+            self._written[stock_id] = held.row
 
     def finish(self, view: MarketView) -> Outcome:
         """Flush, then record the account as the user will now see it (for the account_update push)."""

@@ -14,7 +14,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from controller.account_book import AccountBook
+from controller.account_book import HOLDING_COLUMNS, AccountBook
 from controller.order_rules import execution_price, is_triggered
 from controller.sql import defer, execute, fetch_all, fetch_one
 from controller.trading_models import ORDER_COLUMNS, Order, Trade
@@ -24,6 +24,8 @@ from utils.timeutil import to_db
 _WORKING = "status IN ('OPEN', 'TRIGGER_PENDING')"
 _LOCK_ORDER = f"SELECT {ORDER_COLUMNS} FROM orders WHERE order_id = %s AND user_id = %s FOR UPDATE"
 _LOCK_WORKING = f"SELECT {ORDER_COLUMNS} FROM orders WHERE user_id = %s AND {_WORKING} ORDER BY order_id FOR UPDATE"
+_HOLDING_OF_ORDER = (f"SELECT {', '.join(f'h.{name}' for name in HOLDING_COLUMNS)} FROM orders o JOIN holdings h "
+                     f"ON h.user_id = o.user_id AND h.stock_id = o.stock_id WHERE o.order_id = %s AND o.user_id = %s")
 _MARK_FILLED = (f"UPDATE orders SET status = 'COMPLETE', filled_quantity = quantity, average_price = %s, "
                 f"reserved_amount = 0, updated_at = %s WHERE order_id = %s AND {_WORKING}")
 _MARK_CLOSED = (f"UPDATE orders SET status = %s, reject_reason = %s, reserved_amount = 0, updated_at = %s "
@@ -43,9 +45,14 @@ def lock_order(conn: Any, book: AccountBook, order_id: int) -> Order | None:
 
 def lock_account_and_order(conn: Any, user_id: int, order_id: int, starting_cash: Decimal,
                            now: datetime) -> tuple[AccountBook, Order | None]:
-    """The user's locked account and, in the same round trip and after it, their order (as `lock_order`)."""
-    book, rows = AccountBook.lock_and_fetch(conn, user_id, starting_cash, now, _LOCK_ORDER, (order_id, user_id))
-    return book, _locked(book, rows[0] if rows else None)
+    """The user's locked account and, in the same round trip and after it, their order (as `lock_order`) and
+    their holding of its stock (which a sell's release or any fill changes)."""
+    book, (orders, holding) = AccountBook.lock_and_fetch(conn, user_id, starting_cash, now, [
+        (_LOCK_ORDER, (order_id, user_id)), (_HOLDING_OF_ORDER, (order_id, user_id))])
+    order = _locked(book, orders[0] if orders else None)
+    if order is not None:
+        book.take_holding(order.stock_id, holding)
+    return book, order
 
 
 def lock_working_orders(conn: Any, book: AccountBook) -> list[Order]:
@@ -129,8 +136,10 @@ def execute_if_possible(conn: Any, book: AccountBook, order: Order, ltp: Decimal
         close(conn, book, order, "CANCELLED", IOC_UNFILLED)
 
 
-def act_on_order(conn: Any, book: AccountBook, order_id: int, ltp: Decimal) -> None:
-    """Lock the order and act on it at `ltp` unless it stopped working since it was seen."""
-    order = lock_order(conn, book, order_id)
+def act_on_order(conn: Any, user_id: int, order_id: int, ltp: Decimal, starting_cash: Decimal,
+                 now: datetime) -> AccountBook:
+    """Lock the account and the order and act on it at `ltp` unless it stopped working since it was seen."""
+    book, order = lock_account_and_order(conn, user_id, order_id, starting_cash, now)
     if order is not None and order.is_working:
         execute_if_possible(conn, book, order, ltp)
+    return book

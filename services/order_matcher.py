@@ -19,7 +19,6 @@ from flask import Flask, current_app
 
 from backend import db
 from controller import fills, order_queries
-from controller.account_book import AccountBook
 from controller.order_rules import MarketView, may_act
 from controller.trading_models import Order
 from services.live_price_cache import Quote
@@ -82,8 +81,7 @@ def act(order: Order, ltp: Decimal, view: MarketView) -> list[Order]:
     limits = rules()
 
     def work(conn) -> object:
-        book = AccountBook.lock(conn, order.user_id, limits.starting_cash, view.now)
-        fills.act_on_order(conn, book, order.order_id, ltp)
+        book = fills.act_on_order(conn, order.user_id, order.order_id, ltp, limits.starting_cash, view.now)
         return book.finish(view) if book.outcome.orders else None
 
     try:

@@ -10,6 +10,7 @@ import pytest
 from flask_jwt_extended import create_access_token
 
 from backend.db import connect
+from backend.mysql_wire import Connection
 from controller.accounts import create_account
 from controller.sql import execute
 from services.live_price_cache import Quote
@@ -156,3 +157,14 @@ def make_trader(app, client, db_conn):
 def trader(make_trader) -> Trader:
     """Alice, with the starting cash."""
     return make_trader("alice")
+
+
+@pytest.fixture
+def round_trips(monkeypatch) -> list[bytes]:
+    """The queries sent from now on, one per round trip (with their deferred writes in front)."""
+    sent: list[bytes] = []
+    original = Connection._send_query
+    monkeypatch.setattr(Connection, "_send_query",
+                        lambda self, query: sent.append(query.encode() if isinstance(query, str) else bytes(query))
+                        or original(self, query))
+    return sent

@@ -4,6 +4,7 @@ import csv
 import io
 from datetime import timedelta
 
+from controller.sql import fetch_one
 from controller.trading_audit import audit
 from tests.trading.conftest import CLOSED_AT
 
@@ -48,6 +49,23 @@ def test_cancel_releases_and_finished_orders_cannot_change(market, trader, db_co
     assert again.status_code == 409 and again.get_json()["error"]["code"] == "CONFLICT"
     assert trader.patch(f"/orders/{order['order_id']}", json={"price": 96}).status_code == 409
     assert audit(db_conn) == []
+
+
+def test_a_cancel_takes_two_round_trips_and_writes_only_what_changed(market, trader, db_conn, round_trips):
+    market.publish("ZZTEST", "100")
+    trader.order(expect=201, order_type="MARKET", quantity=10)
+    sell = trader.order(expect=201, side="SELL", order_type="LIMIT", price=105, quantity=4)
+    buy = trader.order(expect=201, order_type="LIMIT", price=95, quantity=3)
+    round_trips.clear()
+    assert trader.delete(f"/orders/{sell['order_id']}").status_code == 200
+    assert len(round_trips) == 2  # account, order and holding locked/read together; then the writes and COMMIT
+    assert round_trips[1].count(b"UPDATE holdings") == 1  # the 4 reserved shares go back
+    round_trips.clear()
+    assert trader.delete(f"/orders/{buy['order_id']}").status_code == 200
+    assert len(round_trips) == 2 and b" holdings " not in round_trips[1]  # the holding read is unchanged
+    assert fetch_one(db_conn, "SELECT quantity, reserved_quantity FROM holdings WHERE user_id = %s",
+                     (trader.user_id,)) == {"quantity": 10, "reserved_quantity": 0}
+    assert trader.account()["reserved"] == 0 and audit(db_conn) == []
 
 
 def test_another_users_orders_are_404(market, trader, make_trader):

@@ -33,6 +33,18 @@ def test_a_limit_buy_fills_when_a_tick_crosses_at_the_tick_price(market, trader,
     assert audit(db_conn) == []
 
 
+def test_a_fill_by_the_matcher_takes_three_round_trips_in_its_transaction(market, trader, round_trips):
+    trader.order(expect=201, order_type="LIMIT", price=99, quantity=10)
+    round_trips.clear()
+    [changed] = market.tick("ZZTEST", "98.70")
+    assert changed.status == "COMPLETE"
+    assert any(b"JSON_TABLE" in query for query in round_trips)  # which orders the prices reach, read first
+    [start] = [n for n, query in enumerate(round_trips) if b"FOR UPDATE" in query]
+    lock, trade, commit = round_trips[start:]
+    assert lock.count(b"FOR UPDATE") == 2 and b"FROM orders o JOIN holdings h" in lock  # account, order, holding
+    assert b"INSERT INTO trades" in trade and commit.endswith(b"COMMIT") and b"INSERT INTO holdings" in commit
+
+
 def test_a_limit_sell_fills_at_or_above_its_limit_and_books_realized_pnl(market, trader, db_conn):
     market.publish("ZZTEST", "100")
     trader.order(expect=201, quantity=10)

@@ -2,7 +2,6 @@
 
 import pytest
 
-from backend.mysql_wire import Connection
 from controller.sql import fetch_one
 from controller.trading_audit import audit
 from tests.trading.conftest import CLOSED_AT
@@ -56,14 +55,12 @@ def test_a_resting_limit_reserves_its_value_and_a_limit_may_rest_without_a_live_
 
 
 def test_a_resting_order_takes_two_round_trips_and_gets_its_id_with_the_commit(market, trader, db_conn,
-                                                                                   monkeypatch):
+                                                                                   round_trips):
     trader.order(expect=201, order_type="LIMIT", price=95, quantity=1)  # warms the app's caches
-    sent = []
-    original = Connection._send_query
-    monkeypatch.setattr(Connection, "_send_query", lambda self, query: sent.append(query) or original(self, query))
+    round_trips.clear()
     order = trader.order(expect=201, order_type="LIMIT", price=95, quantity=2)
-    assert len(sent) == 2  # the account lock; then the order's INSERT, the account and the COMMIT together
-    assert sent[1].count(b"INSERT INTO orders") == 1 and sent[1].endswith(b"COMMIT")
+    assert len(round_trips) == 2  # the account lock; then the order's INSERT, the account and the COMMIT together
+    assert round_trips[1].count(b"INSERT INTO orders") == 1 and round_trips[1].endswith(b"COMMIT")
     row = fetch_one(db_conn, "SELECT user_id, quantity, status FROM orders WHERE order_id = %s", (order["order_id"],))
     assert row == {"user_id": trader.user_id, "quantity": 2, "status": "OPEN"}
 
