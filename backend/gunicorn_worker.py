@@ -50,6 +50,11 @@ class _Handler(PyWSGIHandler):
         """The request's headers."""
         return parse_headers(fp)
 
+    def log_request(self) -> None:
+        """gunicorn's access log line, built only when access logging is on (ACCESS_LOG=1)."""
+        if self.server.log.access_log_enabled:
+            super().log_request()
+
     def read_requestline(self) -> str:
         """The next request line, or "" (close the connection) when none starts within the idle timeout."""
         with Timeout(self.idle_timeout_s, False):

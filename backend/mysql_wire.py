@@ -159,9 +159,12 @@ class _BufferedReads(MySQLSocket):
 
     def send_packet(self, payload: bytes, write_timeout: int | None) -> None:
         """Send a command (`payload` < 16 MiB) as the first packet of a new exchange, with one system call."""
+        packet = len(payload).to_bytes(3, "little") + b"\x00" + payload
         try:
             self.sock.settimeout(float(write_timeout) if write_timeout else None)
-            self.sock.sendall(len(payload).to_bytes(3, "little") + b"\x00" + payload)
+            sent = self.sock.send(packet)  # gevent's sendall asks the kernel for SO_SNDBUF first, every time
+            if sent < len(packet):
+                self.sock.sendall(packet[sent:])
         except TimeoutError as err:
             raise WriteTimeoutError(errno=3024) from err
         except OSError as err:

@@ -48,3 +48,36 @@ def test_the_rest_of_the_stream_is_left_for_the_body():
     stream = io.BytesIO(b"Content-Length: 4\r\n\r\nbody")
     parse_headers(stream)
     assert stream.read() == b"body"
+
+
+def _handler(tmp_path, accesslog):
+    from types import SimpleNamespace
+
+    from gunicorn.config import Config
+    from gunicorn.glogging import Logger
+
+    from backend.gunicorn_worker import _Handler
+
+    cfg = Config()
+    cfg.set("accesslog", str(tmp_path / "access.log") if accesslog else None)
+    handler = _Handler.__new__(_Handler)  # only what log_request reads: no socket needed
+    handler.server = SimpleNamespace(log=Logger(cfg))
+    handler.time_start, handler.time_finish, handler.status = 100.0, 100.25, b"200 OK"
+    handler.response_headers, handler.response_length = [(b"Content-Length", b"2")], 2
+    handler.headers = parse_headers(io.BytesIO(b"Host: x\r\n\r\n"))
+    handler.environ = {"REQUEST_METHOD": "GET", "PATH_INFO": "/health", "QUERY_STRING": "", "RAW_URI": "/health",
+                       "SERVER_PROTOCOL": "HTTP/1.1", "REMOTE_ADDR": "127.0.0.1"}
+    return handler
+
+
+@pytest.mark.parametrize("accesslog", [True, False])
+def test_the_access_log_line_is_built_only_when_access_logging_is_on(tmp_path, monkeypatch, accesslog):
+    from gunicorn.workers.ggevent import PyWSGIHandler
+
+    built = []
+    original = PyWSGIHandler.log_request
+    monkeypatch.setattr(PyWSGIHandler, "log_request", lambda self: built.append(1) or original(self))
+    _handler(tmp_path, accesslog).log_request()
+    assert built == ([1] if accesslog else [])
+    if accesslog:
+        assert '"GET /health HTTP/1.1" 200' in (tmp_path / "access.log").read_text()
