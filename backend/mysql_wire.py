@@ -15,10 +15,10 @@ authentication, converters and error classes and changes five things:
   takes the driver's own path. As with the driver, a read or write timeout closes the connection;
 - `bind()` puts parameters into a statement as the driver's cursor does, with fast paths for integers,
   decimals (exact numeric literals), plain strings, naive datetimes and NULL;
-- `defer()` queues a write inside a transaction; it travels with the next statement (usually the
-  COMMIT) as one multi-statement round trip, and its outcome (row count, insert id) is handed to a
-  callback when it arrives. An error in a deferred write fails that statement instead, and so the
-  transaction.
+- `defer()` queues a statement inside a transaction; it travels with the next statement (usually the
+  COMMIT) as one multi-statement round trip, and its result (a write's row count and insert id, a
+  query's rows) is handed to a callback when it arrives. An error in a deferred statement fails that
+  statement instead, and so the transaction.
 
 Measured on this machine under gevent (`bench/db_statements.py --gevent`, docs/BENCHMARKS.md): a one-row
 SELECT of 19 columns ~530 µs of CPU on the stock connection, ~180 µs on this one; three UPDATEs and a COMMIT
@@ -197,12 +197,13 @@ class Connection(MySQLConnection):
 
     def defer(self, sql: str, params: Sequence[Any] = (),
               on_result: Callable[[dict[str, Any]], None] | None = None) -> None:
-        """Queue a write (`%s` placeholders) to send with the next statement; only inside a transaction.
+        """Queue a statement (`%s` placeholders) to send with the next one; only inside a transaction.
 
-        `on_result` is called with the write's OK packet (affected_rows, insert_id) when it arrives.
+        `on_result` is called with its result when it arrives: a write's OK packet (affected_rows, insert_id),
+        or a query's columns and all its rows (`rows`, tuples).
         """
         if not self.in_transaction:
-            raise ProgrammingError("a deferred write needs an open transaction")
+            raise ProgrammingError("a deferred statement needs an open transaction")
         self._deferred.append((self.bind(sql, params), on_result))
 
     def bind(self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> bytes:
@@ -259,9 +260,15 @@ class Connection(MySQLConnection):
         else:
             results = self._results(statements)
         for _, on_result in writes:
-            result = next(results)  # the write's OK packet; an error raises here
+            result = next(results)  # an error raises here (the server ran none of the statements after it)
+            if "columns" in result:
+                result = {**result, "rows": self.get_rows()[0]}
             if on_result is not None:
-                on_result(result)
+                try:
+                    on_result(result)
+                except BaseException:  # the rest of the response is unread: this session cannot go on
+                    self.close()
+                    raise
         yield from results
 
     def get_rows(self, count: int | None = None, binary: bool = False, columns: Any = None, raw: bool | None = None,

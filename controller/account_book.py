@@ -12,6 +12,7 @@ deadlock on.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -246,8 +247,12 @@ class AccountBook:
             self._written[stock_id] = held.row
 
     def finish(self, view: MarketView) -> Outcome:
-        """Flush, then record the account as the user will now see it (for the account_update push)."""
+        """Flush, then record the account as the user will now see it (for the account_update push): at once
+        when the holdings' costs are known, else when they arrive with the COMMIT."""
         self.flush()
-        costs = view.holding_costs(self.conn, self.account, self._change)
-        self.outcome.account = account_json(self.account, costs, view.fresh)
+
+        def value(costs: Sequence[HoldingCost]) -> None:
+            self.outcome.account = account_json(self.account, costs, view.fresh)
+
+        view.holding_costs(self.conn, self.account, self._change, value)
         return self.outcome

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from controller.sql import execute, fetch_all, fetch_value
+from controller.sql import defer_rows, execute, fetch_all, fetch_value
 from controller.trading_models import (
     Account,
     HoldingCost,
@@ -74,10 +74,12 @@ def portfolio(conn: Any, account: Account, fresh: PriceLookup) -> Portfolio:
     return Portfolio(account, valued_holdings(conn, account.user_id, fresh))
 
 
-def holding_costs(conn: Any, account: Account, change: HoldingsChange | None = None) -> tuple[HoldingCost, ...]:
-    """The costs of the account's holdings, for `account_json` (a HoldingCostLookup; it always queries)."""
-    return tuple(HoldingCost(row["symbol"], row["quantity"], row["avg_price"], row["ltp"])
-                 for row in fetch_all(conn, _COSTS, (account.user_id,)))
+def holding_costs(conn: Any, account: Account, change: HoldingsChange | None,
+                  use: Callable[[Sequence[HoldingCost]], None]) -> None:
+    """The costs of the account's holdings for `account_json`, read in the open transaction with its next
+    statement (a HoldingCostLookup that always queries)."""
+    defer_rows(conn, _COSTS, (account.user_id,), lambda rows: use(tuple(
+        HoldingCost(row["symbol"], row["quantity"], row["avg_price"], row["ltp"]) for row in rows)))
 
 
 def account_json(account: Account, costs: Sequence[HoldingCost], fresh: PriceLookup) -> dict[str, Any]:

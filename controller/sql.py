@@ -26,9 +26,13 @@ def _rows(conn: Any, result: dict[str, Any], count: int | None = None) -> tuple[
     """Up to `count` (all when None) unread rows of `result` as dicts, and whether the result set is done."""
     if "columns" not in result:
         return [], True
-    names = [column[0] for column in result["columns"]]
     rows, eof = conn.get_rows(count=count)
-    return [dict(zip(names, row, strict=True)) for row in rows], eof is not None
+    return _dicts(result["columns"], rows), eof is not None
+
+
+def _dicts(columns: list[tuple], rows: list[tuple]) -> list[dict[str, Any]]:
+    names = [column[0] for column in columns]
+    return [dict(zip(names, row, strict=True)) for row in rows]
 
 
 def fetch_all(conn: Any, sql: str, params: Params = (), pause: Pause = None, every: int = 250) -> list[dict[str, Any]]:
@@ -84,6 +88,13 @@ def execute(conn: Any, sql: str, params: Params = ()) -> tuple[int, int]:
         return result["affected_rows"], result["insert_id"]
     finally:
         add_time("db", time.perf_counter() - started)
+
+
+def defer_rows(conn: Any, sql: str, params: Params, on_rows: Callable[[list[dict[str, Any]]], None]) -> None:
+    """Queue a query inside a transaction, as `defer` does a write; `on_rows(rows as dicts)` is called when its
+    rows arrive (with the transaction's next statement, usually the COMMIT)."""
+
+    conn.defer(sql, params, lambda result: on_rows(_dicts(result["columns"], result["rows"])))
 
 
 def defer(conn: Any, sql: str, params: Params = (), on_done: Callable[[int, int], None] | None = None) -> None:

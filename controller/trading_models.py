@@ -268,9 +268,11 @@ class HoldingsChange:
         return tuple(known.values())
 
 
-# (conn, account, change) → the account's holding costs; `change`, when given, says how they differ from those
-# at `change.version`, which a cache may hold (then no query is needed).
-HoldingCostLookup = Callable[[Any, Account, HoldingsChange | None], Sequence[HoldingCost]]
+# (conn, account, change, use): calls use(the account's holding costs) at once, or, when they must be read
+# inside the open transaction, once that deferred query's rows arrive with the transaction's next statement
+# (its COMMIT). `change`, when given, says how they differ from those at `change.version`, which a cache may
+# hold (then no query is needed).
+HoldingCostLookup = Callable[[Any, Account, HoldingsChange | None, Callable[[Sequence[HoldingCost]], None]], None]
 
 
 @dataclass

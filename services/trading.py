@@ -112,16 +112,24 @@ def _holding_costs_lookup() -> HoldingCostLookup:
     after a fill when the costs before it are cached (the fill's change is applied to them)."""
     cache, lock = _app_store("trading_holding_costs", HOLDING_COSTS_TTL_S)
 
-    def lookup(conn: Any, account: Account, change: HoldingsChange | None) -> Sequence[HoldingCost]:
+    def lookup(conn: Any, account: Account, change: HoldingsChange | None,
+               use: Callable[[Sequence[HoldingCost]], None]) -> None:
         key = account.user_id, account.holdings_version
+
+        def keep(costs: Sequence[HoldingCost]) -> None:
+            with lock:
+                cache[key] = costs
+            use(costs)
+
         with lock:
             found = cache.get(key)
             before = cache.get((account.user_id, change.version)) if found is None and change else None
-        if found is None:
-            found = change.apply(before) if change and before is not None else holding_costs(conn, account)
-            with lock:
-                cache[key] = found
-        return found
+        if found is not None:
+            use(found)
+        elif change and before is not None:
+            keep(change.apply(before))
+        else:
+            holding_costs(conn, account, change, keep)
 
     return lookup
 

@@ -11,7 +11,7 @@ from mysql.connector import errors
 
 from backend.db import connect, connect_args
 from backend.mysql_wire import Connection
-from controller.sql import defer, execute, fetch_all, fetch_value
+from controller.sql import defer, defer_rows, execute, fetch_all, fetch_value
 
 
 @pytest.fixture
@@ -162,6 +162,30 @@ def test_a_deferred_write_reports_its_outcome_when_it_arrives(probe_table, monke
     assert outcomes == []
     conn.commit()
     assert len(sent) == 1 and outcomes == [(1, 1), (1, 2)]  # (rowcount, lastrowid) of each, with the COMMIT
+
+
+def test_a_deferred_query_hands_over_its_rows_and_sees_the_writes_before_it(probe_table, monkeypatch):
+    conn = probe_table
+    execute(conn, "INSERT INTO t_defer (k, v) VALUES (1, 'a')")
+    sent, got = _round_trips(conn, monkeypatch), []
+    defer(conn, "UPDATE t_defer SET v = %s WHERE k = %s", ("b", 1))
+    defer_rows(conn, "SELECT k, v FROM t_defer WHERE k >= %s ORDER BY k", (1,), got.append)
+    defer(conn, "INSERT INTO t_defer (k, v) VALUES (%s, %s)", (2, "c"))
+    conn.commit()
+    assert len(sent) == 1 and got == [[{"k": 1, "v": "b"}]]
+
+
+def test_a_failing_callback_closes_the_session_it_left_mid_response(db_config):
+    conn = connect(db_config, autocommit=False)
+    fetch_value(conn, "SELECT COUNT(*) FROM users")  # opens the transaction
+
+    def broken(rows):
+        raise ValueError("bad rows")
+
+    defer_rows(conn, "SELECT 2", (), broken)
+    with pytest.raises(ValueError):
+        conn.commit()
+    assert not conn.is_connected()  # the COMMIT's reply was never read: the connection is not reused
 
 
 def test_a_statement_after_deferred_writes_sees_them(probe_table, monkeypatch):

@@ -161,10 +161,16 @@ def trader(make_trader) -> Trader:
 
 @pytest.fixture
 def round_trips(monkeypatch) -> list[bytes]:
-    """The queries sent from now on, one per round trip (with their deferred writes in front)."""
+    """The queries sent from now on, one per round trip (with their deferred writes in front); the pool's
+    switches of a connection's autocommit mode aside (they depend on which connection a test's small pool has)."""
     sent: list[bytes] = []
     original = Connection._send_query
-    monkeypatch.setattr(Connection, "_send_query",
-                        lambda self, query: sent.append(query.encode() if isinstance(query, str) else bytes(query))
-                        or original(self, query))
+
+    def send(conn: Connection, query: bytes | str) -> bytearray:
+        query = query.encode() if isinstance(query, str) else bytes(query)
+        if not query.startswith(b"SET @@session.autocommit"):
+            sent.append(query)
+        return original(conn, query)
+
+    monkeypatch.setattr(Connection, "_send_query", send)
     return sent

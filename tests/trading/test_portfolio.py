@@ -60,7 +60,7 @@ def test_holdings_version_changes_with_what_the_holdings_are_worth(market, trade
 
 
 def test_account_updates_value_the_holdings_as_they_are_now_even_if_another_process_changed_them(
-        market, trader, make_app, db_config, monkeypatch):
+        market, trader, make_app, db_config, monkeypatch, round_trips):
     pushed = []
     monkeypatch.setattr(trading, "publish", pushed.append)
     market.publish("ZZTEST", "100")
@@ -72,7 +72,10 @@ def test_account_updates_value_the_holdings_as_they_are_now_even_if_another_proc
     other.at(OPEN_AT)
     other.publish("ZZTEST", "100")
     Trader(trader.user_id, trader.token, other.app.test_client()).order(expect=201, quantity=5)
-    trader.order(expect=201, order_type="LIMIT", price=90, quantity=1)
+    round_trips.clear()
+    trader.order(expect=201, order_type="LIMIT", price=90, quantity=1)  # costs of a version this app never saw
+    assert len(round_trips) == 2  # they are read in the transaction, in the COMMIT's round trip
+    assert b"FROM holdings h" in round_trips[1] and round_trips[1].endswith(b"COMMIT")
     assert pushed[-1].account == trader.account()
     assert pushed[-1].account["holdings_value"] == 1500
 
