@@ -34,8 +34,10 @@ HOLDING_COLUMNS = ("quantity", "reserved_quantity", "avg_price")
 _HOLDING = f"SELECT {', '.join(HOLDING_COLUMNS)} FROM holdings WHERE user_id = %s AND stock_id = %s"
 _SAVE_ACCOUNT = ("UPDATE accounts SET cash = %s, reserved = %s, realized_pnl = %s, holdings_version = %s, "
                  "updated_at = %s WHERE user_id = %s")
+# A fill's row names its trade through the order (trades.order_id is unique): the trade's INSERT is deferred
+# too and comes first in the same batch, so its id is not known here.
 _INSERT_LEDGER = ("INSERT INTO ledger (user_id, amount, kind, order_id, trade_id, balance_after, note, created_at) "
-                  "VALUES (%s, %s, %s, %s, %s, %s, %s, %s)")
+                  "VALUES (%s, %s, %s, %s, (SELECT trade_id FROM trades WHERE order_id = %s), %s, %s, %s)")
 _INSERT_HOLDING = ("INSERT INTO holdings (user_id, stock_id, quantity, reserved_quantity, avg_price, updated_at) "
                    "VALUES (%s, %s, %s, %s, %s, %s)")
 _UPDATE_HOLDING = ("UPDATE holdings SET quantity = %s, reserved_quantity = %s, avg_price = %s, updated_at = %s "
@@ -170,34 +172,34 @@ class AccountBook:
         """Give back shares held for a sell."""
         self.position(stock_id).reserved_quantity -= quantity
 
-    def buy(self, stock_id: int, symbol: str, quantity: int, fill_price: Decimal, value: Decimal, order_id: int,
-            trade_id: int) -> None:
+    def buy(self, stock_id: int, symbol: str, quantity: int, fill_price: Decimal, value: Decimal,
+            order_id: int) -> None:
         """Debit the fill value and add the shares at a weighted average cost."""
         held = self.position(stock_id)
         self._fills[stock_id] = symbol, fill_price
         total = held.quantity + quantity
         held.avg_price = price((held.avg_price * held.quantity + fill_price * quantity) / total)
         held.quantity = total
-        self._post(-value, "BUY", order_id, trade_id)
+        self._post(-value, "BUY", order_id)
 
-    def sell(self, stock_id: int, symbol: str, quantity: int, fill_price: Decimal, value: Decimal, order_id: int,
-             trade_id: int) -> None:
+    def sell(self, stock_id: int, symbol: str, quantity: int, fill_price: Decimal, value: Decimal,
+             order_id: int) -> None:
         """Remove reserved shares, credit the fill value and book the realized P&L vs average cost."""
         held = self.position(stock_id)
         self._fills[stock_id] = symbol, fill_price
         held.quantity -= quantity
         held.reserved_quantity -= quantity
         self.account.realized_pnl += money((fill_price - held.avg_price) * quantity)
-        self._post(value, "SELL", order_id, trade_id)
+        self._post(value, "SELL", order_id)
 
     def adjust_cash(self, amount: Decimal, kind: str, note: str) -> None:
         """A cash movement that is not a fill (account reset)."""
-        self._post(amount, kind, None, None, note)
+        self._post(amount, kind, None, note)
 
-    def _post(self, amount: Decimal, kind: str, order_id: int | None, trade_id: int | None,
-              note: str | None = None) -> None:
+    def _post(self, amount: Decimal, kind: str, order_id: int | None, note: str | None = None) -> None:
+        """A cash movement: a fill's (with its order) or another (none)."""
         self.account.cash += amount
-        self._ledger.append((self.user_id, amount, kind, order_id, trade_id, self.account.cash, note,
+        self._ledger.append((self.user_id, amount, kind, order_id, order_id, self.account.cash, note,
                              to_db(self.now)))
 
     def clear_holdings(self) -> None:

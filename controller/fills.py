@@ -16,7 +16,7 @@ from typing import Any
 
 from controller.account_book import HOLDING_COLUMNS, AccountBook
 from controller.order_rules import execution_price, is_triggered
-from controller.sql import defer, execute, fetch_all, fetch_one
+from controller.sql import defer, fetch_all, fetch_one
 from controller.trading_models import ORDER_COLUMNS, Order, Trade
 from utils.money import money, price
 from utils.timeutil import to_db
@@ -107,17 +107,17 @@ def fill(conn: Any, book: AccountBook, order: Order, fill_price: Decimal) -> Tra
         return None
     now = to_db(book.now)
     _transition(conn, book, _MARK_FILLED, (fill_price, now, order.order_id), order)
-    _, trade_id = execute(conn, _INSERT_TRADE, (order.order_id, order.user_id, order.stock_id, order.symbol,
-                                                order.side, order.quantity, fill_price, now))
-    if order.side == "BUY":
+    trade = Trade(0, order.order_id, order.user_id, order.symbol, order.side, order.quantity, fill_price, book.now)
+    defer(conn, _INSERT_TRADE, (order.order_id, order.user_id, order.stock_id, order.symbol, order.side,
+                                order.quantity, fill_price, now),
+          on_done=lambda _rowcount, trade_id: setattr(trade, "trade_id", trade_id))
+    if order.side == "BUY":  # the ledger row finds the trade by its order (trades.order_id is unique)
         book.release_cash(order.reserved_amount)
-        book.buy(order.stock_id, order.symbol, order.quantity, fill_price, value, order.order_id, trade_id)
+        book.buy(order.stock_id, order.symbol, order.quantity, fill_price, value, order.order_id)
     else:
-        book.sell(order.stock_id, order.symbol, order.quantity, fill_price, value, order.order_id, trade_id)
+        book.sell(order.stock_id, order.symbol, order.quantity, fill_price, value, order.order_id)
     order.status, order.filled_quantity, order.average_price = "COMPLETE", order.quantity, fill_price
     order.reserved_amount, order.updated_at = Decimal(0), book.now
-    trade = Trade(trade_id, order.order_id, order.user_id, order.symbol, order.side, order.quantity, fill_price,
-                  book.now)
     book.outcome.touch(order)
     book.outcome.trades.append(trade)
     return trade

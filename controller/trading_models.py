@@ -92,9 +92,10 @@ class Order:
         }
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Trade:
-    """One fill (a whole order: fills are never partial)."""
+    """One fill (a whole order: fills are never partial); a new one gets its trade_id (0 until then) when its
+    deferred INSERT's result arrives with the COMMIT."""
 
     trade_id: int
     order_id: int

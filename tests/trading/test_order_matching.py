@@ -6,7 +6,7 @@ from decimal import Decimal as D
 
 from controller import order_queries
 from controller.order_rules import may_act
-from controller.sql import execute, fetch_all
+from controller.sql import execute, fetch_all, fetch_one
 from controller.trading_audit import audit
 from controller.trading_models import ORDER_COLUMNS, Order
 from services.order_jobs import expire_day_orders, last_session_close, trading_jobs
@@ -33,16 +33,19 @@ def test_a_limit_buy_fills_when_a_tick_crosses_at_the_tick_price(market, trader,
     assert audit(db_conn) == []
 
 
-def test_a_fill_by_the_matcher_takes_three_round_trips_in_its_transaction(market, trader, round_trips):
-    trader.order(expect=201, order_type="LIMIT", price=99, quantity=10)
+def test_a_fill_by_the_matcher_takes_two_round_trips_in_its_transaction(market, trader, db_conn, round_trips):
+    order = trader.order(expect=201, order_type="LIMIT", price=99, quantity=10)
     round_trips.clear()
     [changed] = market.tick("ZZTEST", "98.70")
     assert changed.status == "COMPLETE"
     assert any(b"JSON_TABLE" in query for query in round_trips)  # which orders the prices reach, read first
     [start] = [n for n, query in enumerate(round_trips) if b"FOR UPDATE" in query]
-    lock, trade, commit = round_trips[start:]
+    lock, commit = round_trips[start:]
     assert lock.count(b"FOR UPDATE") == 2 and b"FROM orders o JOIN holdings h" in lock  # account, order, holding
-    assert b"INSERT INTO trades" in trade and commit.endswith(b"COMMIT") and b"INSERT INTO holdings" in commit
+    assert commit.endswith(b"COMMIT") and commit.index(b"INSERT INTO trades") < commit.index(b"INSERT INTO ledger")
+    trade = fetch_one(db_conn, "SELECT trade_id FROM trades WHERE order_id = %s", (order["order_id"],))
+    assert trader.get("/trades").get_json()["data"][0]["trade_id"] == trade["trade_id"]
+    assert fetch_one(db_conn, "SELECT trade_id FROM ledger WHERE order_id = %s", (order["order_id"],)) == trade
 
 
 def test_a_limit_sell_fills_at_or_above_its_limit_and_books_realized_pnl(market, trader, db_conn):

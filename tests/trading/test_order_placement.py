@@ -65,6 +65,17 @@ def test_a_resting_order_takes_two_round_trips_and_gets_its_id_with_the_commit(m
     assert row == {"user_id": trader.user_id, "quantity": 2, "status": "OPEN"}
 
 
+def test_a_market_order_takes_three_round_trips(market, trader, round_trips):
+    market.publish("ZZTEST", "100")
+    trader.order(expect=201, quantity=1)  # warms the app's caches
+    round_trips.clear()
+    assert trader.order(expect=201, quantity=2)["status"] == "COMPLETE"
+    lock, insert, commit = round_trips  # the account and holding; the order (its trade needs its id); the rest
+    assert b"FOR UPDATE" in lock and insert.strip().startswith(b"INSERT INTO orders")
+    assert commit.endswith(b"COMMIT") and all(part in commit for part in (
+        b"UPDATE orders", b"INSERT INTO trades", b"INSERT INTO ledger", b"UPDATE holdings", b"UPDATE accounts"))
+
+
 @pytest.mark.parametrize("fields,rule", [
     ({"order_type": "LIMIT", "price": 99.03}, "tick_size"),
     ({"order_type": "LIMIT", "price": 130}, "price_band"),

@@ -53,6 +53,9 @@ def test_order_trade_and_account_events_reach_only_their_owner(live_server, mark
         assert [name for name, _ in events] == ["order_update", "trade", "account_update"]
         assert events[0][1]["order_id"] == order["order_id"] and events[0][1]["status"] == "COMPLETE"
         assert events[1][1]["quantity"] == 5 and events[1][1]["price"] == 100
+        # the ids of rows inserted by deferred writes arrive with the COMMIT, before the pushes
+        assert events[1][1]["trade_id"] == alice.get("/trades").get_json()["data"][0]["trade_id"]
+        assert events[1][1]["order_id"] == order["order_id"]
         assert events[2][1]["cash"] == 99500
         resting = bob.order(expect=201, order_type="LIMIT", price=95)
         assert [name for name, _ in bob_ears.wait_for(2)] == ["order_update", "account_update"]
@@ -60,6 +63,7 @@ def test_order_trade_and_account_events_reach_only_their_owner(live_server, mark
         bob_events = bob_ears.wait_for(5)
         assert [name for name, _ in bob_events[2:]] == ["order_update", "trade", "account_update"]
         assert bob_events[2][1]["order_id"] == resting["order_id"]
+        assert bob_events[3][1]["trade_id"] == bob.get("/trades").get_json()["data"][0]["trade_id"]
         time.sleep(0.3)
         assert len(alice_ears.events) == 3  # nothing of Bob's reached Alice
         assert all(data.get("order_id") != order["order_id"] for _, data in bob_ears.events)
