@@ -187,7 +187,8 @@ class _TCPSocket(_BufferedReads, MySQLTCPSocket):
 
 
 class Connection(MySQLConnection):
-    """A pure-Python MySQLConnection with buffered packet reads, cached column definitions and deferred writes."""
+    """A pure-Python MySQLConnection with buffered reads, cached column definitions, a lean query path and deferred
+    statements."""
 
     def __init__(self, **kwargs: Any) -> None:
         self._deferred: list[tuple[bytes, Callable[[dict[str, Any]], None] | None]] = []
@@ -242,7 +243,7 @@ class Connection(MySQLConnection):
         return bytes(converter.quote(escaped))
 
     def cmd_query(self, query: Any, *args: Any, **kwargs: Any) -> Any:
-        """Run `query`; deferred writes go first, in the same round trip."""
+        """Run `query`; deferred statements go first, in the same round trip."""
         if self._deferred:
             return next(self.cmd_query_iter(query, **kwargs))
         if not self._lean or kwargs or self._query_attrs:
@@ -250,7 +251,7 @@ class Connection(MySQLConnection):
         return self._result(self._send_query(query))
 
     def cmd_query_iter(self, statements: Any, **kwargs: Any) -> Iterator[Any]:
-        """The results of `statements`, sent after the deferred writes in the same round trip."""
+        """The results of `statements`, sent after the deferred statements in the same round trip."""
         writes, self._deferred = self._deferred, []
         if writes:
             statements = b";".join([*(write for write, _ in writes),
@@ -343,11 +344,11 @@ class Connection(MySQLConnection):
             return self._ok(packet)
         if kind == _ERR:
             raise get_exception(packet)
-        if kind in (_INFILE, _EOF):  # the server asks for a local file: the driver's own checks and transfer
+        if kind in (_INFILE, _EOF):  # a LOCAL INFILE request (the driver's checks and transfer), or a bare EOF
             return super()._handle_result(packet)
         count = _lenenc(packet, _HEADER)[0]
-        recv, timeout, parse, charset = self._socket.recv, self._read_timeout, self._protocol.parse_column, \
-            self.python_charset
+        recv, timeout = self._socket.recv, self._read_timeout
+        parse, charset = self._protocol.parse_column, self.python_charset
         try:
             self._columns_desc = [parse(recv(timeout), charset) for _ in range(count)]
             eof = self._eof(recv(timeout))

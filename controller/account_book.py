@@ -197,7 +197,8 @@ class AccountBook:
         self._post(amount, kind, None, note)
 
     def _post(self, amount: Decimal, kind: str, order_id: int | None, note: str | None = None) -> None:
-        """A cash movement: a fill's (with its order) or another (none)."""
+        """A cash movement: a fill's (`order_id` given, twice in the row: its own column, and the one the trade
+        is found by) or another (None)."""
         self.account.cash += amount
         self._ledger.append((self.user_id, amount, kind, order_id, order_id, self.account.cash, note,
                              to_db(self.now)))
