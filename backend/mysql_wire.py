@@ -21,8 +21,8 @@ authentication, converters and error classes and changes five things:
   statement instead, and so the transaction.
 
 Measured on this machine under gevent (`bench/db_statements.py --gevent`, docs/BENCHMARKS.md): a one-row
-SELECT of 19 columns ~530 µs of CPU on the stock connection, ~180 µs on this one; three UPDATEs and a COMMIT
-~600 µs as four round trips, ~320 µs as two with deferred writes.
+SELECT of 19 columns ~520 µs of CPU on the stock connection, ~170 µs on this one; three UPDATEs and a COMMIT
+~600 µs as four round trips, ~280 µs as two with deferred writes.
 """
 
 from __future__ import annotations
