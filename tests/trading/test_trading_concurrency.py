@@ -3,14 +3,19 @@
 import random
 import threading
 from collections import Counter
-from datetime import UTC
+from datetime import UTC, datetime
 from decimal import Decimal
+
+import pytest
 
 from backend import db
 from backend.app import create_app
 from controller import order_queries
+from controller.account_book import AccountBook
+from controller.fills import close
 from controller.sql import fetch_value
 from controller.trading_audit import audit
+from controller.trading_models import Account, Order
 from services.order_matcher import act, match_ticks
 from services.trading import market_view
 from tests.conftest import make_settings
@@ -134,3 +139,12 @@ def test_a_matcher_acting_on_a_stale_candidate_changes_nothing(market, trader, a
     assert fetch_value(db_conn, "SELECT COUNT(*) FROM trades WHERE order_id = %s", (order_id,)) == 1
     assert trader.get(f"/orders/{order_id}").get_json()["data"]["average_price"] == 98.5
     assert audit(db_conn) == []
+
+
+def test_an_order_changes_only_under_its_row_lock():
+    now = datetime(2026, 11, 20, 6, 0, tzinfo=UTC)
+    book = AccountBook(None, Account(1, Decimal(100), Decimal(10), Decimal(100), Decimal(0)), now)
+    seen = Order(7, 1, None, 1, "ZZTEST", "BUY", "LIMIT", "DAY", 1, 0, Decimal(10), None, None, Decimal(10), "OPEN",
+                 None, False, now, now)  # read without FOR UPDATE: another transaction may be changing it
+    with pytest.raises(RuntimeError, match="without its row lock"):
+        close(None, book, seen, "CANCELLED", None)
