@@ -93,7 +93,6 @@ def execute(conn: Any, sql: str, params: Params = ()) -> tuple[int, int]:
 def defer_rows(conn: Any, sql: str, params: Params, on_rows: Callable[[list[dict[str, Any]]], None]) -> None:
     """Queue a query inside a transaction, as `defer` does a write; `on_rows(rows as dicts)` is called when its
     rows arrive (with the transaction's next statement, usually the COMMIT)."""
-
     conn.defer(sql, params, lambda result: on_rows(_dicts(result["columns"], result["rows"])))
 
 

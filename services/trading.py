@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -78,15 +78,14 @@ def _app_store(name: str, ttl_s: float) -> tuple[TTLCache, threading.Lock]:
         name, (TTLCache(maxsize=10_000, ttl=ttl_s), threading.Lock()))
 
 
-def _per_app_cache(name: str, ttl_s: float, load: Callable[[Any, A], V | None],
-                   key: Callable[[A], Hashable] = lambda arg: arg) -> Callable[[Any, A], V | None]:
-    """`load(conn, arg)` behind a per-app TTL cache under `key(arg)` (a None result is not kept); with conn
-    None, a miss loads through a pooled connection of its own."""
+def _per_app_cache(name: str, ttl_s: float, load: Callable[[Any, A], V | None]) -> Callable[[Any, A], V | None]:
+    """`load(conn, arg)` behind a per-app TTL cache under `arg` (a None result is not kept); with conn None, a
+    miss loads through a pooled connection of its own."""
     cache, lock = _app_store(name, ttl_s)
 
     def lookup(conn: Any, arg: A) -> V | None:
         with lock:
-            found = cache.get(key(arg))
+            found = cache.get(arg)
         if found is None:
             if conn is None:
                 with db.connection() as own:
@@ -95,7 +94,7 @@ def _per_app_cache(name: str, ttl_s: float, load: Callable[[Any, A], V | None],
                 found = load(conn, arg)
             if found is not None:
                 with lock:
-                    cache[key(arg)] = found
+                    cache[arg] = found
         return found
 
     return lookup
