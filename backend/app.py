@@ -13,15 +13,10 @@ from backend.errors import register_error_handlers
 from backend.observability import init_observability
 from backend.settings import AsyncMode, Settings
 from routes import register_blueprints
-from services import (
-    auth,
-    google_client,
-    live_price_cache,
-    market_data,
-    socketio_packets,
-    tick_bus,
-    websocket_manager,
-)
+from services import market_data
+from services.accounts import auth, google_client
+from services.market import live_price_cache
+from services.realtime import socketio_packets, tick_bus, websocket_manager
 from utils.logging_config import configure_logging
 from utils.origins import configured_or_same_host
 

@@ -39,8 +39,8 @@ def build_app(settings: Settings | None = None) -> Flask:
 def cmd_serve(args: argparse.Namespace) -> int:
     """Run the eventlet development server."""
     from backend.extensions import socketio
-    from services import shutdown
-    from services.runtime import start_services
+    from services.runtime import shutdown
+    from services.runtime.lifecycle import start_services
 
     settings = load_settings(socketio_async_mode="eventlet")
     app = build_app(settings)
@@ -68,7 +68,7 @@ def cmd_seed(args: argparse.Namespace) -> int:
     """Load the reference universe and its synthetic history."""
     from backend.db import connect
     from backend.seed import seed_market
-    from controller.universe import count_stocks
+    from controller.market.universe import count_stocks
 
     config = load_settings().database()
     conn = connect(config)

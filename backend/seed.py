@@ -20,7 +20,7 @@ from tqdm import tqdm
 
 from backend.db import connect
 from backend.settings import DatabaseConfig
-from controller import candles, quotes, universe
+from controller.market import candles, quotes, universe
 from services.market_data import history
 from utils.market_hours import OPEN, SESSION_MINUTES, MarketCalendar, session_open_utc
 from utils.reference_data import IndexRef, StockRef, load_indices, load_stocks, tick_size_for

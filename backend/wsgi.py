@@ -5,8 +5,8 @@ handlers; `shutdown.install` adds the app's graceful shutdown to its SIGTERM han
 """
 
 from backend.cli import build_app
-from services import shutdown
-from services.runtime import start_services
+from services.runtime import shutdown
+from services.runtime.lifecycle import start_services
 
 app = build_app()
 start_services(app)

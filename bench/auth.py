@@ -25,7 +25,7 @@ from backend.db import connect  # noqa: E402
 from backend.local_mariadb import LocalMariaDB  # noqa: E402
 from backend.migrate import migrate  # noqa: E402
 from backend.settings import Settings  # noqa: E402
-from services.auth import current_user_id, verify_access_token  # noqa: E402
+from services.accounts.auth import current_user_id, verify_access_token  # noqa: E402
 from utils.passwords import hash_password, verify_password  # noqa: E402
 
 

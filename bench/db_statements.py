@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT))
 from backend.db import connect, connect_args  # noqa: E402
 from backend.local_mariadb import LocalMariaDB  # noqa: E402
 from backend.migrate import migrate  # noqa: E402
-from controller.trading_models import ORDER_COLUMNS  # noqa: E402
+from controller.trading.models import ORDER_COLUMNS  # noqa: E402
 
 ORDER = f"SELECT {ORDER_COLUMNS} FROM orders WHERE order_id = %s AND user_id = %s"
 USER = "SELECT user_id, email, name FROM users WHERE user_id = %s"

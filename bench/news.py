@@ -34,7 +34,7 @@ from backend.local_mariadb import LocalMariaDB, free_port  # noqa: E402
 from backend.migrate import migrate  # noqa: E402
 from backend.seed import seed_market  # noqa: E402
 from backend.settings import Settings  # noqa: E402
-from services.news import refresh_news, symbol_matcher  # noqa: E402
+from services.news.headlines import refresh_news, symbol_matcher  # noqa: E402
 from utils.reference_data import load_stocks  # noqa: E402
 from utils.sentiment import score_text  # noqa: E402
 from utils.timeutil import IST, UTC  # noqa: E402

@@ -34,10 +34,10 @@ from backend.local_mariadb import LocalMariaDB, free_port  # noqa: E402
 from backend.migrate import migrate  # noqa: E402
 from backend.seed import seed_market  # noqa: E402
 from bench.tick_feeder import TickFeeder  # noqa: E402
-from controller.accounts import create_account  # noqa: E402
-from controller.instruments import most_traded  # noqa: E402
+from controller.market.instruments import most_traded  # noqa: E402
 from controller.sql import execute, fetch_all  # noqa: E402
-from controller.trading_audit import audit  # noqa: E402
+from controller.trading.audit import audit  # noqa: E402
+from controller.trading.paper_accounts import create_account  # noqa: E402
 
 SECRET = "bench-only-jwt-secret-0123456789abcdefghijklmnop"
 CASH = Decimal("10000000")

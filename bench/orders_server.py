@@ -14,9 +14,9 @@ from backend import db
 from backend.extensions import socketio
 from backend.wsgi import app
 from bench.tick_feeder import TickFeeder
-from controller.instruments import most_traded
-from services.live_price_cache import stock_prices
-from services.order_matcher import match_ticks
+from controller.market.instruments import most_traded
+from services.market.live_price_cache import stock_prices
+from services.trading.matcher import match_ticks
 
 log = logging.getLogger("bench.feeder")
 

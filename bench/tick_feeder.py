@@ -13,8 +13,8 @@ import time
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from controller.instruments import Instrument
-from services.live_price_cache import Quote
+from controller.market.instruments import Instrument
+from services.market.live_price_cache import Quote
 
 MAX_DRIFT = Decimal("0.04")  # stay within 4 % of the previous close (well inside the 20 % band)
 

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 from flask import Response, current_app
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StrictInt
 
-from controller.order_queries import PageQuery
+from controller.trading.order_queries import PageQuery
 from utils.csv_export import to_csv
 from utils.errors import ValidationError
 from utils.timeutil import IST

@@ -9,8 +9,8 @@ from flask_jwt_extended import jwt_required
 from pydantic import BaseModel, ConfigDict
 
 from routes._params import success
-from services import trading
-from services.auth import current_user_id
+from services.accounts.auth import current_user_id
+from services.trading import desk
 
 bp = Blueprint("account", __name__)
 
@@ -27,7 +27,7 @@ class ResetBody(BaseModel):
 @jwt_required()
 def get_account():
     """Cash, reserved and available cash, holdings value, equity and P&L."""
-    holdings, _ = trading.portfolio_for(current_user_id())
+    holdings, _ = desk.portfolio_for(current_user_id())
     return success(holdings.account_json())
 
 
@@ -36,4 +36,4 @@ def get_account():
 def reset_account():
     """Back to the starting cash: open orders cancelled, holdings and the equity curve cleared."""
     ResetBody.model_validate(request.get_json(silent=True))
-    return success(trading.reset_account(current_user_id()))
+    return success(desk.reset_account(current_user_id()))

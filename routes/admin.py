@@ -8,9 +8,10 @@ from flask import Blueprint, request
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from backend import db
-from controller import users
-from services import admin_jobs, auth
-from services.auth import admin_required
+from controller.accounts import users
+from services.accounts import auth
+from services.accounts.auth import admin_required
+from services.platform import admin_jobs
 from utils.errors import Conflict
 
 bp = Blueprint("admin", __name__)

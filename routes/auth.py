@@ -10,8 +10,8 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validat
 
 from backend import db
 from backend.extensions import limiter
-from controller import users
-from services import auth, identity
+from controller.accounts import users
+from services.accounts import auth, identity
 from utils import metrics
 from utils.validators import normalize_email
 

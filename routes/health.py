@@ -7,7 +7,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from backend import db
 from backend.errors import error_response
-from controller import health
+from controller.platform import health
 from utils.errors import ServiceUnavailable
 from utils.timeutil import iso_ist, now_utc
 

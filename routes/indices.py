@@ -6,7 +6,7 @@ from flask import Blueprint
 
 from routes.http_cache import QUOTE_MAX_AGE_S, cached_json
 from routes.market import market_status
-from services import index_views
+from services.market import index_views
 
 bp = Blueprint("indices", __name__)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint
 
 from routes.http_cache import QUOTE_MAX_AGE_S, cached_json
-from services.market_clock import current_status, status_json
+from services.market.market_clock import current_status, status_json
 
 bp = Blueprint("market", __name__)
 

@@ -7,8 +7,8 @@ import re
 from flask import Blueprint, request
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from controller.news import NewsRow
-from services.news import latest_news
+from controller.news.headlines import NewsRow
+from services.news.headlines import latest_news
 from utils.timeutil import iso_ist
 
 bp = Blueprint("news", __name__)

@@ -10,11 +10,11 @@ from flask_jwt_extended import jwt_required
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from backend import db
-from controller import order_queries, orders
-from controller.order_rules import OrderTicket
+from controller.trading import order_queries, orders
+from controller.trading.order_rules import OrderTicket
 from routes._params import PageParams, Price, Quantity, Symbol, csv_response, page, success
-from services import trading
-from services.auth import current_user_id
+from services.accounts.auth import current_user_id
+from services.trading import desk
 from utils.money import number
 from utils.timeutil import iso_ist
 
@@ -60,7 +60,7 @@ class ModifyOrderBody(BaseModel):
 def place_order():
     """Place an order; the same client_order_id returns the existing order (200)."""
     body = PlaceOrderBody.model_validate(request.get_json(silent=True))
-    order, created = trading.place_order(current_user_id(), OrderTicket(**dict(body)))
+    order, created = desk.place_order(current_user_id(), OrderTicket(**dict(body)))
     return success(order.to_json(), 201 if created else 200)
 
 
@@ -103,7 +103,7 @@ def modify_order(order_id: int):
     """Modify a working order's quantity, price or trigger price."""
     body = ModifyOrderBody.model_validate(request.get_json(silent=True))
     changes = {name: getattr(body, name) for name in body.model_fields_set}
-    order = trading.modify_order(current_user_id(), order_id, changes)
+    order = desk.modify_order(current_user_id(), order_id, changes)
     return success(order.to_json())
 
 
@@ -111,4 +111,4 @@ def modify_order(order_id: int):
 @jwt_required()
 def cancel_order(order_id: int):
     """Cancel a working order."""
-    return success(trading.cancel_order(current_user_id(), order_id).to_json())
+    return success(desk.cancel_order(current_user_id(), order_id).to_json())

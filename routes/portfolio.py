@@ -7,10 +7,10 @@ from flask_jwt_extended import jwt_required
 from pydantic import BaseModel, ConfigDict, Field
 
 from backend import db
-from controller import portfolio
+from controller.trading import portfolio
 from routes._params import csv_response, success
-from services import trading
-from services.auth import current_user_id
+from services.accounts.auth import current_user_id
+from services.trading import desk
 
 bp = Blueprint("portfolio", __name__)
 _CSV_HEADER = ["symbol", "company_name", "quantity", "reserved_quantity", "avg_buy_price", "current_price",
@@ -30,7 +30,7 @@ class HistoryParams(BaseModel):
 @jwt_required()
 def holdings():
     """Holdings with live prices and day change, totals and whether the market is open."""
-    found, view = trading.portfolio_for(current_user_id())
+    found, view = desk.portfolio_for(current_user_id())
     return success({"holdings": [h.to_json() for h in found.holdings], "totals": found.totals_json(),
                     "market_open": view.is_open})
 
@@ -49,6 +49,6 @@ def history():
 @jwt_required()
 def export_holdings():
     """The holdings as CSV."""
-    found, _ = trading.portfolio_for(current_user_id())
+    found, _ = desk.portfolio_for(current_user_id())
     rows = [[h[name] for name in _CSV_HEADER] for h in (item.to_json() for item in found.holdings)]
     return csv_response("holdings.csv", _CSV_HEADER, rows)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint
 
-from services.market_sentiment import market_sentiment
+from services.news.market_sentiment import market_sentiment
 from utils.timeutil import iso_ist
 
 bp = Blueprint("sentiment", __name__)

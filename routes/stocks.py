@@ -9,9 +9,9 @@ from typing import Literal
 from flask import Blueprint
 from pydantic import Field, field_validator
 
-from controller.history import INTERVALS
+from controller.market.history import INTERVALS
 from routes.http_cache import HISTORY_MAX_AGE_S, QUOTE_MAX_AGE_S, SLOW_MAX_AGE_S, Query, cached_json
-from services import stock_history, stock_views
+from services.market import stock_history, stock_views
 from utils.errors import NotFound, ValidationError
 
 bp = Blueprint("stocks", __name__)

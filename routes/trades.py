@@ -6,9 +6,9 @@ from flask import Blueprint, request
 from flask_jwt_extended import jwt_required
 
 from backend import db
-from controller import order_queries
+from controller.trading import order_queries
 from routes._params import PageParams, page, success
-from services.auth import current_user_id
+from services.accounts.auth import current_user_id
 
 bp = Blueprint("trades", __name__)
 

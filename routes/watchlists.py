@@ -10,10 +10,10 @@ from flask_jwt_extended import jwt_required
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt, model_validator
 
 from backend import db
-from controller import watchlists
+from controller.trading import watchlists
 from routes._params import SYMBOL_PATTERN, Symbol, success
-from services.auth import current_user_id
-from services.trading import market_view
+from services.accounts.auth import current_user_id
+from services.trading.desk import market_view
 from utils.errors import NotFound
 
 bp = Blueprint("watchlists", __name__)

@@ -7,8 +7,8 @@ from decimal import Decimal
 
 from flask import Flask
 
-from services.live_price_cache import Quote, index_prices, stock_prices
-from services.market_clock import set_clock
+from services.market.live_price_cache import Quote, index_prices, stock_prices
+from services.market.market_clock import set_clock
 from tests.conftest import SEED_NOW
 from utils.timeutil import IST
 

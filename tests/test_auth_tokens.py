@@ -10,7 +10,7 @@ import jwt as pyjwt
 import pytest
 
 from controller.sql import fetch_all, fetch_value
-from services import auth
+from services.accounts import auth
 from tests.auth_helpers import access_token, assert_error, bearer, make_user, refresh_token
 from utils.errors import AccountBlocked, TokenExpired, TokenInvalid, TokenRevoked, UserGone
 

@@ -6,7 +6,7 @@ import threading
 import pytest
 from prometheus_client import REGISTRY
 
-from services.cache_service import NamedCache, clear_all, named_cache
+from services.platform.cache_service import NamedCache, clear_all, named_cache
 from utils.errors import NotFound
 
 
@@ -89,7 +89,7 @@ def test_a_failed_background_refresh_keeps_the_stale_value(caplog):
         raise ConnectionError("database went away")
 
     assert cache.get_or_load("k", broken) == "old"
-    with caplog.at_level(logging.WARNING, logger="services.cache_service"):
+    with caplog.at_level(logging.WARNING, logger="services.platform.cache_service"):
         spawned[0]()
     assert "background refresh" in caplog.text
     assert cache.get("k") == "old"
@@ -167,7 +167,7 @@ def test_named_caches_belong_to_the_app_take_settings_and_clear_all(app, caplog)
         cache = named_cache("t_named", ttl_s=3)
         assert named_cache("t_named", ttl_s=99) is cache
         assert (cache.ttl_s, cache.stale_s) == (3, 7.0)
-        with caplog.at_level(logging.INFO, logger="services.cache_service"):
+        with caplog.at_level(logging.INFO, logger="services.platform.cache_service"):
             cache.get_or_load("key", lambda: "v")
             cache.get_or_load("key", lambda: "v")
         assert "cache t_named miss 'key'" in caplog.text and "cache t_named hit 'key'" in caplog.text
@@ -179,7 +179,7 @@ def test_named_caches_belong_to_the_app_take_settings_and_clear_all(app, caplog)
 
 def test_background_refresh_runs_as_a_socketio_task_inside_the_app_context(app):
     from backend import db
-    from controller.health import ping
+    from controller.platform.health import ping
 
     app.extensions["settings"] = app.extensions["settings"].model_copy(update={"cache_stale_s": 60.0})
     loads: list[bool] = []

@@ -5,8 +5,8 @@ from decimal import Decimal
 import pytest
 
 from controller.sql import fetch_all
-from services.hot_cache import refresh_hot_caches
-from services.live_price_cache import Quote
+from services.market.hot_cache import refresh_hot_caches
+from services.market.live_price_cache import Quote
 from tests.market_helpers import CLOSED_NOW, OPEN_NOW, freeze, put_stock_quotes, seconds_ago
 from utils.timeutil import iso_ist
 

@@ -128,7 +128,7 @@ def test_extra_symbols_add_synthetic_instruments(seeded):
 
 
 def test_bulk_load_falls_back_to_upserts_when_local_infile_is_refused(db_conn, tmp_path):
-    from controller.candles import bulk_load_stock_candles
+    from controller.market.candles import bulk_load_stock_candles
 
     stock_id = fetch_value(db_conn, "SELECT stock_id FROM stocks WHERE symbol = 'TCS'")
     rows = [(stock_id, "1d", f"2020-01-0{day} 03:45:00", 10.5, 11, 10, 10.75, 100) for day in (1, 2)]

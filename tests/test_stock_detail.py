@@ -5,7 +5,7 @@ from decimal import Decimal
 import pytest
 
 from controller.sql import fetch_one
-from services.live_price_cache import stock_prices
+from services.market.live_price_cache import stock_prices
 from tests.market_helpers import CLOSED_NOW, OPEN_NOW, freeze, put_stock_quotes, quote, seconds_ago
 from utils.timeutil import iso_ist
 

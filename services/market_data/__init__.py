@@ -5,11 +5,11 @@ from __future__ import annotations
 from flask import Flask, current_app
 
 from backend.settings import Settings
-from services.http_client import HttpClient, RateLimiter
 from services.market_data.base import MarketDataProvider
 from services.market_data.simulator import Simulator
 from services.market_data.universe import load_universe
 from services.market_data.upstox import CLIENT_LIMITS, Upstox
+from services.platform.http_client import HttpClient, RateLimiter
 from utils.market_hours import MarketCalendar
 
 

@@ -7,7 +7,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Protocol, runtime_checkable
 
-from services.live_price_cache import Quote
+from services.market.live_price_cache import Quote
 from utils.market_hours import MarketStatus
 
 # Candle intervals every provider understands (the /stocks/history vocabulary).

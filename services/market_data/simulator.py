@@ -18,8 +18,8 @@ from decimal import Decimal
 import numpy as np
 
 from backend import db
-from controller import candles as candle_sql
-from services.live_price_cache import Quote
+from controller.market import candles as candle_sql
+from services.market.live_price_cache import Quote
 from services.market_data.base import Candle, Instrument
 from services.market_data.history import SESSION_MINUTES, base_volume, daily_volatility, stable_seed
 from services.market_data.universe import Universe

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from backend import db
-from controller import snapshots
-from services.live_price_cache import Quote
+from controller.market import snapshots
+from services.market.live_price_cache import Quote
 from utils.reference_data import load_indices
 from utils.timeutil import as_utc
 

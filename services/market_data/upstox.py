@@ -19,10 +19,10 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import quote as urlquote
 
-from services.http_client import HttpClient, RateLimiter, UpstreamError
-from services.live_price_cache import Quote
+from services.market.live_price_cache import Quote
 from services.market_data.base import Candle, Instrument, ProviderError
 from services.market_data.universe import Universe
+from services.platform.http_client import HttpClient, RateLimiter, UpstreamError
 from utils.market_hours import MarketCalendar, MarketStatus, market_status
 from utils.timeutil import IST, now_utc
 

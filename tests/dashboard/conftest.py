@@ -16,7 +16,7 @@ from backend.db import connect
 from backend.local_app import LocalApp
 from backend.migrate import migrate
 from backend.seed import seed_market
-from services.news import refresh_news
+from services.news.headlines import refresh_news
 from tests.conftest import SEED, make_settings
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")

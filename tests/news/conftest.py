@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from backend.db import connect
-from services.news import refresh_news
+from services.news.headlines import refresh_news
 from tests.conftest import SEED_NOW
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"

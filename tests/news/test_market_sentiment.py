@@ -7,9 +7,9 @@ from decimal import Decimal
 import pytest
 
 from controller.sql import execute, fetch_all
-from services.live_price_cache import Quote, stock_prices
-from services.market_sentiment import compute_market_sentiment, overall_for
-from services.news_cache import clear_caches
+from services.market.live_price_cache import Quote, stock_prices
+from services.news.market_sentiment import compute_market_sentiment, overall_for
+from services.news.news_cache import clear_caches
 from tests.conftest import SEED_NOW
 from utils.timeutil import IST, now_utc, to_db
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from backend.local_mariadb import free_port
-from services.news_feeds import FeedError, fetch_feed, new_session, normalize_url, url_hash
+from services.news.feeds import FeedError, fetch_feed, new_session, normalize_url, url_hash
 
 
 @pytest.fixture

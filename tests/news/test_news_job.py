@@ -8,8 +8,8 @@ import pytest
 
 from backend.local_mariadb import free_port
 from controller.sql import fetch_all, fetch_value
-from services.news import refresh_news
-from services.news_simulated import SIMULATED_SOURCE
+from services.news.headlines import refresh_news
+from services.news.simulated import SIMULATED_SOURCE
 from tests.conftest import SEED_NOW
 from utils.sentiment import score_text
 from utils.timeutil import to_db

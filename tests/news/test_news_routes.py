@@ -4,8 +4,8 @@ validation, caching; simulated headlines through the endpoint."""
 import pytest
 
 from controller.sql import execute
-from services.news import refresh_news
-from services.news_cache import clear_caches
+from services.news.headlines import refresh_news
+from services.news.news_cache import clear_caches
 from tests.conftest import SEED_NOW
 
 ITEM_FIELDS = {"headline", "source", "summary", "timestamp", "imageUrl", "url", "category", "sentiment", "symbols"}

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from backend.db import connect
-from services.live_price_cache import Quote
+from services.market.live_price_cache import Quote
 from services.market_data.universe import IndexSnapshot, StockSnapshot, Universe
 from tests.conftest import SEED_NOW, migrate_and_seed
 from utils.reference_data import load_indices, load_stocks

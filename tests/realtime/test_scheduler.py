@@ -7,8 +7,8 @@ import time
 import pytest
 
 from controller.sql import fetch_one
-from services.runtime import start_services, stop_services
-from services.scheduler import Job, Scheduler
+from services.platform.scheduler import Job, Scheduler
+from services.runtime.lifecycle import start_services, stop_services
 
 
 def wait_for(condition, timeout_s=10.0, step_s=0.05):

@@ -12,11 +12,11 @@ from decimal import Decimal
 import pytest
 
 from controller.sql import execute, fetch_all, fetch_one, fetch_value
-from services import jobs
-from services.live_price_cache import Quote
+from services.market.live_price_cache import Quote
 from services.market_data.universe import load_universe
-from services.tick_bus import TickBatch
-from services.tick_writer import TickWriter, ist_day_bounds
+from services.realtime import feed_jobs
+from services.realtime.tick_bus import TickBatch
+from services.realtime.tick_writer import TickWriter, ist_day_bounds
 from utils.market_hours import session_open_utc
 from utils.timeutil import IST
 
@@ -68,7 +68,7 @@ def test_a_flush_writes_quotes_and_minute_bars_in_one_statement_each(app, rt_con
 def test_flushes_run_one_at_a_time(app, monkeypatch):
     """The scheduled flush and the start-up refresh may call flush() together; concurrent upserts of the same
     rows can deadlock and lose the loser's minute bars, so the second flush waits for the first."""
-    from controller import quotes
+    from controller.market import quotes
 
     writer, active, overlaps = TickWriter(load_universe), [], []
     upsert = quotes.upsert_live_stock_quotes
@@ -152,9 +152,9 @@ def test_end_of_day_candles_are_idempotent(app, rt_conn):
         return fetch_all(rt_conn, "SELECT stock_id, ts, open, high, low, close, volume FROM stock_candles "
                                   "WHERE timeframe = '1d' ORDER BY stock_id, ts")
 
-    jobs.write_eod_candles()
+    feed_jobs.write_eod_candles()
     first = daily_rows()
-    jobs.write_eod_candles()
+    feed_jobs.write_eod_candles()
     assert daily_rows() == first
     newest = fetch_value(rt_conn, "SELECT MAX(as_of) FROM stock_quotes")
     ist_day = newest.replace(tzinfo=UTC).astimezone(IST).date()  # the IST day, whatever the UTC date
@@ -179,7 +179,7 @@ def test_end_of_day_lets_extremes_older_than_52_weeks_drop_out_of_the_range(app,
                      "VALUES (%s, '1d', %s, 1, 99999, 0.5, 1, 1) ON DUPLICATE KEY UPDATE high = 99999, low = 0.5",
             (stock_id, old))
     execute(rt_conn, "UPDATE stock_quotes SET week52_high = 99999, week52_low = 0.5 WHERE stock_id = %s", (stock_id,))
-    jobs.write_eod_candles()
+    feed_jobs.write_eod_candles()
     row = fetch_one(rt_conn, "SELECT week52_high, week52_low, day_high, day_low FROM stock_quotes "
                              "WHERE stock_id = %s", (stock_id,))
     year = fetch_one(rt_conn, "SELECT MAX(high) AS high, MIN(low) AS low FROM stock_candles "

@@ -9,10 +9,10 @@ from email.utils import format_datetime
 
 import pytest
 
-from services.http_client import HttpClient, RateLimiter, UpstreamError, retry_after_seconds
 from services.market_data.base import ProviderError
 from services.market_data.universe import Universe
 from services.market_data.upstox import MAX_KEYS_PER_CALL, Upstox
+from services.platform.http_client import HttpClient, RateLimiter, UpstreamError, retry_after_seconds
 from tests.realtime.conftest import Clock, reference_universe
 from tests.realtime.fake_upstox import FakeUpstoxServer
 from utils.timeutil import IST

@@ -10,10 +10,10 @@ import pytest
 from flask_jwt_extended import create_access_token
 
 from backend.extensions import socketio
-from services.fanout import Fanout
-from services.jobs import MarketStatusWatch, MoversFeed
-from services.live_price_cache import Quote
-from services.tick_bus import TickBatch
+from services.market.live_price_cache import Quote
+from services.realtime.fanout import Fanout
+from services.realtime.feed_jobs import MarketStatusWatch, MoversFeed
+from services.realtime.tick_bus import TickBatch
 from tests.auth_helpers import access_token, make_user, refresh_token
 
 AT = datetime(2026, 11, 20, 6, 0, tzinfo=UTC)

@@ -8,7 +8,7 @@ import time
 import pytest
 
 from controller.sql import execute, fetch_value
-from services.leader import Leadership, lock_name
+from services.platform.leader import Leadership, lock_name
 
 
 class Roles:

@@ -16,9 +16,9 @@ from socketio import PubSubManager
 from backend.app import create_app
 from backend.extensions import socketio
 from backend.local_mariadb import free_port
-from services.live_price_cache import Quote
-from services.tick_bus import InProcessTickBus, TickBatch
-from services.tick_bus_redis import RedisTickBus, decode, encode
+from services.market.live_price_cache import Quote
+from services.realtime.tick_bus import InProcessTickBus, TickBatch
+from services.realtime.tick_bus_redis import RedisTickBus, decode, encode
 from tests.conftest import make_settings
 
 AT = datetime(2026, 11, 20, 5, 30, 0, 123000, tzinfo=UTC)

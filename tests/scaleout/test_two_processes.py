@@ -23,11 +23,11 @@ import socketio
 
 from backend.db import connect
 from controller.sql import fetch_all, fetch_value
-from controller.trading_audit import audit
-from services.leader import lock_name
-from services.live_price_cache import Quote
-from services.tick_bus import TickBatch
-from services.tick_bus_redis import CHANNEL, encode
+from controller.trading.audit import audit
+from services.market.live_price_cache import Quote
+from services.platform.leader import lock_name
+from services.realtime.tick_bus import TickBatch
+from services.realtime.tick_bus_redis import CHANNEL, encode
 from tests.scaleout.conftest import ADMIN_EMAIL
 
 SYMBOLS = ["RELIANCE", "TCS", "INFY", "HDFCBANK", "ICICIBANK"]

@@ -11,10 +11,10 @@ from flask_jwt_extended import create_access_token
 
 from backend.db import connect
 from backend.mysql_wire import Connection
-from controller.accounts import create_account
 from controller.sql import execute
-from services.live_price_cache import Quote
-from services.order_matcher import match_ticks
+from controller.trading.paper_accounts import create_account
+from services.market.live_price_cache import Quote
+from services.trading.matcher import match_ticks
 from tests.market_helpers import freeze
 from utils.timeutil import IST, UTC
 

@@ -5,7 +5,7 @@ import io
 from datetime import timedelta
 
 from controller.sql import fetch_one
-from controller.trading_audit import audit
+from controller.trading.audit import audit
 from tests.trading.conftest import CLOSED_AT
 
 

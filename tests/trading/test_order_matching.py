@@ -4,14 +4,14 @@ import itertools
 from datetime import timedelta
 from decimal import Decimal as D
 
-from controller import order_queries
-from controller.order_rules import may_act
 from controller.sql import execute, fetch_all, fetch_one
-from controller.trading_audit import audit
-from controller.trading_models import ORDER_COLUMNS, Order
-from services.order_jobs import expire_day_orders, last_session_close, trading_jobs
-from services.order_matcher import match_ticks, process_open_market, tick_subscriber
-from services.tick_bus import TickBatch
+from controller.trading import order_queries
+from controller.trading.audit import audit
+from controller.trading.models import ORDER_COLUMNS, Order
+from controller.trading.order_rules import may_act
+from services.realtime.tick_bus import TickBatch
+from services.trading.matcher import match_ticks, process_open_market, tick_subscriber
+from services.trading.order_jobs import expire_day_orders, last_session_close, trading_jobs
 from tests.trading.conftest import CLOSED_AT, NEXT_OPEN, OPEN_AT
 from utils.timeutil import IST
 

@@ -3,7 +3,7 @@
 import pytest
 
 from controller.sql import fetch_one
-from controller.trading_audit import audit
+from controller.trading.audit import audit
 from tests.trading.conftest import CLOSED_AT
 
 

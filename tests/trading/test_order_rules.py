@@ -6,8 +6,9 @@ from decimal import Decimal as D
 
 import pytest
 
-from controller.instruments import Instrument
-from controller.order_rules import (
+from controller.market.instruments import Instrument
+from controller.trading.models import Order
+from controller.trading.order_rules import (
     OrderTicket,
     TradingRules,
     execution_price,
@@ -17,7 +18,6 @@ from controller.order_rules import (
     reservation,
     validate,
 )
-from controller.trading_models import Order
 from utils.trading_errors import MarketDataUnavailable, OrderRejected
 
 NOW = datetime(2026, 11, 20, 5, 30, tzinfo=UTC)

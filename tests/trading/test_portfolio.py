@@ -6,8 +6,8 @@ from mysql.connector import errors as mysql_errors
 
 from backend.mysql_wire import Connection
 from controller.sql import fetch_value
-from services import trading
-from services.order_jobs import snapshot_equity
+from services.trading import desk
+from services.trading.order_jobs import snapshot_equity
 from tests.trading.conftest import CLOSED_AT, NEXT_OPEN, OPEN_AT, Market, Trader
 
 
@@ -62,7 +62,7 @@ def test_holdings_version_changes_with_what_the_holdings_are_worth(market, trade
 def test_account_updates_value_the_holdings_as_they_are_now_even_if_another_process_changed_them(
         market, trader, make_app, db_config, monkeypatch, round_trips):
     pushed = []
-    monkeypatch.setattr(trading, "publish", pushed.append)
+    monkeypatch.setattr(desk, "publish", pushed.append)
     market.publish("ZZTEST", "100")
     trader.order(expect=201, quantity=10)
     trader.order(expect=201, order_type="LIMIT", price=90, quantity=1)  # valued from the cached holding costs
@@ -82,9 +82,9 @@ def test_account_updates_value_the_holdings_as_they_are_now_even_if_another_proc
 
 def test_after_a_fill_the_cached_costs_are_updated_without_a_query(market, trader, monkeypatch):
     pushed, queries = [], []
-    monkeypatch.setattr(trading, "publish", pushed.append)
-    query = trading.holding_costs
-    monkeypatch.setattr(trading, "holding_costs", lambda *args: queries.append(1) or query(*args))
+    monkeypatch.setattr(desk, "publish", pushed.append)
+    query = desk.holding_costs
+    monkeypatch.setattr(desk, "holding_costs", lambda *args: queries.append(1) or query(*args))
     market.publish("ZZTEST", "100")
     trader.order(expect=201, quantity=10)  # the costs before this first fill were never cached: one query
     assert len(queries) == 1
@@ -100,7 +100,7 @@ def test_after_a_fill_the_cached_costs_are_updated_without_a_query(market, trade
 
 def test_a_fill_rolled_back_after_its_valuation_leaves_no_wrong_costs_behind(market, trader, monkeypatch):
     pushed = []
-    monkeypatch.setattr(trading, "publish", pushed.append)
+    monkeypatch.setattr(desk, "publish", pushed.append)
     market.publish("ZZTEST", "100")
     trader.order(expect=201, quantity=10)
     commit = Connection.commit

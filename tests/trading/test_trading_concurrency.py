@@ -10,14 +10,14 @@ import pytest
 
 from backend import db
 from backend.app import create_app
-from controller import order_queries
-from controller.account_book import AccountBook
-from controller.fills import close
 from controller.sql import fetch_value
-from controller.trading_audit import audit
-from controller.trading_models import Account, Order
-from services.order_matcher import act, match_ticks
-from services.trading import market_view
+from controller.trading import order_queries
+from controller.trading.account_book import AccountBook
+from controller.trading.audit import audit
+from controller.trading.fills import close
+from controller.trading.models import Account, Order
+from services.trading.desk import market_view
+from services.trading.matcher import act, match_ticks
 from tests.conftest import make_settings
 from tests.market_helpers import freeze
 from tests.trading.conftest import OPEN_AT, Market, Trader, make_user

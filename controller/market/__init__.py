@@ -1,0 +1,1 @@
+"""SQL of the market data: instruments, quotes, candles, history, indices, search and breadth."""

@@ -1,0 +1,1 @@
+"""SQL of the runtime: health ping, scheduler runs and leader leases."""

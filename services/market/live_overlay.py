@@ -1,0 +1,107 @@
+"""Laying live quotes over database snapshots, and asking the provider when `forceLive=1` misses.
+
+Rules: live numbers replace the snapshot only while the market is open and only when the cached
+quote is at most `LIVE_CACHE_MAX_AGE_S` old (by the app clock), so a stalled feed falls back to the
+database instead of passing old prices off as live. `priceSource`/`source` names the origin:
+`database`, `websocket_cache` or `upstox_api`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import replace
+from typing import TypeVar
+
+from flask import current_app
+
+from controller.market.indices import IndexQuote
+from controller.market.stocks import StockQuote
+from services.market.live_price_cache import LivePriceCache, Quote, index_prices, stock_prices
+from services.market.market_clock import clock, market_open_now
+from utils.errors import AppError
+
+log = logging.getLogger(__name__)
+DATABASE, WEBSOCKET_CACHE, UPSTOX_API = "database", "websocket_cache", "upstox_api"
+
+
+def overlay_enabled() -> bool:
+    """True while the market is open (live quotes may replace snapshots)."""
+    return market_open_now()
+
+
+def _max_age() -> float:
+    return current_app.extensions["settings"].live_cache_max_age_s
+
+
+def fresh_stock_quote(symbol: str) -> Quote | None:
+    """The cached live quote of a stock if it is fresh enough, else None (market hours not checked)."""
+    return stock_prices().fresh(symbol, _max_age(), clock())
+
+
+def with_stock_quote(row: StockQuote, quote: Quote, source: str) -> StockQuote:
+    """`row` with the live quote's numbers (52-week range widened to include today's range)."""
+    return replace(
+        row, ltp=quote.ltp, prev_close=quote.prev_close, day_open=quote.day_open, day_high=quote.day_high,
+        day_low=quote.day_low, volume=quote.volume, as_of=quote.as_of, source=source,
+        week52_high=quote.day_high if row.week52_high is None else max(row.week52_high, quote.day_high),
+        week52_low=quote.day_low if row.week52_low is None else min(row.week52_low, quote.day_low),
+    )
+
+
+Row = TypeVar("Row", StockQuote, IndexQuote)
+
+
+def _overlay(rows: Iterable[Row], cache: LivePriceCache, key: Callable[[Row], str],
+             merge: Callable[[Row, Quote], Row]) -> tuple[list[Row], bool]:
+    rows = list(rows)
+    if not rows or not overlay_enabled():
+        return rows, False
+    max_age, now = _max_age(), clock()
+    result, live = [], False
+    for row in rows:
+        quote = cache.fresh(key(row), max_age, now)
+        result.append(row if quote is None else merge(row, quote))
+        live = live or quote is not None
+    return result, live
+
+
+def overlay_stocks(rows: Iterable[StockQuote]) -> tuple[list[StockQuote], bool]:
+    """Rows with fresh live quotes laid over while the market is open; and whether any was live."""
+    return _overlay(rows, stock_prices(), lambda row: row.symbol,
+                    lambda row, quote: with_stock_quote(row, quote, WEBSOCKET_CACHE))
+
+
+def _with_index_quote(row: IndexQuote, quote: Quote) -> IndexQuote:
+    return replace(row, ltp=quote.ltp, prev_close=quote.prev_close, day_open=quote.day_open,
+                   day_high=quote.day_high, day_low=quote.day_low, as_of=quote.as_of, source=WEBSOCKET_CACHE)
+
+
+def overlay_indices(rows: Iterable[IndexQuote]) -> tuple[list[IndexQuote], bool]:
+    """Index rows with fresh live levels laid over while the market is open; and whether any was live."""
+    return _overlay(rows, index_prices(), lambda row: row.name, _with_index_quote)
+
+
+def live_feed_active() -> bool:
+    """True while the market is open and at least one cached stock quote is fresh."""
+    if not overlay_enabled():
+        return False
+    newest = stock_prices().newest_as_of()
+    return newest is not None and (clock() - newest).total_seconds() <= _max_age()
+
+
+def provider_quote(symbol: str) -> tuple[Quote, str] | None:
+    """Ask the app's market-data provider for one quote (and cache it); None when it fails or does not
+    know the symbol."""
+    provider = current_app.extensions["market_data_provider"]
+    try:
+        quotes = provider.quotes([symbol])
+    except (OSError, ValueError, AppError) as exc:
+        log.warning("forceLive: provider quote for %s failed (%s); serving the database snapshot",
+                    symbol, exc.__class__.__name__)
+        return None
+    quote = next((q for q in quotes if q.symbol == symbol), None)
+    if quote is None:
+        return None
+    stock_prices().update([quote])
+    return quote, UPSTOX_API if getattr(provider, "name", "") == "upstox" else WEBSOCKET_CACHE

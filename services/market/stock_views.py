@@ -1,0 +1,234 @@
+"""Stock market data as the API serves it: detail, movers, search and sectors.
+
+Database snapshots are cached by name (TTLs from the settings); live quotes are laid over per
+request (detail, search) or when a cached result is computed (movers, sectors), by the rules of
+`services.live_overlay`. Results are JSON-ready dicts, so a cache hit costs no reshaping.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from flask import current_app
+
+from backend import db
+from controller.market import search as search_sql
+from controller.market import stocks
+from controller.market.stocks import MoverKind, StockQuote
+from services.market.live_overlay import (
+    DATABASE,
+    WEBSOCKET_CACHE,
+    fresh_stock_quote,
+    live_feed_active,
+    overlay_enabled,
+    overlay_stocks,
+    provider_quote,
+    with_stock_quote,
+)
+from services.market.market_clock import clock
+from services.platform.cache_service import NamedCache, named_cache
+from services.platform.green import pause
+from utils.errors import NotFound
+from utils.quote_format import circuit_limits, display_change_pct, display_price, number
+from utils.timeutil import iso_ist
+
+DEFAULT_EXCHANGE = "NSE"
+
+
+def _settings() -> Any:
+    return current_app.extensions["settings"]
+
+
+def _source(rows: list[StockQuote]) -> str:
+    return WEBSOCKET_CACHE if any(row.source != DATABASE for row in rows) else DATABASE
+
+
+def known_symbols() -> frozenset[str]:
+    """Symbols of the active universe (cached), so unknown symbols are refused without a query."""
+    def load() -> frozenset[str]:
+        with db.connection() as conn:
+            return stocks.active_symbols(conn)
+
+    return named_cache("symbols", _settings().cache_ttl_universe_s, maxsize=1).get_or_load("all", load)
+
+
+def stock_snapshot(symbol: str) -> StockQuote:
+    """The database snapshot of one stock (cached); NotFound for an unknown symbol."""
+    return _detail_entry(symbol)[0]
+
+
+def _detail_entry(symbol: str) -> tuple[StockQuote, dict]:
+    def load() -> tuple[StockQuote, dict]:
+        if symbol not in known_symbols():  # failures are not cached: unknown symbols come back here
+            raise NotFound(f"unknown symbol {symbol!r}")
+        with db.connection() as conn:
+            row = stocks.stock_by_symbol(conn, symbol)
+        if row is None:
+            raise NotFound(f"unknown symbol {symbol!r}")
+        return row, detail_json(row, clock())
+
+    return named_cache("stock_detail", _settings().cache_ttl_quotes_s, maxsize=4096).get_or_load(symbol, load)
+
+
+def stock_detail(symbol: str, force_live: bool = False) -> dict:
+    """Detail of one stock: live while the market is open and the cached quote is fresh; with
+    `force_live`, a fresh cached quote at any hour, else the provider's answer, else the database."""
+    row, payload = _detail_entry(symbol)
+    quote, source = None, WEBSOCKET_CACHE
+    if force_live or overlay_enabled():
+        quote = fresh_stock_quote(row.symbol)
+    if quote is None and force_live:
+        answer = provider_quote(row.symbol)
+        if answer is not None:
+            quote, source = answer
+    if quote is None:
+        return payload
+    return detail_json(with_stock_quote(row, quote, source), clock())
+
+
+def detail_json(row: StockQuote, timestamp: datetime) -> dict:
+    """The API shape of a stock's detail; `timestamp` is when these numbers were read."""
+    upper, lower = circuit_limits(row.prev_close, _settings().price_band_percent, row.tick_size)
+    return {
+        "stock_id": row.stock_id,
+        "symbol": row.symbol,
+        "companyName": row.company_name,
+        "exchange": row.exchange,
+        "sector": row.sector,
+        "currentPrice": number(row.ltp),
+        "previousClose": number(row.prev_close),
+        "dayOpen": number(row.day_open),
+        "dayHigh": number(row.day_high),
+        "dayLow": number(row.day_low),
+        "volume": row.volume,
+        "changePercent": number(row.change_pct),
+        "changeValue": number(row.change_value),
+        "upperCircuit": number(upper),
+        "lowerCircuit": number(lower),
+        "week52High": number(row.week52_high),
+        "week52Low": number(row.week52_low),
+        "asOf": iso_ist(row.as_of),
+        "priceSource": row.source,
+        "timestamp": iso_ist(timestamp),
+    }
+
+
+def exchange_snapshot(exchange: str) -> list[StockQuote]:
+    """Every active stock of an exchange with its database snapshot (cached)."""
+    def load() -> list[StockQuote]:
+        with db.connection() as conn:
+            return stocks.exchange_quotes(conn, exchange, pause)
+
+    return named_cache("exchange_quotes", _settings().cache_ttl_quotes_s, maxsize=4).get_or_load(exchange, load)
+
+
+def mover_json(row: StockQuote, intraday: bool) -> dict:
+    """The API shape of one movers row."""
+    change_value, change_pct = row.change(intraday)
+    return {
+        "name": row.company_name,
+        "symbol": row.symbol,
+        "price": display_price(row.ltp),
+        "change": display_change_pct(change_pct),
+        "priceNum": number(row.ltp),
+        "changePercentNum": number(change_pct),
+        "changeValueNum": number(change_value),
+        "volume": row.volume,
+        "asOf": iso_ist(row.as_of),
+    }
+
+
+def compute_movers(kind: MoverKind, exchange: str, intraday: bool, limit: int) -> dict:
+    """Movers from the snapshot table's indexes, or ranked in memory while a live feed is laid over."""
+    if live_feed_active():
+        rows, _ = overlay_stocks(exchange_snapshot(exchange))
+        ranked = stocks.rank_movers(rows, kind, intraday, limit)
+    else:
+        with db.connection() as conn:
+            ranked = stocks.top_movers(conn, kind, exchange, intraday, limit)
+    return {"rows": [mover_json(row, intraday) for row in ranked], "source": _source(ranked)}
+
+
+def movers_key(kind: MoverKind, exchange: str, intraday: bool, limit: int) -> tuple:
+    """The movers cache key (most active does not depend on `intraday`)."""
+    return kind, exchange, intraday and kind != "active", limit
+
+
+def _movers_cache() -> NamedCache:
+    return named_cache("movers", _settings().cache_ttl_movers_s)
+
+
+def movers(kind: MoverKind, exchange: str = DEFAULT_EXCHANGE, intraday: bool = False, limit: int = 10) -> dict:
+    """`{rows, source}` for top gainers, losers or most active (cached for CACHE_TTL_MOVERS_S)."""
+    key = movers_key(kind, exchange, intraday, limit)
+    return _movers_cache().get_or_load(key, lambda: compute_movers(*key))
+
+
+def refresh_default_movers() -> int:
+    """Recompute the movers every dashboard asks for (default parameters); return how many lists."""
+    keys = [movers_key(kind, DEFAULT_EXCHANGE, False, 10) for kind in ("gainers", "losers", "active")]
+    for key in keys:
+        _movers_cache().refresh(key, lambda key=key: compute_movers(*key))
+    return len(keys)
+
+
+def movers_all(exchange: str = DEFAULT_EXCHANGE, intraday: bool = False, limit: int = 10) -> dict:
+    """Gainers, losers and most active together (the same dict while the three lists are unchanged)."""
+    parts = tuple(movers(kind, exchange, intraday, limit) for kind in ("gainers", "losers", "active"))
+    composed = named_cache("movers_all", _settings().cache_ttl_movers_s)
+    key = (exchange, intraday, limit)
+    known = composed.get(key)
+    if known is not None and all(a is b for a, b in zip(known[0], parts, strict=True)):
+        return known[1]
+    live = any(part["source"] != DATABASE for part in parts)
+    payload = {"gainers": parts[0]["rows"], "losers": parts[1]["rows"], "mostActive": parts[2]["rows"],
+               "source": WEBSOCKET_CACHE if live else DATABASE}
+    composed.put(key, (parts, payload))
+    return payload
+
+
+def _search_json(rows: list[StockQuote]) -> list[dict]:
+    return [
+        {"symbol": row.symbol, "companyName": row.company_name, "exchange": row.exchange,
+         "currentPrice": number(row.ltp), "changePercent": number(row.change_pct)}
+        for row in rows
+    ]
+
+
+def search(query: str, limit: int) -> tuple[list[dict], str]:
+    """Search results (symbol prefix first, then company-name word prefixes) and their price source."""
+    def load() -> tuple[list[StockQuote], list[dict]]:
+        with db.connection() as conn:
+            rows = search_sql.search_stocks(conn, query, limit)
+        return rows, _search_json(rows)
+
+    cache = named_cache("search", _settings().cache_ttl_search_s, maxsize=2048)
+    rows, results = cache.get_or_load((query.casefold(), limit), load)
+    live_rows, live = overlay_stocks(rows)
+    return (_search_json(live_rows), WEBSOCKET_CACHE) if live else (results, DATABASE)
+
+
+def compute_sectors(exchange: str) -> dict:
+    """Sector performance over the snapshot (with live quotes laid over while the market is open)."""
+    rows, live = overlay_stocks(exchange_snapshot(exchange))
+    sectors = [
+        {"sector": s.sector, "changePercent": number(s.change_pct), "advances": s.advances,
+         "declines": s.declines, "count": s.count}
+        for s in stocks.sector_performance(rows)
+    ]
+    return {"rows": sectors, "source": WEBSOCKET_CACHE if live else DATABASE}
+
+
+def _sectors_cache() -> NamedCache:
+    return named_cache("sectors", _settings().cache_ttl_sectors_s, maxsize=4)
+
+
+def sectors(exchange: str = DEFAULT_EXCHANGE) -> dict:
+    """`{rows, source}` of sector performance (cached for CACHE_TTL_SECTORS_S)."""
+    return _sectors_cache().get_or_load(exchange, lambda: compute_sectors(exchange))
+
+
+def refresh_sectors() -> int:
+    """Recompute the default exchange's sector performance; return how many sectors."""
+    return len(_sectors_cache().refresh(DEFAULT_EXCHANGE, lambda: compute_sectors(DEFAULT_EXCHANGE))["rows"])

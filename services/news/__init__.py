@@ -1,0 +1,1 @@
+"""News headlines, their feeds and simulated fallback, and market sentiment."""

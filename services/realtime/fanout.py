@@ -1,0 +1,158 @@
+"""Socket.IO fan-out of ticks, conflated: at most one `price_update` per symbol room per interval
+(and one `price_updates` list per batch-mode connection).
+
+The tick-bus subscriber only records the latest quote per symbol and wakes the loop; the loop
+emits what is pending, then sleeps FANOUT_INTERVAL_MS before the next pass, so a busy symbol sends
+its latest value once per interval and a quiet feed adds no delay. Indices go out as one
+`indices_update` to everyone; `prices_batch` (every changed quote) at PRICES_BATCH_INTERVAL_MS.
+Rooms nobody joined in this process are skipped: every process fans out to its own clients.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+
+from flask import Flask
+
+from backend.extensions import socketio
+from services.market import market_clock
+from services.market.live_price_cache import Quote
+from services.realtime import payloads
+from services.realtime.batch_subscriptions import batch_subscriptions
+from services.realtime.socketio_packets import RawJson
+from services.realtime.tick_bus import TickBatch
+from utils import metrics
+from utils.timeutil import iso_ist, now_utc
+
+_YIELD_EVERY = 50  # emits between cooperative yields, so sends start while the pass goes on
+
+
+def symbol_room(symbol: str) -> str:
+    """The room of one symbol's subscribers."""
+    return f"symbol:{symbol}"
+
+
+def emit(event: str, payload: object, to: str | None = None) -> None:
+    """Emit on the default namespace to this process's clients only, and count it.
+
+    Every process receives every tick from the bus and computes the market-wide events itself, so these
+    emits bypass the Socket.IO message queue (which would deliver each one once per process).
+    """
+    socketio.emit(event, payload, to=to, ignore_queue=True)
+    metrics.SOCKETIO_EMITS.labels(event).inc()
+
+
+def _json(payload: object) -> str:
+    return json.dumps(payload, separators=(",", ":"))
+
+
+def room_has_members(room: str) -> bool:
+    """True when this process has clients in `room`."""
+    return bool(socketio.server.manager.rooms.get("/", {}).get(room))
+
+
+class Fanout:
+    """Conflating emitter for one app; `on_batch` is its tick-bus subscriber."""
+
+    def __init__(self, app: Flask, interval_s: float, batch_interval_s: float) -> None:
+        self.app = app
+        self.interval_s = interval_s
+        self.batch_interval_s = batch_interval_s
+        self._lock = threading.Lock()
+        self._stocks: dict[str, Quote] = {}
+        self._batch: dict[str, Quote] = {}
+        self._indices: dict[str, Quote] = {}
+        self._sent_as_of: dict[str, object] = {}
+        self._wake = None
+        self._running = False
+
+    def start(self) -> None:
+        """Start the emit loop."""
+        self._wake = socketio.server.eio.create_event()
+        self._running = True
+        socketio.start_background_task(self._loop)
+
+    def stop(self) -> None:
+        """Stop after the current pass."""
+        self._running = False
+        if self._wake is not None:
+            self._wake.set()
+
+    def on_batch(self, batch: TickBatch) -> None:
+        """Tick-bus subscriber: keep the latest quote per instrument and wake the loop."""
+        with self._lock:
+            if batch.kind == "indices":
+                self._indices.update((q.symbol, q) for q in batch.quotes)
+            else:
+                for quote in batch.quotes:
+                    if self._sent_as_of.get(quote.symbol) != quote.as_of:
+                        self._stocks[quote.symbol] = quote
+                        if self.batch_interval_s:
+                            self._batch[quote.symbol] = quote
+        if self._wake is not None:
+            self._wake.set()
+
+    def _loop(self) -> None:
+        next_batch = time.monotonic() + self.batch_interval_s
+        while self._running:
+            self._wake.wait(timeout=1.0)
+            self._wake.clear()
+            with self.app.app_context():
+                started = time.perf_counter()
+                self.emit_pending()
+                if self.batch_interval_s and time.monotonic() >= next_batch:
+                    next_batch = time.monotonic() + self.batch_interval_s
+                    self.emit_prices_batch()
+                metrics.FANOUT_PASS_SECONDS.observe(time.perf_counter() - started)
+            socketio.sleep(self.interval_s)
+
+    def emit_pending(self) -> int:
+        """Emit every pending `price_update` and, when indices moved, one `indices_update`; return emits."""
+        with self._lock:
+            stocks, self._stocks = self._stocks, {}
+            indices, self._indices = self._indices, {}
+            for symbol, quote in stocks.items():
+                self._sent_as_of[symbol] = quote.as_of
+        directory = payloads.directory()
+        batched = batch_subscriptions().recipients(stocks)
+        wanted = set().union(*batched.values())
+        encoded: dict[str, str] = {}  # each payload is JSON-encoded once, whoever receives it
+        emitted = 0
+        for symbol, quote in stocks.items():
+            in_room = room_has_members(symbol_room(symbol))
+            if not in_room and symbol not in wanted:
+                continue
+            encoded[symbol] = _json(payloads.price_update(quote, directory.stock_ids.get(symbol)))
+            if in_room:
+                emit("price_update", RawJson(encoded[symbol]), to=symbol_room(symbol))
+                emitted += 1
+                if emitted % _YIELD_EVERY == 0:
+                    socketio.sleep(0)
+        for sid, symbols in batched.items():
+            emit("price_updates", RawJson("[" + ",".join(encoded[s] for s in symbols) + "]"), to=sid)
+            emitted += 1
+            if emitted % _YIELD_EVERY == 0:
+                socketio.sleep(0)
+        if indices:
+            self.emit_indices()
+            emitted += 1
+        return emitted
+
+    def emit_indices(self, to: str | None = None) -> None:
+        """One `indices_update` with every index the live cache holds, in display order."""
+        directory = payloads.directory()
+        cached = self.app.extensions["live_prices"]["indices"].snapshot()
+        ordered = [cached[name] for name in directory.index_order if name in cached]
+        status = market_clock.current_status()
+        emit("indices_update", payloads.indices_update(ordered, directory.index_tags, status.is_market_open,
+                                                                iso_ist(now_utc())), to=to)
+
+    def emit_prices_batch(self) -> None:
+        """One `prices_batch` to everyone: the quotes that changed since the last batch."""
+        with self._lock:
+            batch, self._batch = self._batch, {}
+        if batch:
+            ids = payloads.directory().stock_ids
+            emit("prices_batch", [payloads.price_update(q, ids.get(s)) for s, q in batch.items()])

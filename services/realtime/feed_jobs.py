@@ -1,0 +1,136 @@
+"""The scheduler's jobs: ordinary functions (tests call them directly) and the two lists that wire them.
+
+`writer_jobs` poll the provider and persist (one process runs them: the leader, once issue 9's
+election exists); `broadcast_jobs` push market-wide events to this process's clients.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from flask import current_app
+
+from backend import db
+from backend.settings import Settings
+from controller.market import candles, snapshots
+from services import market_data
+from services.market import market_clock
+from services.market.live_price_cache import Quote
+from services.platform.scheduler import Job
+from services.realtime import payloads
+from services.realtime.fanout import emit
+from services.realtime.tick_bus import TickBatch, tick_bus
+from services.realtime.tick_writer import TickWriter, ist_day_bounds
+from utils.timeutil import IST, as_utc, now_utc
+
+log = logging.getLogger(__name__)
+_OPEN = frozenset({"open"})
+_CLOSED = frozenset({"closed"})
+
+
+def _publish_new(kind: str, quotes: list[Quote]) -> int:
+    """Publish the quotes newer than the live cache's (a quiet or frozen feed publishes nothing)."""
+    cache = current_app.extensions["live_prices"][kind]
+    fresh = tuple(q for q in quotes if (cached := cache.get(q.symbol)) is None or q.as_of > cached.as_of)
+    if fresh:
+        tick_bus().publish(TickBatch(kind, fresh))
+    return len(fresh)
+
+
+def poll_stock_quotes() -> int:
+    """Fetch every stock's quote from the provider and publish the new ones; return how many."""
+    return _publish_new("stocks", market_data.provider().quotes(list(payloads.directory().stock_ids)))
+
+
+def poll_index_quotes() -> int:
+    """Fetch every index's quote and publish the new ones; return how many."""
+    return _publish_new("indices", market_data.provider().index_quotes(list(payloads.directory().index_order)))
+
+
+def write_eod_candles() -> tuple[int, int]:
+    """Upsert the daily candle of the latest quoted day from the snapshot (real day high/low/volume); idempotent.
+
+    The first run for a day also rolls every stock's 52-week range over the last 52 weeks of daily candles
+    (a year-long scan: once a day per process, not on every run of this job).
+    """
+    rolled_for = current_app.extensions.get("week52_rolled_for")
+    with db.transaction() as conn:
+        newest = snapshots.newest_stock_quote_as_of(conn)
+        if newest is None:
+            return 0, 0
+        day = as_utc(newest).astimezone(IST).date()
+        written = candles.write_daily_candles_from_quotes(conn, *ist_day_bounds(day))
+        if rolled_for != day:
+            candles.roll_52_week_range(conn, ist_day_bounds(day - timedelta(weeks=52))[0])
+    current_app.extensions["week52_rolled_for"] = day
+    return written
+
+
+def refresh_stale_snapshot(writer: TickWriter | None) -> bool:
+    """At start-up: when the newest stored quote is older than SNAPSHOT_STALE_AFTER_S, poll and persist now."""
+    settings: Settings = current_app.extensions["settings"]
+    with db.connection() as conn:
+        newest = snapshots.newest_stock_quote_as_of(conn)
+    if newest is not None and now_utc() - as_utc(newest) <= timedelta(seconds=settings.snapshot_stale_after_s):
+        return False
+    poll_stock_quotes()
+    poll_index_quotes()
+    if writer is not None:
+        writer.flush()
+    return True
+
+
+class MarketStatusWatch:
+    """Emits `market_status` to everyone when the phase changes."""
+
+    def __init__(self) -> None:
+        self.phase: str | None = None
+
+    def __call__(self) -> bool:
+        """Check the phase; emit and return True on a change (the first check only records it)."""
+        status = market_clock.current_status()
+        changed = self.phase is not None and status.phase != self.phase
+        self.phase = status.phase
+        if changed:
+            emit("market_status", market_clock.status_json(status))
+        return changed
+
+
+class MoversFeed:
+    """Emits `movers_update` from the live cache (no SQL per tick) when prices moved since the last one."""
+
+    def __init__(self) -> None:
+        self.version = -1
+
+    def __call__(self) -> bool:
+        """Emit when the cache changed; return whether it did."""
+        cache = current_app.extensions["live_prices"]["stocks"]
+        if cache.version == self.version:
+            return False
+        self.version = cache.version
+        names = payloads.directory().company_names
+        emit("movers_update", payloads.movers(cache.snapshot().values(), names))
+        return True
+
+
+def writer_jobs(settings: Settings, writer: TickWriter) -> list[Job]:
+    """Jobs of the process that polls the provider and persists ticks."""
+    upstox = settings.market_data_provider == "upstox"
+    poll_s = settings.upstox_poll_interval_s if upstox else settings.sim_tick_interval_s
+    eod_phases = None if settings.market_always_open else _CLOSED
+    return [
+        Job("stock_quotes", poll_s, poll_stock_quotes, _OPEN, settings.enable_stock_scheduler),
+        Job("index_quotes", poll_s, poll_index_quotes, _OPEN, settings.enable_index_scheduler),
+        Job("quote_writer", settings.quote_write_interval_s, writer.flush),
+        Job("eod_candles", settings.eod_interval_s, write_eod_candles, eod_phases, settings.enable_eod_scheduler),
+        Job("startup_refresh", None, lambda: refresh_stale_snapshot(writer), None, settings.enable_startup_refresh),
+    ]
+
+
+def broadcast_jobs(settings: Settings) -> list[Job]:
+    """Jobs that push market-wide events to this process's Socket.IO clients."""
+    return [
+        Job("market_status", 5.0, MarketStatusWatch()),
+        Job("movers", settings.movers_interval_s, MoversFeed()),
+    ]

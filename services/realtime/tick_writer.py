@@ -1,0 +1,155 @@
+"""The writer's tick subscriber: latest quotes and 1-minute candles, persisted in batches.
+
+Ticks are conflated in memory (the latest quote per instrument, the running bar per instrument and
+minute) and flushed by the `quote_writer` job in one transaction: one multi-row upsert for the
+stock quotes, one for the index quotes, one per candle table. A minute bar keeps its first price
+as open, widens high/low, moves close, and its volume is the cumulative volume's growth since the
+minute began. When the trading day changes, the previous day's daily candles are written from the
+snapshot first (exact end-of-day values, also with SIM_ALWAYS_OPEN where there is no "closed" phase).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from backend import db
+from controller.market import candles, quotes
+from services.market.live_price_cache import Quote
+from services.market_data.universe import Universe
+from services.platform.green import pause
+from services.realtime.tick_bus import TickBatch
+from utils.timeutil import IST, to_db
+
+
+@dataclass
+class _Bar:
+    minute: datetime  # naive UTC minute start
+    open: object
+    high: object
+    low: object
+    close: object
+    base_volume: int
+    volume: int
+
+
+@dataclass(frozen=True)
+class FlushReport:
+    """What one flush wrote."""
+
+    stock_quotes: int = 0
+    index_quotes: int = 0
+    stock_bars: int = 0
+    index_bars: int = 0
+    daily_candles_for: date | None = None
+
+
+def ist_day_bounds(day: date) -> tuple[datetime, datetime]:
+    """[00:00, next 00:00) IST of `day` as naive UTC datetimes."""
+    start = datetime.combine(day, time(0), tzinfo=IST)
+    return to_db(start), to_db(start + timedelta(days=1))
+
+
+class TickWriter:
+    """Collects ticks (subscribe `on_batch` to the bus) and persists them on `flush()`."""
+
+    def __init__(self, loader: Callable[[], Universe]) -> None:
+        self._loader = loader
+        self._lock = threading.Lock()  # guards the collected ticks
+        self._flushing = threading.Lock()  # one flush at a time (the scheduled one and the start-up refresh)
+        self._quotes: dict[str, dict[str, Quote]] = {"stocks": {}, "indices": {}}
+        self._bars: dict[str, dict[str, _Bar]] = {"stocks": {}, "indices": {}}
+        self._dirty: dict[str, dict[tuple[str, datetime], _Bar]] = {"stocks": {}, "indices": {}}
+        self._ids: dict[str, dict[str, int]] | None = None
+        self._day: date | None = None
+
+    def on_batch(self, batch: TickBatch) -> None:
+        """Tick-bus subscriber: remember the latest quote and update the running minute bar."""
+        with self._lock:
+            latest, bars, dirty = self._quotes[batch.kind], self._bars[batch.kind], self._dirty[batch.kind]
+            for quote in batch.quotes:
+                current = latest.get(quote.symbol)
+                if current is not None and quote.as_of <= current.as_of:
+                    continue
+                latest[quote.symbol] = quote
+                bar = _advance_bar(bars.get(quote.symbol), quote)
+                bars[quote.symbol] = bar
+                dirty[(quote.symbol, bar.minute)] = bar
+
+    def flush(self, final: bool = False) -> FlushReport:
+        """Persist what arrived since the last flush, in one transaction.
+
+        Minute bars are written once their minute has ended (the live cache serves the current one),
+        so each bar costs one row a minute however often the writer runs; `final` writes them all. Flushes
+        run one at a time: two concurrent upserts of the same rows can deadlock, and the loser's minute bars
+        would be lost.
+        """
+        with self._flushing:
+            return self._flush(final)
+
+    def _flush(self, final: bool) -> FlushReport:
+        with self._lock:
+            pending = {kind: dict(q) for kind, q in self._quotes.items()}
+            bars = {kind: self._take_bars(kind, final) for kind in self._dirty}
+            for kind in self._quotes:
+                self._quotes[kind].clear()
+        if not any(pending.values()) and not any(bars.values()):
+            return FlushReport()
+        ids = self._instrument_ids()
+        stock_rows = [(ids["stocks"][s], q.ltp, q.prev_close, q.day_open, q.day_high, q.day_low, q.volume,
+                       to_db(q.as_of), q.source) for s, q in pending["stocks"].items() if s in ids["stocks"]]
+        index_rows = [(ids["indices"][n], q.ltp, q.prev_close, q.day_open, q.day_high, q.day_low, to_db(q.as_of),
+                       q.source) for n, q in pending["indices"].items() if n in ids["indices"]]
+        stock_bars = [(ids["stocks"][s], m, *ohlcv) for (s, m), ohlcv in bars["stocks"] if s in ids["stocks"]]
+        index_bars = [(ids["indices"][n], m, *ohlcv[:4]) for (n, m), ohlcv in bars["indices"] if n in ids["indices"]]
+        finished_day = self._finished_day(pending["stocks"].values())
+        with db.transaction() as conn:
+            if finished_day is not None:
+                candles.write_daily_candles_from_quotes(conn, *ist_day_bounds(finished_day))
+            quotes.upsert_live_stock_quotes(conn, stock_rows, pause)
+            quotes.upsert_live_index_quotes(conn, index_rows, pause)
+            candles.upsert_minute_stock_candles(conn, stock_bars, pause)
+            candles.upsert_minute_index_candles(conn, index_bars, pause)
+        return FlushReport(len(stock_rows), len(index_rows), len(stock_bars), len(index_bars), finished_day)
+
+    def _take_bars(self, kind: str, final: bool) -> list[tuple[tuple[str, datetime], tuple]]:
+        """Remove and return the dirty bars whose minute ended (all of them when `final`)."""
+        dirty = self._dirty[kind]
+        current = {symbol: bar.minute for symbol, bar in self._bars[kind].items()}
+        taken = [(key, (b.open, b.high, b.low, b.close, b.volume)) for key, b in dirty.items()
+                 if final or key[1] < current[key[0]]]
+        for key, _ in taken:
+            del dirty[key]
+        return taken
+
+    def _finished_day(self, pending: Iterable[Quote]) -> date | None:
+        """The previous trading day when these quotes begin a new one (None otherwise)."""
+        newest = max((q.as_of for q in pending), default=None)
+        if newest is None:
+            return None
+        day = newest.astimezone(IST).date()
+        previous, self._day = self._day, day
+        return previous if previous is not None and day > previous else None
+
+    def _instrument_ids(self) -> dict[str, dict[str, int]]:
+        if self._ids is None:
+            universe = self._loader()
+            self._ids = {"stocks": {s.symbol: s.stock_id for s in universe.stocks},
+                         "indices": {i.name: i.index_id for i in universe.indices}}
+        return self._ids
+
+
+def _advance_bar(bar: _Bar | None, quote: Quote) -> _Bar:
+    minute = to_db(quote.as_of).replace(second=0, microsecond=0)
+    if bar is not None and bar.minute == minute:
+        bar.high, bar.low = max(bar.high, quote.ltp), min(bar.low, quote.ltp)
+        bar.close, bar.volume = quote.ltp, max(quote.volume - bar.base_volume, 0)
+        return bar
+    if bar is None:
+        base = quote.volume  # joined mid-minute: count volume from here on
+    else:
+        last_cumulative = bar.base_volume + bar.volume
+        base = last_cumulative if quote.volume >= last_cumulative else 0  # a smaller total is a new day
+    return _Bar(minute, quote.ltp, quote.ltp, quote.ltp, quote.ltp, base, quote.volume - base)

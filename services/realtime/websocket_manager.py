@@ -1,0 +1,150 @@
+"""Socket.IO handlers: optional JWT on connect, subscribe/unsubscribe with acks, and the connection gauge.
+
+Rooms: `symbol:<SYMBOL>` (price_update), `user:<id>` (private order/trade/account events).
+A client subscribes with `{symbols: [...]}` and is acked `{subscribed, unknown}` (plus `error`
+when the request is invalid or would exceed WS_MAX_SUBSCRIPTIONS); a new subscription gets the
+symbol's latest cached quote at once, so a client never waits a full tick for its first price.
+With `mode: "batch"` the symbols arrive as one `price_updates` list per fan-out pass instead.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from flask import Flask, current_app, request
+from flask_socketio import SocketIO, join_room, leave_room, rooms
+
+from services.accounts.auth import verify_access_token
+from services.market import market_clock
+from services.realtime import payloads
+from services.realtime.batch_subscriptions import batch_subscriptions
+from services.realtime.fanout import emit, symbol_room
+from utils import metrics
+from utils.errors import AppError
+
+log = logging.getLogger(__name__)
+MAX_SYMBOL_LENGTH = 32
+_ROOM_PREFIX = "symbol:"
+_MODES = ("symbol", "batch")
+
+
+def user_id_from_token(token: str) -> int:
+    """The user of a valid access token of an active user (the HTTP check); refuses the connection otherwise."""
+    try:
+        return verify_access_token(token)
+    except AppError as exc:
+        raise ConnectionRefusedError(exc.message) from exc
+
+
+def _error(code: str, message: str, **details: Any) -> dict[str, Any]:
+    return {"subscribed": [], "unknown": [], "error": {"code": code, "message": message, "details": details}}
+
+
+def _requested_symbols(data: Any) -> list[str] | dict[str, Any]:
+    """The de-duplicated, upper-cased symbols of a (un)subscribe payload, or an error ack."""
+    limit = current_app.extensions["settings"].ws_max_subscriptions
+    symbols = data.get("symbols") if isinstance(data, dict) else None
+    if not isinstance(symbols, list) or not all(isinstance(s, str) for s in symbols):
+        return _error("VALIDATION_ERROR", "expected {symbols: [string, ...]}")
+    cleaned = list(dict.fromkeys(s.strip().upper() for s in symbols))
+    if len(cleaned) > limit:
+        return _error("VALIDATION_ERROR", f"at most {limit} symbols per request", limit=limit)
+    if any(not s or len(s) > MAX_SYMBOL_LENGTH for s in cleaned):
+        return _error("VALIDATION_ERROR", f"symbols must be 1-{MAX_SYMBOL_LENGTH} characters")
+    return cleaned
+
+
+def _subscribed_symbols() -> set[str]:
+    in_rooms = {room.removeprefix(_ROOM_PREFIX) for room in rooms() if room.startswith(_ROOM_PREFIX)}
+    return in_rooms | batch_subscriptions().symbols(request.sid)
+
+
+def on_connect(auth: Any = None) -> bool:
+    """Accept the connection; a token (auth.token) must be a valid access token and joins `user:<id>`."""
+    token = auth.get("token") if isinstance(auth, dict) else None
+    if token:
+        join_room(f"user:{user_id_from_token(str(token))}")
+    metrics.SOCKETIO_CLIENTS.inc()
+    emit("market_status", market_clock.status_json(market_clock.current_status()), to=request.sid)
+    return True
+
+
+def on_disconnect(reason: Any = None) -> None:
+    """Forget the connection's batch subscriptions; keep the connected-clients gauge right."""
+    batch_subscriptions().drop(request.sid)
+    metrics.SOCKETIO_CLIENTS.dec()
+
+
+def on_subscribe(data: Any = None) -> dict[str, Any]:
+    """Join the rooms of known symbols; ack {subscribed, unknown} (or an error within the cap)."""
+    requested = _requested_symbols(data)
+    if isinstance(requested, dict):
+        return requested
+    mode = data.get("mode", "symbol")
+    if mode not in _MODES:
+        return _error("VALIDATION_ERROR", "mode must be 'symbol' or 'batch'")
+    known = payloads.directory().stock_ids
+    accepted = [s for s in requested if s in known]
+    unknown = [s for s in requested if s not in known]
+    current = _subscribed_symbols()
+    new = [s for s in accepted if s not in current]
+    limit = current_app.extensions["settings"].ws_max_subscriptions
+    if len(current) + len(new) > limit:
+        return _error("SUBSCRIPTION_LIMIT", f"at most {limit} symbols per connection", limit=limit,
+                      current=len(current))
+    cache = current_app.extensions["live_prices"]["stocks"]
+    cached = [payloads.price_update(q, known[s]) for s in new if (q := cache.get(s)) is not None]
+    if mode == "batch":
+        batch_subscriptions().add(request.sid, new)
+        if cached:
+            emit("price_updates", cached, to=request.sid)
+    else:
+        for symbol in new:
+            join_room(symbol_room(symbol))
+        for payload in cached:
+            emit("price_update", payload, to=request.sid)
+    return {"subscribed": accepted, "unknown": unknown}
+
+
+def on_unsubscribe(data: Any = None) -> dict[str, Any]:
+    """Leave the rooms of the given symbols; ack {subscribed: what was left, unknown: not subscribed}."""
+    requested = _requested_symbols(data)
+    if isinstance(requested, dict):
+        return requested
+    current = _subscribed_symbols()
+    for symbol in requested:
+        if symbol in current:
+            leave_room(symbol_room(symbol))
+    batch_subscriptions().remove(request.sid, requested)
+    return {"subscribed": sorted(current - set(requested)), "unknown": [s for s in requested if s not in current]}
+
+
+_HANDLERS: dict[str, Callable[..., Any]] = {
+    "connect": on_connect, "disconnect": on_disconnect, "subscribe": on_subscribe, "unsubscribe": on_unsubscribe,
+}
+
+
+def register_handlers(sio: SocketIO) -> None:
+    """Register the handlers on the SocketIO object (once; init_app carries them to every app)."""
+    if getattr(sio, "_market_handlers_registered", False):
+        return
+    for event, handler in _HANDLERS.items():
+        sio.on_event(event, handler)
+    sio._market_handlers_registered = True
+
+
+def disable_websocket_compression(app: Flask) -> None:
+    """Refuse per-message deflate: hide the client's offer from the WebSocket handshake (DESIGN.md §11).
+
+    Neither engine.io's eventlet driver nor simple-websocket has a switch for it; both negotiate
+    from the Sec-WebSocket-Extensions request header, so the header is dropped on the way in.
+    """
+    inner = app.wsgi_app
+
+    def without_extensions(environ: dict, start_response: Callable) -> Any:
+        environ.pop("HTTP_SEC_WEBSOCKET_EXTENSIONS", None)
+        return inner(environ, start_response)
+
+    app.wsgi_app = without_extensions

@@ -1,0 +1,3 @@
+"""The background half of the app: starting and stopping the services of one process, and the job lists they
+schedule.
+"""

@@ -1,0 +1,27 @@
+"""Jobs of the features around the tick path (caches, news, trading, auth), scheduled beside the realtime ones."""
+
+from __future__ import annotations
+
+from backend.settings import Settings
+from services.accounts.auth import purge_revoked_tokens
+from services.market.hot_cache import refresh_hot_caches
+from services.news.headlines import refresh_news
+from services.platform.scheduler import Job
+from services.trading.order_jobs import trading_jobs
+
+_PHASES = {"open": frozenset({"open"}), "any": None}
+
+
+def every_process_jobs(settings: Settings) -> list[Job]:
+    """Jobs each process runs for itself: keeping its own hot caches warm."""
+    return [Job("hot_cache", max(1.0, settings.cache_ttl_movers_s * 0.8), refresh_hot_caches)]
+
+
+def writer_process_jobs(settings: Settings) -> list[Job]:
+    """Jobs that write shared state, run by the writer (leader) process only."""
+    jobs = [
+        Job("news", settings.news_refresh_interval_s, refresh_news),
+        Job("purge_revoked_tokens", 3600.0, purge_revoked_tokens),
+    ]
+    jobs += [Job(name, interval, func, _PHASES[phase]) for name, (func, interval, phase) in trading_jobs().items()]
+    return jobs
