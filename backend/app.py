@@ -55,18 +55,25 @@ def create_app(settings: Settings | None = None) -> Flask:
     )
     app.json.sort_keys = False  # keep the documented field order
     app.extensions["settings"] = settings
-    db.init_app(app, db.Database(
-        settings.database(),
-        pool_size=settings.db_pool_size,
-        wait_timeout_s=settings.db_pool_timeout_s,
-        connect_timeout_s=settings.db_connect_timeout_s,
-        read_timeout_s=settings.db_read_timeout_s,
-    ))
+    db.init_app(
+        app,
+        db.Database(
+            settings.database(),
+            pool_size=settings.db_pool_size,
+            wait_timeout_s=settings.db_pool_timeout_s,
+            connect_timeout_s=settings.db_connect_timeout_s,
+            read_timeout_s=settings.db_read_timeout_s,
+        ),
+    )
     extensions.jwt.init_app(app)
     extensions.limiter.init_app(app)
     extensions.compress.init_app(app)
-    extensions.cors.init_app(app, origins=settings.allowed_origins, always_send=False,  # only for CORS requests
-                             expose_headers=["X-Request-ID", "Server-Timing"])
+    extensions.cors.init_app(
+        app,
+        origins=settings.allowed_origins,
+        always_send=False,  # only for CORS requests
+        expose_headers=["X-Request-ID", "Server-Timing"],
+    )
     websocket_manager.register_handlers(extensions.socketio)
     extensions.socketio.server_options.pop("client_manager", None)  # an earlier app's queue manager (tests)
     extensions.socketio.init_app(

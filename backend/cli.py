@@ -80,12 +80,21 @@ def cmd_seed(args: argparse.Namespace) -> int:
         log.info("database already seeded; skipping")
         return 0
     now = datetime.fromisoformat(args.now) if args.now else None
-    report = seed_market(config, seed=args.seed, extra_symbols=args.extra_symbols, days=args.days,
-                         now=now, progress=not args.quiet)
+    report = seed_market(
+        config, seed=args.seed, extra_symbols=args.extra_symbols, days=args.days, now=now, progress=not args.quiet
+    )
     rate = report.candle_rows / report.seconds if report.seconds else 0
-    log.info("seeded %d stocks, %d indices: %d daily + %d minute candles, %d index candles in %.1fs "
-             "(%.0f stock candle rows/s)", report.stocks, report.indices, report.daily_rows,
-             report.minute_rows, report.index_rows, report.seconds, rate)
+    log.info(
+        "seeded %d stocks, %d indices: %d daily + %d minute candles, %d index candles in %.1fs "
+        "(%.0f stock candle rows/s)",
+        report.stocks,
+        report.indices,
+        report.daily_rows,
+        report.minute_rows,
+        report.index_rows,
+        report.seconds,
+        rate,
+    )
     return 0
 
 
@@ -105,8 +114,9 @@ def cmd_up(args: argparse.Namespace) -> int:
         for step in (["migrate"], ["seed", "--if-empty"]):
             subprocess.run([python, "-m", "backend", *step], env=env, check=True, cwd=ROOT)
         log.info("serving on http://127.0.0.1:%s (Ctrl-C stops)", env.get("PORT", "5000"))
-        server = subprocess.Popen([python, "-m", "gunicorn", "-c", "gunicorn.conf.py", "backend.wsgi:app"],
-                                  env=env, cwd=ROOT)
+        server = subprocess.Popen(
+            [python, "-m", "gunicorn", "-c", "gunicorn.conf.py", "backend.wsgi:app"], env=env, cwd=ROOT
+        )
         signal.signal(signal.SIGTERM, lambda *_: server.terminate())
         try:
             return server.wait()

@@ -59,8 +59,9 @@ class LocalMariaDB:
 
     def config(self, database: str | None = None) -> DatabaseConfig:
         """Connection settings for the app user."""
-        return DatabaseConfig("127.0.0.1", self.port, APP_USER, APP_PASSWORD, database or self.database,
-                              unix_socket=str(self.socket))
+        return DatabaseConfig(
+            "127.0.0.1", self.port, APP_USER, APP_PASSWORD, database or self.database, unix_socket=str(self.socket)
+        )
 
     def url(self, database: str | None = None) -> str:
         """DATABASE_URL for the app user."""
@@ -87,27 +88,42 @@ class LocalMariaDB:
             self._port_file.write_text(str(self._requested_port or free_port()))
         self.socket.unlink(missing_ok=True)
         cmd = [
-            _binary("mariadbd"), "--no-defaults",
-            f"--datadir={self.datadir}", f"--socket={self.socket}", f"--pid-file={self.pidfile}",
-            f"--port={self.port}", "--bind-address=127.0.0.1", f"--log-error={self.base / 'error.log'}",
-            "--skip-name-resolve", "--skip-log-bin", "--character-set-server=utf8mb4",
-            "--collation-server=utf8mb4_unicode_ci", "--default-time-zone=+00:00",
-            "--innodb-buffer-pool-size=256M", "--innodb-log-file-size=256M",
-            "--innodb-flush-log-at-trx-commit=2", "--max-connections=500", "--max-allowed-packet=64M",
+            _binary("mariadbd"),
+            "--no-defaults",
+            f"--datadir={self.datadir}",
+            f"--socket={self.socket}",
+            f"--pid-file={self.pidfile}",
+            f"--port={self.port}",
+            "--bind-address=127.0.0.1",
+            f"--log-error={self.base / 'error.log'}",
+            "--skip-name-resolve",
+            "--skip-log-bin",
+            "--character-set-server=utf8mb4",
+            "--collation-server=utf8mb4_unicode_ci",
+            "--default-time-zone=+00:00",
+            "--innodb-buffer-pool-size=256M",
+            "--innodb-log-file-size=256M",
+            "--innodb-flush-log-at-trx-commit=2",
+            "--max-connections=500",
+            "--max-allowed-packet=64M",
         ]
         if os.geteuid() == 0:
             cmd.append("--user=root")
         # A session of its own: the terminal's Ctrl-C reaches the app, which stops us cleanly.
-        self._process = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                         start_new_session=True)
+        self._process = subprocess.Popen(
+            cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+        )
         self._wait_ready(timeout_s)
         self._bootstrap()
         return self
 
     def _install(self) -> None:
         cmd = [
-            _binary("mariadb-install-db"), "--no-defaults", f"--datadir={self.datadir}",
-            "--auth-root-authentication-method=normal", "--skip-test-db",
+            _binary("mariadb-install-db"),
+            "--no-defaults",
+            f"--datadir={self.datadir}",
+            "--auth-root-authentication-method=normal",
+            "--skip-test-db",
         ]
         if os.geteuid() == 0:
             cmd.append("--user=root")
@@ -116,8 +132,7 @@ class LocalMariaDB:
             raise RuntimeError(f"mariadb-install-db failed: {result.stderr.strip()[-500:]}")
 
     def _root(self) -> mysql.connector.MySQLConnection:
-        return mysql.connector.connect(unix_socket=str(self.socket), user="root", use_pure=True,
-                                       autocommit=True)
+        return mysql.connector.connect(unix_socket=str(self.socket), user="root", use_pure=True, autocommit=True)
 
     def _wait_ready(self, timeout_s: float) -> None:
         deadline = time.monotonic() + timeout_s

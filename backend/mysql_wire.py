@@ -82,7 +82,7 @@ def _lenenc(data: bytes | bytearray, pos: int) -> tuple[int, int]:
         return data[pos + 1] | data[pos + 2] << 8, pos + 3
     if first == 0xFD:
         return data[pos + 1] | data[pos + 2] << 8 | data[pos + 3] << 16, pos + 4
-    return int.from_bytes(data[pos + 1:pos + 9], "little"), pos + 9
+    return int.from_bytes(data[pos + 1 : pos + 9], "little"), pos + 9
 
 
 def _text_row(payload: bytes) -> tuple[bytes | None, ...]:
@@ -99,7 +99,7 @@ def _text_row(payload: bytes) -> tuple[bytes | None, ...]:
             size, pos = first, pos + 1
         else:
             size, pos = _lenenc(payload, pos)
-        values.append(payload[pos:pos + size])
+        values.append(payload[pos : pos + size])
         pos += size
     return tuple(values)
 
@@ -142,7 +142,7 @@ class _BufferedReads(MySQLSocket):
 
     def _fill(self, read_timeout: int | None) -> None:
         if self._start:
-            del self._buffer[:self._start]
+            del self._buffer[: self._start]
             self._start = 0
         try:
             self.sock.settimeout(float(read_timeout) if read_timeout else None)
@@ -196,8 +196,9 @@ class Connection(MySQLConnection):
         self._query_prefix = b""
         super().__init__(**kwargs)
 
-    def defer(self, sql: str, params: Sequence[Any] = (),
-              on_result: Callable[[dict[str, Any]], None] | None = None) -> None:
+    def defer(
+        self, sql: str, params: Sequence[Any] = (), on_result: Callable[[dict[str, Any]], None] | None = None
+    ) -> None:
         """Queue a statement (`%s` placeholders) to send with the next one; only inside a transaction.
 
         `on_result` is called with its result when it arrives: a write's OK packet (affected_rows, insert_id),
@@ -254,8 +255,9 @@ class Connection(MySQLConnection):
         """The results of `statements`, sent after the deferred statements in the same round trip."""
         writes, self._deferred = self._deferred, []
         if writes:
-            statements = b";".join([*(write for write, _ in writes),
-                                    statements.encode() if isinstance(statements, str) else statements])
+            statements = b";".join(
+                [*(write for write, _ in writes), statements.encode() if isinstance(statements, str) else statements]
+            )
         if not self._lean or kwargs:
             results = super().cmd_query_iter(statements, **kwargs)
         else:
@@ -272,8 +274,15 @@ class Connection(MySQLConnection):
                     raise
         yield from results
 
-    def get_rows(self, count: int | None = None, binary: bool = False, columns: Any = None, raw: bool | None = None,
-                 prep_stmt: Any = None, **kwargs: Any) -> tuple[list[Any], dict[str, int] | None]:
+    def get_rows(
+        self,
+        count: int | None = None,
+        binary: bool = False,
+        columns: Any = None,
+        raw: bool | None = None,
+        prep_stmt: Any = None,
+        **kwargs: Any,
+    ) -> tuple[list[Any], dict[str, int] | None]:
         """Up to `count` (all when None) rows of the unread text result set, and its EOF packet once read."""
         if not self._lean or binary or raw or self._raw or prep_stmt is not None or kwargs:
             return super().get_rows(count, binary, columns, raw, prep_stmt, **kwargs)
@@ -363,10 +372,15 @@ class Connection(MySQLConnection):
         insert_id, pos = _lenenc(packet, pos)
         status, warnings = packet[pos] | packet[pos + 1] << 8, packet[pos + 2] | packet[pos + 3] << 8
         self._server_status(status)
-        ok = {"field_count": 0, "affected_rows": affected_rows, "insert_id": insert_id, "status_flag": status,
-              "warning_count": warnings}
+        ok = {
+            "field_count": 0,
+            "affected_rows": affected_rows,
+            "insert_id": insert_id,
+            "status_flag": status,
+            "warning_count": warnings,
+        }
         if len(packet) > pos + 4:
-            ok["info_msg"] = utils.read_lc_string(bytes(packet[pos + 4:]))[1].decode()
+            ok["info_msg"] = utils.read_lc_string(bytes(packet[pos + 4 :]))[1].decode()
         return ok
 
     def _eof(self, packet: bytearray) -> dict[str, Any]:

@@ -59,8 +59,7 @@ def init_observability(app: Flask, settings: Settings) -> None:
         metrics.HTTP_REQUESTS.labels(req.method, endpoint, str(response.status_code)).inc()
         metrics.HTTP_LATENCY.labels(endpoint).observe(elapsed)
         if elapsed > slow_s:
-            log.warning("slow request %s %s %d in %.0f ms", req.method, req.path, response.status_code,
-                        elapsed * 1000)
+            log.warning("slow request %s %s %d in %.0f ms", req.method, req.path, response.status_code, elapsed * 1000)
         # Under gevent a saturated keep-alive connection is served without yielding;
         # one cooperative yield per request keeps p99 low (DESIGN.md §11).
         socketio.sleep(0)

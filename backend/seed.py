@@ -26,8 +26,16 @@ from utils.market_hours import OPEN, SESSION_MINUTES, MarketCalendar, session_op
 from utils.reference_data import IndexRef, StockRef, load_indices, load_stocks, tick_size_for
 from utils.timeutil import IST, now_utc, to_db
 
-_SYNTHETIC_SECTORS = ("Financial Services", "Information Technology", "Capital Goods", "Healthcare",
-                      "Fast Moving Consumer Goods", "Chemicals", "Consumer Durables", "Realty")
+_SYNTHETIC_SECTORS = (
+    "Financial Services",
+    "Information Technology",
+    "Capital Goods",
+    "Healthcare",
+    "Fast Moving Consumer Goods",
+    "Chemicals",
+    "Consumer Durables",
+    "Realty",
+)
 _CHUNK = 100  # stocks generated and written per transaction
 
 
@@ -83,24 +91,39 @@ def synthetic_stocks(seed: int, count: int) -> list[StockRef]:
         price = Decimal(str(round(float(rng.lognormal(np.log(600), 1.0)), 2)))
         tick = tick_size_for(price)
         price = (price / tick).to_integral_value() * tick
-        result.append(StockRef(
-            symbol=f"SYN{i:05d}", company_name=f"Synthetic Instrument {i:05d} Ltd", isin=None,
-            sector=_SYNTHETIC_SECTORS[i % len(_SYNTHETIC_SECTORS)], ref_price=max(price, tick),
-            tick_size=tick, lot_size=1,
-        ))
+        result.append(
+            StockRef(
+                symbol=f"SYN{i:05d}",
+                company_name=f"Synthetic Instrument {i:05d} Ltd",
+                isin=None,
+                sector=_SYNTHETIC_SECTORS[i % len(_SYNTHETIC_SECTORS)],
+                ref_price=max(price, tick),
+                tick_size=tick,
+                lot_size=1,
+            )
+        )
     return result
 
 
 def _stock_rows(stocks: list[StockRef]) -> list[tuple]:
     return [
-        (s.symbol, "NSE", s.isin, f"NSE_EQ|{s.isin}" if s.isin else None, s.company_name, s.sector,
-         s.tick_size, s.lot_size)
+        (
+            s.symbol,
+            "NSE",
+            s.isin,
+            f"NSE_EQ|{s.isin}" if s.isin else None,
+            s.company_name,
+            s.sector,
+            s.tick_size,
+            s.lot_size,
+        )
         for s in stocks
     ]
 
 
-def _candle_rows(key: int, day_ts: list[str], minute_ts: list[str], hist: history.StockHistory,
-                 with_volume: bool) -> tuple[list[tuple], list[tuple]]:
+def _candle_rows(
+    key: int, day_ts: list[str], minute_ts: list[str], hist: history.StockHistory, with_volume: bool
+) -> tuple[list[tuple], list[tuple]]:
     def rows(timeframe: str, stamps: list[str], c: history.Candles) -> list[tuple]:
         cols = [c.open.tolist(), c.high.tolist(), c.low.tolist(), c.close.tolist()]
         if with_volume:
@@ -111,8 +134,7 @@ def _candle_rows(key: int, day_ts: list[str], minute_ts: list[str], hist: histor
 
 
 def _truncate(c: history.Candles, n: int) -> history.Candles:
-    return history.Candles(c.open[:n], c.high[:n], c.low[:n], c.close[:n],
-                           None if c.volume is None else c.volume[:n])
+    return history.Candles(c.open[:n], c.high[:n], c.low[:n], c.close[:n], None if c.volume is None else c.volume[:n])
 
 
 def _quote(hist: history.StockHistory, session: Session) -> tuple[float, ...]:
@@ -122,12 +144,26 @@ def _quote(hist: history.StockHistory, session: Session) -> tuple[float, ...]:
     high52 = max(float(hist.daily.high[year].max()), float(m.high.max()))
     low52 = min(float(hist.daily.low[year].min()), float(m.low.min()))
     volume = int(m.volume.sum()) if m.volume is not None else 0
-    return (float(m.close[-1]), float(hist.daily.close[-1]), float(m.open[0]), float(m.high.max()),
-            float(m.low.min()), volume, high52, low52)
+    return (
+        float(m.close[-1]),
+        float(hist.daily.close[-1]),
+        float(m.open[0]),
+        float(m.high.max()),
+        float(m.low.min()),
+        volume,
+        high52,
+        low52,
+    )
 
 
-def seed_market(config: DatabaseConfig, seed: int = 42, extra_symbols: int = 0, days: int = 260,
-                now: datetime | None = None, progress: bool = False) -> SeedReport:
+def seed_market(
+    config: DatabaseConfig,
+    seed: int = 42,
+    extra_symbols: int = 0,
+    days: int = 260,
+    now: datetime | None = None,
+    progress: bool = False,
+) -> SeedReport:
     """Load the universe and its history into the database (its own connection; a transaction per chunk)."""
     workdir = tempfile.mkdtemp(prefix="seed-")
     conn = connect(config, autocommit=False, allow_local_infile_in_path=workdir)
@@ -138,8 +174,9 @@ def seed_market(config: DatabaseConfig, seed: int = 42, extra_symbols: int = 0, 
         shutil.rmtree(workdir, ignore_errors=True)
 
 
-def _seed(conn: Any, workdir: str, seed: int, extra_symbols: int, days: int, now: datetime,
-          progress: bool) -> SeedReport:
+def _seed(
+    conn: Any, workdir: str, seed: int, extra_symbols: int, days: int, now: datetime, progress: bool
+) -> SeedReport:
     started = time.perf_counter()
     report = SeedReport()
     stocks = load_stocks() + synthetic_stocks(seed, extra_symbols)
@@ -153,10 +190,10 @@ def _seed(conn: Any, workdir: str, seed: int, extra_symbols: int, days: int, now
     conn.start_transaction()
     ids = universe.upsert_stocks(conn, _stock_rows(stocks))
     index_ids = universe.upsert_indices(
-        conn, [(i.name, i.exchange, i.tag, i.instrument_key, n) for n, i in enumerate(index_refs)])
+        conn, [(i.name, i.exchange, i.tag, i.instrument_key, n) for n, i in enumerate(index_refs)]
+    )
     for ref in index_refs:
-        universe.replace_constituents(conn, index_ids[ref.name],
-                                      [(ids[c.symbol], c.weight) for c in ref.constituents])
+        universe.replace_constituents(conn, index_ids[ref.name], [(ids[c.symbol], c.weight) for c in ref.constituents])
     conn.commit()
     report.stocks, report.indices = len(stocks), len(index_refs)
 
@@ -164,11 +201,10 @@ def _seed(conn: Any, workdir: str, seed: int, extra_symbols: int, days: int, now
     needed = {c.symbol for ref in index_refs for c in ref.constituents}
     bar = tqdm(total=len(stocks), desc="seeding stocks", unit="stock", disable=not progress)
     for first in range(0, len(stocks), _CHUNK):
-        chunk = stocks[first:first + _CHUNK]
+        chunk = stocks[first : first + _CHUNK]
         daily_rows, minute_rows, quote_rows = [], [], []
         for stock in chunk:
-            hist = history.generate_stock(seed, stock.symbol, float(stock.ref_price),
-                                          float(stock.tick_size), days)
+            hist = history.generate_stock(seed, stock.symbol, float(stock.ref_price), float(stock.tick_size), days)
             if stock.symbol in needed:
                 histories[stock.symbol] = (hist, float(stock.ref_price))
             d_rows, m_rows = _candle_rows(ids[stock.symbol], day_ts, minute_ts, hist, with_volume=True)
@@ -186,8 +222,9 @@ def _seed(conn: Any, workdir: str, seed: int, extra_symbols: int, days: int, now
         bar.update(len(chunk))
     bar.close()
 
-    report.index_rows = _seed_indices(conn, seed, index_refs, index_ids, histories, session,
-                                      day_ts, minute_ts, as_of, days)
+    report.index_rows = _seed_indices(
+        conn, seed, index_refs, index_ids, histories, session, day_ts, minute_ts, as_of, days
+    )
     report.seconds = time.perf_counter() - started
     return report
 
@@ -199,14 +236,30 @@ def _db_time(value: datetime) -> str:
 
 def _session_candle(key: int, day: date, hist: history.StockHistory, with_volume: bool) -> tuple:
     m = hist.minutes
-    row = (key, "1d", _db_time(session_open_utc(day)), float(m.open[0]), float(m.high.max()),
-           float(m.low.min()), float(m.close[-1]))
+    row = (
+        key,
+        "1d",
+        _db_time(session_open_utc(day)),
+        float(m.open[0]),
+        float(m.high.max()),
+        float(m.low.min()),
+        float(m.close[-1]),
+    )
     return row + ((int(m.volume.sum()),) if with_volume else ())
 
 
-def _seed_indices(conn: Any, seed: int, refs: list[IndexRef], ids: dict[str, int],
-                  stocks: dict[str, tuple[history.StockHistory, float]], session: Session, day_ts: list[str],
-                  minute_ts: list[str], as_of: datetime, days: int) -> int:
+def _seed_indices(
+    conn: Any,
+    seed: int,
+    refs: list[IndexRef],
+    ids: dict[str, int],
+    stocks: dict[str, tuple[history.StockHistory, float]],
+    session: Session,
+    day_ts: list[str],
+    minute_ts: list[str],
+    as_of: datetime,
+    days: int,
+) -> int:
     daily_rows, minute_rows, quote_rows = [], [], []
     for ref in refs:
         if ref.volatility_index:
@@ -215,7 +268,8 @@ def _seed_indices(conn: Any, seed: int, refs: list[IndexRef], ids: dict[str, int
             members = [(float(c.weight), *stocks[c.symbol]) for c in ref.constituents]
             hist = history.StockHistory(
                 history.index_candles([(w, h.daily, p) for w, h, p in members], float(ref.ref_value)),
-                history.index_candles([(w, h.minutes, p) for w, h, p in members], float(ref.ref_value)))
+                history.index_candles([(w, h.minutes, p) for w, h, p in members], float(ref.ref_value)),
+            )
         d_rows, m_rows = _candle_rows(ids[ref.name], day_ts, minute_ts, hist, with_volume=False)
         daily_rows += d_rows
         minute_rows += m_rows

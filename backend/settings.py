@@ -64,10 +64,13 @@ class DatabaseConfig:
 
     def url(self) -> str:
         """The URL form (with the password); for child processes, never for logs."""
-        query = urlencode({key: value for key, value in (("unix_socket", self.unix_socket), ("ssl_ca", self.ssl_ca))
-                           if value})
-        return (f"mysql://{quote(self.user, safe='')}:{quote(self.password, safe='')}@{self.host}:{self.port}/"
-                f"{self.database}" + (f"?{query}" if query else ""))
+        query = urlencode(
+            {key: value for key, value in (("unix_socket", self.unix_socket), ("ssl_ca", self.ssl_ca)) if value}
+        )
+        return (
+            f"mysql://{quote(self.user, safe='')}:{quote(self.password, safe='')}@{self.host}:{self.port}/"
+            f"{self.database}" + (f"?{query}" if query else "")
+        )
 
 
 _EMPTY_IS_A_VALUE = {"news_feeds", "allowed_origins", "admin_emails", "market_holidays"}

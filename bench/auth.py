@@ -30,8 +30,14 @@ from utils.passwords import hash_password, verify_password  # noqa: E402
 
 
 def _app(url: str, ttl_s: float):
-    settings = Settings.load(_env_file=None, app_env="test", database_url=url, socketio_async_mode="threading",
-                             log_level="ERROR", auth_cache_ttl_s=ttl_s)
+    settings = Settings.load(
+        _env_file=None,
+        app_env="test",
+        database_url=url,
+        socketio_async_mode="threading",
+        log_level="ERROR",
+        auth_cache_ttl_s=ttl_s,
+    )
     app = create_app(settings)
     probe = Blueprint("bench_probe", __name__)
     probe.add_url_rule("/_bench/open", "open", lambda: {"ok": True})
@@ -72,14 +78,16 @@ def main() -> None:
                 if ttl_s:
                     figures["route without auth"] = _per_request_us(client, "/_bench/open", {}, args.requests)
                 label = "cache hit (TTL 5 s)" if ttl_s else "no cache (TTL 0, 1 DB query)"
-                figures[f"jwt_required route, {label}"] = _per_request_us(client, "/_bench/auth", headers,
-                                                                          args.requests)
+                figures[f"jwt_required route, {label}"] = _per_request_us(
+                    client, "/_bench/auth", headers, args.requests
+                )
                 with app.app_context():
                     started = time.perf_counter()
                     for _ in range(args.requests):
                         verify_access_token(token)
                     figures[f"verify_access_token alone, {label}"] = (
-                        (time.perf_counter() - started) / args.requests * 1e6)
+                        (time.perf_counter() - started) / args.requests * 1e6
+                    )
                 app.extensions["db"].close()
         finally:
             server.stop()

@@ -32,8 +32,15 @@ from backend.local_mariadb import LocalMariaDB  # noqa: E402
 from backend.migrate import migrate  # noqa: E402
 from backend.seed import seed_market  # noqa: E402
 
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                 "--disable-background-networking", "--disable-extensions", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-extensions",
+    "--no-first-run",
+]
 RESOURCES = """() => performance.getEntriesByType('resource').concat(performance.getEntriesByType('navigation'))
   .map((e) => ({name: e.name, transfer: e.transferSize, body: e.decodedBodySize}))"""
 
@@ -45,8 +52,10 @@ def weigh(page, label: str, started: float, marks: dict[str, float]) -> None:
     decoded = sum(e["body"] for e in entries)
     vendor = sum(e["body"] for e in entries if "/static/vendor/" in e["name"])
     times = ", ".join(f"{name} {(at - started) * 1000:,.0f} ms" for name, at in marks.items())
-    print(f"{label}: {len(entries)} requests, {transferred / 1024:,.1f} KiB transferred, "
-          f"{decoded / 1024:,.1f} KiB decoded ({vendor / 1024:,.1f} KiB vendored libraries); {times}")
+    print(
+        f"{label}: {len(entries)} requests, {transferred / 1024:,.1f} KiB transferred, "
+        f"{decoded / 1024:,.1f} KiB decoded ({vendor / 1024:,.1f} KiB vendored libraries); {times}"
+    )
 
 
 def visit(page, path: str, waits: dict[str, str]) -> tuple[float, dict[str, float]]:
@@ -95,27 +104,40 @@ def main() -> None:
             migrate(conn)
             conn.close()
             seed_market(db.config(), seed=1)
-            env = {**os.environ, "DATABASE_URL": db.url(), "SIM_ALWAYS_OPEN": "1", "LOG_LEVEL": "WARNING",
-                   "NEWS_FEEDS": ""}
+            env = {
+                **os.environ,
+                "DATABASE_URL": db.url(),
+                "SIM_ALWAYS_OPEN": "1",
+                "LOG_LEVEL": "WARNING",
+                "NEWS_FEEDS": "",
+            }
             server = LocalApp(env, Path(tmp) / "gunicorn.log").start()
             with sync_playwright() as playwright:
                 browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
                 page = browser.new_context(base_url=server.url, viewport={"width": 1366, "height": 860}).new_page()
-                market = {"first index level": ".index-chip", "live socket": "#connection[data-state=connected]",
-                          "movers": ".movers-col tbody tr[data-symbol]"}
+                market = {
+                    "first index level": ".index-chip",
+                    "live socket": "#connection[data-state=connected]",
+                    "movers": ".movers-col tbody tr[data-symbol]",
+                }
                 weigh(page, "first visit of /", *visit(page, "/", market))
                 started, marks = visit(page, f"/#/stock/{args.symbol}", {"chart ready": ".chart[data-state=ready]"})
                 print(f"then the stock page: chart ready in {(marks['chart ready'] - started) * 1000:,.0f} ms")
                 page.reload()
-                weigh(page, "reload of the stock page (cached)", *visit(page, f"/#/stock/{args.symbol}",
-                                                                        {"chart ready": ".chart[data-state=ready]"}))
+                weigh(
+                    page,
+                    "reload of the stock page (cached)",
+                    *visit(page, f"/#/stock/{args.symbol}", {"chart ready": ".chart[data-state=ready]"}),
+                )
                 found = latencies(page, args.symbol, args.seconds)
                 browser.close()
             if found:
                 found.sort()
-                print(f"price_update latency (as_of -> browser), {len(found)} frames over {args.seconds:g} s: "
-                      f"median {statistics.median(found):.0f} ms, p95 {found[int(len(found) * 0.95)]:.0f} ms, "
-                      f"max {found[-1]:.0f} ms")
+                print(
+                    f"price_update latency (as_of -> browser), {len(found)} frames over {args.seconds:g} s: "
+                    f"median {statistics.median(found):.0f} ms, p95 {found[int(len(found) * 0.95)]:.0f} ms, "
+                    f"max {found[-1]:.0f} ms"
+                )
             else:
                 print("no price_update frames seen")
         finally:

@@ -59,8 +59,12 @@ def stock_operations(conn) -> dict[str, Callable[[], object]]:
             cursor.execute(UPDATE, (name, 1))
         conn.commit()
 
-    return {"select 19 columns": lambda: query(ORDER, (1, 1)), "select 3 columns": lambda: query(USER, (1,)),
-            "update": update, "3 updates + commit": transaction}
+    return {
+        "select 19 columns": lambda: query(ORDER, (1, 1)),
+        "select 3 columns": lambda: query(USER, (1,)),
+        "update": update,
+        "3 updates + commit": transaction,
+    }
 
 
 def wire_operations(conn) -> dict[str, Callable[[], object]]:
@@ -72,9 +76,12 @@ def wire_operations(conn) -> dict[str, Callable[[], object]]:
             conn.defer(UPDATE, (name, 1))
         conn.commit()
 
-    return {"select 19 columns": lambda: fetch_all(conn, ORDER, (1, 1)),
-            "select 3 columns": lambda: fetch_all(conn, USER, (1,)),
-            "update": lambda: execute(conn, UPDATE, ("a", 1)), "3 updates + commit": transaction}
+    return {
+        "select 19 columns": lambda: fetch_all(conn, ORDER, (1, 1)),
+        "select 3 columns": lambda: fetch_all(conn, USER, (1,)),
+        "update": lambda: execute(conn, UPDATE, ("a", 1)),
+        "3 updates + commit": transaction,
+    }
 
 
 def main() -> None:

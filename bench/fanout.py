@@ -130,8 +130,22 @@ def main() -> None:
 def start_redis(tmp: Path) -> tuple[subprocess.Popen, str]:
     """A redis-server without persistence on a free loopback port, and its URL."""
     port = free_port()
-    process = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                                "--appendonly", "no", "--dir", str(tmp)], stdout=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [
+            "redis-server",
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(tmp),
+        ],
+        stdout=subprocess.DEVNULL,
+    )
     url = f"redis://127.0.0.1:{port}/0"
     for _ in range(100):
         try:
@@ -145,20 +159,36 @@ def start_redis(tmp: Path) -> tuple[subprocess.Popen, str]:
 def run(args: argparse.Namespace, db: LocalMariaDB, tmp: Path, redis_url: str | None) -> None:
     conn = connect(db.config())
     migrate(conn)
-    seed_market(db.config(), seed=7, extra_symbols=args.extra_symbols, days=5,
-                now=datetime(2026, 11, 20, 9, 30, tzinfo=IST))
+    seed_market(
+        db.config(), seed=7, extra_symbols=args.extra_symbols, days=5, now=datetime(2026, 11, 20, 9, 30, tzinfo=IST)
+    )
     symbols = [r["symbol"] for r in fetch_all(conn, "SELECT symbol FROM stocks ORDER BY symbol")]
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DB_", "DATABASE_", "SOCKETIO_"))}
-    env.update(DATABASE_URL=db.url(), PORT=str(port), HOST="127.0.0.1", LOG_LEVEL="WARNING",
-               ALLOWED_ORIGINS=url, SIM_ALWAYS_OPEN="1", SIM_TICK_INTERVAL_S="1",
-               SIM_MAX_TICKS=str(args.warmup + args.duration + 5), WORKER_CONNECTIONS=str(args.clients + 200),
-               DB_POOL_SIZE="10", PRICES_BATCH_INTERVAL_MS=str(args.prices_batch_ms), WEB_CONCURRENCY=str(args.workers))
+    env.update(
+        DATABASE_URL=db.url(),
+        PORT=str(port),
+        HOST="127.0.0.1",
+        LOG_LEVEL="WARNING",
+        ALLOWED_ORIGINS=url,
+        SIM_ALWAYS_OPEN="1",
+        SIM_TICK_INTERVAL_S="1",
+        SIM_MAX_TICKS=str(args.warmup + args.duration + 5),
+        WORKER_CONNECTIONS=str(args.clients + 200),
+        DB_POOL_SIZE="10",
+        PRICES_BATCH_INTERVAL_MS=str(args.prices_batch_ms),
+        WEB_CONCURRENCY=str(args.workers),
+    )
     if redis_url:
         env["REDIS_URL"] = redis_url
-    server = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "backend.wsgi:app"],
-                              cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "backend.wsgi:app"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         wait_healthy(url)
         started = time.time()
@@ -170,12 +200,26 @@ def run(args: argparse.Namespace, db: LocalMariaDB, tmp: Path, redis_url: str | 
         for n in range(args.procs):
             count = args.clients // args.procs + (1 if n < args.clients % args.procs else 0)
             config = tmp / f"client{n}.json"
-            config.write_text(json.dumps({
-                "url": url, "clients": count, "mode": args.mode, "measureFrom": measure_from, "measureTo": measure_to,
-                "symbols": [rng.sample(symbols, SYMBOLS_PER_CLIENT) for _ in range(count)]}))
+            config.write_text(
+                json.dumps(
+                    {
+                        "url": url,
+                        "clients": count,
+                        "mode": args.mode,
+                        "measureFrom": measure_from,
+                        "measureTo": measure_to,
+                        "symbols": [rng.sample(symbols, SYMBOLS_PER_CLIENT) for _ in range(count)],
+                    }
+                )
+            )
             out = tmp / f"client{n}.out.json"
-            procs.append((subprocess.Popen(["node", str(ROOT / "bench" / "fanout_client.js"), str(config), str(out)]),
-                          config, out))
+            procs.append(
+                (
+                    subprocess.Popen(["node", str(ROOT / "bench" / "fanout_client.js"), str(config), str(out)]),
+                    config,
+                    out,
+                )
+            )
         time.sleep(max(measure_from / 1000 - time.time(), 0))
         server_cpu0, db_cpu0 = [cpu_seconds(w) for w in workers], cpu_seconds(db.running_pid())
         time.sleep(args.duration)
@@ -189,8 +233,10 @@ def run(args: argparse.Namespace, db: LocalMariaDB, tmp: Path, redis_url: str | 
         for process, config, out in procs:
             process.wait()
             results.append((json.loads(out.read_text()), json.loads(config.read_text())))
-        final = {r["symbol"]: float(r["ltp"]) for r in fetch_all(
-            conn, "SELECT s.symbol, q.ltp FROM stock_quotes q JOIN stocks s USING (stock_id)")}
+        final = {
+            r["symbol"]: float(r["ltp"])
+            for r in fetch_all(conn, "SELECT s.symbol, q.ltp FROM stock_quotes q JOIN stocks s USING (stock_id)")
+        }
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -209,29 +255,44 @@ def report(args, results, final, server_cpu: list[float], db_cpu, universe) -> N
     client_cpu = sum(r["cpuSeconds"] for r, _ in results) / (args.warmup + args.duration + 15)
     delivered = sum(counts.values()) / args.duration
     quotes = sum(r["quotes"] for r, _ in results) / args.duration
-    print(f"command: python bench/fanout.py --clients {args.clients} --procs {args.procs} --duration {args.duration} "
-          f"--extra-symbols {args.extra_symbols} --mode {args.mode} --prices-batch-ms {args.prices_batch_ms} "
-          f"--workers {args.workers}")
-    print(f"universe: {universe} symbols ticking at 1 Hz; clients: {args.clients} x {SYMBOLS_PER_CLIENT} symbols "
-          f"(+ indices, movers, prices_batch) over {args.procs} Node processes")
-    print(f"connected: {sum(r['connected'] for r, _ in results)}  subscribed: "
-          f"{sum(r['subscribed'] for r, _ in results)}  errors: {sum(r['errors'] for r, _ in results)}  "
-          f"dropped: {sum(r['disconnects'] for r, _ in results)}")
-    print(f"delivered: {delivered:,.0f} msg/s carrying {quotes:,.0f} symbol updates/s "
-          f"(price_update {counts['price_update'] / args.duration:,.0f}/s, "
-          f"price_updates {counts['price_updates'] / args.duration:,.0f}/s, "
-          f"indices_update {counts['indices_update'] / args.duration:,.0f}/s, "
-          f"prices_batch {counts['prices_batch'] / args.duration:,.1f}/s, "
-          f"movers_update {counts['movers_update'] / args.duration:,.1f}/s)")
-    print(f"symbol update latency (tick as_of -> client receipt): p50 {percentile(histogram, 0.5)} ms, "
-          f"p99 {percentile(histogram, 0.99)} ms, max {max(i for i, c in enumerate(histogram) if c)} ms")
+    print(
+        f"command: python bench/fanout.py --clients {args.clients} --procs {args.procs} --duration {args.duration} "
+        f"--extra-symbols {args.extra_symbols} --mode {args.mode} --prices-batch-ms {args.prices_batch_ms} "
+        f"--workers {args.workers}"
+    )
+    print(
+        f"universe: {universe} symbols ticking at 1 Hz; clients: {args.clients} x {SYMBOLS_PER_CLIENT} symbols "
+        f"(+ indices, movers, prices_batch) over {args.procs} Node processes"
+    )
+    print(
+        f"connected: {sum(r['connected'] for r, _ in results)}  subscribed: "
+        f"{sum(r['subscribed'] for r, _ in results)}  errors: {sum(r['errors'] for r, _ in results)}  "
+        f"dropped: {sum(r['disconnects'] for r, _ in results)}"
+    )
+    print(
+        f"delivered: {delivered:,.0f} msg/s carrying {quotes:,.0f} symbol updates/s "
+        f"(price_update {counts['price_update'] / args.duration:,.0f}/s, "
+        f"price_updates {counts['price_updates'] / args.duration:,.0f}/s, "
+        f"indices_update {counts['indices_update'] / args.duration:,.0f}/s, "
+        f"prices_batch {counts['prices_batch'] / args.duration:,.1f}/s, "
+        f"movers_update {counts['movers_update'] / args.duration:,.1f}/s)"
+    )
+    print(
+        f"symbol update latency (tick as_of -> client receipt): p50 {percentile(histogram, 0.5)} ms, "
+        f"p99 {percentile(histogram, 0.99)} ms, max {max(i for i, c in enumerate(histogram) if c)} ms"
+    )
     per_worker = " + ".join(f"{cpu:.2f}" for cpu in server_cpu)
-    print(f"server CPU ({args.workers} gunicorn gevent worker(s)): {sum(server_cpu):.2f} cores ({per_worker}); "
-          f"MariaDB: {db_cpu:.2f} cores; "
-          f"Node clients: {client_cpu:.2f} cores (machine: {os.cpu_count()} cores, shared)")
+    print(
+        f"server CPU ({args.workers} gunicorn gevent worker(s)): {sum(server_cpu):.2f} cores ({per_worker}); "
+        f"MariaDB: {db_cpu:.2f} cores; "
+        f"Node clients: {client_cpu:.2f} cores (machine: {os.cpu_count()} cores, shared)"
+    )
     print(f"converged: {converged}/{total} clients end with the server's final price of every subscribed symbol")
-    print("load average (1/5/15 min) at the end: {:.1f} {:.1f} {:.1f} — other work shares these 2 cores".format(
-        *os.getloadavg()))
+    print(
+        "load average (1/5/15 min) at the end: {:.1f} {:.1f} {:.1f} — other work shares these 2 cores".format(
+            *os.getloadavg()
+        )
+    )
 
 
 if __name__ == "__main__":

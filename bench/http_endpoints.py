@@ -88,18 +88,32 @@ def seed_database(server: LocalMariaDB, extra_symbols: int, days: int) -> str:
     now = datetime(2026, 11, 20, 16, 0, tzinfo=IST)  # after the close: a full session of minutes per stock
     started = time.perf_counter()
     report = seed_market(server.config(), seed=1, extra_symbols=extra_symbols, days=days, now=now)
-    return (f"{report.stocks:,} instruments, {report.daily_rows:,} daily + {report.minute_rows:,} minute candles "
-            f"(seeded in {time.perf_counter() - started:.1f} s)")
+    return (
+        f"{report.stocks:,} instruments, {report.daily_rows:,} daily + {report.minute_rows:,} minute candles "
+        f"(seeded in {time.perf_counter() - started:.1f} s)"
+    )
 
 
 def start_gunicorn(database_url: str, port: int, workdir: Path, app: str = "backend.wsgi:app") -> subprocess.Popen:
     """gunicorn with gunicorn.conf.py (gevent, 1 worker, no control socket) serving `app` on 127.0.0.1:port."""
-    env = {**os.environ, "DATABASE_URL": database_url, "HOST": "127.0.0.1", "PORT": str(port),
-           "APP_ENV": "development", "LOG_LEVEL": "WARNING", "WEB_CONCURRENCY": "1", "HOME": str(workdir)}
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "HOST": "127.0.0.1",
+        "PORT": str(port),
+        "APP_ENV": "development",
+        "LOG_LEVEL": "WARNING",
+        "WEB_CONCURRENCY": "1",
+        "HOME": str(workdir),
+    }
     with open(workdir / f"gunicorn-{port}.log", "w") as log:  # the child keeps its own copy of the descriptor
         process = subprocess.Popen(
             [str(ROOT / ".venv/bin/gunicorn"), "-c", "gunicorn.conf.py", "--no-control-socket", app],
-            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log)
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+        )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
@@ -155,8 +169,10 @@ def main() -> None:
             lua = workdir / "rotate.lua"
             lua.write_text(_ROTATE_LUA % ", ".join(f'"{s}"' for s in symbols))
             targets = [(FLOOR, f"http://127.0.0.1:{floor_port}/health", None)]
-            targets += [(name, base + ("/" if path == "ROTATE" else path), str(lua) if path == "ROTATE" else None)
-                        for name, path in ENDPOINTS]
+            targets += [
+                (name, base + ("/" if path == "ROTATE" else path), str(lua) if path == "ROTATE" else None)
+                for name, path in ENDPOINTS
+            ]
             for _name, url, script in targets:
                 with urllib.request.urlopen(url if not script else base + "/stocks/detail/TCS", timeout=60):
                     pass  # first request alone: lazy imports (the exchange calendar) and the pool
@@ -174,20 +190,28 @@ def main() -> None:
 
 def report(args: argparse.Namespace, summary: str, runs: dict[str, list[dict]]) -> None:
     """Print the command, the set-up and one line per endpoint (medians over the rounds)."""
-    print(f"command: python bench/http_endpoints.py --extra-symbols {args.extra_symbols} --days {args.days} "
-          f"--duration {args.duration} --rounds {args.rounds} --connections {args.connections}")
+    print(
+        f"command: python bench/http_endpoints.py --extra-symbols {args.extra_symbols} --days {args.days} "
+        f"--duration {args.duration} --rounds {args.rounds} --connections {args.connections}"
+    )
     print(f"database: {summary}")
-    print(f"server: gunicorn -c gunicorn.conf.py (gevent, 1 worker); load: wrk -t1 -c{args.connections} "
-          f"-d{args.duration}s --latency per endpoint and round, after a warm-up; medians of {args.rounds} rounds")
+    print(
+        f"server: gunicorn -c gunicorn.conf.py (gevent, 1 worker); load: wrk -t1 -c{args.connections} "
+        f"-d{args.duration}s --latency per endpoint and round, after a warm-up; medians of {args.rounds} rounds"
+    )
     ceiling = runs[ENDPOINTS[0][0]]  # the app's own trivial endpoint; the floor row is the stack without the app
-    print(f"{'endpoint':34} {'req/s':>7} {'of ceiling':>10} {'p50 ms':>7} {'p99 ms':>7} {'CPU ms/req':>10} "
-          f"{'errors':>6} {'load1':>5}")
+    print(
+        f"{'endpoint':34} {'req/s':>7} {'of ceiling':>10} {'p50 ms':>7} {'p99 ms':>7} {'CPU ms/req':>10} "
+        f"{'errors':>6} {'load1':>5}"
+    )
     for name, results in runs.items():
         ratio = median(r["rps"] / c["rps"] for r, c in zip(results, ceiling, strict=True))
-        print(f"{name:34} {median(r['rps'] for r in results):7.0f} {ratio:10.0%} "
-              f"{median(r['p50'] for r in results):7.1f} {median(r['p99'] for r in results):7.1f} "
-              f"{median(r['cpu_ms'] for r in results):10.2f} {sum(r['errors'] + r['timeouts'] for r in results):6d} "
-              f"{sum(r['load'] for r in results) / len(results):5.1f}")
+        print(
+            f"{name:34} {median(r['rps'] for r in results):7.0f} {ratio:10.0%} "
+            f"{median(r['p50'] for r in results):7.1f} {median(r['p99'] for r in results):7.1f} "
+            f"{median(r['cpu_ms'] for r in results):10.2f} {sum(r['errors'] + r['timeouts'] for r in results):6d} "
+            f"{sum(r['load'] for r in results) / len(results):5.1f}"
+        )
 
 
 if __name__ == "__main__":

@@ -41,8 +41,20 @@ from utils.timeutil import IST, UTC  # noqa: E402
 
 ENDPOINTS = ("/news/latest", "/news/latest?q=bank", "/news/latest?symbol=RELIANCE", "/sentiment/market")
 NOW = datetime(2026, 11, 20, 11, 0, tzinfo=IST)
-VERBS = ["surges", "falls", "rallies", "slips", "holds steady", "plunges", "gains", "reports results",
-         "wins order", "faces probe", "upgraded", "downgraded"]
+VERBS = [
+    "surges",
+    "falls",
+    "rallies",
+    "slips",
+    "holds steady",
+    "plunges",
+    "gains",
+    "reports results",
+    "wins order",
+    "faces probe",
+    "upgraded",
+    "downgraded",
+]
 
 
 def make_feed(rng: random.Random, feed: int, items: int) -> bytes:
@@ -54,10 +66,14 @@ def make_feed(rng: random.Random, feed: int, items: int) -> bytes:
         title = f"{rng.choice([name, stock.symbol])} {rng.choice(VERBS)} as {rng.choice(stocks).symbol} moves"
         body = f"<p><b>{name}</b> shares &amp; the market: {rng.randint(1, 9)}% move.</p><script>x()</script>"
         stamp = format_datetime(datetime(2026, 11, 20, 4, i % 60, feed % 60, tzinfo=UTC), usegmt=True)
-        entries.append(f"<item><title>{escape(title)}</title><link>https://bench.example.test/{feed}/{i}</link>"
-                       f"<description>{escape(body)}</description><pubDate>{stamp}</pubDate></item>")
-    return (f'<?xml version="1.0"?><rss version="2.0"><channel><title>Bench feed {feed}</title>'
-            f'{"".join(entries)}</channel></rss>').encode()
+        entries.append(
+            f"<item><title>{escape(title)}</title><link>https://bench.example.test/{feed}/{i}</link>"
+            f"<description>{escape(body)}</description><pubDate>{stamp}</pubDate></item>"
+        )
+    return (
+        f'<?xml version="1.0"?><rss version="2.0"><channel><title>Bench feed {feed}</title>'
+        f"{''.join(entries)}</channel></rss>"
+    ).encode()
 
 
 def serve_feeds(feeds: dict[str, bytes]) -> ThreadingHTTPServer:
@@ -80,8 +96,12 @@ def serve_feeds(feeds: dict[str, bytes]) -> ThreadingHTTPServer:
 
 
 def wrk(url: str, seconds: int, connections: int) -> str:
-    out = subprocess.run(["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", url],
-                         capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", url],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     rps = re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)
     p50 = re.search(r"50%\s+(\S+)", out).group(1)
     p99 = re.search(r"99%\s+(\S+)", out).group(1)
@@ -91,12 +111,23 @@ def wrk(url: str, seconds: int, connections: int) -> str:
 
 def run_endpoints(db_url: str, cache_on: bool, args: argparse.Namespace) -> None:
     port = free_port()
-    env = {**os.environ, "DATABASE_URL": db_url, "PORT": str(port), "LOG_LEVEL": "warning", "NEWS_FEEDS": "",
-           "APP_ENV": "development"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": db_url,
+        "PORT": str(port),
+        "LOG_LEVEL": "warning",
+        "NEWS_FEEDS": "",
+        "APP_ENV": "development",
+    }
     if not cache_on:
         env.update(NEWS_CACHE_TTL_S="0", SENTIMENT_CACHE_TTL_S="0")
-    server = subprocess.Popen([str(ROOT / ".venv/bin/gunicorn"), "-c", "gunicorn.conf.py", "backend.wsgi:app"],
-                              cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        [str(ROOT / ".venv/bin/gunicorn"), "-c", "gunicorn.conf.py", "backend.wsgi:app"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         base = f"http://127.0.0.1:{port}"
         for _ in range(100):
@@ -111,8 +142,9 @@ def run_endpoints(db_url: str, cache_on: bool, args: argparse.Namespace) -> None
             started = time.perf_counter()
             urllib.request.urlopen(base + path, timeout=30).read()  # warm-up (first use loads the calendar)
             first_ms = (time.perf_counter() - started) * 1000
-            print(f"  {label} GET {path:<30} {wrk(base + path, args.seconds, args.connections)}"
-                  f"  first {first_ms:,.0f} ms")
+            print(
+                f"  {label} GET {path:<30} {wrk(base + path, args.seconds, args.connections)}  first {first_ms:,.0f} ms"
+            )
     finally:
         server.terminate()
         server.wait(10)
@@ -136,11 +168,20 @@ def main() -> None:
             conn.close()
             seed_market(db.config(), seed=1, days=20, now=NOW)
             urls = [f"http://127.0.0.1:{httpd.server_port}{path}" for path in feeds]
-            app = create_app(Settings.load(_env_file=None, database_url=db.url(), news_feeds=urls,
-                                           news_max_items_per_feed=args.items, log_level="WARNING"))
+            app = create_app(
+                Settings.load(
+                    _env_file=None,
+                    database_url=db.url(),
+                    news_feeds=urls,
+                    news_max_items_per_feed=args.items,
+                    log_level="WARNING",
+                )
+            )
             print(f"load average before: {os.getloadavg()[0]:.2f} (2 cores, shared)")
-            print(f"command: python bench/news.py --feeds {args.feeds} --items {args.items} "
-                  f"--seconds {args.seconds} --connections {args.connections}")
+            print(
+                f"command: python bench/news.py --feeds {args.feeds} --items {args.items} "
+                f"--seconds {args.seconds} --connections {args.connections}"
+            )
             with app.app_context():
                 headlines = [t.decode() for body in feeds.values() for t in re.findall(rb"<title>(.*?)</title>", body)]
                 matcher = symbol_matcher()
@@ -152,12 +193,16 @@ def main() -> None:
                 print(f"scoring + tagging: {per_item * 1e6:.0f} µs per headline ({len(matcher)} matcher terms)")
                 for run in ("first (inserts)", "second (updates)"):
                     report = refresh_news(now=NOW)
-                    print(f"refresh {run}: {report['feeds']} feeds, {report['items']} items, {report['new']} new "
-                          f"in {report['duration_ms']} ms ({report['items'] / report['duration_ms'] * 1000:,.0f} "
-                          "items/s)")
+                    print(
+                        f"refresh {run}: {report['feeds']} feeds, {report['items']} items, {report['new']} new "
+                        f"in {report['duration_ms']} ms ({report['items'] / report['duration_ms'] * 1000:,.0f} "
+                        "items/s)"
+                    )
             app.extensions["db"].close()
-            print(f"wrk -t2 -c{args.connections} -d{args.seconds}s, gunicorn gevent 1 worker, "
-                  f"{args.feeds * args.items} stored items:")
+            print(
+                f"wrk -t2 -c{args.connections} -d{args.seconds}s, gunicorn gevent 1 worker, "
+                f"{args.feeds * args.items} stored items:"
+            )
             for cache_on in (True, False):
                 run_endpoints(db.url(), cache_on, args)
             print(f"load average after: {os.getloadavg()[0]:.2f}")

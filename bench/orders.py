@@ -60,8 +60,9 @@ def create_users(config, count: int) -> list[int]:
     try:
         ids = []
         for i in range(count):
-            _, uid = execute(conn, "INSERT INTO users (email, name) VALUES (%s, %s)",
-                             (f"bench{i}@example.com", f"b{i}"))
+            _, uid = execute(
+                conn, "INSERT INTO users (email, name) VALUES (%s, %s)", (f"bench{i}@example.com", f"b{i}")
+            )
             create_account(conn, uid, CASH)
             ids.append(uid)
         return ids
@@ -85,8 +86,10 @@ class Client:
     def call(self, method: str, path: str, body: dict | None = None) -> tuple[int, dict, float]:
         started = time.perf_counter()
         data = json.dumps(body).encode() if body is not None else b""
-        self.sock.sendall(f"{method} {path} {self.head}Content-Type: application/json\r\n"
-                          f"Content-Length: {len(data)}\r\n\r\n".encode() + data)
+        self.sock.sendall(
+            f"{method} {path} {self.head}Content-Type: application/json\r\nContent-Length: {len(data)}\r\n\r\n".encode()
+            + data
+        )
         status, length = int(self.reader.readline().split(b" ", 2)[1]), None
         while (line := self.reader.readline()) not in (b"\r\n", b""):
             name, _, value = line.partition(b":")
@@ -128,18 +131,39 @@ def client_loop(client: Client, feeder: TickFeeder, seed: int, stop: threading.E
         price = feeder.advance(feeder.current_slot(feeder.interval_s))[symbol]
         roll = rng.random()
         if roll < 0.30:
-            kind, body = "place", {"side": "BUY", "order_type": "LIMIT", "quantity": rng.randint(1, 10),
-                                   "price": on_tick(price * Decimal(1 - rng.uniform(0, 0.006)), ticks[symbol])}
+            kind, body = (
+                "place",
+                {
+                    "side": "BUY",
+                    "order_type": "LIMIT",
+                    "quantity": rng.randint(1, 10),
+                    "price": on_tick(price * Decimal(1 - rng.uniform(0, 0.006)), ticks[symbol]),
+                },
+            )
         elif roll < 0.45:
             kind, body = "place", {"side": "BUY", "order_type": "MARKET", "quantity": rng.randint(1, 5)}
         elif roll < 0.55:
-            kind, body = "place", {"side": "SELL", "order_type": "LIMIT", "quantity": rng.randint(1, 3),
-                                   "price": on_tick(price * Decimal(1 + rng.uniform(0, 0.006)), ticks[symbol])}
+            kind, body = (
+                "place",
+                {
+                    "side": "SELL",
+                    "order_type": "LIMIT",
+                    "quantity": rng.randint(1, 3),
+                    "price": on_tick(price * Decimal(1 + rng.uniform(0, 0.006)), ticks[symbol]),
+                },
+            )
         elif roll < 0.62:
             kind, body = "place", {"side": "SELL", "order_type": "MARKET", "quantity": rng.randint(1, 2)}
         elif roll < 0.70:
-            kind, body = "place", {"side": "SELL", "order_type": "SL-M", "quantity": 1,
-                                   "trigger_price": on_tick(price * Decimal("0.995"), ticks[symbol])}
+            kind, body = (
+                "place",
+                {
+                    "side": "SELL",
+                    "order_type": "SL-M",
+                    "quantity": 1,
+                    "trigger_price": on_tick(price * Decimal("0.995"), ticks[symbol]),
+                },
+            )
         elif roll < 0.88 and mine:
             kind, body = "cancel", None
         elif mine:
@@ -153,8 +177,9 @@ def client_loop(client: Client, feeder: TickFeeder, seed: int, stop: threading.E
         elif kind == "cancel":
             status, payload, seconds = client.call("DELETE", f"/orders/{mine.pop(rng.randrange(len(mine)))}")
         else:
-            status, payload, seconds = client.call("PATCH", f"/orders/{rng.choice(mine)}",
-                                                   {"quantity": rng.randint(1, 10)})
+            status, payload, seconds = client.call(
+                "PATCH", f"/orders/{rng.choice(mine)}", {"quantity": rng.randint(1, 10)}
+            )
         load.record(kind, status, payload, seconds)
 
 
@@ -208,13 +233,25 @@ def parse_args() -> argparse.Namespace:
 def start_server(config, args, origin: int) -> tuple[subprocess.Popen, int]:
     """gunicorn (gevent) with the bench entry point; returns the process and its port once it answers."""
     port = free_port()
-    env = {**os.environ, "DATABASE_URL": config.url(), "JWT_SECRET_KEY": SECRET, "PORT": str(port),
-           "HOST": "127.0.0.1", "WEB_CONCURRENCY": str(args.workers), "DB_POOL_SIZE": str(args.pool),
-           "FORCE_MARKET_OPEN": "1", "LOG_LEVEL": "WARNING", "BENCH_SYMBOLS": str(args.symbols),
-           "BENCH_TICK_INTERVAL_S": str(args.tick_interval), "BENCH_ORIGIN_SLOT": str(origin),
-           "APP_ENV": "production", "PERF_LOG_THRESHOLD_MS": "5000"}
-    process = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "bench.orders_server:app"],
-                               env=env, cwd=ROOT)
+    env = {
+        **os.environ,
+        "DATABASE_URL": config.url(),
+        "JWT_SECRET_KEY": SECRET,
+        "PORT": str(port),
+        "HOST": "127.0.0.1",
+        "WEB_CONCURRENCY": str(args.workers),
+        "DB_POOL_SIZE": str(args.pool),
+        "FORCE_MARKET_OPEN": "1",
+        "LOG_LEVEL": "WARNING",
+        "BENCH_SYMBOLS": str(args.symbols),
+        "BENCH_TICK_INTERVAL_S": str(args.tick_interval),
+        "BENCH_ORIGIN_SLOT": str(origin),
+        "APP_ENV": "production",
+        "PERF_LOG_THRESHOLD_MS": "5000",
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "bench.orders_server:app"], env=env, cwd=ROOT
+    )
     try:
         wait_ready(port)
     except RuntimeError:
@@ -227,10 +264,11 @@ def drive(args, port: int, tokens: list[str], feeder: TickFeeder, pids: dict[str
     """Warm the accounts up, then run the clients for the duration; returns results, seconds and CPU used."""
     time.sleep(args.tick_interval * 2)  # the first ticks are in every worker's cache
     clients = [Client(port, tokens[i % len(tokens)]) for i in range(args.clients)]
-    for client in clients[:len(tokens)]:  # every account buys some shares first, so sells can fill
+    for client in clients[: len(tokens)]:  # every account buys some shares first, so sells can fill
         for inst in feeder.instruments[:5]:
-            client.call("POST", "/orders", {"symbol": inst.symbol, "side": "BUY", "order_type": "MARKET",
-                                            "quantity": 20})
+            client.call(
+                "POST", "/orders", {"symbol": inst.symbol, "side": "BUY", "order_type": "MARKET", "quantity": 20}
+            )
     load, stop = Load(), threading.Event()
     threads = [threading.Thread(target=client_loop, args=(c, feeder, i, stop, load)) for i, c in enumerate(clients)]
     cpu_before = {name: cpu_seconds(pid, name != "clients") for name, pid in pids.items()}
@@ -265,8 +303,9 @@ def run(server: LocalMariaDB, args) -> tuple:
     gunicorn, port = start_server(config, args, origin)
     try:
         pids = {"server": gunicorn.pid, "mariadb": server.running_pid(), "clients": os.getpid()}
-        load, elapsed, cpu = drive(args, port, [tokens[uid] for uid in user_ids],
-                                   TickFeeder(instruments, args.tick_interval, origin), pids)
+        load, elapsed, cpu = drive(
+            args, port, [tokens[uid] for uid in user_ids], TickFeeder(instruments, args.tick_interval, origin), pids
+        )
     finally:
         gunicorn.send_signal(signal.SIGTERM)
         gunicorn.wait(30)
@@ -295,22 +334,35 @@ def report(args, load: Load, elapsed: float, cpu: dict, violations: list, status
     placed = sum(n for (kind, status, _), n in load.status.items() if kind == "place" and status in (200, 201))
     requests = sum(load.status.values())
     all_latency = [s for values in load.latency.values() for s in values]
-    print(f"command: python bench/orders.py --clients {args.clients} --users {args.users} --duration "
-          f"{args.duration:g} --workers {args.workers} --symbols {args.symbols} --tick-interval "
-          f"{args.tick_interval:g} --pool {args.pool}")
-    print(f"requests: {requests} in {elapsed:.1f} s = {requests / elapsed:,.0f} req/s; "
-          f"orders accepted: {placed} = {placed / elapsed:,.0f} orders/s")
+    print(
+        f"command: python bench/orders.py --clients {args.clients} --users {args.users} --duration "
+        f"{args.duration:g} --workers {args.workers} --symbols {args.symbols} --tick-interval "
+        f"{args.tick_interval:g} --pool {args.pool}"
+    )
+    print(
+        f"requests: {requests} in {elapsed:.1f} s = {requests / elapsed:,.0f} req/s; "
+        f"orders accepted: {placed} = {placed / elapsed:,.0f} orders/s"
+    )
     for kind in ("place", "modify", "cancel"):
         values = load.latency.get(kind, [])
-        print(f"  {kind:7s} n={len(values):6d}  p50 {percentile(values, 50):6.1f} ms  p90 "
-              f"{percentile(values, 90):6.1f} ms  p99 {percentile(values, 99):6.1f} ms")
+        print(
+            f"  {kind:7s} n={len(values):6d}  p50 {percentile(values, 50):6.1f} ms  p90 "
+            f"{percentile(values, 90):6.1f} ms  p99 {percentile(values, 99):6.1f} ms"
+        )
     print(f"  all     p50 {percentile(all_latency, 50):.1f} ms  p99 {percentile(all_latency, 99):.1f} ms")
-    print("CPU during the run: " + ", ".join(f"{name} {seconds:.1f} s ({seconds / elapsed * 100:.0f} % of a core, "
-                                             f"{seconds / requests * 1000:.2f} ms/request)"
-                                             for name, seconds in cpu.items()))
+    print(
+        "CPU during the run: "
+        + ", ".join(
+            f"{name} {seconds:.1f} s ({seconds / elapsed * 100:.0f} % of a core, "
+            f"{seconds / requests * 1000:.2f} ms/request)"
+            for name, seconds in cpu.items()
+        )
+    )
     print(f"load average at the end: {os.getloadavg()[0]:.1f} (2 cores, shared with other work)")
-    print("responses: " + ", ".join(f"{kind} {status} {code}: {n}" for (kind, status, code), n in
-                                    sorted(load.status.items())))
+    print(
+        "responses: "
+        + ", ".join(f"{kind} {status} {code}: {n}" for (kind, status, code), n in sorted(load.status.items()))
+    )
     print("orders by status: " + ", ".join(f"{row['status']} {row['n']}" for row in statuses))
     print(f"trades: {trades['n']} (distinct orders {trades['orders']})")
     print(f"invariant audit: {len(violations)} violations")

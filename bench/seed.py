@@ -42,8 +42,10 @@ def main() -> None:
             server.stop()
     print(f"command: python bench/seed.py --extra-symbols {args.extra_symbols} --days {args.days}")
     print(f"instruments: {report.stocks}  indices: {report.indices}")
-    print(f"daily candle rows: {report.daily_rows:,}  minute candle rows: {report.minute_rows:,}  "
-          f"index candle rows: {report.index_rows:,}")
+    print(
+        f"daily candle rows: {report.daily_rows:,}  minute candle rows: {report.minute_rows:,}  "
+        f"index candle rows: {report.index_rows:,}"
+    )
     print(f"total seed time: {elapsed:.1f} s  ->  {report.candle_rows / elapsed:,.0f} stock candle rows/s")
 
 

@@ -47,5 +47,16 @@ class TickFeeder:
         """Quotes of every instrument for the current slot, stamped now."""
         prices = self.advance(self.current_slot(self.interval_s))
         now = datetime.now(UTC)
-        return [Quote(i.symbol, prices[i.symbol], i.prev_close, i.prev_close, max(prices[i.symbol], i.prev_close),
-                      min(prices[i.symbol], i.prev_close), 100_000, now) for i in self.instruments]
+        return [
+            Quote(
+                i.symbol,
+                prices[i.symbol],
+                i.prev_close,
+                i.prev_close,
+                max(prices[i.symbol], i.prev_close),
+                min(prices[i.symbol], i.prev_close),
+                100_000,
+                now,
+            )
+            for i in self.instruments
+        ]

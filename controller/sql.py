@@ -100,14 +100,15 @@ def defer(conn: Any, sql: str, params: Params = (), on_done: Callable[[int, int]
     """Queue a write inside a transaction: it is sent with the transaction's next statement or its COMMIT, in the
     same round trip (backend/mysql_wire.py). Nothing waits for its outcome; `on_done(rowcount, lastrowid)` is
     called when it arrives."""
-    conn.defer(sql, params, None if on_done is None else
-               lambda result: on_done(result["affected_rows"], result["insert_id"]))
+    conn.defer(
+        sql, params, None if on_done is None else lambda result: on_done(result["affected_rows"], result["insert_id"])
+    )
 
 
 def execute_many(conn: Any, sql: str, rows: Iterable[Sequence[Any]], batch_size: int = 2000) -> int:
     """Run an `INSERT ... VALUES (%s, ...)` for many rows as multi-row statements of `batch_size`; rows affected."""
     rows = list(rows)
-    return sum(execute_values(conn, sql, rows[start:start + batch_size]) for start in range(0, len(rows), batch_size))
+    return sum(execute_values(conn, sql, rows[start : start + batch_size]) for start in range(0, len(rows), batch_size))
 
 
 _VALUES_TUPLE = re.compile(r"VALUES\s*(\([^)]*\))", re.IGNORECASE)
@@ -129,7 +130,7 @@ def execute_values(conn: Any, sql: str, rows: Sequence[Sequence[Any]], pause: Pa
         tuples.append(conn.bind(match.group(1), row))
         if pause is not None and n % every == 0:
             pause()
-    statement = sql[:match.start(1)].encode() + b",".join(tuples) + sql[match.end(1):].encode()
+    statement = sql[: match.start(1)].encode() + b",".join(tuples) + sql[match.end(1) :].encode()
     try:
         return conn.cmd_query(statement)["affected_rows"]
     finally:

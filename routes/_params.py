@@ -46,8 +46,10 @@ def _time_param(value: str, end: bool) -> datetime:
         else:
             moment, step = datetime.fromisoformat(value), timedelta(milliseconds=1)
     except ValueError:
-        raise ValidationError("expected a date (YYYY-MM-DD) or an ISO 8601 datetime",
-                              [{"field": "to" if end else "from", "message": f"invalid value {value!r}"}]) from None
+        raise ValidationError(
+            "expected a date (YYYY-MM-DD) or an ISO 8601 datetime",
+            [{"field": "to" if end else "from", "message": f"invalid value {value!r}"}],
+        ) from None
     if not _EARLIEST.year < moment.year < _LATEST.year:  # far-off bounds mean "no bound" (and cannot overflow)
         return _EARLIEST if moment.year <= _EARLIEST.year else _LATEST
     moment = moment if moment.tzinfo else moment.replace(tzinfo=IST)
@@ -71,25 +73,31 @@ class PageParams(BaseModel):
         wanted = tuple(s.strip().upper() for s in self.status)
         unknown = sorted(set(wanted) - set(statuses))
         if unknown:
-            raise ValidationError(f"unknown status {', '.join(unknown)}",
-                                  [{"field": "status", "message": f"one of {', '.join(statuses)}"}])
+            raise ValidationError(
+                f"unknown status {', '.join(unknown)}",
+                [{"field": "status", "message": f"one of {', '.join(statuses)}"}],
+            )
         limit = self.limit or current_app.extensions["settings"].orders_page_size
         return PageQuery(
-            statuses=wanted, symbol=self.symbol,
+            statuses=wanted,
+            symbol=self.symbol,
             since=_time_param(self.from_, end=False) if self.from_ else None,
             until=_time_param(self.to, end=True) if self.to else None,
-            before_id=int(self.cursor) if self.cursor else None, limit=limit + 1)
+            before_id=int(self.cursor) if self.cursor else None,
+            limit=limit + 1,
+        )
 
 
 def page(items: list, limit: int, id_of: Any) -> tuple[list, str | None]:
     """Trim the extra row fetched by `page_query`; return the page and the cursor of the next one."""
     if len(items) < limit:
         return items, None
-    items = items[:limit - 1]
+    items = items[: limit - 1]
     return items, str(id_of(items[-1]))
 
 
 def csv_response(filename: str, header: list[str], rows: list[list[Any]]) -> Response:
     """A CSV download."""
-    return Response(to_csv(header, rows), mimetype="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    return Response(
+        to_csv(header, rows), mimetype="text/csv", headers={"Content-Disposition": f'attachment; filename="{filename}"'}
+    )

@@ -48,8 +48,14 @@ def list_users():
     query = UsersQuery.model_validate(request.args.to_dict())
     with db.connection() as conn:
         page, total = users.list_users(conn, (query.page - 1) * query.limit, query.limit, query.status, query.role)
-    return {"status": "success", "data": [user.to_admin_json() for user in page], "count": len(page),
-            "total": total, "page": query.page, "limit": query.limit}
+    return {
+        "status": "success",
+        "data": [user.to_admin_json() for user in page],
+        "count": len(page),
+        "total": total,
+        "page": query.page,
+        "limit": query.limit,
+    }
 
 
 @bp.patch("/users/<int:user_id>")

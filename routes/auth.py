@@ -99,8 +99,13 @@ def google_login():
     body = GoogleLoginBody.parse(request.get_json(silent=True))
     user, is_new = identity.google_login(body.code, body.credential)
     session = _session(user, "google_login")
-    data = {"token": session["access_token"], **session, "role": user.role, "status": user.status,
-            "is_new_user": is_new}
+    data = {
+        "token": session["access_token"],
+        **session,
+        "role": user.role,
+        "status": user.status,
+        "is_new_user": is_new,
+    }
     return {"status": "success", "data": data}
 
 

@@ -12,8 +12,7 @@ from pathlib import Path
 
 from flask import Blueprint, current_app, make_response, render_template, request
 
-bp = Blueprint("dashboard", __name__, template_folder="templates", static_folder="static",
-               static_url_path="/static")
+bp = Blueprint("dashboard", __name__, template_folder="templates", static_folder="static", static_url_path="/static")
 VENDOR_DIR = Path(__file__).resolve().parent / "static" / "vendor"
 VENDOR_FILES = ("socket.io.esm.min.js", "lightweight-charts.js")
 GOOGLE_ORIGIN = "https://accounts.google.com"

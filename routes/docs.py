@@ -15,8 +15,18 @@ from utils.errors import NotFound
 bp = Blueprint("docs", __name__)
 SPEC_DIR = Path(__file__).resolve().parent / "openapi"
 UI_DIR = str(swagger_ui_path)
-UI_ASSETS = frozenset({"swagger-ui.css", "index.css", "swagger-ui-bundle.js", "swagger-ui-standalone-preset.js",
-                       "favicon-32x32.png", "favicon-16x16.png", "oauth2-redirect.html", "oauth2-redirect.js"})
+UI_ASSETS = frozenset(
+    {
+        "swagger-ui.css",
+        "index.css",
+        "swagger-ui-bundle.js",
+        "swagger-ui-standalone-preset.js",
+        "favicon-32x32.png",
+        "favicon-16x16.png",
+        "oauth2-redirect.html",
+        "oauth2-redirect.js",
+    }
+)
 _UI_PAGE = """<!DOCTYPE html>
 <html lang="en">
 <head>

@@ -20,8 +20,23 @@ from utils.timeutil import iso_ist
 
 bp = Blueprint("orders", __name__)
 STATUSES = ("OPEN", "TRIGGER_PENDING", "COMPLETE", "CANCELLED", "REJECTED", "EXPIRED")
-_CSV_HEADER = ["order_id", "client_order_id", "created_at", "symbol", "side", "order_type", "validity", "quantity",
-               "filled_quantity", "price", "trigger_price", "average_price", "status", "reject_reason", "updated_at"]
+_CSV_HEADER = [
+    "order_id",
+    "client_order_id",
+    "created_at",
+    "symbol",
+    "side",
+    "order_type",
+    "validity",
+    "quantity",
+    "filled_quantity",
+    "price",
+    "trigger_price",
+    "average_price",
+    "status",
+    "reject_reason",
+    "updated_at",
+]
 
 
 class PlaceOrderBody(BaseModel):
@@ -83,9 +98,26 @@ def export_orders():
     query = replace(query, limit=current_app.extensions["settings"].export_max_rows)
     with db.connection() as conn:
         found = order_queries.list_orders(conn, current_user_id(), query)
-    rows = [[o.order_id, o.client_order_id, iso_ist(o.created_at), o.symbol, o.side, o.order_type, o.validity,
-             o.quantity, o.filled_quantity, number(o.price, 4), number(o.trigger_price, 4),
-             number(o.average_price, 4), o.status, o.reject_reason, iso_ist(o.updated_at)] for o in found]
+    rows = [
+        [
+            o.order_id,
+            o.client_order_id,
+            iso_ist(o.created_at),
+            o.symbol,
+            o.side,
+            o.order_type,
+            o.validity,
+            o.quantity,
+            o.filled_quantity,
+            number(o.price, 4),
+            number(o.trigger_price, 4),
+            number(o.average_price, 4),
+            o.status,
+            o.reject_reason,
+            iso_ist(o.updated_at),
+        ]
+        for o in found
+    ]
     return csv_response("orders.csv", _CSV_HEADER, rows)
 
 

@@ -13,9 +13,22 @@ from services.accounts.auth import current_user_id
 from services.trading import desk
 
 bp = Blueprint("portfolio", __name__)
-_CSV_HEADER = ["symbol", "company_name", "quantity", "reserved_quantity", "avg_buy_price", "current_price",
-               "invested", "current_value", "profit_loss", "profit_loss_percent", "day_change",
-               "day_change_percentage", "price_source", "as_of"]
+_CSV_HEADER = [
+    "symbol",
+    "company_name",
+    "quantity",
+    "reserved_quantity",
+    "avg_buy_price",
+    "current_price",
+    "invested",
+    "current_value",
+    "profit_loss",
+    "profit_loss_percent",
+    "day_change",
+    "day_change_percentage",
+    "price_source",
+    "as_of",
+]
 
 
 class HistoryParams(BaseModel):
@@ -31,8 +44,9 @@ class HistoryParams(BaseModel):
 def holdings():
     """Holdings with live prices and day change, totals and whether the market is open."""
     found, view = desk.portfolio_for(current_user_id())
-    return success({"holdings": [h.to_json() for h in found.holdings], "totals": found.totals_json(),
-                    "market_open": view.is_open})
+    return success(
+        {"holdings": [h.to_json() for h in found.holdings], "totals": found.totals_json(), "market_open": view.is_open}
+    )
 
 
 @bp.get("/history")

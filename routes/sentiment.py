@@ -15,19 +15,22 @@ def market():
     """Overall mood, 0-100 score, advances/declines/unchanged with percents, and the news score."""
     result = market_sentiment()
     counted = result.breadth
-    return {"status": "success", "data": {
-        "overall": result.overall,
-        "score": result.score,
-        "bullishPercent": counted.percent(counted.advances),
-        "bearishPercent": counted.percent(counted.declines),
-        "neutralPercent": counted.percent(counted.unchanged),
-        "advances": counted.advances,
-        "declines": counted.declines,
-        "unchanged": counted.unchanged,
-        "totalStocks": counted.total,
-        "newsScore": result.news_score,
-        "newsCount": result.news_count,
-        "source": counted.source,
-        "asOf": iso_ist(counted.as_of),
-        "timestamp": iso_ist(result.timestamp),
-    }}
+    return {
+        "status": "success",
+        "data": {
+            "overall": result.overall,
+            "score": result.score,
+            "bullishPercent": counted.percent(counted.advances),
+            "bearishPercent": counted.percent(counted.declines),
+            "neutralPercent": counted.percent(counted.unchanged),
+            "advances": counted.advances,
+            "declines": counted.declines,
+            "unchanged": counted.unchanged,
+            "totalStocks": counted.total,
+            "newsScore": result.news_score,
+            "newsCount": result.news_count,
+            "source": counted.source,
+            "asOf": iso_ist(counted.as_of),
+            "timestamp": iso_ist(result.timestamp),
+        },
+    }

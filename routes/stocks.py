@@ -18,8 +18,15 @@ bp = Blueprint("stocks", __name__)
 _SYMBOL = re.compile(r"^[A-Z0-9][A-Z0-9&._-]{0,31}$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _EARLIEST, _LATEST = date(1990, 1, 1), date(2100, 12, 31)
-_DEFAULT_HISTORY_LIMIT = {"1minute": 375, "5minute": 150, "15minute": 100, "30minute": 100,
-                          "day": 250, "week": 104, "month": 60}
+_DEFAULT_HISTORY_LIMIT = {
+    "1minute": 375,
+    "5minute": 150,
+    "15minute": 100,
+    "30minute": 100,
+    "day": 250,
+    "week": 104,
+    "month": 60,
+}
 
 
 def _symbol(raw: str) -> str:

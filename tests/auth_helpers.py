@@ -21,8 +21,14 @@ def password_hash() -> str:
 
 
 def make_user(
-    conn, email: str = "user@example.com", *, name: str = "Test User", role: str = "user",
-    status: str = "active", password: bool = True, google_sub: str | None = None,
+    conn,
+    email: str = "user@example.com",
+    *,
+    name: str = "Test User",
+    role: str = "user",
+    status: str = "active",
+    password: bool = True,
+    google_sub: str | None = None,
     cash: Decimal = Decimal("100000"),
 ) -> int:
     """Insert a user (password PASSWORD unless password=False) with a paper account; return the id."""

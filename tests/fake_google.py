@@ -33,20 +33,36 @@ class SigningKey:
         key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "fake-google")])
         now = datetime.now(UTC)
-        cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-                .serial_number(x509.random_serial_number()).not_valid_before(now - timedelta(days=1))
-                .not_valid_after(now + timedelta(days=30)).sign(key, hashes.SHA256()))
+        cert = (
+            x509.CertificateBuilder()
+            .subject_name(name)
+            .issuer_name(name)
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - timedelta(days=1))
+            .not_valid_after(now + timedelta(days=30))
+            .sign(key, hashes.SHA256())
+        )
         self.certificate = cert.public_bytes(serialization.Encoding.PEM).decode()
-        private_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                        serialization.NoEncryption())
+        private_pem = key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
         self.signer = crypt.RSASigner.from_string(private_pem, key_id=kid)
 
     def id_token(self, **overrides: Any) -> str:
         """A signed ID token for a verified user, with claims overridden (None removes a claim)."""
         now = int(time.time())
-        claims = {"iss": "https://accounts.google.com", "aud": CLIENT_ID, "azp": CLIENT_ID,
-                  "sub": "10769150350006150715", "email": "priya@gmail.com", "email_verified": True,
-                  "name": "Priya Shah", "iat": now, "exp": now + 3600}
+        claims = {
+            "iss": "https://accounts.google.com",
+            "aud": CLIENT_ID,
+            "azp": CLIENT_ID,
+            "sub": "10769150350006150715",
+            "email": "priya@gmail.com",
+            "email_verified": True,
+            "name": "Priya Shah",
+            "iat": now,
+            "exp": now + 3600,
+        }
         claims.update(overrides)
         return google_jwt.encode(self.signer, {k: v for k, v in claims.items() if v is not None}).decode()
 
@@ -108,7 +124,15 @@ class FakeGoogle:
                 id_token = fake.codes.pop(form.get("code", ""), None)
                 if form.get("grant_type") != "authorization_code" or id_token is None:
                     return self._reply(400, {"error": "invalid_grant", "error_description": "Bad Request"})
-                return self._reply(200, {"access_token": "ya29.fake", "expires_in": 3599, "token_type": "Bearer",
-                                         "scope": "openid email profile", "id_token": id_token})
+                return self._reply(
+                    200,
+                    {
+                        "access_token": "ya29.fake",
+                        "expires_in": 3599,
+                        "token_type": "Bearer",
+                        "scope": "openid email profile",
+                        "id_token": id_token,
+                    },
+                )
 
         return Handler

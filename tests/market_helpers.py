@@ -22,8 +22,9 @@ def freeze(app: Flask, when: datetime) -> datetime:
     return when
 
 
-def quote(symbol: str, ltp: str, prev_close: str, as_of: datetime, *, day_open: str | None = None,
-          volume: int = 1000) -> Quote:
+def quote(
+    symbol: str, ltp: str, prev_close: str, as_of: datetime, *, day_open: str | None = None, volume: int = 1000
+) -> Quote:
     """A live quote with the day's range around `ltp` and `day_open` (default: the previous close)."""
     price, prev, opened = Decimal(ltp), Decimal(prev_close), Decimal(day_open or prev_close)
     return Quote(symbol, price, prev, opened, max(price, opened), min(price, opened), volume, as_of)

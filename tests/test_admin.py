@@ -68,8 +68,17 @@ def test_list_users_is_paginated_and_has_no_secrets(client, admin, db_conn, admi
     last = client.get("/admin/users?limit=2&page=3", headers=admin).get_json()
     assert [user["user_id"] for user in last["data"]] == ids[4:]
     row = first["data"][1]
-    assert set(row) == {"user_id", "name", "email", "role", "status", "created_at", "last_login_at",
-                        "has_password", "google_linked"}
+    assert set(row) == {
+        "user_id",
+        "name",
+        "email",
+        "role",
+        "status",
+        "created_at",
+        "last_login_at",
+        "has_password",
+        "google_linked",
+    }
     assert row["google_linked"] is True and row["has_password"] is True
     text = client.get("/admin/users?limit=100", headers=admin).get_data(as_text=True)
     assert "scrypt" not in text and "password_hash" not in text and "g1" not in text
@@ -110,8 +119,17 @@ def test_admin_cannot_delete_themselves(client, admin, admin_id):
     assert_error(client.delete(f"/admin/users/{admin_id}", headers=admin), 409, "CONFLICT")
 
 
-@pytest.mark.parametrize("body", [{}, {"status": "gone"}, {"role": "root"}, {"status": "active", "extra": 1}, None,
-                                  {"status": "active", "role": None}])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {},
+        {"status": "gone"},
+        {"role": "root"},
+        {"status": "active", "extra": 1},
+        None,
+        {"status": "active", "role": None},
+    ],
+)
 def test_patch_validation(client, admin, user_id, body):
     assert_error(client.patch(f"/admin/users/{user_id}", headers=admin, json=body), 400, "VALIDATION_ERROR")
 
@@ -126,18 +144,27 @@ def test_delete_removes_the_user_and_all_their_data(app, client, admin, db_conn,
     cursor = db_conn.cursor()
     stock_id = fetch_value(db_conn, "SELECT stock_id FROM stocks WHERE symbol = 'TCS'")
     for uid in (user_id, other):
-        cursor.execute("INSERT INTO ledger (user_id, amount, kind, balance_after) VALUES (%s, -100, 'buy', 99900)",
-                       (uid,))
-        cursor.execute("INSERT INTO orders (user_id, stock_id, symbol, side, order_type, quantity, status) "
-                       "VALUES (%s, %s, 'TCS', 'BUY', 'MARKET', 1, 'COMPLETE')", (uid, stock_id))
+        cursor.execute(
+            "INSERT INTO ledger (user_id, amount, kind, balance_after) VALUES (%s, -100, 'buy', 99900)", (uid,)
+        )
+        cursor.execute(
+            "INSERT INTO orders (user_id, stock_id, symbol, side, order_type, quantity, status) "
+            "VALUES (%s, %s, 'TCS', 'BUY', 'MARKET', 1, 'COMPLETE')",
+            (uid, stock_id),
+        )
         order_id = cursor.lastrowid
-        cursor.execute("INSERT INTO trades (order_id, user_id, stock_id, symbol, side, quantity, price) "
-                       "VALUES (%s, %s, %s, 'TCS', 'BUY', 1, 100)", (order_id, uid, stock_id))
-        cursor.execute("INSERT INTO holdings (user_id, stock_id, quantity, avg_price) VALUES (%s, %s, 1, 100)",
-                       (uid, stock_id))
+        cursor.execute(
+            "INSERT INTO trades (order_id, user_id, stock_id, symbol, side, quantity, price) "
+            "VALUES (%s, %s, %s, 'TCS', 'BUY', 1, 100)",
+            (order_id, uid, stock_id),
+        )
+        cursor.execute(
+            "INSERT INTO holdings (user_id, stock_id, quantity, avg_price) VALUES (%s, %s, 1, 100)", (uid, stock_id)
+        )
         cursor.execute("INSERT INTO watchlists (user_id, name) VALUES (%s, 'Main')", (uid,))
-        cursor.execute("INSERT INTO watchlist_items (watchlist_id, stock_id) VALUES (%s, %s)",
-                       (cursor.lastrowid, stock_id))
+        cursor.execute(
+            "INSERT INTO watchlist_items (watchlist_id, stock_id) VALUES (%s, %s)", (cursor.lastrowid, stock_id)
+        )
     token = bearer(access_token(app, user_id))
     assert client.get("/auth/me", headers=token).status_code == 200
     response = client.delete(f"/admin/users/{user_id}", headers=admin)
@@ -163,17 +190,23 @@ def test_jobs_lists_recorded_runs_and_registered_jobs(client, admin, db_conn, ra
     jobs = {job["name"]: job for job in data["jobs"]}
     assert sorted(jobs) == ["broken", "demo", "stock_quotes"] and data["leader"] is None
     assert jobs["stock_quotes"] == {
-        "name": "stock_quotes", "runnable": False, "last_started_at": "2026-11-20T11:00:00.000+05:30",
-        "last_finished_at": "2026-11-20T11:00:01.250+05:30", "last_duration_ms": 1250, "last_status": "error",
-        "last_error": "provider timeout", "run_count": 10, "error_count": 1, "host": "web-1",
+        "name": "stock_quotes",
+        "runnable": False,
+        "last_started_at": "2026-11-20T11:00:00.000+05:30",
+        "last_finished_at": "2026-11-20T11:00:01.250+05:30",
+        "last_duration_ms": 1250,
+        "last_status": "error",
+        "last_error": "provider timeout",
+        "run_count": 10,
+        "error_count": 1,
+        "host": "web-1",
     }
     assert jobs["demo"]["runnable"] is True and jobs["demo"]["run_count"] == 0 and jobs["demo"]["last_status"] is None
 
 
 def test_jobs_show_the_leader_when_scale_out_reports_it(app, client, admin):
     app.extensions["leader_status"] = lambda: {"is_leader": True, "host": "web-1"}
-    assert client.get("/admin/jobs", headers=admin).get_json()["data"]["leader"] == {"is_leader": True,
-                                                                                      "host": "web-1"}
+    assert client.get("/admin/jobs", headers=admin).get_json()["data"]["leader"] == {"is_leader": True, "host": "web-1"}
 
 
 def test_run_job_now(client, admin, ran):

@@ -46,8 +46,10 @@ def test_import_direction(package, path):
 
 def test_nothing_outside_the_composition_root_imports_routes():
     offenders = [
-        str(path.relative_to(ROOT)) for package, path in modules()
-        if package != "routes" and str(path.relative_to(ROOT)) not in ROUTES_IMPORTERS
+        str(path.relative_to(ROOT))
+        for package, path in modules()
+        if package != "routes"
+        and str(path.relative_to(ROOT)) not in ROUTES_IMPORTERS
         and "routes" in {name.split(".")[0] for name in imported_modules(path)}
     ]
     assert offenders == []

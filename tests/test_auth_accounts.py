@@ -16,8 +16,9 @@ NEW = {"email": "Asha.Rao@Example.com", "password": "s3cret-pass", "name": "  As
 
 @pytest.fixture
 def app(db_config):
-    application = create_app(make_settings(db_config, admin_emails="boss@example.com, Chief@Example.com",
-                                           starting_cash="250000"))
+    application = create_app(
+        make_settings(db_config, admin_emails="boss@example.com, Chief@Example.com", starting_cash="250000")
+    )
     yield application
     application.extensions["db"].close()
 
@@ -29,13 +30,18 @@ def test_register_creates_user_account_and_session(client, db_conn):
     assert set(data) == {"user", "access_token", "refresh_token", "token_type", "expires_in"}
     user = data["user"]
     assert set(user) == {"user_id", "name", "email", "role", "status", "created_at"}
-    assert (user["email"], user["name"], user["role"], user["status"]) == ("asha.rao@example.com", "Asha Rao",
-                                                                         "user", "active")
+    assert (user["email"], user["name"], user["role"], user["status"]) == (
+        "asha.rao@example.com",
+        "Asha Rao",
+        "user",
+        "active",
+    )
     assert user["created_at"].endswith("+05:30")
     row = fetch_one(db_conn, "SELECT password_hash FROM users WHERE user_id = %s", (user["user_id"],))
     assert row["password_hash"].startswith("scrypt:") and "s3cret-pass" not in row["password_hash"]
-    account = fetch_one(db_conn, "SELECT cash, reserved, starting_cash FROM accounts WHERE user_id = %s",
-                        (user["user_id"],))
+    account = fetch_one(
+        db_conn, "SELECT cash, reserved, starting_cash FROM accounts WHERE user_id = %s", (user["user_id"],)
+    )
     assert account == {"cash": Decimal("250000.00"), "reserved": Decimal("0.00"), "starting_cash": Decimal("250000.00")}
     ledger = fetch_one(db_conn, "SELECT COUNT(*) AS n FROM ledger WHERE user_id = %s", (user["user_id"],))
     assert ledger["n"] == 0
@@ -56,17 +62,20 @@ def test_duplicate_email_is_409_whatever_the_case(client):
     assert_error(client.post("/auth/register", json=again), 409, "CONFLICT")
 
 
-@pytest.mark.parametrize("change,field", [
-    ({"email": "not-an-email"}, "email"),
-    ({"email": "a@b"}, "email"),
-    ({"email": "x" * 250 + "@example.com"}, "email"),
-    ({"password": "short77"}, "password"),
-    ({"password": "p" * 129}, "password"),
-    ({"name": "   "}, "name"),
-    ({"name": "n" * 101}, "name"),
-    ({"email": None}, "email"),
-    ({"password": 12345678}, "password"),
-])
+@pytest.mark.parametrize(
+    "change,field",
+    [
+        ({"email": "not-an-email"}, "email"),
+        ({"email": "a@b"}, "email"),
+        ({"email": "x" * 250 + "@example.com"}, "email"),
+        ({"password": "short77"}, "password"),
+        ({"password": "p" * 129}, "password"),
+        ({"name": "   "}, "name"),
+        ({"name": "n" * 101}, "name"),
+        ({"email": None}, "email"),
+        ({"password": 12345678}, "password"),
+    ],
+)
 def test_register_validation(client, change, field):
     body = assert_error(client.post("/auth/register", json=dict(NEW, **change)), 400, "VALIDATION_ERROR")
     assert [detail["field"] for detail in body["error"]["details"]] == [field]
@@ -99,21 +108,26 @@ def test_login_returns_a_session_and_stamps_last_login(client, db_conn):
 def test_login_errors_do_not_reveal_whether_the_email_exists(client, db_conn):
     make_user(db_conn, "ravi@example.com")
     make_user(db_conn, "google-only@example.com", password=False, google_sub="g-1")
-    wrong_password = assert_error(client.post("/auth/login", json={"email": "ravi@example.com", "password": "nope"}),
-                                  401, "UNAUTHORIZED")
-    unknown = assert_error(client.post("/auth/login", json={"email": "nobody@example.com", "password": "nope"}),
-                           401, "UNAUTHORIZED")
-    no_password = assert_error(client.post("/auth/login", json={"email": "google-only@example.com",
-                                                                "password": PASSWORD}), 401, "UNAUTHORIZED")
+    wrong_password = assert_error(
+        client.post("/auth/login", json={"email": "ravi@example.com", "password": "nope"}), 401, "UNAUTHORIZED"
+    )
+    unknown = assert_error(
+        client.post("/auth/login", json={"email": "nobody@example.com", "password": "nope"}), 401, "UNAUTHORIZED"
+    )
+    no_password = assert_error(
+        client.post("/auth/login", json={"email": "google-only@example.com", "password": PASSWORD}), 401, "UNAUTHORIZED"
+    )
     assert wrong_password["error"] == unknown["error"] == no_password["error"]
 
 
 def test_login_of_a_blocked_user_is_403_only_with_the_right_password(client, db_conn):
     make_user(db_conn, "blocked@example.com", status="blocked")
-    assert_error(client.post("/auth/login", json={"email": "blocked@example.com", "password": "wrong-one"}),
-                 401, "UNAUTHORIZED")
-    body = assert_error(client.post("/auth/login", json={"email": "blocked@example.com", "password": PASSWORD}),
-                        403, "FORBIDDEN")
+    assert_error(
+        client.post("/auth/login", json={"email": "blocked@example.com", "password": "wrong-one"}), 401, "UNAUTHORIZED"
+    )
+    body = assert_error(
+        client.post("/auth/login", json={"email": "blocked@example.com", "password": PASSWORD}), 403, "FORBIDDEN"
+    )
     assert body["error"]["details"] == {"reason": "account_blocked"}
 
 
@@ -164,8 +178,9 @@ def test_bad_rate_limit_setting_is_a_config_error(db_config):
 
 
 def test_auth_settings(db_config):
-    settings = make_settings(db_config, admin_emails=" A@X.com ,b@y.org,", google_client_id=" ",
-                             google_client_secret="")
+    settings = make_settings(
+        db_config, admin_emails=" A@X.com ,b@y.org,", google_client_id=" ", google_client_secret=""
+    )
     assert settings.admin_emails == ["a@x.com", "b@y.org"]
     assert settings.google_client_id is None and settings.google_client_secret is None
     assert (settings.auth_cache_ttl_s, settings.auth_rate_limit) == (5, "10 per minute")

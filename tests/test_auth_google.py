@@ -25,11 +25,18 @@ def google(google_key):
 
 @pytest.fixture
 def app(db_config, google):
-    application = create_app(make_settings(
-        db_config, google_client_id=CLIENT_ID, google_client_secret=CLIENT_SECRET,
-        google_token_url=f"{google.base_url}/token", google_certs_url=f"{google.base_url}/certs",
-        google_timeout_s=2, admin_emails="boss@example.com", auth_rate_limit="100 per minute",
-    ))
+    application = create_app(
+        make_settings(
+            db_config,
+            google_client_id=CLIENT_ID,
+            google_client_secret=CLIENT_SECRET,
+            google_token_url=f"{google.base_url}/token",
+            google_certs_url=f"{google.base_url}/certs",
+            google_timeout_s=2,
+            admin_emails="boss@example.com",
+            auth_rate_limit="100 per minute",
+        )
+    )
     yield application
     application.extensions["db"].close()
 
@@ -42,13 +49,23 @@ def test_valid_credential_signs_up_a_new_user_with_an_account(client, google_key
     response = _login(client, credential=google_key.id_token())
     assert response.status_code == 200
     data = response.get_json()["data"]
-    assert set(data) == {"token", "access_token", "refresh_token", "token_type", "expires_in", "role", "status",
-                         "is_new_user", "user"}
+    assert set(data) == {
+        "token",
+        "access_token",
+        "refresh_token",
+        "token_type",
+        "expires_in",
+        "role",
+        "status",
+        "is_new_user",
+        "user",
+    }
     assert data["is_new_user"] is True and data["token"] == data["access_token"]
     assert (data["role"], data["status"]) == ("user", "active")
     assert (data["user"]["email"], data["user"]["name"]) == ("priya@gmail.com", "Priya Shah")
-    row = fetch_one(db_conn, "SELECT google_sub, password_hash FROM users WHERE user_id = %s",
-                    (data["user"]["user_id"],))
+    row = fetch_one(
+        db_conn, "SELECT google_sub, password_hash FROM users WHERE user_id = %s", (data["user"]["user_id"],)
+    )
     assert row == {"google_sub": "10769150350006150715", "password_hash": None}
     assert fetch_value(db_conn, "SELECT cash FROM accounts WHERE user_id = %s", (data["user"]["user_id"],)) == 100000
     assert client.get("/auth/me", headers=bearer(data["access_token"])).status_code == 200
@@ -79,14 +96,17 @@ def test_blocked_user_is_403(client, google_key, db_conn):
     assert_error(_login(client, credential=google_key.id_token()), 403, "FORBIDDEN")
 
 
-@pytest.mark.parametrize("claims,reason", [
-    ({"aud": "someone-else.apps.googleusercontent.com"}, "audience"),
-    ({"exp": int(time.time()) - 3600, "iat": int(time.time()) - 7200}, "expired"),
-    ({"email_verified": False}, "email_not_verified"),
-    ({"email_verified": None}, "email_not_verified"),
-    ({"iss": "https://evil.example.com"}, "wrong issuer"),
-    ({"email": None}, "no email"),
-])
+@pytest.mark.parametrize(
+    "claims,reason",
+    [
+        ({"aud": "someone-else.apps.googleusercontent.com"}, "audience"),
+        ({"exp": int(time.time()) - 3600, "iat": int(time.time()) - 7200}, "expired"),
+        ({"email_verified": False}, "email_not_verified"),
+        ({"email_verified": None}, "email_not_verified"),
+        ({"iss": "https://evil.example.com"}, "wrong issuer"),
+        ({"email": None}, "no email"),
+    ],
+)
 def test_rejected_id_tokens(client, google_key, db_conn, claims, reason):
     body = assert_error(_login(client, credential=google_key.id_token(**claims)), 401, "UNAUTHORIZED")
     assert reason in body["error"]["details"]["reason"].lower()
@@ -103,7 +123,9 @@ def test_token_signed_by_another_key_is_rejected(client):
 def test_certificates_are_fetched_once_while_google_allows_caching_them(client, google, google_key):
     for name in ("asha", "ravi", "meena"):
         assert _login(client, credential=google_key.id_token(email=f"{name}@gmail.com", sub=name)).status_code in (
-            200, 201)
+            200,
+            201,
+        )
     assert google.certs_requests == 1
 
 
@@ -128,8 +150,13 @@ def test_code_flow_exchanges_the_code_then_verifies(client, google, google_key):
     data = _login(client, code="4/0Abc").get_json()["data"]
     assert data["is_new_user"] is True and data["user"]["email"] == "priya@gmail.com"
     form = google.token_requests[-1]
-    assert form == {"code": "4/0Abc", "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET,
-                    "redirect_uri": "postmessage", "grant_type": "authorization_code"}
+    assert form == {
+        "code": "4/0Abc",
+        "client_id": CLIENT_ID,
+        "client_secret": CLIENT_SECRET,
+        "redirect_uri": "postmessage",
+        "grant_type": "authorization_code",
+    }
     body = assert_error(_login(client, code="4/0Abc"), 401, "UNAUTHORIZED")  # codes are single use
     assert body["error"]["details"] == {"reason": "invalid_grant"}
 
@@ -146,8 +173,18 @@ def test_google_unreachable_is_503(client, google, google_key):
     assert_error(_login(client, code="anything"), 503, "SERVICE_UNAVAILABLE")
 
 
-@pytest.mark.parametrize("body", [{}, {"code": "a", "credential": "b"}, {"code": ""}, {"credential": 5},
-                                  {"code": "has space"}, {"credential": "é" * 10}, {"credential": "x", "code": None}])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {},
+        {"code": "a", "credential": "b"},
+        {"code": ""},
+        {"credential": 5},
+        {"code": "has space"},
+        {"credential": "é" * 10},
+        {"credential": "x", "code": None},
+    ],
+)
 def test_google_login_validation(client, body):
     assert_error(_login(client, **body), 400, "VALIDATION_ERROR")
 

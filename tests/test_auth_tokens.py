@@ -50,15 +50,18 @@ def test_access_token_claims(app, tokens, user_id):
     assert refresh["type"] == "refresh" and refresh["exp"] - refresh["iat"] == 30 * 86400
 
 
-@pytest.mark.parametrize("headers,reason", [
-    ({}, "token_missing"),
-    ({"Authorization": ""}, "token_missing"),
-    ({"Authorization": "Token abc"}, "token_missing"),
-    ({"Authorization": "Bearer"}, "token_invalid"),
-    ({"Authorization": "Bearer not-a-jwt"}, "token_invalid"),
-    ({"Authorization": "Bearer a.b.c"}, "token_invalid"),
-    ({"Authorization": "Bearer one two"}, "token_invalid"),
-])
+@pytest.mark.parametrize(
+    "headers,reason",
+    [
+        ({}, "token_missing"),
+        ({"Authorization": ""}, "token_missing"),
+        ({"Authorization": "Token abc"}, "token_missing"),
+        ({"Authorization": "Bearer"}, "token_invalid"),
+        ({"Authorization": "Bearer not-a-jwt"}, "token_invalid"),
+        ({"Authorization": "Bearer a.b.c"}, "token_invalid"),
+        ({"Authorization": "Bearer one two"}, "token_invalid"),
+    ],
+)
 def test_missing_or_malformed_token_is_401(client, headers, reason):
     response = client.get("/auth/me", headers=headers)
     assert_error(response, 401, "UNAUTHORIZED")
@@ -106,9 +109,11 @@ def test_user_blocked_after_the_token_was_issued(client, tokens, db_conn, user_i
     assert client.get("/auth/me", headers=bearer(tokens["access"])).status_code == 200
     db_conn.cursor().execute("UPDATE users SET status = 'blocked' WHERE user_id = %s", (user_id,))
     auth_cache_clear(client)
-    for response in (client.get("/auth/me", headers=bearer(tokens["access"])),
-                     client.post("/auth/refresh", headers=bearer(tokens["refresh"])),
-                     client.post("/auth/logout", headers=bearer(tokens["access"]))):
+    for response in (
+        client.get("/auth/me", headers=bearer(tokens["access"])),
+        client.post("/auth/refresh", headers=bearer(tokens["refresh"])),
+        client.post("/auth/logout", headers=bearer(tokens["access"])),
+    ):
         assert_error(response, 403, "FORBIDDEN")
         assert _reason(response) == "account_blocked"
 
@@ -116,8 +121,10 @@ def test_user_blocked_after_the_token_was_issued(client, tokens, db_conn, user_i
 def test_deleted_user_is_401(client, tokens, db_conn, user_id):
     db_conn.cursor().execute("DELETE FROM users WHERE user_id = %s", (user_id,))
     auth_cache_clear(client)
-    for response in (client.get("/auth/me", headers=bearer(tokens["access"])),
-                     client.post("/auth/refresh", headers=bearer(tokens["refresh"]))):
+    for response in (
+        client.get("/auth/me", headers=bearer(tokens["access"])),
+        client.post("/auth/refresh", headers=bearer(tokens["refresh"])),
+    ):
         assert_error(response, 401, "UNAUTHORIZED")
         assert _reason(response) == "user_deleted"
 
@@ -180,8 +187,11 @@ def test_purge_deletes_only_expired_revocations(app, db_conn, user_id):
     cursor = db_conn.cursor()
     cursor.executemany(
         "INSERT INTO revoked_tokens (jti, user_id, token_type, expires_at) VALUES (%s, %s, 'access', %s)",
-        [("old-1", user_id, "2026-01-01 00:00:00"), ("old-2", user_id, "2026-06-01 00:00:00"),
-         ("live", user_id, "2027-01-01 00:00:00")],
+        [
+            ("old-1", user_id, "2026-01-01 00:00:00"),
+            ("old-2", user_id, "2026-06-01 00:00:00"),
+            ("live", user_id, "2027-01-01 00:00:00"),
+        ],
     )
     with app.app_context():
         assert auth.purge_revoked_tokens(now=datetime(2026, 11, 20, tzinfo=UTC)) == 2
@@ -203,20 +213,24 @@ def test_status_cache_lasts_at_most_its_ttl(app, client, tokens, db_conn, user_i
 
 # --- the shared check as Socket.IO's connect handler calls it -----------------------------------------
 
+
 def test_verify_access_token_accepts_a_good_token(app, tokens, user_id):
     with app.app_context():
         assert auth.verify_access_token(tokens["access"]) == user_id
 
 
-@pytest.mark.parametrize("make_token,error", [
-    (lambda app, uid: access_token(app, uid, expires=timedelta(seconds=-5)), TokenExpired),
-    (lambda app, uid: refresh_token(app, uid), TokenInvalid),
-    (lambda app, uid: "not.a.token", TokenInvalid),
-    (lambda app, uid: "", TokenInvalid),
-    (lambda app, uid: None, TokenInvalid),
-    (lambda app, uid: 12345, TokenInvalid),
-    (lambda app, uid: _tampered_payload(access_token(app, uid)), TokenInvalid),
-])
+@pytest.mark.parametrize(
+    "make_token,error",
+    [
+        (lambda app, uid: access_token(app, uid, expires=timedelta(seconds=-5)), TokenExpired),
+        (lambda app, uid: refresh_token(app, uid), TokenInvalid),
+        (lambda app, uid: "not.a.token", TokenInvalid),
+        (lambda app, uid: "", TokenInvalid),
+        (lambda app, uid: None, TokenInvalid),
+        (lambda app, uid: 12345, TokenInvalid),
+        (lambda app, uid: _tampered_payload(access_token(app, uid)), TokenInvalid),
+    ],
+)
 def test_verify_access_token_rejects_bad_tokens(app, user_id, make_token, error):
     token = make_token(app, user_id)
     with app.app_context(), pytest.raises(error) as caught:
@@ -261,8 +275,7 @@ def test_a_verified_token_is_decoded_once_and_its_expiry_still_ends_it(app, clie
     assert _reason(response) == "token_expired"
 
 
-def test_tokens_verified_by_one_app_are_not_trusted_by_an_app_with_another_key(app, user_id, db_config,
-                                                                               make_app):
+def test_tokens_verified_by_one_app_are_not_trusted_by_an_app_with_another_key(app, user_id, db_config, make_app):
     token = access_token(app, user_id)
     assert app.test_client().get("/auth/me", headers=bearer(token)).status_code == 200
     other = make_app(db_config, jwt_secret_key="another-secret-key-of-at-least-32-chars!!")

@@ -161,8 +161,9 @@ def test_refresh_put_invalidate_and_maxsize():
 
 
 def test_named_caches_belong_to_the_app_take_settings_and_clear_all(app, caplog):
-    app.extensions["settings"] = app.extensions["settings"].model_copy(update={"debug_cache": True,
-                                                                               "cache_stale_s": 7.0})
+    app.extensions["settings"] = app.extensions["settings"].model_copy(
+        update={"debug_cache": True, "cache_stale_s": 7.0}
+    )
     with app.app_context():
         cache = named_cache("t_named", ttl_s=3)
         assert named_cache("t_named", ttl_s=99) is cache

@@ -171,8 +171,9 @@ def test_under_gevent_waiters_queue_on_gevents_semaphore(db_config, repo_root):
     import subprocess
     import sys
 
-    result = subprocess.run([sys.executable, "-c", _GEVENT_POOL, db_config.url()], cwd=repo_root,
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-c", _GEVENT_POOL, db_config.url()], cwd=repo_root, capture_output=True, text=True, timeout=60
+    )
     assert result.returncode == 0, result.stderr
     module, outcomes = result.stdout.split("\n")[:2]
     assert module.startswith("gevent.") and outcomes == "[7, 503]"

@@ -66,7 +66,14 @@ def test_services_have_known_types_and_unique_names(blueprint, services):
 
 def test_build_command_installs_the_pinned_requirements_and_the_front_end_libraries(web):
     assert shlex.split(web["buildCommand"]) == [
-        "pip", "install", "-r", "requirements.txt", "&&", "bash", "scripts/vendor_assets.sh"]
+        "pip",
+        "install",
+        "-r",
+        "requirements.txt",
+        "&&",
+        "bash",
+        "scripts/vendor_assets.sh",
+    ]
     assert (ROOT / "scripts/vendor_assets.sh").is_file() and (ROOT / "package-lock.json").is_file()
     assert {"gunicorn", "gevent", "redis", "mysql-connector-python"} <= requirement_names()
 
@@ -78,8 +85,13 @@ def test_start_command_is_gunicorn_with_the_config_file_and_the_wsgi_app(web):
     assert (ROOT / config).is_file()
     module, _, attribute = args[-1].partition(":")
     source = ROOT / (module.replace(".", "/") + ".py")
-    assigned = {target.id for node in ast.parse(source.read_text()).body if isinstance(node, ast.Assign)
-                for target in node.targets if isinstance(target, ast.Name)}
+    assigned = {
+        target.id
+        for node in ast.parse(source.read_text()).body
+        if isinstance(node, ast.Assign)
+        for target in node.targets
+        if isinstance(target, ast.Name)
+    }
     assert attribute in assigned
 
 
@@ -156,8 +168,9 @@ def test_key_value_instance_is_private_and_never_evicts(services):
 
 def test_gunicorn_config_is_settings_only(monkeypatch):
     tree = ast.parse((ROOT / "gunicorn.conf.py").read_text())
-    imports = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import | ast.ImportFrom)
-               for alias in node.names}
+    imports = {
+        alias.name for node in ast.walk(tree) if isinstance(node, ast.Import | ast.ImportFrom) for alias in node.names
+    }
     assert imports == {"os"}
     for name in ("HOST", "RENDER", "WORKER_CONNECTIONS", "GUNICORN_TIMEOUT", "ACCESS_LOG"):
         monkeypatch.delenv(name, raising=False)
@@ -166,15 +179,19 @@ def test_gunicorn_config_is_settings_only(monkeypatch):
     monkeypatch.setenv("GUNICORN_GRACEFUL_TIMEOUT", "15")
     monkeypatch.setenv("RENDER", "true")
     config = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
-    assert (config["bind"], config["workers"], config["worker_class"]) == ("0.0.0.0:10000", 3,
-                                                                                 "backend.gunicorn_worker.Worker")
+    assert (config["bind"], config["workers"], config["worker_class"]) == (
+        "0.0.0.0:10000",
+        3,
+        "backend.gunicorn_worker.Worker",
+    )
     assert config["graceful_timeout"] == 15 and config["control_socket_disable"] is True
     assert "x-forwarded-for" in config["access_log_format"]
 
 
 def _login_statuses(client, addresses: list[str]) -> list[int]:
-    return [client.post("/auth/login", json={}, headers={"X-Forwarded-For": address}).status_code
-            for address in addresses]
+    return [
+        client.post("/auth/login", json={}, headers={"X-Forwarded-For": address}).status_code for address in addresses
+    ]
 
 
 @pytest.mark.parametrize("trusted, expected", [(1, [400, 400, 429, 400]), (0, [400, 400, 429, 429])])

@@ -24,9 +24,15 @@ BLOCKS = [
 
 
 def _view(message):
-    return {"status": message.status, "items": message.items(), "headers": list(message.headers),
-            "content-type": message.typeheader, "length": message.getheader("content-length"),
-            "payload": message.get_payload(), "defects": [type(d) for d in message.defects]}
+    return {
+        "status": message.status,
+        "items": message.items(),
+        "headers": list(message.headers),
+        "content-type": message.typeheader,
+        "length": message.getheader("content-length"),
+        "payload": message.get_payload(),
+        "defects": [type(d) for d in message.defects],
+    }
 
 
 @pytest.mark.parametrize("block", BLOCKS)
@@ -65,8 +71,14 @@ def _handler(tmp_path, accesslog):
     handler.time_start, handler.time_finish, handler.status = 100.0, 100.25, b"200 OK"
     handler.response_headers, handler.response_length = [(b"Content-Length", b"2")], 2
     handler.headers = parse_headers(io.BytesIO(b"Host: x\r\n\r\n"))
-    handler.environ = {"REQUEST_METHOD": "GET", "PATH_INFO": "/health", "QUERY_STRING": "", "RAW_URI": "/health",
-                       "SERVER_PROTOCOL": "HTTP/1.1", "REMOTE_ADDR": "127.0.0.1"}
+    handler.environ = {
+        "REQUEST_METHOD": "GET",
+        "PATH_INFO": "/health",
+        "QUERY_STRING": "",
+        "RAW_URI": "/health",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "REMOTE_ADDR": "127.0.0.1",
+    }
     return handler
 
 

@@ -6,13 +6,28 @@ from controller.sql import fetch_all
 from tests.market_helpers import CLOSED_NOW, OPEN_NOW, freeze, put_index_quotes, quote, seconds_ago
 from utils.timeutil import iso_ist
 
-FIELDS = {"name", "value", "open", "high", "low", "prevClose", "change", "changeValue", "changePercent", "direction",
-          "tag", "lastUpdated"}
+FIELDS = {
+    "name",
+    "value",
+    "open",
+    "high",
+    "low",
+    "prevClose",
+    "change",
+    "changeValue",
+    "changePercent",
+    "direction",
+    "tag",
+    "lastUpdated",
+}
 
 
 def snapshot(db_conn) -> dict[str, dict]:
-    rows = fetch_all(db_conn, """SELECT i.name, i.tag, q.* FROM indices i JOIN index_quotes q ON q.index_id = i.index_id
-        ORDER BY i.display_order""")
+    rows = fetch_all(
+        db_conn,
+        """SELECT i.name, i.tag, q.* FROM indices i JOIN index_quotes q ON q.index_id = i.index_id
+        ORDER BY i.display_order""",
+    )
     return {r["name"]: r for r in rows}
 
 
@@ -49,8 +64,11 @@ def test_multi_word_names_and_unknown_names(client):
 
 def test_live_levels_replace_the_snapshot_only_while_open_and_fresh(app, client):
     now = freeze(app, OPEN_NOW)
-    put_index_quotes(app, quote("NIFTY 50", "26500.25", "26062.30", seconds_ago(now, 2)),
-                     quote("SENSEX", "85000", "84909.43", seconds_ago(now, 30)))  # stale
+    put_index_quotes(
+        app,
+        quote("NIFTY 50", "26500.25", "26062.30", seconds_ago(now, 2)),
+        quote("SENSEX", "85000", "84909.43", seconds_ago(now, 30)),
+    )  # stale
     body = client.get("/indices/all").get_json()["data"]
     assert (body["source"], body["market_status"]) == ("websocket_cache", "open")
     nifty = body["data"]["NSE"][0]

@@ -16,10 +16,20 @@ def ist(day: int, hour: int, minute: int = 0, month: int = 11, year: int = 2026)
     return datetime(year, month, day, hour, minute, tzinfo=IST)
 
 
-@pytest.mark.parametrize(("hour", "minute", "phase"), [
-    (8, 59, "closed"), (9, 0, "pre_open"), (9, 7, "pre_open"), (9, 8, "closed"), (9, 14, "closed"),
-    (9, 15, "open"), (15, 29, "open"), (15, 30, "closed"), (20, 0, "closed"),
-])
+@pytest.mark.parametrize(
+    ("hour", "minute", "phase"),
+    [
+        (8, 59, "closed"),
+        (9, 0, "pre_open"),
+        (9, 7, "pre_open"),
+        (9, 8, "closed"),
+        (9, 14, "closed"),
+        (9, 15, "open"),
+        (15, 29, "open"),
+        (15, 30, "closed"),
+        (20, 0, "closed"),
+    ],
+)
 def test_phases_of_a_trading_day(hour, minute, phase):
     status = market_status(ist(20, hour, minute), MarketCalendar())
     assert status.phase == phase
@@ -95,12 +105,20 @@ def test_market_status_endpoint_and_its_alias(app, client):
     assert (holiday["phase"], holiday["holiday_name"]) == ("closed", "Guru Nanak Jayanti")
 
 
-@pytest.mark.parametrize(("overrides", "phase", "simulated", "forced"), [
-    ({"force_market_open": True}, "open", True, True),
-    ({"sim_always_open": True}, "open", True, True),
-    ({"sim_always_open": True, "market_data_provider": "upstox", "upstox_access_token": "t"}, "closed", False, False),
-    ({"market_holidays": "2026-11-21:Special"}, "closed", True, False),
-])
+@pytest.mark.parametrize(
+    ("overrides", "phase", "simulated", "forced"),
+    [
+        ({"force_market_open": True}, "open", True, True),
+        ({"sim_always_open": True}, "open", True, True),
+        (
+            {"sim_always_open": True, "market_data_provider": "upstox", "upstox_access_token": "t"},
+            "closed",
+            False,
+            False,
+        ),
+        ({"market_holidays": "2026-11-21:Special"}, "closed", True, False),
+    ],
+)
 def test_status_flags_follow_the_settings(db_config, overrides, phase, simulated, forced):
     app = create_app(make_settings(db_config, **overrides))
     freeze(app, ist(21, 11))  # Saturday

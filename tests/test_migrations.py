@@ -28,10 +28,27 @@ def test_migrations_apply_to_an_empty_database_and_are_idempotent(make_database)
         assert applied == sorted(p.stem for p in MIGRATIONS_DIR.glob("*.sql"))
         first = snapshot(conn)
         tables = {row[0] for row in first[0]}
-        for table in ("stocks", "stock_quotes", "stock_candles", "indices", "index_constituents",
-                      "index_quotes", "index_candles", "users", "accounts", "ledger", "orders", "trades",
-                      "holdings", "watchlists", "watchlist_items", "revoked_tokens", "news",
-                      "scheduler_runs", "schema_migrations"):
+        for table in (
+            "stocks",
+            "stock_quotes",
+            "stock_candles",
+            "indices",
+            "index_constituents",
+            "index_quotes",
+            "index_candles",
+            "users",
+            "accounts",
+            "ledger",
+            "orders",
+            "trades",
+            "holdings",
+            "watchlists",
+            "watchlist_items",
+            "revoked_tokens",
+            "news",
+            "scheduler_runs",
+            "schema_migrations",
+        ):
             assert table in tables
         assert ("stock_quotes", "ix_stock_quotes_change_pct", 1, "change_pct") in first[1]
         assert migrate(conn) == []
@@ -45,8 +62,10 @@ def test_money_is_decimal_and_times_are_datetime3(make_database):
     try:
         migrate(conn)
         cursor = conn.cursor()
-        cursor.execute("SELECT column_name, column_type FROM information_schema.columns "
-                       "WHERE table_schema = DATABASE() AND table_name IN ('accounts', 'orders', 'ledger')")
+        cursor.execute(
+            "SELECT column_name, column_type FROM information_schema.columns "
+            "WHERE table_schema = DATABASE() AND table_name IN ('accounts', 'orders', 'ledger')"
+        )
         types = dict(cursor.fetchall())
         assert types["cash"] == "decimal(18,2)" and types["price"] == "decimal(14,4)"
         assert types["created_at"] == "datetime(3)"
@@ -60,8 +79,7 @@ def test_database_rejects_negative_cash(make_database):
         migrate(conn)
         cursor = conn.cursor()
         cursor.execute("INSERT INTO users (email, name) VALUES ('a@example.com', 'A')")
-        cursor.execute("INSERT INTO accounts (user_id, cash, starting_cash) VALUES (%s, 10, 10)",
-                       (cursor.lastrowid,))
+        cursor.execute("INSERT INTO accounts (user_id, cash, starting_cash) VALUES (%s, 10, 10)", (cursor.lastrowid,))
         try:
             cursor.execute("UPDATE accounts SET cash = -1")
             raise AssertionError("negative cash was accepted")

@@ -62,8 +62,9 @@ def test_most_active_is_ranked_by_real_volume(app, client, db_conn):
     body = get(client, "/stocks/most-active?limit=10&exchange=nse")
     volumes = [r["volume"] for r in body["data"]]
     assert volumes == sorted(volumes, reverse=True)
-    assert [r["symbol"] for r in body["data"]] == [r["symbol"] for r in rows(db_conn, "q.volume > 0",
-                                                                               "q.volume DESC", 10)]
+    assert [r["symbol"] for r in body["data"]] == [
+        r["symbol"] for r in rows(db_conn, "q.volume > 0", "q.volume DESC", 10)
+    ]
 
 
 def test_movers_all_combines_the_three_lists(app, client):
@@ -80,8 +81,9 @@ def test_defaults_and_an_exchange_without_stocks(app, client):
     assert get(client, "/stocks/top-gainers?exchange=BSE")["data"] == []
 
 
-@pytest.mark.parametrize("query", ["limit=0", "limit=51", "limit=abc", "limit=2.5", "exchange=NYSE",
-                                   "intraday=perhaps"])
+@pytest.mark.parametrize(
+    "query", ["limit=0", "limit=51", "limit=abc", "limit=2.5", "exchange=NYSE", "intraday=perhaps"]
+)
 @pytest.mark.parametrize("path", ["top-gainers", "top-losers", "most-active", "movers-all"])
 def test_bad_movers_parameters_are_400(client, path, query):
     response = client.get(f"/stocks/{path}?{query}")
@@ -93,13 +95,26 @@ def test_bad_movers_parameters_are_400(client, path, query):
 
 def live_copy(db_conn, now, bump: dict[str, str]) -> list[Quote]:
     """Live quotes equal to every NSE snapshot row, except `bump` symbols whose ltp is replaced."""
-    snapshot = fetch_all(db_conn, """SELECT s.symbol, q.ltp, q.prev_close, q.day_open, q.day_high, q.day_low, q.volume
-        FROM stocks s JOIN stock_quotes q ON q.stock_id = s.stock_id WHERE s.exchange = 'NSE'""")
+    snapshot = fetch_all(
+        db_conn,
+        """SELECT s.symbol, q.ltp, q.prev_close, q.day_open, q.day_high, q.day_low, q.volume
+        FROM stocks s JOIN stock_quotes q ON q.stock_id = s.stock_id WHERE s.exchange = 'NSE'""",
+    )
     quotes = []
     for r in snapshot:
         ltp = Decimal(bump.get(r["symbol"], r["ltp"]))
-        quotes.append(Quote(r["symbol"], ltp, r["prev_close"], r["day_open"], max(r["day_high"], ltp),
-                            min(r["day_low"], ltp), r["volume"], seconds_ago(now, 2)))
+        quotes.append(
+            Quote(
+                r["symbol"],
+                ltp,
+                r["prev_close"],
+                r["day_open"],
+                max(r["day_high"], ltp),
+                min(r["day_low"], ltp),
+                r["volume"],
+                seconds_ago(now, 2),
+            )
+        )
     return quotes
 
 
@@ -140,9 +155,15 @@ def test_stale_live_quotes_do_not_touch_the_movers(app, client, db_conn):
 def test_sectors_match_the_snapshot(app, client, db_conn):
     freeze(app, CLOSED_NOW)
     body = get(client, "/stocks/sectors")
-    expected = {r["sector"]: r for r in fetch_all(db_conn, """SELECT s.sector, COUNT(*) AS n,
+    expected = {
+        r["sector"]: r
+        for r in fetch_all(
+            db_conn,
+            """SELECT s.sector, COUNT(*) AS n,
         SUM(q.change_pct > 0) AS up, SUM(q.change_pct < 0) AS down, AVG(q.change_pct) AS mean
-        FROM stocks s JOIN stock_quotes q ON q.stock_id = s.stock_id WHERE s.exchange = 'NSE' GROUP BY s.sector""")}
+        FROM stocks s JOIN stock_quotes q ON q.stock_id = s.stock_id WHERE s.exchange = 'NSE' GROUP BY s.sector""",
+        )
+    }
     assert body["count"] == len(expected) and body["source"] == "database"
     assert sum(s["count"] for s in body["data"]) == 201
     for sector in body["data"]:

@@ -22,17 +22,27 @@ def stock(db_config):
 
 
 QUERIES = [
-    ("SELECT 1 AS a, NULL AS b, 'x' AS c, CAST(1.25 AS DECIMAL(10,2)) AS d, "
-     "TIMESTAMP('2026-11-20 09:15:00') AS e", ()),
+    ("SELECT 1 AS a, NULL AS b, 'x' AS c, CAST(1.25 AS DECIMAL(10,2)) AS d, TIMESTAMP('2026-11-20 09:15:00') AS e", ()),
     ("SELECT symbol, company_name, stock_id FROM stocks ORDER BY symbol", ()),
     ("SELECT symbol FROM stocks WHERE symbol = %s", ("NO-SUCH",)),
     # the same column names with other types: the column cache must not mix them up
     ("SELECT 'one' AS a, 2 AS b, NULL AS c, 'x' AS d, NOW() AS e", ()),
     ("SELECT REPEAT('x', 300000) AS big, seq AS n FROM seq_1_to_3", ()),  # rows larger than one read
     # parameters of every kind, bound by our binder on one side and by the cursor on the other
-    ("SELECT %s AS i, %s AS neg, %s AS d, %s AS s, %s AS n, %s AS t, %s AS b, %s AS f, %s AS pct",
-     (7, -3, Decimal("-12.50"), "it's \\ \"q\" %s ₹", None, datetime(2026, 11, 20, 9, 15, 0, 250000), True, 1.5,
-      "100%")),
+    (
+        "SELECT %s AS i, %s AS neg, %s AS d, %s AS s, %s AS n, %s AS t, %s AS b, %s AS f, %s AS pct",
+        (
+            7,
+            -3,
+            Decimal("-12.50"),
+            'it\'s \\ "q" %s ₹',
+            None,
+            datetime(2026, 11, 20, 9, 15, 0, 250000),
+            True,
+            1.5,
+            "100%",
+        ),
+    ),
     ("SELECT %(a)s AS a, %(b)s AS b, %(a)s AS again", {"a": "x'y", "b": 2}),
 ]
 
@@ -49,11 +59,32 @@ def test_results_match_the_stock_connection(db_conn, stock, sql, params):
     assert got == expected
 
 
-@pytest.mark.parametrize("value", [
-    0, -7, 2**63, None, True, False, 1.5, "BUY", "TCS", "M&M", "ÄpfelΩ2",
-    "it's", 'q"q', "back\\slash", "line\nbreak", "", "12", datetime(2026, 11, 20, 9, 15),
-    datetime(2026, 11, 20, 9, 15, 0, 250), datetime(999, 1, 2, 3, 4, 5, 6), b"raw'bytes",
-])
+@pytest.mark.parametrize(
+    "value",
+    [
+        0,
+        -7,
+        2**63,
+        None,
+        True,
+        False,
+        1.5,
+        "BUY",
+        "TCS",
+        "M&M",
+        "ÄpfelΩ2",
+        "it's",
+        'q"q',
+        "back\\slash",
+        "line\nbreak",
+        "",
+        "12",
+        datetime(2026, 11, 20, 9, 15),
+        datetime(2026, 11, 20, 9, 15, 0, 250),
+        datetime(999, 1, 2, 3, 4, 5, 6),
+        b"raw'bytes",
+    ],
+)
 def test_literals_match_the_driver(db_conn, value):
     converter = db_conn.converter
     expected = bytes(converter.quote(converter.escape(converter.to_mysql(value), db_conn.sql_mode)))
@@ -62,8 +93,7 @@ def test_literals_match_the_driver(db_conn, value):
 
 def test_decimals_are_exact_numeric_literals(db_conn):
     # the driver sends '-12.50' as a string; ours is the number itself, never in exponent notation (a DOUBLE)
-    assert [db_conn.literal(Decimal(text)) for text in ("-12.50", "1E+3", "1E-7")] == [b"-12.50", b"1000",
-                                                                                      b"0.0000001"]
+    assert [db_conn.literal(Decimal(text)) for text in ("-12.50", "1E+3", "1E-7")] == [b"-12.50", b"1000", b"0.0000001"]
     assert fetch_value(db_conn, "SELECT %s + 0", (Decimal("1E-7"),)) == Decimal("0.0000001")
 
 
@@ -133,8 +163,9 @@ def _round_trips(conn, monkeypatch) -> list[int]:
     sent = []
     for name in ("_send_query", "_send_cmd"):  # our query path, and the driver's for every other command
         original = getattr(conn, name)
-        monkeypatch.setattr(conn, name, lambda *args, _original=original, **kwargs: sent.append(1) or
-                            _original(*args, **kwargs))
+        monkeypatch.setattr(
+            conn, name, lambda *args, _original=original, **kwargs: sent.append(1) or _original(*args, **kwargs)
+        )
     return sent
 
 
@@ -201,14 +232,18 @@ def test_a_statement_after_deferred_writes_sees_them(probe_table, monkeypatch):
 def test_values_are_escaped_like_the_cursor_does(probe_table):
     conn = probe_table
     execute(conn, "INSERT INTO t_defer (k) VALUES (0)")
-    tricky = "it's \\ \"quoted\" ; DROP TABLE t_defer; -- ₹"
-    conn.defer("INSERT INTO t_defer (k, v, d, t) VALUES (%s, %s, %s, %s)",
-               (1, tricky, Decimal("12.34"), datetime(2026, 11, 20, 9, 15)))
+    tricky = 'it\'s \\ "quoted" ; DROP TABLE t_defer; -- ₹'
+    conn.defer(
+        "INSERT INTO t_defer (k, v, d, t) VALUES (%s, %s, %s, %s)",
+        (1, tricky, Decimal("12.34"), datetime(2026, 11, 20, 9, 15)),
+    )
     conn.defer("INSERT INTO t_defer (k, v, d, t) VALUES (%s, %s, %s, %s)", (2, None, None, None))
     conn.commit()
     rows = fetch_all(conn, "SELECT k, v, d, t FROM t_defer WHERE k > 0 ORDER BY k")
-    assert rows == [{"k": 1, "v": tricky, "d": Decimal("12.34"), "t": datetime(2026, 11, 20, 9, 15)},
-                    {"k": 2, "v": None, "d": None, "t": None}]
+    assert rows == [
+        {"k": 1, "v": tricky, "d": Decimal("12.34"), "t": datetime(2026, 11, 20, 9, 15)},
+        {"k": 2, "v": None, "d": None, "t": None},
+    ]
 
 
 def test_a_failing_deferred_write_fails_the_next_statement_and_rolls_back(probe_table):

@@ -11,18 +11,21 @@ from utils.symbol_matcher import SymbolMatcher, name_variants
 from utils.text import like_contains, strip_html, truncate
 
 
-@pytest.mark.parametrize("html,text", [
-    ("<p>Shares <b>rose</b> 4%</p>", "Shares rose 4%"),
-    ("Profit &amp; loss &gt; 5&nbsp;crore &#8377;", "Profit & loss > 5 crore ₹"),
-    ("<script>alert('x')</script><style>p{}</style>Visible", "Visible"),
-    ("line one<br/>line two<div>three</div>", "line one line two three"),
-    ("<a href='https://x.test'>link</a> text <img src='a.png'>", "link text"),
-    ("unclosed <b>bold", "unclosed bold"),
-    ("  spaced \n\t out  ", "spaced out"),
-    ("a < b and c > d", "a < b and c > d"),
-    ("", ""),
-    (None, ""),
-])
+@pytest.mark.parametrize(
+    "html,text",
+    [
+        ("<p>Shares <b>rose</b> 4%</p>", "Shares rose 4%"),
+        ("Profit &amp; loss &gt; 5&nbsp;crore &#8377;", "Profit & loss > 5 crore ₹"),
+        ("<script>alert('x')</script><style>p{}</style>Visible", "Visible"),
+        ("line one<br/>line two<div>three</div>", "line one line two three"),
+        ("<a href='https://x.test'>link</a> text <img src='a.png'>", "link text"),
+        ("unclosed <b>bold", "unclosed bold"),
+        ("  spaced \n\t out  ", "spaced out"),
+        ("a < b and c > d", "a < b and c > d"),
+        ("", ""),
+        (None, ""),
+    ],
+)
 def test_strip_html_keeps_only_the_text(html, text):
     assert strip_html(html) == text
 
@@ -37,16 +40,19 @@ def test_like_contains_makes_wildcards_literal():
     assert like_contains("5%_off!") == "%5!%!_off!!%"
 
 
-@pytest.mark.parametrize("headline,label", [
-    ("Reliance Industries shares surge 4% after record quarterly profit", "positive"),
-    ("Infosys wins $2 billion deal; stock rallies", "positive"),
-    ("HDFC Bank upgraded to buy, shares jump to a record high", "positive"),
-    ("Sensex crashes 1,200 points as banks tumble on fraud probe", "negative"),
-    ("TCS shares fall 3% after weak quarterly results", "negative"),
-    ("Adani stocks plunge after short seller report; investors fear losses", "negative"),
-    ("RBI keeps repo rate unchanged at 6.5%", "neutral"),
-    ("Board meeting scheduled on Friday", "neutral"),
-])
+@pytest.mark.parametrize(
+    "headline,label",
+    [
+        ("Reliance Industries shares surge 4% after record quarterly profit", "positive"),
+        ("Infosys wins $2 billion deal; stock rallies", "positive"),
+        ("HDFC Bank upgraded to buy, shares jump to a record high", "positive"),
+        ("Sensex crashes 1,200 points as banks tumble on fraud probe", "negative"),
+        ("TCS shares fall 3% after weak quarterly results", "negative"),
+        ("Adani stocks plunge after short seller report; investors fear losses", "negative"),
+        ("RBI keeps repo rate unchanged at 6.5%", "neutral"),
+        ("Board meeting scheduled on Friday", "neutral"),
+    ],
+)
 def test_sentiment_labels_on_clear_headlines(headline, label):
     sentiment = score_text(headline)
     assert sentiment.label == label, sentiment
@@ -55,13 +61,19 @@ def test_sentiment_labels_on_clear_headlines(headline, label):
 
 def test_label_thresholds_are_vaders():
     assert [label_for(x) for x in (0.05, 0.0499, 0.0, -0.0499, -0.05)] == [
-        "positive", "neutral", "neutral", "neutral", "negative"]
+        "positive",
+        "neutral",
+        "neutral",
+        "neutral",
+        "negative",
+    ]
 
 
 @pytest.fixture(scope="module")
 def matcher():
-    return SymbolMatcher(((i, s.symbol, s.company_name) for i, s in enumerate(load_stocks(), start=1)),
-                         load_news_aliases())
+    return SymbolMatcher(
+        ((i, s.symbol, s.company_name) for i, s in enumerate(load_stocks(), start=1)), load_news_aliases()
+    )
 
 
 def symbols(matcher, text):
@@ -108,7 +120,12 @@ def test_news_feeds_setting_is_a_comma_list_of_http_urls(monkeypatch):
 
 def test_short_names_headlines_use_are_tagged(matcher):
     assert symbols(matcher, "SBI, L&T and HUL lead; Maruti Suzuki and Airtel slip") == [
-        "SBIN", "LT", "HINDUNILVR", "MARUTI", "BHARTIARTL"]
+        "SBIN",
+        "LT",
+        "HINDUNILVR",
+        "MARUTI",
+        "BHARTIARTL",
+    ]
     assert symbols(matcher, "SBI Life and LIC Housing Finance; LIC itself flat") == ["SBILIFE", "LICHSGFIN", "LICI"]
     assert symbols(matcher, "SBIs and sbi are not the bank") == []
 
@@ -126,6 +143,6 @@ def test_every_news_alias_names_a_listed_stock_once(tmp_path):
 
 
 def test_aliases_of_stocks_outside_the_universe_are_ignored():
-    assert SymbolMatcher([(7, "SBIN", "State Bank of India")], {"SBI": "SBIN", "L&T": "LT"}).find(
-        "SBI and L&T") == [(7, "SBIN")]
-
+    assert SymbolMatcher([(7, "SBIN", "State Bank of India")], {"SBI": "SBIN", "L&T": "LT"}).find("SBI and L&T") == [
+        (7, "SBIN")
+    ]

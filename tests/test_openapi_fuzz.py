@@ -45,8 +45,12 @@ def _requires_token(operation) -> bool:
 
 
 @schema.parametrize()
-@settings(max_examples=12, deadline=None, derandomize=True,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large])
+@settings(
+    max_examples=12,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large],
+)
 def test_api_matches_its_openapi_document(case, fuzz_app):
     response = case.call(app=fuzz_app, headers={"Accept-Encoding": "identity"})  # the WSGI client does not decompress
     if response.status_code == 401 and _requires_token(case.operation):

@@ -43,9 +43,17 @@ def test_every_non_public_route_requires_a_token(app, client):
         assert_error(response, 401, "UNAUTHORIZED")
         checked.append(f"{method} {rule}")
     # the walk really covers the protected surface known today (more routes may be added later)
-    assert {"GET /auth/me", "GET /user/verify", "POST /auth/refresh", "POST /auth/logout", "GET /admin/users",
-            "PATCH /admin/users/<int:user_id>", "DELETE /admin/users/<int:user_id>", "GET /admin/jobs",
-            "POST /admin/jobs/<name>/run"} <= set(checked)
+    assert {
+        "GET /auth/me",
+        "GET /user/verify",
+        "POST /auth/refresh",
+        "POST /auth/logout",
+        "GET /admin/users",
+        "PATCH /admin/users/<int:user_id>",
+        "DELETE /admin/users/<int:user_id>",
+        "GET /admin/jobs",
+        "POST /admin/jobs/<name>/run",
+    } <= set(checked)
 
 
 def test_the_allow_list_is_narrow():

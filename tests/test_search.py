@@ -20,10 +20,11 @@ def test_symbol_prefix_ranks_before_company_name_words(client, db_conn):
     body = search(client, "q=bank&limit=50")
     found = symbols(body)
     by_symbol = [r["symbol"] for r in fetch_all(db_conn, "SELECT symbol FROM stocks WHERE symbol LIKE 'BANK%'")]
-    assert by_symbol and set(found[:len(by_symbol)]) == set(by_symbol)
-    rest = body["data"][len(by_symbol):]
-    assert rest and all(" bank" in r["companyName"].lower() or r["companyName"].lower().startswith("bank")
-                        for r in rest)
+    assert by_symbol and set(found[: len(by_symbol)]) == set(by_symbol)
+    rest = body["data"][len(by_symbol) :]
+    assert rest and all(
+        " bank" in r["companyName"].lower() or r["companyName"].lower().startswith("bank") for r in rest
+    )
     assert "HDFCBANK" in found  # "HDFC Bank Ltd.": a later word of the name
     assert body["count"] == len(found) and body["source"] == "database"
 
@@ -59,10 +60,18 @@ def test_limit_caps_the_results(client):
     assert search(client, "q=a&limit=3")["count"] == 3
 
 
-@pytest.mark.parametrize(("query", "field"), [
-    ("", "q"), ("q=", "q"), ("q=%20%20", "q"), (f"q={'x' * 51}", "q"), ("q=tcs&limit=0", "limit"),
-    ("q=tcs&limit=51", "limit"), ("q=tcs&limit=ten", "limit"),
-])
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ("", "q"),
+        ("q=", "q"),
+        ("q=%20%20", "q"),
+        (f"q={'x' * 51}", "q"),
+        ("q=tcs&limit=0", "limit"),
+        ("q=tcs&limit=51", "limit"),
+        ("q=tcs&limit=ten", "limit"),
+    ],
+)
 def test_bad_search_parameters_are_400(client, query, field):
     response = client.get(f"/stocks/search?{query}")
     assert response.status_code == 400
@@ -74,7 +83,10 @@ def test_search_prices_follow_the_live_cache_only_while_open(app, client):
     put_stock_quotes(app, quote("TCS", "3300.00", "3089.90", seconds_ago(now, 1)))
     body = search(client, "q=TCS&limit=1")
     assert (body["data"][0]["currentPrice"], body["data"][0]["changePercent"], body["source"]) == (
-        3300.0, 6.8, "websocket_cache")
+        3300.0,
+        6.8,
+        "websocket_cache",
+    )
     freeze(app, CLOSED_NOW)
     closed = search(client, "q=TCS&limit=1")
     assert closed["source"] == "database" and closed["data"][0]["currentPrice"] != 3300.0

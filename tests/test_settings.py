@@ -14,7 +14,12 @@ def load(**values):
 def test_database_url_is_parsed_with_escaped_password():
     config = DatabaseConfig.from_url("mysql://trader:p%40ss%3Aword@db.internal:3307/market")
     assert (config.host, config.port, config.user, config.password, config.database) == (
-        "db.internal", 3307, "trader", "p@ss:word", "market")
+        "db.internal",
+        3307,
+        "trader",
+        "p@ss:word",
+        "market",
+    )
 
 
 def test_driver_suffix_and_mariadb_scheme_are_accepted():
@@ -85,11 +90,18 @@ def test_production_start_fails_with_one_clear_line(repo_root):
     import sys
 
     env = {"PATH": "/usr/bin:/bin", "APP_ENV": "production", "DATABASE_URL": "mysql://u:p@127.0.0.1:1/db"}
-    result = subprocess.run([sys.executable, "-c", "import backend.wsgi"], cwd=repo_root, env=env,
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-c", "import backend.wsgi"],
+        cwd=repo_root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
-        "configuration error: JWT_SECRET_KEY must be set to a random string of at least 32 characters"]
+        "configuration error: JWT_SECRET_KEY must be set to a random string of at least 32 characters"
+    ]
 
 
 def test_env_example_loads_as_a_dotenv_file(repo_root, monkeypatch):

@@ -76,8 +76,12 @@ def test_open_market_with_a_fresh_quote_serves_the_live_price(app, client):
     put_stock_quotes(app, quote("TCS", "3200.50", "3089.90", seconds_ago(now, 3), day_open="3100", volume=42))
     data = detail(client, "TCS")
     assert data["priceSource"] == "websocket_cache"
-    assert (data["currentPrice"], data["previousClose"], data["dayOpen"], data["volume"]) == (3200.5, 3089.9, 3100.0,
-                                                                                              42)
+    assert (data["currentPrice"], data["previousClose"], data["dayOpen"], data["volume"]) == (
+        3200.5,
+        3089.9,
+        3100.0,
+        42,
+    )
     assert data["changeValue"] == 110.6 and data["changePercent"] == 3.58
     assert data["asOf"] == iso_ist(seconds_ago(now, 3))
     assert data["timestamp"] == iso_ist(now)

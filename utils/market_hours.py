@@ -61,8 +61,9 @@ class MarketCalendar:
         if cal.first_session.date() <= day <= cal.last_session.date():
             return bool(cal.is_session(day.isoformat()))
         if not self._warned:
-            log.warning("%s is beyond the XBOM calendar; assuming weekdays other than listed BSE holidays "
-                        "are trading days", day)
+            log.warning(
+                "%s is beyond the XBOM calendar; assuming weekdays other than listed BSE holidays are trading days", day
+            )
             self._warned = True
         return day not in _named_holidays(day.year)
 

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from prometheus_client import Counter, Gauge, Histogram
 
-HTTP_REQUESTS = Counter(
-    "http_requests_total", "HTTP requests by endpoint and status", ["method", "endpoint", "status"]
-)
+HTTP_REQUESTS = Counter("http_requests_total", "HTTP requests by endpoint and status", ["method", "endpoint", "status"])
 HTTP_LATENCY = Histogram(
     "http_request_duration_seconds",
     "HTTP request latency by endpoint",
@@ -21,13 +19,15 @@ DB_ERRORS = Counter("db_errors_total", "Database errors by kind", ["kind"])
 NEWS_FEED_FETCHES = Counter("news_feed_fetches_total", "News feed downloads by outcome", ["outcome"])
 NEWS_ITEMS_STORED = Counter("news_items_stored_total", "New news items stored, by kind", ["kind"])
 NEWS_REFRESH_SECONDS = Histogram(
-    "news_refresh_duration_seconds", "Duration of one news refresh (all feeds)",
+    "news_refresh_duration_seconds",
+    "Duration of one news refresh (all feeds)",
     buckets=(0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0),
 )
 AUTH_EVENTS = Counter("auth_events_total", "Sign-up, sign-in, refresh and logout events", ["event", "outcome"])
 CACHE_EVENTS = Counter(
-    "cache_events_total", "Named-cache lookups and refreshes by cache and outcome "
-    "(hit, miss, stale, coalesced, refresh, refresh_error)", ["cache", "event"]
+    "cache_events_total",
+    "Named-cache lookups and refreshes by cache and outcome (hit, miss, stale, coalesced, refresh, refresh_error)",
+    ["cache", "event"],
 )
 CACHE_LOAD_SECONDS = Histogram(
     "cache_load_seconds",
@@ -41,7 +41,8 @@ TRADING_ORDERS = Counter("paper_orders_total", "Paper orders accepted", ["order_
 TRADING_FILLS = Counter("paper_fills_total", "Paper order fills")
 TRADING_TXN_RETRIES = Counter("paper_txn_retries_total", "Trading transactions rerun after a deadlock/lock timeout")
 MATCHER_SECONDS = Histogram(
-    "order_matcher_seconds", "Time to match one tick batch against working orders",
+    "order_matcher_seconds",
+    "Time to match one tick batch against working orders",
     buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0),
 )
 # Realtime pipeline
@@ -50,20 +51,23 @@ TICK_SUBSCRIBER_ERRORS = Counter("tick_subscriber_errors_total", "Tick bus subsc
 SOCKETIO_CLIENTS = Gauge("socketio_connected_clients", "Socket.IO clients connected to this process")
 SOCKETIO_EMITS = Counter("socketio_emits_total", "Socket.IO emits (one per room or broadcast), by event", ["event"])
 FANOUT_PASS_SECONDS = Histogram(
-    "fanout_pass_seconds", "Time to emit one conflated fan-out pass",
+    "fanout_pass_seconds",
+    "Time to emit one conflated fan-out pass",
     buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5),
 )
 SCHEDULER_JOB_SECONDS = Histogram(
-    "scheduler_job_duration_seconds", "Scheduler job run time", ["job"],
+    "scheduler_job_duration_seconds",
+    "Scheduler job run time",
+    ["job"],
     buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
 )
 SCHEDULER_JOB_ERRORS = Counter("scheduler_job_errors_total", "Scheduler job runs that raised", ["job"])
 SCHEDULER_LAG = Gauge("scheduler_lag_seconds", "How late the job's last run started against its schedule", ["job"])
-UPSTREAM_REQUESTS = Counter("upstream_requests_total", "Outbound HTTP requests by upstream and status",
-                            ["upstream", "status"])
+UPSTREAM_REQUESTS = Counter(
+    "upstream_requests_total", "Outbound HTTP requests by upstream and status", ["upstream", "status"]
+)
 UPSTREAM_RETRIES = Counter("upstream_retries_total", "Outbound HTTP retries by upstream", ["upstream"])
 
 LEADER = Gauge("leader", "1 while this process is the leader (runs the writers and pollers), else 0")
-LEADER_CHANGES = Counter("leader_changes_total", "Times this process became or stopped being the leader",
-                         ["change"])
+LEADER_CHANGES = Counter("leader_changes_total", "Times this process became or stopped being the leader", ["change"])
 TICK_BUS_ERRORS = Counter("tick_bus_errors_total", "Redis tick-bus failures (publish, listen, decode)", ["kind"])

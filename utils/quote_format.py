@@ -9,7 +9,6 @@ from utils.money import HUNDRED, ceil_to, floor_to
 _PLACES = {n: Decimal(1).scaleb(-n) for n in range(5)}
 
 
-
 def number(value: Decimal | int | None, places: int = 2) -> float | None:
     """A Decimal rounded half-up to `places` decimals, as a JSON number (None stays None)."""
     if value is None:
@@ -36,7 +35,7 @@ def percent_change(value: Decimal, base: Decimal) -> Decimal:
 
 
 def direction(change: Decimal) -> str:
-    """"up", "down" or "flat" for a change."""
+    """ "up", "down" or "flat" for a change."""
     return "up" if change > 0 else "down" if change < 0 else "flat"
 
 

@@ -15,17 +15,43 @@ NEGATIVE_AT = -0.05
 # "crash" -1.7, "weak" -1.9).
 MARKET_LEXICON: dict[str, float] = {
     **dict.fromkeys(("surge", "surges", "surged", "soar", "soars", "soared"), 2.0),
-    **dict.fromkeys(("rally", "rallies", "rallied", "bullish", "outperform", "outperforms",
-                     "outperformed", "upgrade", "upgrades", "upgraded"), 1.8),
+    **dict.fromkeys(
+        (
+            "rally",
+            "rallies",
+            "rallied",
+            "bullish",
+            "outperform",
+            "outperforms",
+            "outperformed",
+            "upgrade",
+            "upgrades",
+            "upgraded",
+        ),
+        1.8,
+    ),
     **dict.fromkeys(("jump", "jumps", "jumped", "rebound", "rebounds", "rebounded", "beats"), 1.5),
     **dict.fromkeys(("climb", "climbs", "climbed", "rise", "rises", "rose", "gained", "advances"), 1.2),
-    **dict.fromkeys(("fall", "falls", "fell", "slip", "slips", "slipped", "declines", "declined",
-                     "drop", "drops", "dropped"), -1.2),
+    **dict.fromkeys(
+        ("fall", "falls", "fell", "slip", "slips", "slipped", "declines", "declined", "drop", "drops", "dropped"), -1.2
+    ),
     **dict.fromkeys(("sink", "sinks", "sank", "slowdown", "probe"), -1.5),
-    **dict.fromkeys(("selloff", "sell-off", "underperform", "underperforms", "underperformed",
-                     "downgrade", "downgrades", "downgraded", "default", "defaults"), -1.8),
-    **dict.fromkeys(("slump", "slumps", "slumped", "tumble", "tumbles", "tumbled", "crashes",
-                     "crashed"), -2.0),
+    **dict.fromkeys(
+        (
+            "selloff",
+            "sell-off",
+            "underperform",
+            "underperforms",
+            "underperformed",
+            "downgrade",
+            "downgrades",
+            "downgraded",
+            "default",
+            "defaults",
+        ),
+        -1.8,
+    ),
+    **dict.fromkeys(("slump", "slumps", "slumped", "tumble", "tumbles", "tumbled", "crashes", "crashed"), -2.0),
     **dict.fromkeys(("plunge", "plunges", "plunged", "rout", "bearish"), -2.2),
 }
 

@@ -7,8 +7,32 @@ from html.parser import HTMLParser
 # Content of these elements is never text a reader should see.
 _SKIP_CONTENT = frozenset({"script", "style", "noscript", "template", "head", "title"})
 # These break a line of text: a space keeps words from running together.
-_BREAKS = frozenset({"br", "p", "div", "li", "ul", "ol", "tr", "td", "th", "h1", "h2", "h3", "h4", "h5",
-                     "h6", "blockquote", "section", "article", "header", "footer", "img", "hr"})
+_BREAKS = frozenset(
+    {
+        "br",
+        "p",
+        "div",
+        "li",
+        "ul",
+        "ol",
+        "tr",
+        "td",
+        "th",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "blockquote",
+        "section",
+        "article",
+        "header",
+        "footer",
+        "img",
+        "hr",
+    }
+)
 
 
 class _TextExtractor(HTMLParser):

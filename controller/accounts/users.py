@@ -39,23 +39,35 @@ class User:
     def from_row(cls, row: dict[str, Any]) -> User:
         """Build from a row selected with this module's column list."""
         return cls(
-            user_id=int(row["user_id"]), email=row["email"], name=row["name"], role=row["role"],
-            status=row["status"], created_at=row["created_at"], last_login_at=row["last_login_at"],
-            has_password=bool(row["has_password"]), google_linked=bool(row["google_linked"]),
+            user_id=int(row["user_id"]),
+            email=row["email"],
+            name=row["name"],
+            role=row["role"],
+            status=row["status"],
+            created_at=row["created_at"],
+            last_login_at=row["last_login_at"],
+            has_password=bool(row["has_password"]),
+            google_linked=bool(row["google_linked"]),
         )
 
     def to_json(self) -> dict[str, Any]:
         """The `user` object of API.md."""
         return {
-            "user_id": self.user_id, "name": self.name, "email": self.email, "role": self.role,
-            "status": self.status, "created_at": iso_ist(self.created_at),
+            "user_id": self.user_id,
+            "name": self.name,
+            "email": self.email,
+            "role": self.role,
+            "status": self.status,
+            "created_at": iso_ist(self.created_at),
         }
 
     def to_admin_json(self) -> dict[str, Any]:
         """The admin listing row: the public fields plus login and sign-in method facts."""
         return {
-            **self.to_json(), "last_login_at": iso_ist(self.last_login_at),
-            "has_password": self.has_password, "google_linked": self.google_linked,
+            **self.to_json(),
+            "last_login_at": iso_ist(self.last_login_at),
+            "has_password": self.has_password,
+            "google_linked": self.google_linked,
         }
 
 
@@ -134,8 +146,8 @@ def list_users(
     params = tuple(value for _, value in filters)
     total = int(fetch_value(conn, f"SELECT COUNT(*) FROM users WHERE {where}", params))
     rows = fetch_all(
-        conn, f"SELECT {_COLUMNS} FROM users WHERE {where} ORDER BY user_id LIMIT %s OFFSET %s",
+        conn,
+        f"SELECT {_COLUMNS} FROM users WHERE {where} ORDER BY user_id LIMIT %s OFFSET %s",
         (*params, limit, offset),
     )
     return [User.from_row(row) for row in rows], total
-

@@ -53,12 +53,14 @@ def candles_needed(interval: str, limit: int) -> int:
     return (limit + 1) * per_bar
 
 
-def stored_candles(conn: Any, stock_id: int, timeframe: str, start: datetime, end: datetime,
-                   max_rows: int) -> list[Candle]:
+def stored_candles(
+    conn: Any, stock_id: int, timeframe: str, start: datetime, end: datetime, max_rows: int
+) -> list[Candle]:
     """The latest `max_rows` stored candles with start <= ts < end, oldest first."""
     rows = fetch_all(conn, _CANDLES, (stock_id, timeframe, to_db(start), to_db(end), max_rows))
-    return [Candle(as_utc(r["ts"]), r["open"], r["high"], r["low"], r["close"], int(r["volume"]))
-            for r in reversed(rows)]
+    return [
+        Candle(as_utc(r["ts"]), r["open"], r["high"], r["low"], r["close"], int(r["volume"])) for r in reversed(rows)
+    ]
 
 
 def _minute_bucket(minutes: int) -> Callable[[Candle], Hashable]:
@@ -95,8 +97,17 @@ def aggregate(candles: Iterable[Candle], interval: str) -> list[tuple[Hashable, 
         key = key_of(candle)
         if bars and bars[-1][0] == key:
             bar = bars[-1][1]
-            bars[-1] = (key, Candle(bar.start, bar.open, max(bar.high, candle.high), min(bar.low, candle.low),
-                                    candle.close, bar.volume + candle.volume))
+            bars[-1] = (
+                key,
+                Candle(
+                    bar.start,
+                    bar.open,
+                    max(bar.high, candle.high),
+                    min(bar.low, candle.low),
+                    candle.close,
+                    bar.volume + candle.volume,
+                ),
+            )
         else:
             bars.append((key, candle))
     return bars

@@ -95,8 +95,10 @@ def active_symbols(conn: Any) -> frozenset[str]:
 def top_movers(conn: Any, kind: MoverKind, exchange: str, intraday: bool, limit: int) -> list[StockQuote]:
     """Top `limit` gainers (change > 0), losers (change < 0) or most active (by volume) from the snapshot."""
     column, condition, order = _MOVER_ORDER[(kind, intraday)]
-    sql = (f"SELECT {QUOTE_COLUMNS} {QUOTE_FROM} WHERE s.exchange = %s AND s.is_active = 1 AND {column} {condition} "
-           f"ORDER BY {column} {order}, s.symbol LIMIT %s")
+    sql = (
+        f"SELECT {QUOTE_COLUMNS} {QUOTE_FROM} WHERE s.exchange = %s AND s.is_active = 1 AND {column} {condition} "
+        f"ORDER BY {column} {order}, s.symbol LIMIT %s"
+    )
     return [quote_from_row(row) for row in fetch_all(conn, sql, (exchange, limit))]
 
 

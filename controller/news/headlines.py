@@ -89,30 +89,54 @@ def upsert_news(conn: Any, records: Sequence[NewsRecord], fetched_at: datetime) 
         return 0
     hashes = [r.url_hash for r in records]
     known = _ids_by_hash(conn, hashes)
-    execute_many(conn, _UPSERT, [
-        (r.url_hash, r.url, r.headline, r.summary, r.source, r.category, r.image_url, r.published_at,
-         r.sentiment_label, r.sentiment_score, r.symbols_text(), fetched_at)
-        for r in records
-    ])
+    execute_many(
+        conn,
+        _UPSERT,
+        [
+            (
+                r.url_hash,
+                r.url,
+                r.headline,
+                r.summary,
+                r.source,
+                r.category,
+                r.image_url,
+                r.published_at,
+                r.sentiment_label,
+                r.sentiment_score,
+                r.symbols_text(),
+                fetched_at,
+            )
+            for r in records
+        ],
+    )
     ids = _ids_by_hash(conn, hashes)
     marks = ", ".join(["%s"] * len(ids))
     execute(conn, f"DELETE FROM news_symbols WHERE news_id IN ({marks})", list(ids.values()))
-    execute_many(conn, "INSERT INTO news_symbols (news_id, stock_id) VALUES (%s, %s)", [
-        (ids[r.url_hash], stock_id) for r in records for stock_id, _ in r.symbols
-    ])
+    execute_many(
+        conn,
+        "INSERT INTO news_symbols (news_id, stock_id) VALUES (%s, %s)",
+        [(ids[r.url_hash], stock_id) for r in records for stock_id, _ in r.symbols],
+    )
     return len(set(hashes) - set(known))
 
 
 def stock_id_for(conn: Any, symbol: str) -> int | None:
     """The stock id of an active symbol (NSE first), or None."""
-    return fetch_value(conn, "SELECT stock_id FROM stocks WHERE symbol = %s AND is_active = 1 "
-                             "ORDER BY exchange = 'NSE' DESC LIMIT 1", (symbol,))
+    return fetch_value(
+        conn,
+        "SELECT stock_id FROM stocks WHERE symbol = %s AND is_active = 1 ORDER BY exchange = 'NSE' DESC LIMIT 1",
+        (symbol,),
+    )
 
 
 def instruments(conn: Any) -> list[tuple[int, str, str]]:
     """(stock_id, symbol, company_name) of every active stock, NSE listings first (symbol tagging)."""
-    rows = fetch_all(conn, "SELECT stock_id, symbol, company_name FROM stocks WHERE is_active = 1 "
-                           "ORDER BY exchange = 'NSE' DESC, stock_id")
+    rows = fetch_all(
+        conn,
+        "SELECT stock_id, symbol, company_name FROM stocks WHERE is_active = 1 "
+        "ORDER BY exchange = 'NSE' DESC, stock_id",
+    )
     return [(row["stock_id"], row["symbol"], row["company_name"]) for row in rows]
 
 
@@ -127,8 +151,11 @@ def latest(conn: Any, limit: int, query: str | None = None, stock_id: int | None
         where.append("(n.headline LIKE %s ESCAPE '!' OR n.summary LIKE %s ESCAPE '!')")
         params += [like_contains(query)] * 2
     clause = f"WHERE {' AND '.join(where)}" if where else ""
-    rows = fetch_all(conn, f"SELECT {_COLUMNS} FROM news n {joins} {clause} "
-                           "ORDER BY n.published_at DESC, n.news_id DESC LIMIT %s", [*params, limit])
+    rows = fetch_all(
+        conn,
+        f"SELECT {_COLUMNS} FROM news n {joins} {clause} ORDER BY n.published_at DESC, n.news_id DESC LIMIT %s",
+        [*params, limit],
+    )
     return [NewsRow(**{**row, "symbols": tuple(s for s in row["symbols"].split(",") if s)}) for row in rows]
 
 
@@ -139,13 +166,20 @@ def purge_published_before(conn: Any, cutoff: datetime) -> int:
 
 def has_real_news_since(conn: Any, since: datetime) -> bool:
     """True when a feed (not the simulator) has stored an item published at or after `since`."""
-    return fetch_value(conn, "SELECT 1 FROM news WHERE published_at >= %s AND url NOT LIKE %s LIMIT 1",
-                       (since, _SIMULATED_LIKE)) is not None
+    return (
+        fetch_value(
+            conn, "SELECT 1 FROM news WHERE published_at >= %s AND url NOT LIKE %s LIMIT 1", (since, _SIMULATED_LIKE)
+        )
+        is not None
+    )
 
 
 def sentiment_stats(conn: Any, since: datetime, until: datetime) -> tuple[int, float | None]:
     """(count, mean compound score) of real (not simulated) items published in [since, until]."""
-    row = fetch_all(conn, "SELECT COUNT(*) AS n, AVG(sentiment_score) AS mean FROM news "
-                          "WHERE published_at BETWEEN %s AND %s AND url NOT LIKE %s",
-                    (since, until, _SIMULATED_LIKE))[0]
+    row = fetch_all(
+        conn,
+        "SELECT COUNT(*) AS n, AVG(sentiment_score) AS mean FROM news "
+        "WHERE published_at BETWEEN %s AND %s AND url NOT LIKE %s",
+        (since, until, _SIMULATED_LIKE),
+    )[0]
     return int(row["n"]), None if row["mean"] is None else float(row["mean"])

@@ -17,13 +17,34 @@ ON DUPLICATE KEY UPDATE last_started_at = VALUES(last_started_at), last_finished
 """
 
 
-def record_run(conn: Any, job_name: str, started_at: Any, finished_at: Any, duration_ms: int | None,
-               status: str, error: str | None, host: str) -> None:
+def record_run(
+    conn: Any,
+    job_name: str,
+    started_at: Any,
+    finished_at: Any,
+    duration_ms: int | None,
+    status: str,
+    error: str | None,
+    host: str,
+) -> None:
     """Record one run of a job (status ok, error or skipped); counters accumulate."""
     ran = 1 if status in ("ok", "error") else 0
     failed = 1 if status == "error" else 0
-    execute(conn, _RECORD, (job_name, started_at, finished_at, duration_ms, status,
-                            (error or None) and error[:1000], ran, failed, host[:128]))
+    execute(
+        conn,
+        _RECORD,
+        (
+            job_name,
+            started_at,
+            finished_at,
+            duration_ms,
+            status,
+            (error or None) and error[:1000],
+            ran,
+            failed,
+            host[:128],
+        ),
+    )
 
 
 def list_runs(conn: Any) -> list[dict[str, Any]]:

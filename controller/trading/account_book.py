@@ -28,20 +28,30 @@ from utils.money import money, price
 from utils.timeutil import to_db
 from utils.trading_errors import InsufficientFunds, InsufficientHoldings
 
-_LOCK_ACCOUNT = ("SELECT user_id, cash, reserved, starting_cash, realized_pnl, holdings_version FROM accounts "
-                 "WHERE user_id = %s FOR UPDATE")
+_LOCK_ACCOUNT = (
+    "SELECT user_id, cash, reserved, starting_cash, realized_pnl, holdings_version FROM accounts "
+    "WHERE user_id = %s FOR UPDATE"
+)
 HOLDING_COLUMNS = ("quantity", "reserved_quantity", "avg_price")
 _HOLDING = f"SELECT {', '.join(HOLDING_COLUMNS)} FROM holdings WHERE user_id = %s AND stock_id = %s"
-_SAVE_ACCOUNT = ("UPDATE accounts SET cash = %s, reserved = %s, realized_pnl = %s, holdings_version = %s, "
-                 "updated_at = %s WHERE user_id = %s")
+_SAVE_ACCOUNT = (
+    "UPDATE accounts SET cash = %s, reserved = %s, realized_pnl = %s, holdings_version = %s, "
+    "updated_at = %s WHERE user_id = %s"
+)
 # A fill's row names its trade through the order (trades.order_id is unique): the trade's INSERT is deferred
 # too and comes first in the same batch, so its id is not known here.
-_INSERT_LEDGER = ("INSERT INTO ledger (user_id, amount, kind, order_id, trade_id, balance_after, note, created_at) "
-                  "VALUES (%s, %s, %s, %s, (SELECT trade_id FROM trades WHERE order_id = %s), %s, %s, %s)")
-_INSERT_HOLDING = ("INSERT INTO holdings (user_id, stock_id, quantity, reserved_quantity, avg_price, updated_at) "
-                   "VALUES (%s, %s, %s, %s, %s, %s)")
-_UPDATE_HOLDING = ("UPDATE holdings SET quantity = %s, reserved_quantity = %s, avg_price = %s, updated_at = %s "
-                   "WHERE user_id = %s AND stock_id = %s")
+_INSERT_LEDGER = (
+    "INSERT INTO ledger (user_id, amount, kind, order_id, trade_id, balance_after, note, created_at) "
+    "VALUES (%s, %s, %s, %s, (SELECT trade_id FROM trades WHERE order_id = %s), %s, %s, %s)"
+)
+_INSERT_HOLDING = (
+    "INSERT INTO holdings (user_id, stock_id, quantity, reserved_quantity, avg_price, updated_at) "
+    "VALUES (%s, %s, %s, %s, %s, %s)"
+)
+_UPDATE_HOLDING = (
+    "UPDATE holdings SET quantity = %s, reserved_quantity = %s, avg_price = %s, updated_at = %s "
+    "WHERE user_id = %s AND stock_id = %s"
+)
 _DELETE_HOLDING = "DELETE FROM holdings WHERE user_id = %s AND stock_id = %s"
 _DELETE_HOLDINGS = "DELETE FROM holdings WHERE user_id = %s"
 
@@ -96,8 +106,9 @@ class AccountBook:
         self._change: HoldingsChange | None = None
 
     @classmethod
-    def lock(cls, conn: Any, user_id: int, starting_cash: Decimal, now: datetime,
-             holding_of: int | None = None) -> AccountBook:
+    def lock(
+        cls, conn: Any, user_id: int, starting_cash: Decimal, now: datetime, holding_of: int | None = None
+    ) -> AccountBook:
         """Lock the user's account row (creating the account on first use): the transaction's first statement.
 
         With `holding_of` (a stock_id), that holding is read in the same round trip, right after the lock.
@@ -115,8 +126,9 @@ class AccountBook:
         return cls(conn, Account(**row), now)
 
     @classmethod
-    def lock_and_fetch(cls, conn: Any, user_id: int, starting_cash: Decimal, now: datetime,
-                       queries: list[tuple[str, tuple]]) -> tuple[AccountBook, list[list[dict[str, Any]]]]:
+    def lock_and_fetch(
+        cls, conn: Any, user_id: int, starting_cash: Decimal, now: datetime, queries: list[tuple[str, tuple]]
+    ) -> tuple[AccountBook, list[list[dict[str, Any]]]]:
         """`lock`, then `queries` in the same round trip (they run after the lock); the book and each one's rows."""
         account, *results = fetch_sets(conn, [(_LOCK_ACCOUNT, (user_id,)), *queries])
         if not account:  # first use: create the account, lock it, then run the queries
@@ -138,7 +150,8 @@ class AccountBook:
         if amount > self.account.available:
             raise InsufficientFunds(
                 f"order needs {amount}, available {self.account.available}",
-                {"required": float(amount), "available": float(self.account.available)})
+                {"required": float(amount), "available": float(self.account.available)},
+            )
         self.account.reserved += amount
 
     def release_cash(self, amount: Decimal) -> None:
@@ -153,8 +166,11 @@ class AccountBook:
         return found
 
     def _load(self, stock_id: int, row: dict[str, Any] | None) -> Position:
-        found = Position(row["quantity"], row["reserved_quantity"], row["avg_price"], True) if row else \
-            Position(0, 0, Decimal(0), False)
+        found = (
+            Position(row["quantity"], row["reserved_quantity"], row["avg_price"], True)
+            if row
+            else Position(0, 0, Decimal(0), False)
+        )
         self._positions[stock_id] = found
         self._worth[stock_id] = found.worth
         self._written[stock_id] = found.row
@@ -164,16 +180,19 @@ class AccountBook:
         """Hold shares for a sell; InsufficientHoldings when they are not free (no short selling)."""
         held = self.position(stock_id)
         if quantity > held.free:
-            raise InsufficientHoldings(f"selling {quantity} needs free shares, {held.free} available",
-                                       {"required": quantity, "available": held.free})
+            raise InsufficientHoldings(
+                f"selling {quantity} needs free shares, {held.free} available",
+                {"required": quantity, "available": held.free},
+            )
         held.reserved_quantity += quantity
 
     def release_shares(self, stock_id: int, quantity: int) -> None:
         """Give back shares held for a sell."""
         self.position(stock_id).reserved_quantity -= quantity
 
-    def buy(self, stock_id: int, symbol: str, quantity: int, fill_price: Decimal, value: Decimal,
-            order_id: int) -> None:
+    def buy(
+        self, stock_id: int, symbol: str, quantity: int, fill_price: Decimal, value: Decimal, order_id: int
+    ) -> None:
         """Debit the fill value and add the shares at a weighted average cost."""
         held = self.position(stock_id)
         self._fills[stock_id] = symbol, fill_price
@@ -182,8 +201,9 @@ class AccountBook:
         held.quantity = total
         self._post(-value, "BUY", order_id)
 
-    def sell(self, stock_id: int, symbol: str, quantity: int, fill_price: Decimal, value: Decimal,
-             order_id: int) -> None:
+    def sell(
+        self, stock_id: int, symbol: str, quantity: int, fill_price: Decimal, value: Decimal, order_id: int
+    ) -> None:
         """Remove reserved shares, credit the fill value and book the realized P&L vs average cost."""
         held = self.position(stock_id)
         self._fills[stock_id] = symbol, fill_price
@@ -200,8 +220,7 @@ class AccountBook:
         """A cash movement: a fill's (`order_id` given, twice in the row: its own column, and the one the trade
         is found by) or another (None)."""
         self.account.cash += amount
-        self._ledger.append((self.user_id, amount, kind, order_id, order_id, self.account.cash, note,
-                             to_db(self.now)))
+        self._ledger.append((self.user_id, amount, kind, order_id, order_id, self.account.cash, note, to_db(self.now)))
 
     def clear_holdings(self) -> None:
         """Delete all the user's holdings (account reset)."""
@@ -223,9 +242,18 @@ class AccountBook:
         self._change = None
         if changed:
             if a.holdings_version == self._saved[3] and all(stock_id in self._fills for stock_id in changed):
-                self._change = HoldingsChange(a.holdings_version, tuple(
-                    HoldingCost(self._fills[s][0], self._positions[s].quantity, self._positions[s].avg_price,
-                                self._fills[s][1]) for s in changed))
+                self._change = HoldingsChange(
+                    a.holdings_version,
+                    tuple(
+                        HoldingCost(
+                            self._fills[s][0],
+                            self._positions[s].quantity,
+                            self._positions[s].avg_price,
+                            self._fills[s][1],
+                        )
+                        for s in changed
+                    ),
+                )
             a.holdings_version = _new_version()
             self._worth.update((stock_id, self._positions[stock_id].worth) for stock_id in changed)
         if self._state() != self._saved:

@@ -24,16 +24,25 @@ from utils.timeutil import to_db
 _WORKING = "status IN ('OPEN', 'TRIGGER_PENDING')"
 _LOCK_ORDER = f"SELECT {ORDER_COLUMNS} FROM orders WHERE order_id = %s AND user_id = %s FOR UPDATE"
 _LOCK_WORKING = f"SELECT {ORDER_COLUMNS} FROM orders WHERE user_id = %s AND {_WORKING} ORDER BY order_id FOR UPDATE"
-_HOLDING_OF_ORDER = (f"SELECT {', '.join(f'h.{name}' for name in HOLDING_COLUMNS)} FROM orders o JOIN holdings h "
-                     f"ON h.user_id = o.user_id AND h.stock_id = o.stock_id WHERE o.order_id = %s AND o.user_id = %s")
-_MARK_FILLED = (f"UPDATE orders SET status = 'COMPLETE', filled_quantity = quantity, average_price = %s, "
-                f"reserved_amount = 0, updated_at = %s WHERE order_id = %s AND {_WORKING}")
-_MARK_CLOSED = (f"UPDATE orders SET status = %s, reject_reason = %s, reserved_amount = 0, updated_at = %s "
-                f"WHERE order_id = %s AND {_WORKING}")
-_MARK_TRIGGERED = ("UPDATE orders SET status = 'OPEN', updated_at = %s "
-                   "WHERE order_id = %s AND status = 'TRIGGER_PENDING'")
-_INSERT_TRADE = ("INSERT INTO trades (order_id, user_id, stock_id, symbol, side, quantity, price, executed_at) "
-                 "VALUES (%s, %s, %s, %s, %s, %s, %s, %s)")
+_HOLDING_OF_ORDER = (
+    f"SELECT {', '.join(f'h.{name}' for name in HOLDING_COLUMNS)} FROM orders o JOIN holdings h "
+    f"ON h.user_id = o.user_id AND h.stock_id = o.stock_id WHERE o.order_id = %s AND o.user_id = %s"
+)
+_MARK_FILLED = (
+    f"UPDATE orders SET status = 'COMPLETE', filled_quantity = quantity, average_price = %s, "
+    f"reserved_amount = 0, updated_at = %s WHERE order_id = %s AND {_WORKING}"
+)
+_MARK_CLOSED = (
+    f"UPDATE orders SET status = %s, reject_reason = %s, reserved_amount = 0, updated_at = %s "
+    f"WHERE order_id = %s AND {_WORKING}"
+)
+_MARK_TRIGGERED = (
+    "UPDATE orders SET status = 'OPEN', updated_at = %s WHERE order_id = %s AND status = 'TRIGGER_PENDING'"
+)
+_INSERT_TRADE = (
+    "INSERT INTO trades (order_id, user_id, stock_id, symbol, side, quantity, price, executed_at) "
+    "VALUES (%s, %s, %s, %s, %s, %s, %s, %s)"
+)
 IOC_UNFILLED = "IOC order could not be filled immediately"
 FUNDS_AT_EXECUTION = "insufficient funds at the execution price"
 
@@ -43,12 +52,18 @@ def lock_order(conn: Any, book: AccountBook, order_id: int) -> Order | None:
     return _locked(book, fetch_one(conn, _LOCK_ORDER, (order_id, book.user_id)))
 
 
-def lock_account_and_order(conn: Any, user_id: int, order_id: int, starting_cash: Decimal,
-                           now: datetime) -> tuple[AccountBook, Order | None]:
+def lock_account_and_order(
+    conn: Any, user_id: int, order_id: int, starting_cash: Decimal, now: datetime
+) -> tuple[AccountBook, Order | None]:
     """The user's locked account and, in the same round trip and after it, their order (as `lock_order`) and
     their holding of its stock (which a sell's release or any fill changes)."""
-    book, (orders, holding) = AccountBook.lock_and_fetch(conn, user_id, starting_cash, now, [
-        (_LOCK_ORDER, (order_id, user_id)), (_HOLDING_OF_ORDER, (order_id, user_id))])
+    book, (orders, holding) = AccountBook.lock_and_fetch(
+        conn,
+        user_id,
+        starting_cash,
+        now,
+        [(_LOCK_ORDER, (order_id, user_id)), (_HOLDING_OF_ORDER, (order_id, user_id))],
+    )
     order = _locked(book, orders[0] if orders else None)
     if order is not None:
         book.take_holding(order.stock_id, holding)
@@ -108,9 +123,12 @@ def fill(conn: Any, book: AccountBook, order: Order, fill_price: Decimal) -> Tra
     now = to_db(book.now)
     _transition(conn, book, _MARK_FILLED, (fill_price, now, order.order_id), order)
     trade = Trade(0, order.order_id, order.user_id, order.symbol, order.side, order.quantity, fill_price, book.now)
-    defer(conn, _INSERT_TRADE, (order.order_id, order.user_id, order.stock_id, order.symbol, order.side,
-                                order.quantity, fill_price, now),
-          on_done=lambda _rowcount, trade_id: setattr(trade, "trade_id", trade_id))
+    defer(
+        conn,
+        _INSERT_TRADE,
+        (order.order_id, order.user_id, order.stock_id, order.symbol, order.side, order.quantity, fill_price, now),
+        on_done=lambda _rowcount, trade_id: setattr(trade, "trade_id", trade_id),
+    )
     if order.side == "BUY":  # the ledger row finds the trade by its order (trades.order_id is unique)
         book.release_cash(order.reserved_amount)
         book.buy(order.stock_id, order.symbol, order.quantity, fill_price, value, order.order_id)
@@ -136,8 +154,9 @@ def execute_if_possible(conn: Any, book: AccountBook, order: Order, ltp: Decimal
         close(conn, book, order, "CANCELLED", IOC_UNFILLED)
 
 
-def act_on_order(conn: Any, user_id: int, order_id: int, ltp: Decimal, starting_cash: Decimal,
-                 now: datetime) -> AccountBook:
+def act_on_order(
+    conn: Any, user_id: int, order_id: int, ltp: Decimal, starting_cash: Decimal, now: datetime
+) -> AccountBook:
     """Lock the account and the order and act on it at `ltp` unless it stopped working since it was seen."""
     book, order = lock_account_and_order(conn, user_id, order_id, starting_cash, now)
     if order is not None and order.is_working:

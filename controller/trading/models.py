@@ -61,8 +61,14 @@ class Order:
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> Order:
         """Build from a row selected with ORDER_COLUMNS (times become aware UTC)."""
-        return cls(**{**row, "is_amo": bool(row["is_amo"]), "created_at": as_utc(row["created_at"]),
-                      "updated_at": as_utc(row["updated_at"])})
+        return cls(
+            **{
+                **row,
+                "is_amo": bool(row["is_amo"]),
+                "created_at": as_utc(row["created_at"]),
+                "updated_at": as_utc(row["updated_at"]),
+            }
+        )
 
     @property
     def is_working(self) -> bool:

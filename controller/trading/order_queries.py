@@ -51,17 +51,27 @@ def _where(user_id: int, query: PageQuery, id_col: str, time_col: str) -> tuple[
 def list_orders(conn: Any, user_id: int, query: PageQuery) -> list[Order]:
     """The user's orders matching `query`, newest first, at most `query.limit`."""
     where, params = _where(user_id, query, "order_id", "created_at")
-    rows = fetch_all(conn, f"SELECT {ORDER_COLUMNS} FROM orders WHERE {where} ORDER BY order_id DESC LIMIT %s",
-                     [*params, query.limit])
+    rows = fetch_all(
+        conn,
+        f"SELECT {ORDER_COLUMNS} FROM orders WHERE {where} ORDER BY order_id DESC LIMIT %s",
+        [*params, query.limit],
+    )
     return [Order.from_row(row) for row in rows]
 
 
 def list_trades(conn: Any, user_id: int, query: PageQuery) -> list[Trade]:
     """The user's fills matching `query` (statuses ignored), newest first."""
-    where, params = _where(user_id, PageQuery(symbol=query.symbol, since=query.since, until=query.until,
-                                              before_id=query.before_id), "trade_id", "executed_at")
-    rows = fetch_all(conn, f"SELECT {_TRADE_COLUMNS} FROM trades WHERE {where} ORDER BY trade_id DESC LIMIT %s",
-                     [*params, query.limit])
+    where, params = _where(
+        user_id,
+        PageQuery(symbol=query.symbol, since=query.since, until=query.until, before_id=query.before_id),
+        "trade_id",
+        "executed_at",
+    )
+    rows = fetch_all(
+        conn,
+        f"SELECT {_TRADE_COLUMNS} FROM trades WHERE {where} ORDER BY trade_id DESC LIMIT %s",
+        [*params, query.limit],
+    )
     return [Trade.from_row(row) for row in rows]
 
 
@@ -99,8 +109,11 @@ def working_amo_orders(conn: Any) -> list[Order]:
 
 def working_orders_created_before(conn: Any, cutoff: datetime) -> dict[int, list[int]]:
     """user_id → ids of working orders created before `cutoff` (the DAY orders of a closed session)."""
-    rows = fetch_all(conn, f"SELECT order_id, user_id FROM orders WHERE {_WORKING} AND created_at < %s "
-                           f"ORDER BY order_id", (to_db(cutoff),))
+    rows = fetch_all(
+        conn,
+        f"SELECT order_id, user_id FROM orders WHERE {_WORKING} AND created_at < %s ORDER BY order_id",
+        (to_db(cutoff),),
+    )
     result: dict[int, list[int]] = {}
     for row in rows:
         result.setdefault(row["user_id"], []).append(row["order_id"])

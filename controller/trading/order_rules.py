@@ -82,8 +82,12 @@ def validate(ticket: OrderTicket, instrument: Instrument, ref: Reference, rules:
     """Raise OrderRejected unless the ticket passes every exchange check."""
     _check_fields(ticket)
     if ticket.quantity % instrument.lot_size:
-        raise OrderRejected(f"quantity must be a multiple of the lot size {instrument.lot_size}", "lot_size",
-                            "quantity", lot_size=instrument.lot_size)
+        raise OrderRejected(
+            f"quantity must be a multiple of the lot size {instrument.lot_size}",
+            "lot_size",
+            "quantity",
+            lot_size=instrument.lot_size,
+        )
     for name in ("price", "trigger_price"):
         value = getattr(ticket, name)
         if value is not None:
@@ -92,8 +96,12 @@ def validate(ticket: OrderTicket, instrument: Instrument, ref: Reference, rules:
         _check_trigger(ticket, ref)
     value = notional(ticket, ref) * ticket.quantity
     if value > rules.max_order_value:
-        raise OrderRejected(f"order value {money(value)} exceeds the maximum {rules.max_order_value}",
-                            "max_order_value", "quantity", max_order_value=float(rules.max_order_value))
+        raise OrderRejected(
+            f"order value {money(value)} exceeds the maximum {rules.max_order_value}",
+            "max_order_value",
+            "quantity",
+            max_order_value=float(rules.max_order_value),
+        )
 
 
 def _check_fields(ticket: OrderTicket) -> None:
@@ -103,25 +111,34 @@ def _check_fields(ticket: OrderTicket) -> None:
         raise OrderRejected(f"a {ticket.order_type} order {verb} a price", "price_presence", "price")
     if needs_trigger != (ticket.trigger_price is not None):
         verb = "requires" if needs_trigger else "does not take"
-        raise OrderRejected(f"a {ticket.order_type} order {verb} a trigger_price", "trigger_presence",
-                            "trigger_price")
+        raise OrderRejected(f"a {ticket.order_type} order {verb} a trigger_price", "trigger_presence", "trigger_price")
 
 
 def _check_price(name: str, value: Decimal, tick: Decimal, ref: Reference) -> None:
     if not is_multiple(value, tick):
-        raise OrderRejected(f"{name} must be a multiple of the tick size {tick}", "tick_size", name,
-                            tick_size=float(tick))
+        raise OrderRejected(
+            f"{name} must be a multiple of the tick size {tick}", "tick_size", name, tick_size=float(tick)
+        )
     if not ref.lower <= value <= ref.upper:
-        raise OrderRejected(f"{name} {value} is outside the circuit band {ref.lower}-{ref.upper}", "price_band",
-                            name, lower=float(ref.lower), upper=float(ref.upper))
+        raise OrderRejected(
+            f"{name} {value} is outside the circuit band {ref.lower}-{ref.upper}",
+            "price_band",
+            name,
+            lower=float(ref.lower),
+            upper=float(ref.upper),
+        )
 
 
 def _check_trigger(ticket: OrderTicket, ref: Reference) -> None:
     trigger, buy = ticket.trigger_price, ticket.side == "BUY"
     if (buy and trigger <= ref.ltp) or (not buy and trigger >= ref.ltp):
         where = "above" if buy else "below"
-        raise OrderRejected(f"a stop-loss {ticket.side} trigger must be {where} the last price {ref.ltp}",
-                            "trigger_side", "trigger_price", last_price=float(ref.ltp))
+        raise OrderRejected(
+            f"a stop-loss {ticket.side} trigger must be {where} the last price {ref.ltp}",
+            "trigger_side",
+            "trigger_price",
+            last_price=float(ref.ltp),
+        )
     if ticket.price is not None and ((buy and ticket.price < trigger) or (not buy and ticket.price > trigger)):
         where = "at or above" if buy else "at or below"
         raise OrderRejected(f"a stop-loss {ticket.side} price must be {where} its trigger", "trigger_side", "price")

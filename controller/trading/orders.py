@@ -41,8 +41,10 @@ VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
 """
 _BY_CLIENT_ID = f"SELECT {ORDER_COLUMNS} FROM orders WHERE user_id = %s AND client_order_id = %s"
 _GET = f"SELECT {ORDER_COLUMNS} FROM orders WHERE order_id = %s AND user_id = %s"
-_MODIFY = ("UPDATE orders SET quantity = %s, price = %s, trigger_price = %s, reserved_amount = %s, updated_at = %s "
-           "WHERE order_id = %s AND status IN ('OPEN', 'TRIGGER_PENDING')")
+_MODIFY = (
+    "UPDATE orders SET quantity = %s, price = %s, trigger_price = %s, reserved_amount = %s, updated_at = %s "
+    "WHERE order_id = %s AND status IN ('OPEN', 'TRIGGER_PENDING')"
+)
 _UNSET = object()
 
 
@@ -67,15 +69,17 @@ def _instrument(conn: Any, view: MarketView, symbol: str) -> Instrument:
     return found
 
 
-def place_order(conn: Any, user_id: int, ticket: OrderTicket, instrument: Instrument, view: MarketView,
-                rules: TradingRules) -> tuple[Order, Outcome | None]:
+def place_order(
+    conn: Any, user_id: int, ticket: OrderTicket, instrument: Instrument, view: MarketView, rules: TradingRules
+) -> tuple[Order, Outcome | None]:
     """Validate, reserve and record a new order of `instrument`, executing it at once when the market allows.
 
     Returns the order and what changed (None when client_order_id named an existing order).
     """
     needs_holding = ticket.side == "SELL" or ticket.order_type == "MARKET"  # to reserve shares, or to fill now
-    book = AccountBook.lock(conn, user_id, rules.starting_cash, view.now,
-                            holding_of=instrument.stock_id if needs_holding else None)
+    book = AccountBook.lock(
+        conn, user_id, rules.starting_cash, view.now, holding_of=instrument.stock_id if needs_holding else None
+    )
     if ticket.client_order_id is not None:
         existing = find_by_client_id(conn, user_id, ticket.client_order_id)
         if existing is not None:
@@ -92,9 +96,27 @@ def place_order(conn: Any, user_id: int, ticket: OrderTicket, instrument: Instru
     else:
         book.reserve_shares(instrument.stock_id, ticket.quantity)
     status = "TRIGGER_PENDING" if ticket.order_type in STOP else "OPEN"
-    order = Order(0, user_id, ticket.client_order_id, instrument.stock_id, instrument.symbol, ticket.side,
-                  ticket.order_type, ticket.validity, ticket.quantity, 0, ticket.price, ticket.trigger_price, None,
-                  amount, status, None, not view.is_open, view.now, view.now)
+    order = Order(
+        0,
+        user_id,
+        ticket.client_order_id,
+        instrument.stock_id,
+        instrument.symbol,
+        ticket.side,
+        ticket.order_type,
+        ticket.validity,
+        ticket.quantity,
+        0,
+        ticket.price,
+        ticket.trigger_price,
+        None,
+        amount,
+        status,
+        None,
+        not view.is_open,
+        view.now,
+        view.now,
+    )
     ltp = live.ltp if view.is_open and live is not None else None
     if ltp is not None and may_act(order, ltp):
         _, order.order_id = execute(conn, _INSERT, _insert_params(order))
@@ -119,13 +141,28 @@ def _insert_resting(conn: Any, book: AccountBook, order: Order) -> None:
 
 def _insert_params(order: Order) -> tuple:
     stamp = to_db(order.created_at)
-    return (order.user_id, order.client_order_id, order.stock_id, order.symbol, order.side, order.order_type,
-            order.validity, order.quantity, order.price, order.trigger_price, order.reserved_amount, order.status,
-            int(order.is_amo), stamp, stamp)
+    return (
+        order.user_id,
+        order.client_order_id,
+        order.stock_id,
+        order.symbol,
+        order.side,
+        order.order_type,
+        order.validity,
+        order.quantity,
+        order.price,
+        order.trigger_price,
+        order.reserved_amount,
+        order.status,
+        int(order.is_amo),
+        stamp,
+        stamp,
+    )
 
 
-def _lock_working(conn: Any, user_id: int, order_id: int, view: MarketView,
-                  rules: TradingRules) -> tuple[AccountBook, Order]:
+def _lock_working(
+    conn: Any, user_id: int, order_id: int, view: MarketView, rules: TradingRules
+) -> tuple[AccountBook, Order]:
     book, order = lock_account_and_order(conn, user_id, order_id, rules.starting_cash, view.now)
     if order is None:
         raise NotFound(f"order {order_id} not found")
@@ -134,14 +171,28 @@ def _lock_working(conn: Any, user_id: int, order_id: int, view: MarketView,
     return book, order
 
 
-def modify_order(conn: Any, user_id: int, order_id: int, view: MarketView, rules: TradingRules,
-                 quantity: int | None = None, price: Any = _UNSET, trigger_price: Any = _UNSET) -> Outcome:
+def modify_order(
+    conn: Any,
+    user_id: int,
+    order_id: int,
+    view: MarketView,
+    rules: TradingRules,
+    quantity: int | None = None,
+    price: Any = _UNSET,
+    trigger_price: Any = _UNSET,
+) -> Outcome:
     """Change a working order's quantity, price or trigger; re-validated and re-reserved as if new."""
     book, order = _lock_working(conn, user_id, order_id, view, rules)
     instrument = _instrument(conn, view, order.symbol)
-    ticket = OrderTicket(order.symbol, order.side, order.order_type, order.validity, quantity or order.quantity,
-                         order.price if price is _UNSET else price,
-                         order.trigger_price if trigger_price is _UNSET else trigger_price)
+    ticket = OrderTicket(
+        order.symbol,
+        order.side,
+        order.order_type,
+        order.validity,
+        quantity or order.quantity,
+        order.price if price is _UNSET else price,
+        order.trigger_price if trigger_price is _UNSET else trigger_price,
+    )
     live = view.fresh(order.symbol)
     ref = reference(instrument, live, rules.band_percent)
     validate(_as_live(order, ticket), instrument, ref, rules)
@@ -165,8 +216,9 @@ def _as_live(order: Order, ticket: OrderTicket) -> OrderTicket:
     if order.order_type not in STOP or order.status == "TRIGGER_PENDING":
         return ticket
     if ticket.trigger_price != order.trigger_price:
-        raise OrderRejected("the order has triggered; its trigger price can no longer change", "triggered",
-                            "trigger_price")
+        raise OrderRejected(
+            "the order has triggered; its trigger price can no longer change", "triggered", "trigger_price"
+        )
     return replace(ticket, order_type="LIMIT" if order.order_type == "SL" else "MARKET", trigger_price=None)
 
 
@@ -191,8 +243,9 @@ def reset_account(conn: Any, user_id: int, view: MarketView, rules: TradingRules
     return book.finish(view)
 
 
-def expire_orders(conn: Any, user_id: int, order_ids: list[int], cutoff: datetime, view: MarketView,
-                  rules: TradingRules) -> Outcome:
+def expire_orders(
+    conn: Any, user_id: int, order_ids: list[int], cutoff: datetime, view: MarketView, rules: TradingRules
+) -> Outcome:
     """Expire the user's working orders among `order_ids` created before `cutoff` (the session's close)."""
     book = AccountBook.lock(conn, user_id, rules.starting_cash, view.now)
     for order_id in order_ids:

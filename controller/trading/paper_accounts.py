@@ -10,8 +10,10 @@ from controller.trading.models import Account
 
 _CREATE = "INSERT INTO accounts (user_id, cash, reserved, starting_cash) VALUES (%s, %s, 0, %s)"
 # Lazily, for users created before trading existed: only when the user row is there, never twice.
-_ENSURE = ("INSERT IGNORE INTO accounts (user_id, cash, reserved, starting_cash) "
-           "SELECT user_id, %s, 0, %s FROM users WHERE user_id = %s")
+_ENSURE = (
+    "INSERT IGNORE INTO accounts (user_id, cash, reserved, starting_cash) "
+    "SELECT user_id, %s, 0, %s FROM users WHERE user_id = %s"
+)
 _GET = "SELECT user_id, cash, reserved, starting_cash, realized_pnl FROM accounts WHERE user_id = %s"
 
 

@@ -64,8 +64,19 @@ def valued_holdings(conn: Any, user_id: int, fresh: PriceLookup) -> list[ValuedH
             current, prev_close, source, as_of = row["ltp"], row["prev_close"], "database", row["as_of"]
         else:
             current, prev_close, source, as_of = row["avg_price"], row["avg_price"], "cost", None
-        result.append(ValuedHolding(row["symbol"], row["company_name"], row["quantity"], row["reserved_quantity"],
-                                    row["avg_price"], current, prev_close, source, as_of))
+        result.append(
+            ValuedHolding(
+                row["symbol"],
+                row["company_name"],
+                row["quantity"],
+                row["reserved_quantity"],
+                row["avg_price"],
+                current,
+                prev_close,
+                source,
+                as_of,
+            )
+        )
     return result
 
 
@@ -74,12 +85,19 @@ def portfolio(conn: Any, account: Account, fresh: PriceLookup) -> Portfolio:
     return Portfolio(account, valued_holdings(conn, account.user_id, fresh))
 
 
-def holding_costs(conn: Any, account: Account, change: HoldingsChange | None,
-                  use: Callable[[Sequence[HoldingCost]], None]) -> None:
+def holding_costs(
+    conn: Any, account: Account, change: HoldingsChange | None, use: Callable[[Sequence[HoldingCost]], None]
+) -> None:
     """The costs of the account's holdings for `account_json`, read in the open transaction with its next
     statement (a HoldingCostLookup that always queries)."""
-    defer_rows(conn, _COSTS, (account.user_id,), lambda rows: use(tuple(
-        HoldingCost(row["symbol"], row["quantity"], row["avg_price"], row["ltp"]) for row in rows)))
+    defer_rows(
+        conn,
+        _COSTS,
+        (account.user_id,),
+        lambda rows: use(
+            tuple(HoldingCost(row["symbol"], row["quantity"], row["avg_price"], row["ltp"]) for row in rows)
+        ),
+    )
 
 
 def account_json(account: Account, costs: Sequence[HoldingCost], fresh: PriceLookup) -> dict[str, Any]:
@@ -103,8 +121,12 @@ def equity_history(conn: Any, user_id: int, days: int) -> list[dict[str, Any]]:
     """The last `days` daily snapshots, oldest first."""
     rows = fetch_all(conn, _HISTORY, (user_id, days))
     return [
-        {"date": row["snapshot_date"].isoformat(), "equity": number(row["equity"]), "cash": number(row["cash"]),
-         "holdings_value": number(row["holdings_value"])}
+        {
+            "date": row["snapshot_date"].isoformat(),
+            "equity": number(row["equity"]),
+            "cash": number(row["cash"]),
+            "holdings_value": number(row["holdings_value"]),
+        }
         for row in reversed(rows)
     ]
 

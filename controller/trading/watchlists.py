@@ -14,8 +14,10 @@ from utils.timeutil import iso_ist
 from utils.trading_errors import RuleViolation
 
 _DUPLICATE_KEY = 1062
-_LISTS = ("SELECT w.watchlist_id, w.name, w.position, w.created_at FROM watchlists w WHERE w.user_id = %s {only} "
-          "ORDER BY w.position, w.watchlist_id")
+_LISTS = (
+    "SELECT w.watchlist_id, w.name, w.position, w.created_at FROM watchlists w WHERE w.user_id = %s {only} "
+    "ORDER BY w.position, w.watchlist_id"
+)
 _ITEMS = """
 SELECT i.watchlist_id, s.symbol, s.company_name, s.exchange, i.position,
        q.ltp, q.prev_close, q.day_open, q.day_high, q.day_low, q.volume, q.as_of
@@ -28,10 +30,14 @@ ORDER BY i.position, s.symbol
 """
 _OWNED = "SELECT watchlist_id FROM watchlists WHERE watchlist_id = %s AND user_id = %s FOR UPDATE"
 _STOCK = "SELECT stock_id FROM stocks WHERE symbol = %s ORDER BY exchange = 'NSE' DESC LIMIT 1"
-_ITEM_SYMBOLS = ("SELECT s.symbol, i.stock_id FROM watchlist_items i JOIN stocks s ON s.stock_id = i.stock_id "
-                 "WHERE i.watchlist_id = %s")
-_SET_POSITIONS = ("INSERT INTO watchlist_items (watchlist_id, stock_id, position) VALUES (%s, %s, %s) "
-                  "ON DUPLICATE KEY UPDATE position = VALUES(position)")
+_ITEM_SYMBOLS = (
+    "SELECT s.symbol, i.stock_id FROM watchlist_items i JOIN stocks s ON s.stock_id = i.stock_id "
+    "WHERE i.watchlist_id = %s"
+)
+_SET_POSITIONS = (
+    "INSERT INTO watchlist_items (watchlist_id, stock_id, position) VALUES (%s, %s, %s) "
+    "ON DUPLICATE KEY UPDATE position = VALUES(position)"
+)
 _QUOTE_FIELDS = ("ltp", "prev_close", "day_open", "day_high", "day_low", "volume", "as_of")
 
 
@@ -41,12 +47,19 @@ def _item_json(row: dict[str, Any], fresh: PriceLookup) -> dict[str, Any]:
     q = {name: getattr(live, name) for name in _QUOTE_FIELDS} if live is not None else row
     change = q["ltp"] - q["prev_close"] if q["ltp"] is not None else None
     return {
-        "symbol": row["symbol"], "company_name": row["company_name"], "exchange": row["exchange"],
-        "position": row["position"], "ltp": number(q["ltp"], 4), "prev_close": number(q["prev_close"], 4),
+        "symbol": row["symbol"],
+        "company_name": row["company_name"],
+        "exchange": row["exchange"],
+        "position": row["position"],
+        "ltp": number(q["ltp"], 4),
+        "prev_close": number(q["prev_close"], 4),
         "change": number(change, 4),
         "change_pct": number(percent(change, q["prev_close"])) if change is not None else None,
-        "day_open": number(q["day_open"], 4), "day_high": number(q["day_high"], 4),
-        "day_low": number(q["day_low"], 4), "volume": q["volume"], "as_of": iso_ist(q["as_of"]),
+        "day_open": number(q["day_open"], 4),
+        "day_high": number(q["day_high"], 4),
+        "day_low": number(q["day_low"], 4),
+        "volume": q["volume"],
+        "as_of": iso_ist(q["as_of"]),
         "price_source": source,
     }
 
@@ -59,9 +72,14 @@ def list_watchlists(conn: Any, user_id: int, fresh: PriceLookup, watchlist_id: i
     for row in fetch_all(conn, _ITEMS.format(only=only), params):
         items[row["watchlist_id"]].append(_item_json(row, fresh))
     return [
-        {"watchlist_id": row["watchlist_id"], "name": row["name"], "position": row["position"],
-         "created_at": iso_ist(row["created_at"]), "count": len(items[row["watchlist_id"]]),
-         "items": items[row["watchlist_id"]]}
+        {
+            "watchlist_id": row["watchlist_id"],
+            "name": row["name"],
+            "position": row["position"],
+            "created_at": iso_ist(row["created_at"]),
+            "count": len(items[row["watchlist_id"]]),
+            "items": items[row["watchlist_id"]],
+        }
         for row in lists
     ]
 
@@ -93,17 +111,25 @@ def create_watchlist(conn: Any, user_id: int, name: str, max_lists: int) -> int:
     count = fetch_value(conn, "SELECT COUNT(*) FROM watchlists WHERE user_id = %s", (user_id,))
     if count >= max_lists:
         raise Conflict(f"at most {max_lists} watchlists per user")
-    return _unique(conn, "INSERT INTO watchlists (user_id, name, position) "
-                         "SELECT %s, %s, COALESCE(MAX(position) + 1, 0) FROM watchlists WHERE user_id = %s",
-                   (user_id, name, user_id), f"a watchlist named {name!r} already exists")
+    return _unique(
+        conn,
+        "INSERT INTO watchlists (user_id, name, position) "
+        "SELECT %s, %s, COALESCE(MAX(position) + 1, 0) FROM watchlists WHERE user_id = %s",
+        (user_id, name, user_id),
+        f"a watchlist named {name!r} already exists",
+    )
 
 
 def update_watchlist(conn: Any, user_id: int, watchlist_id: int, name: str | None, position: int | None) -> None:
     """Rename and/or move a list; NotFound for others' lists, Conflict for a duplicate name."""
     _lock_owned(conn, user_id, watchlist_id)
     if name is not None:
-        _unique(conn, "UPDATE watchlists SET name = %s WHERE watchlist_id = %s", (name, watchlist_id),
-                f"a watchlist named {name!r} already exists")
+        _unique(
+            conn,
+            "UPDATE watchlists SET name = %s WHERE watchlist_id = %s",
+            (name, watchlist_id),
+            f"a watchlist named {name!r} already exists",
+        )
     if position is not None:
         execute(conn, "UPDATE watchlists SET position = %s WHERE watchlist_id = %s", (position, watchlist_id))
 
@@ -125,9 +151,12 @@ def add_item(conn: Any, user_id: int, watchlist_id: int, symbol: str, max_items:
         raise Conflict(f"{symbol} is already in this watchlist")
     if len(listed) >= max_items:
         raise Conflict(f"at most {max_items} symbols per watchlist")
-    execute(conn, "INSERT INTO watchlist_items (watchlist_id, stock_id, position) SELECT %s, %s, "
-                  "COALESCE(MAX(position) + 1, 0) FROM watchlist_items WHERE watchlist_id = %s",
-            (watchlist_id, stock_id, watchlist_id))
+    execute(
+        conn,
+        "INSERT INTO watchlist_items (watchlist_id, stock_id, position) SELECT %s, %s, "
+        "COALESCE(MAX(position) + 1, 0) FROM watchlist_items WHERE watchlist_id = %s",
+        (watchlist_id, stock_id, watchlist_id),
+    )
 
 
 def remove_item(conn: Any, user_id: int, watchlist_id: int, symbol: str) -> None:
@@ -144,6 +173,11 @@ def reorder_items(conn: Any, user_id: int, watchlist_id: int, symbols: list[str]
     _lock_owned(conn, user_id, watchlist_id)
     listed = {row["symbol"]: row["stock_id"] for row in fetch_all(conn, _ITEM_SYMBOLS, (watchlist_id,))}
     if len(symbols) != len(set(symbols)) or set(symbols) != set(listed):
-        raise RuleViolation("symbols must list every item of the watchlist exactly once", "permutation", "symbols",
-                            missing=sorted(set(listed) - set(symbols)), unknown=sorted(set(symbols) - set(listed)))
+        raise RuleViolation(
+            "symbols must list every item of the watchlist exactly once",
+            "permutation",
+            "symbols",
+            missing=sorted(set(listed) - set(symbols)),
+            unknown=sorted(set(symbols) - set(listed)),
+        )
     execute_many(conn, _SET_POSITIONS, [(watchlist_id, listed[s], i) for i, s in enumerate(symbols)])

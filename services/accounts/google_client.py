@@ -74,8 +74,13 @@ class GoogleClient:
     def from_settings(cls, settings: Settings) -> GoogleClient:
         """Build from GOOGLE_* settings."""
         secret = settings.google_client_secret.get_secret_value() if settings.google_client_secret else None
-        return cls(settings.google_client_id, secret, settings.google_token_url, settings.google_certs_url,
-                   settings.google_timeout_s)
+        return cls(
+            settings.google_client_id,
+            secret,
+            settings.google_token_url,
+            settings.google_certs_url,
+            settings.google_timeout_s,
+        )
 
     def _fetch(self, url: str, method: str = "GET", **kwargs: Any) -> Any:
         """google-auth's transport with this client's timeout (google-auth passes none when fetching certs);
@@ -114,8 +119,9 @@ class GoogleClient:
     def _verify_id_token(self, token: str) -> GoogleIdentity:
         audience = self._require_client_id()
         try:
-            claims = id_token.verify_token(token, self._fetch, audience=audience, certs_url=self.certs_url,
-                                           clock_skew_in_seconds=_CLOCK_SKEW_S)
+            claims = id_token.verify_token(
+                token, self._fetch, audience=audience, certs_url=self.certs_url, clock_skew_in_seconds=_CLOCK_SKEW_S
+            )
         except google_exceptions.TransportError as exc:
             raise ServiceUnavailable("Could not reach Google to verify the sign-in", {"reason": str(exc)}) from None
         except (ValueError, google_exceptions.GoogleAuthError, PyJWTError) as exc:
@@ -134,15 +140,23 @@ class GoogleClient:
         """Exchange a popup-flow authorization code at the token endpoint; return the ID token."""
         client_id = self._require_client_id()
         if not self.client_secret:
-            raise GoogleSignInDisabled("Google sign-in with a code is not enabled on this server (GOOGLE_CLIENT_SECRET "
-                                       "is not set); send an ID token as `credential`")
-        form = {"code": code, "client_id": client_id, "client_secret": self.client_secret,
-                "redirect_uri": "postmessage", "grant_type": "authorization_code"}
+            raise GoogleSignInDisabled(
+                "Google sign-in with a code is not enabled on this server (GOOGLE_CLIENT_SECRET "
+                "is not set); send an ID token as `credential`"
+            )
+        form = {
+            "code": code,
+            "client_id": client_id,
+            "client_secret": self.client_secret,
+            "redirect_uri": "postmessage",
+            "grant_type": "authorization_code",
+        }
         try:
             response = self.session.post(self.token_url, data=form, timeout=self.timeout_s)
         except requests.RequestException as exc:
-            raise ServiceUnavailable("Could not reach Google's token endpoint", {"reason": type(exc).__name__}) \
-                from None
+            raise ServiceUnavailable(
+                "Could not reach Google's token endpoint", {"reason": type(exc).__name__}
+            ) from None
         if response.status_code >= 500:
             raise ServiceUnavailable("Google's token endpoint failed", {"status": response.status_code})
         body = _json_object(response)

@@ -73,8 +73,12 @@ def indices_all() -> dict:
     grouped: dict[str, list[dict]] = {}
     for row, item in zip(rows, shaped, strict=True):
         grouped.setdefault(row.tag, []).append(item)
-    payload = {"source": WEBSOCKET_CACHE if live else DATABASE, "market_status": phase, "data": grouped,
-               "totalIndices": len(rows)}
+    payload = {
+        "source": WEBSOCKET_CACHE if live else DATABASE,
+        "market_status": phase,
+        "data": grouped,
+        "totalIndices": len(rows),
+    }
     if not live:
         composed.put(phase, (shaped, payload))
     return payload

@@ -42,8 +42,15 @@ def fresh_stock_quote(symbol: str) -> Quote | None:
 def with_stock_quote(row: StockQuote, quote: Quote, source: str) -> StockQuote:
     """`row` with the live quote's numbers (52-week range widened to include today's range)."""
     return replace(
-        row, ltp=quote.ltp, prev_close=quote.prev_close, day_open=quote.day_open, day_high=quote.day_high,
-        day_low=quote.day_low, volume=quote.volume, as_of=quote.as_of, source=source,
+        row,
+        ltp=quote.ltp,
+        prev_close=quote.prev_close,
+        day_open=quote.day_open,
+        day_high=quote.day_high,
+        day_low=quote.day_low,
+        volume=quote.volume,
+        as_of=quote.as_of,
+        source=source,
         week52_high=quote.day_high if row.week52_high is None else max(row.week52_high, quote.day_high),
         week52_low=quote.day_low if row.week52_low is None else min(row.week52_low, quote.day_low),
     )
@@ -52,8 +59,9 @@ def with_stock_quote(row: StockQuote, quote: Quote, source: str) -> StockQuote:
 Row = TypeVar("Row", StockQuote, IndexQuote)
 
 
-def _overlay(rows: Iterable[Row], cache: LivePriceCache, key: Callable[[Row], str],
-             merge: Callable[[Row, Quote], Row]) -> tuple[list[Row], bool]:
+def _overlay(
+    rows: Iterable[Row], cache: LivePriceCache, key: Callable[[Row], str], merge: Callable[[Row, Quote], Row]
+) -> tuple[list[Row], bool]:
     rows = list(rows)
     if not rows or not overlay_enabled():
         return rows, False
@@ -68,13 +76,22 @@ def _overlay(rows: Iterable[Row], cache: LivePriceCache, key: Callable[[Row], st
 
 def overlay_stocks(rows: Iterable[StockQuote]) -> tuple[list[StockQuote], bool]:
     """Rows with fresh live quotes laid over while the market is open; and whether any was live."""
-    return _overlay(rows, stock_prices(), lambda row: row.symbol,
-                    lambda row, quote: with_stock_quote(row, quote, WEBSOCKET_CACHE))
+    return _overlay(
+        rows, stock_prices(), lambda row: row.symbol, lambda row, quote: with_stock_quote(row, quote, WEBSOCKET_CACHE)
+    )
 
 
 def _with_index_quote(row: IndexQuote, quote: Quote) -> IndexQuote:
-    return replace(row, ltp=quote.ltp, prev_close=quote.prev_close, day_open=quote.day_open,
-                   day_high=quote.day_high, day_low=quote.day_low, as_of=quote.as_of, source=WEBSOCKET_CACHE)
+    return replace(
+        row,
+        ltp=quote.ltp,
+        prev_close=quote.prev_close,
+        day_open=quote.day_open,
+        day_high=quote.day_high,
+        day_low=quote.day_low,
+        as_of=quote.as_of,
+        source=WEBSOCKET_CACHE,
+    )
 
 
 def overlay_indices(rows: Iterable[IndexQuote]) -> tuple[list[IndexQuote], bool]:
@@ -97,8 +114,11 @@ def provider_quote(symbol: str) -> tuple[Quote, str] | None:
     try:
         quotes = provider.quotes([symbol])
     except (OSError, ValueError, AppError) as exc:
-        log.warning("forceLive: provider quote for %s failed (%s); serving the database snapshot",
-                    symbol, exc.__class__.__name__)
+        log.warning(
+            "forceLive: provider quote for %s failed (%s); serving the database snapshot",
+            symbol,
+            exc.__class__.__name__,
+        )
         return None
     quote = next((q for q in quotes if q.symbol == symbol), None)
     if quote is None:

@@ -16,7 +16,8 @@ def calendar() -> MarketCalendar:
     cal = current_app.extensions.get("market_calendar")
     if cal is None:
         cal = current_app.extensions["market_calendar"] = MarketCalendar(
-            current_app.extensions["settings"].market_holidays)
+            current_app.extensions["settings"].market_holidays
+        )
     return cal
 
 

@@ -52,13 +52,20 @@ def compute_history(symbol: str, interval: str, first: date | None, last: date |
     end = _ist_midnight((last or clock().astimezone(IST).date()) + timedelta(days=1))
     timeframe = history.source_timeframe(interval)
     with db.connection() as conn:
-        candles = history.stored_candles(conn, stock.stock_id, timeframe, start, end,
-                                         history.candles_needed(interval, limit))
+        candles = history.stored_candles(
+            conn, stock.stock_id, timeframe, start, end, history.candles_needed(interval, limit)
+        )
     if timeframe == "1d":
         candles = _session_bar(candles, stock, start, end)
     bars = [
-        {"time": _bar_time(interval, key), "open": number(bar.open), "high": number(bar.high),
-         "low": number(bar.low), "close": number(bar.close), "volume": bar.volume}
+        {
+            "time": _bar_time(interval, key),
+            "open": number(bar.open),
+            "high": number(bar.high),
+            "low": number(bar.low),
+            "close": number(bar.close),
+            "volume": bar.volume,
+        }
         for key, bar in history.latest_bars(candles, interval, limit)
     ]
     return {"symbol": stock.symbol, "interval": interval, "count": len(bars), "data": bars}
@@ -70,4 +77,5 @@ def stock_history(symbol: str, interval: str, first: date | None, last: date | N
     ttl = current_app.extensions["settings"].cache_ttl_history_s
     key = (symbol, interval, first, last, limit)
     return named_cache("history", ttl, maxsize=1024).get_or_load(
-        key, lambda: compute_history(symbol, interval, first, last, limit))
+        key, lambda: compute_history(symbol, interval, first, last, limit)
+    )

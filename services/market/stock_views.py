@@ -46,6 +46,7 @@ def _source(rows: list[StockQuote]) -> str:
 
 def known_symbols() -> frozenset[str]:
     """Symbols of the active universe (cached), so unknown symbols are refused without a query."""
+
     def load() -> frozenset[str]:
         with db.connection() as conn:
             return stocks.active_symbols(conn)
@@ -116,6 +117,7 @@ def detail_json(row: StockQuote, timestamp: datetime) -> dict:
 
 def exchange_snapshot(exchange: str) -> list[StockQuote]:
     """Every active stock of an exchange with its database snapshot (cached)."""
+
     def load() -> list[StockQuote]:
         with db.connection() as conn:
             return stocks.exchange_quotes(conn, exchange, pause)
@@ -182,22 +184,32 @@ def movers_all(exchange: str = DEFAULT_EXCHANGE, intraday: bool = False, limit: 
     if known is not None and all(a is b for a, b in zip(known[0], parts, strict=True)):
         return known[1]
     live = any(part["source"] != DATABASE for part in parts)
-    payload = {"gainers": parts[0]["rows"], "losers": parts[1]["rows"], "mostActive": parts[2]["rows"],
-               "source": WEBSOCKET_CACHE if live else DATABASE}
+    payload = {
+        "gainers": parts[0]["rows"],
+        "losers": parts[1]["rows"],
+        "mostActive": parts[2]["rows"],
+        "source": WEBSOCKET_CACHE if live else DATABASE,
+    }
     composed.put(key, (parts, payload))
     return payload
 
 
 def _search_json(rows: list[StockQuote]) -> list[dict]:
     return [
-        {"symbol": row.symbol, "companyName": row.company_name, "exchange": row.exchange,
-         "currentPrice": number(row.ltp), "changePercent": number(row.change_pct)}
+        {
+            "symbol": row.symbol,
+            "companyName": row.company_name,
+            "exchange": row.exchange,
+            "currentPrice": number(row.ltp),
+            "changePercent": number(row.change_pct),
+        }
         for row in rows
     ]
 
 
 def search(query: str, limit: int) -> tuple[list[dict], str]:
     """Search results (symbol prefix first, then company-name word prefixes) and their price source."""
+
     def load() -> tuple[list[StockQuote], list[dict]]:
         with db.connection() as conn:
             rows = search_sql.search_stocks(conn, query, limit)
@@ -213,8 +225,13 @@ def compute_sectors(exchange: str) -> dict:
     """Sector performance over the snapshot (with live quotes laid over while the market is open)."""
     rows, live = overlay_stocks(exchange_snapshot(exchange))
     sectors = [
-        {"sector": s.sector, "changePercent": number(s.change_pct), "advances": s.advances,
-         "declines": s.declines, "count": s.count}
+        {
+            "sector": s.sector,
+            "changePercent": number(s.change_pct),
+            "advances": s.advances,
+            "declines": s.declines,
+            "count": s.count,
+        }
         for s in stocks.sector_performance(rows)
     ]
     return {"rows": sectors, "source": WEBSOCKET_CACHE if live else DATABASE}

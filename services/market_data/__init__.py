@@ -16,13 +16,21 @@ from utils.market_hours import MarketCalendar
 def create_provider(settings: Settings, calendar: MarketCalendar) -> MarketDataProvider:
     """The provider MARKET_DATA_PROVIDER selects; nothing is loaded or fetched until it is first used."""
     if settings.market_data_provider == "upstox":
-        client = HttpClient("upstox", timeout_s=settings.http_timeout_s, max_retries=settings.http_max_retries,
-                            limiter=RateLimiter(CLIENT_LIMITS))
+        client = HttpClient(
+            "upstox",
+            timeout_s=settings.http_timeout_s,
+            max_retries=settings.http_max_retries,
+            limiter=RateLimiter(CLIENT_LIMITS),
+        )
         token = settings.upstox_access_token.get_secret_value() if settings.upstox_access_token else ""
-        return Upstox(load_universe, token, settings.upstox_base_url, settings.upstox_instruments_url, calendar,
-                      client)
-    return Simulator(load_universe, seed=settings.sim_seed, calendar=calendar, always_open=settings.sim_always_open,
-                     max_ticks=settings.sim_max_ticks)
+        return Upstox(load_universe, token, settings.upstox_base_url, settings.upstox_instruments_url, calendar, client)
+    return Simulator(
+        load_universe,
+        seed=settings.sim_seed,
+        calendar=calendar,
+        always_open=settings.sim_always_open,
+        max_ticks=settings.sim_max_ticks,
+    )
 
 
 def init_app(app: Flask) -> None:

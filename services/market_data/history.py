@@ -131,11 +131,21 @@ def volatility_index(seed: int, name: str, ref_value: float, days: int) -> Stock
         x = max(x + 0.15 * (ref_value - x) + rng.normal(0, 0.06 * ref_value), 8.0)
     open_ = np.concatenate(([level[0]], level[:-1])) * np.exp(rng.normal(0, 0.02, days))
     spread = np.abs(rng.normal(0, 0.03, (2, days)))
-    daily = Candles(np.round(open_, 2), np.round(np.maximum(open_, level) * (1 + spread[0]), 2),
-                    np.round(np.minimum(open_, level) * (1 - spread[1]), 2), np.round(level, 2), None)
+    daily = Candles(
+        np.round(open_, 2),
+        np.round(np.maximum(open_, level) * (1 + spread[0]), 2),
+        np.round(np.minimum(open_, level) * (1 - spread[1]), 2),
+        np.round(level, 2),
+        None,
+    )
     steps = rng.normal(0, 0.002, SESSION_MINUTES)
     close = ref_value * np.exp(np.cumsum(steps))
     open_m = np.concatenate(([ref_value], close[:-1]))
-    minutes = Candles(np.round(open_m, 2), np.round(np.maximum(open_m, close) * 1.0005, 2),
-                      np.round(np.minimum(open_m, close) * 0.9995, 2), np.round(close, 2), None)
+    minutes = Candles(
+        np.round(open_m, 2),
+        np.round(np.maximum(open_m, close) * 1.0005, 2),
+        np.round(np.minimum(open_m, close) * 0.9995, 2),
+        np.round(close, 2),
+        None,
+    )
     return StockHistory(daily, minutes)

@@ -44,8 +44,15 @@ class Simulator:
 
     name = "simulator"
 
-    def __init__(self, loader: Callable[[], Universe], seed: int = 42, calendar: MarketCalendar | None = None,
-                 always_open: bool = False, max_ticks: int = 0, clock: Callable[[], datetime] = now_utc) -> None:
+    def __init__(
+        self,
+        loader: Callable[[], Universe],
+        seed: int = 42,
+        calendar: MarketCalendar | None = None,
+        always_open: bool = False,
+        max_ticks: int = 0,
+        clock: Callable[[], datetime] = now_utc,
+    ) -> None:
         self._loader = loader
         self.seed = seed
         self.calendar = calendar or MarketCalendar()
@@ -82,10 +89,14 @@ class Simulator:
     def instruments(self) -> list[Instrument]:
         """The stored universe: stocks (NSE_EQ) and indices (NSE_INDEX/BSE_INDEX)."""
         universe = self._ensure_loaded()
-        stocks = [Instrument(s.symbol, s.company_name, "NSE", "NSE_EQ", s.instrument_key, tick_size=s.tick_size)
-                  for s in universe.stocks]
-        indices = [Instrument(i.name, i.name, i.tag, f"{i.tag}_INDEX", i.instrument_key, tick_size=Decimal("0.01"))
-                   for i in universe.indices]
+        stocks = [
+            Instrument(s.symbol, s.company_name, "NSE", "NSE_EQ", s.instrument_key, tick_size=s.tick_size)
+            for s in universe.stocks
+        ]
+        indices = [
+            Instrument(i.name, i.name, i.tag, f"{i.tag}_INDEX", i.instrument_key, tick_size=Decimal("0.01"))
+            for i in universe.indices
+        ]
         return stocks + indices
 
     def market_status(self) -> MarketStatus:
@@ -199,18 +210,33 @@ class Simulator:
     def _publish(self) -> None:
         as_of = self._as_of
         self._quotes = {
-            symbol: Quote(symbol, _price(ltp), _price(prev), _price(op), _price(hi), _price(lo), int(vol), as_of,
-                          self.name)
+            symbol: Quote(
+                symbol, _price(ltp), _price(prev), _price(op), _price(hi), _price(lo), int(vol), as_of, self.name
+            )
             for symbol, ltp, prev, op, hi, lo, vol in zip(
-                self._symbols, self._ltp.tolist(), self._prev.tolist(), self._open.tolist(), self._high.tolist(),
-                self._low.tolist(), self._volume.tolist(), strict=True)
+                self._symbols,
+                self._ltp.tolist(),
+                self._prev.tolist(),
+                self._open.tolist(),
+                self._high.tolist(),
+                self._low.tolist(),
+                self._volume.tolist(),
+                strict=True,
+            )
         }
         self._index_quotes = {
-            index.name: Quote(index.name, _price(level), _price(prev), _price(op), _price(hi), _price(lo), 0, as_of,
-                              self.name)
+            index.name: Quote(
+                index.name, _price(level), _price(prev), _price(op), _price(hi), _price(lo), 0, as_of, self.name
+            )
             for index, level, prev, op, hi, lo in zip(
-                self._idx, self._idx_level.tolist(), self._idx_prev.tolist(), self._idx_open.tolist(),
-                self._idx_high.tolist(), self._idx_low.tolist(), strict=True)
+                self._idx,
+                self._idx_level.tolist(),
+                self._idx_prev.tolist(),
+                self._idx_open.tolist(),
+                self._idx_high.tolist(),
+                self._idx_low.tolist(),
+                strict=True,
+            )
         }
 
 
@@ -221,8 +247,17 @@ def aggregate(bars: list[Candle], interval: str) -> list[Candle]:
     buckets: dict[datetime, list[Candle]] = {}
     for bar in bars:
         buckets.setdefault(_bucket(bar.ts, interval), []).append(bar)
-    return [Candle(ts, group[0].open, max(b.high for b in group), min(b.low for b in group), group[-1].close,
-                   sum(b.volume for b in group)) for ts, group in buckets.items()]
+    return [
+        Candle(
+            ts,
+            group[0].open,
+            max(b.high for b in group),
+            min(b.low for b in group),
+            group[-1].close,
+            sum(b.volume for b in group),
+        )
+        for ts, group in buckets.items()
+    ]
 
 
 def _bucket(ts: datetime, interval: str) -> datetime:

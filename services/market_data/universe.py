@@ -54,21 +54,48 @@ def load_universe() -> Universe:
         member_rows = snapshots.index_constituents(conn)
     ref_values = {i.name: i.ref_value for i in load_indices()}
     stocks = tuple(
-        StockSnapshot(row["stock_id"], row["symbol"], row["company_name"], row["sector"], row["instrument_key"],
-                      row["tick_size"], _quote(row["symbol"], row))
-        for row in stock_rows if row["ltp"] is not None)
+        StockSnapshot(
+            row["stock_id"],
+            row["symbol"],
+            row["company_name"],
+            row["sector"],
+            row["instrument_key"],
+            row["tick_size"],
+            _quote(row["symbol"], row),
+        )
+        for row in stock_rows
+        if row["ltp"] is not None
+    )
     quoted = {s.symbol for s in stocks}
     members: dict[int, list[tuple[str, Decimal]]] = {}
     for row in member_rows:
         if row["symbol"] in quoted:
             members.setdefault(row["index_id"], []).append((row["symbol"], Decimal(row["weight"])))
     indices = tuple(
-        IndexSnapshot(row["index_id"], row["name"], row["tag"], row["instrument_key"], _quote(row["name"], row),
-                      tuple(members.get(row["index_id"], ())), Decimal(ref_values.get(row["name"], row["prev_close"])))
-        for row in index_rows if row["ltp"] is not None)
+        IndexSnapshot(
+            row["index_id"],
+            row["name"],
+            row["tag"],
+            row["instrument_key"],
+            _quote(row["name"], row),
+            tuple(members.get(row["index_id"], ())),
+            Decimal(ref_values.get(row["name"], row["prev_close"])),
+        )
+        for row in index_rows
+        if row["ltp"] is not None
+    )
     return Universe(stocks, indices)
 
 
 def _quote(name: str, row: dict) -> Quote:
-    return Quote(name, row["ltp"], row["prev_close"], row["day_open"], row["day_high"], row["day_low"],
-                 int(row.get("volume") or 0), as_utc(row["as_of"]), "database")
+    return Quote(
+        name,
+        row["ltp"],
+        row["prev_close"],
+        row["day_open"],
+        row["day_high"],
+        row["day_low"],
+        int(row.get("volume") or 0),
+        as_utc(row["as_of"]),
+        "database",
+    )

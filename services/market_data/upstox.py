@@ -30,8 +30,15 @@ MAX_KEYS_PER_CALL = 500
 # Upstox publishes 50/s, 500/min and 2,000 per 30 min per user for standard APIs; stay below each.
 PUBLISHED_LIMITS = ((1, 50), (60, 500), (1800, 2000))
 CLIENT_LIMITS = ((1, 40), (60, 450), (1800, 1900))
-_UNITS = {"1minute": ("minutes", 1), "5minute": ("minutes", 5), "15minute": ("minutes", 15),
-          "30minute": ("minutes", 30), "day": ("days", 1), "week": ("weeks", 1), "month": ("months", 1)}
+_UNITS = {
+    "1minute": ("minutes", 1),
+    "5minute": ("minutes", 5),
+    "15minute": ("minutes", 15),
+    "30minute": ("minutes", 30),
+    "day": ("days", 1),
+    "week": ("weeks", 1),
+    "month": ("months", 1),
+}
 _PHASES = {"NORMAL_OPEN": "open", "PRE_OPEN_START": "pre_open", "PRE_OPEN_END": "pre_open"}
 
 
@@ -44,9 +51,16 @@ class Upstox:
 
     name = "upstox"
 
-    def __init__(self, loader: Callable[[], Universe], token: str, base_url: str = "https://api.upstox.com",
-                 instruments_url: str = "", calendar: MarketCalendar | None = None, client: HttpClient | None = None,
-                 clock: Callable[[], datetime] = now_utc) -> None:
+    def __init__(
+        self,
+        loader: Callable[[], Universe],
+        token: str,
+        base_url: str = "https://api.upstox.com",
+        instruments_url: str = "",
+        calendar: MarketCalendar | None = None,
+        client: HttpClient | None = None,
+        clock: Callable[[], datetime] = now_utc,
+    ) -> None:
         if not token:
             raise ProviderError("UPSTOX_ACCESS_TOKEN is not set")
         self._loader = loader
@@ -82,7 +96,7 @@ class Upstox:
         keys = list(wanted)
         result: list[Quote] = []
         for first in range(0, len(keys), MAX_KEYS_PER_CALL):
-            batch = keys[first:first + MAX_KEYS_PER_CALL]
+            batch = keys[first : first + MAX_KEYS_PER_CALL]
             body = self._get(f"{self.base_url}/v2/market-quote/quotes", {"instrument_key": ",".join(batch)})
             for entry in (body.get("data") or {}).values():
                 name = wanted.get(entry.get("instrument_token", ""))
@@ -121,9 +135,12 @@ class Upstox:
             raw = json.loads(gzip.decompress(self.client.get_bytes(self.instruments_url)))
         except (OSError, ValueError) as exc:
             raise ProviderError(f"upstox instrument master unreadable: {exc}") from exc
-        return [parse_instrument(item) for item in raw
-                if item.get("segment") in ("NSE_EQ", "NSE_INDEX", "BSE_INDEX")
-                and item.get("instrument_type") in ("EQ", "INDEX")]
+        return [
+            parse_instrument(item)
+            for item in raw
+            if item.get("segment") in ("NSE_EQ", "NSE_INDEX", "BSE_INDEX")
+            and item.get("instrument_type") in ("EQ", "INDEX")
+        ]
 
     def market_status(self) -> MarketStatus:
         """The calendar's session boundaries with the phase Upstox reports for NSE."""
@@ -147,8 +164,17 @@ def parse_quote(name: str, entry: dict[str, Any], now: datetime) -> Quote:
     ltp = _dec(entry["last_price"])
     ohlc = entry.get("ohlc") or {}
     prev_close = ltp - _dec(entry["net_change"]) if entry.get("net_change") is not None else _dec(ohlc.get("close"))
-    return Quote(name, ltp, prev_close, _dec(ohlc.get("open", ltp)), _dec(ohlc.get("high", ltp)),
-                 _dec(ohlc.get("low", ltp)), int(entry.get("volume") or 0), _quote_time(entry, now), "upstox")
+    return Quote(
+        name,
+        ltp,
+        prev_close,
+        _dec(ohlc.get("open", ltp)),
+        _dec(ohlc.get("high", ltp)),
+        _dec(ohlc.get("low", ltp)),
+        int(entry.get("volume") or 0),
+        _quote_time(entry, now),
+        "upstox",
+    )
 
 
 def _quote_time(entry: dict[str, Any], now: datetime) -> datetime:
@@ -163,12 +189,26 @@ def _quote_time(entry: dict[str, Any], now: datetime) -> datetime:
 
 def parse_candle(row: list[Any]) -> Candle:
     """A Candle from a v3 row [timestamp, open, high, low, close, volume, oi]."""
-    return Candle(datetime.fromisoformat(row[0]).astimezone(UTC), _dec(row[1]), _dec(row[2]), _dec(row[3]),
-                  _dec(row[4]), int(row[5] or 0))
+    return Candle(
+        datetime.fromisoformat(row[0]).astimezone(UTC),
+        _dec(row[1]),
+        _dec(row[2]),
+        _dec(row[3]),
+        _dec(row[4]),
+        int(row[5] or 0),
+    )
 
 
 def parse_instrument(item: dict[str, Any]) -> Instrument:
     """An Instrument from one instrument-master object (tick_size there is in paise)."""
     tick = (_dec(item.get("tick_size")) / 100) if item.get("tick_size") else Decimal("0.05")
-    return Instrument(item["trading_symbol"], item.get("name") or item["trading_symbol"], item["exchange"],
-                      item["segment"], item["instrument_key"], item.get("isin"), tick, int(item.get("lot_size") or 1))
+    return Instrument(
+        item["trading_symbol"],
+        item.get("name") or item["trading_symbol"],
+        item["exchange"],
+        item["segment"],
+        item["instrument_key"],
+        item.get("isin"),
+        tick,
+        int(item.get("lot_size") or 1),
+    )

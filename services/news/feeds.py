@@ -46,10 +46,12 @@ class FeedItem(NewsContent):
 def new_session() -> requests.Session:
     """A session for feed requests (keep-alive across feeds of one host)."""
     session = requests.Session()
-    session.headers.update({
-        "User-Agent": USER_AGENT,
-        "Accept": "application/rss+xml, application/atom+xml, application/xml;q=0.9, text/xml;q=0.8, */*;q=0.1",
-    })
+    session.headers.update(
+        {
+            "User-Agent": USER_AGENT,
+            "Accept": "application/rss+xml, application/atom+xml, application/xml;q=0.9, text/xml;q=0.8, */*;q=0.1",
+        }
+    )
     return session
 
 
@@ -98,8 +100,11 @@ def _published(entry: Any) -> datetime | None:
 
 def _image(entry: Any) -> str | None:
     candidates = [m.get("url") for m in entry.get("media_content", []) + entry.get("media_thumbnail", [])]
-    candidates += [link.get("href") for link in entry.get("links", [])
-                   if link.get("rel") == "enclosure" and str(link.get("type", "")).startswith("image/")]
+    candidates += [
+        link.get("href")
+        for link in entry.get("links", [])
+        if link.get("rel") == "enclosure" and str(link.get("type", "")).startswith("image/")
+    ]
     return next((url for url in map(_http_url, candidates) if url), None)
 
 
@@ -120,17 +125,26 @@ def parse_feed(content: bytes, url: str, content_type: str | None, max_items: in
     if content_type:
         headers["content-type"] = content_type
     # No sanitizing or URI rewriting: every field is reduced to plain text below, which is ~30% faster.
-    parsed = feedparser.parse(io.BytesIO(content), response_headers=headers, sanitize_html=False,
-                              resolve_relative_uris=False)
+    parsed = feedparser.parse(
+        io.BytesIO(content), response_headers=headers, sanitize_html=False, resolve_relative_uris=False
+    )
     source = truncate(strip_html(parsed.feed.get("title")), SOURCE_MAX) or urlsplit(url).hostname or "unknown"
     items = []
     for entry in parsed.entries:
         link, headline = _http_url(entry.get("link")), strip_html(entry.get("title"))
         if not link or not headline:
             continue  # never store a placeholder for a missing title or link
-        items.append(FeedItem(url=link, headline=truncate(headline, HEADLINE_MAX), summary=_summary(entry),
-                              source=source, category=_category(entry), image_url=_image(entry),
-                              published_at=_published(entry)))
+        items.append(
+            FeedItem(
+                url=link,
+                headline=truncate(headline, HEADLINE_MAX),
+                summary=_summary(entry),
+                source=source,
+                category=_category(entry),
+                image_url=_image(entry),
+                published_at=_published(entry),
+            )
+        )
         if len(items) >= max_items:
             break
     if not items and (parsed.bozo or not parsed.version):

@@ -57,9 +57,16 @@ def to_record(item: FeedItem, matcher: SymbolMatcher, now: datetime) -> NewsReco
         published = now
     sentiment = score_text(item.headline)
     return NewsRecord(
-        url_hash=url_hash(item.url), url=normalize_url(item.url), headline=item.headline, summary=item.summary,
-        source=item.source, category=item.category, image_url=item.image_url, published_at=to_db(published),
-        sentiment_label=sentiment.label, sentiment_score=sentiment.score,
+        url_hash=url_hash(item.url),
+        url=normalize_url(item.url),
+        headline=item.headline,
+        summary=item.summary,
+        source=item.source,
+        category=item.category,
+        image_url=item.image_url,
+        published_at=to_db(published),
+        sentiment_label=sentiment.label,
+        sentiment_score=sentiment.score,
         symbols=tuple(matcher.find(f"{item.headline}\n{item.summary or ''}")),
     )
 
@@ -109,8 +116,11 @@ def refresh_news(now: datetime | None = None) -> dict:
     with db.transaction() as conn:
         purged = headlines.purge_published_before(conn, cutoff)
         new = headlines.upsert_news(conn, records, to_db(now))
-        if (not records and settings.market_data_provider == "simulator"
-                and not headlines.has_real_news_since(conn, to_db(now - RECENT_REAL_NEWS))):
+        if (
+            not records
+            and settings.market_data_provider == "simulator"
+            and not headlines.has_real_news_since(conn, to_db(now - RECENT_REAL_NEWS))
+        ):
             simulated = simulated_records(conn, now)
             headlines.upsert_news(conn, simulated, to_db(now))
     metrics.NEWS_ITEMS_STORED.labels("feed").inc(new)
@@ -119,8 +129,15 @@ def refresh_news(now: datetime | None = None) -> dict:
         news_cache.clear_caches()
     elapsed = time.perf_counter() - started
     metrics.NEWS_REFRESH_SECONDS.observe(elapsed)
-    report = {"feeds": len(settings.news_feeds), "failed": failed, "items": len(records), "new": new,
-              "simulated": len(simulated), "purged": purged, "duration_ms": round(elapsed * 1000)}
+    report = {
+        "feeds": len(settings.news_feeds),
+        "failed": failed,
+        "items": len(records),
+        "new": new,
+        "simulated": len(simulated),
+        "purged": purged,
+        "duration_ms": round(elapsed * 1000),
+    }
     log.info("news refresh: %s", report)
     return report
 

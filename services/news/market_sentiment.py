@@ -70,8 +70,11 @@ def breadth(conn: Any, now: datetime) -> Breadth:
     live = {}
     if market_clock.current_status(now).is_market_open:
         max_age = current_app.extensions["settings"].live_cache_max_age_s
-        live = {symbol: quote for symbol, quote in stock_prices().snapshot().items()
-                if (now - quote.as_of).total_seconds() <= max_age}
+        live = {
+            symbol: quote
+            for symbol, quote in stock_prices().snapshot().items()
+            if (now - quote.as_of).total_seconds() <= max_age
+        }
     counts = {1: 0, -1: 0, 0: 0}
     used_live, newest = False, None
     for row in market_breadth.snapshot_quotes(conn):

@@ -31,8 +31,10 @@ _FALLERS = (
     "{company} shares slip {pct}%, among the weakest {sector} stocks",
     "{symbol} declines {pct}% amid selling pressure",
 )
-_SUMMARY = ("Simulated headline generated from the simulator's prices, not real news: {company} ({symbol}) "
-            "trades at ₹{ltp:,.2f}, {sign}{pct}% against the previous close of ₹{prev:,.2f}.")
+_SUMMARY = (
+    "Simulated headline generated from the simulator's prices, not real news: {company} ({symbol}) "
+    "trades at ₹{ltp:,.2f}, {sign}{pct}% against the previous close of ₹{prev:,.2f}."
+)
 
 
 def _company(name: str) -> str:
@@ -48,14 +50,23 @@ def _record(mover: dict[str, Any], templates: tuple[str, ...], day: str, now: da
     fields = {"symbol": symbol, "company": _company(mover["company_name"]), "sector": mover["sector"], "pct": pct}
     # The same mover on the same day always reads the same way (deterministic, varied across movers).
     headline = templates[zlib.crc32(f"{day}:{symbol}".encode()) % len(templates)].format(**fields)
-    summary = _SUMMARY.format(**fields, ltp=mover["ltp"], prev=mover["prev_close"],
-                              sign="+" if mover["change_pct"] > 0 else "-")
+    summary = _SUMMARY.format(
+        **fields, ltp=mover["ltp"], prev=mover["prev_close"], sign="+" if mover["change_pct"] > 0 else "-"
+    )
     url = f"{SIMULATED_URL_PREFIX}{day}/{symbol}"
     sentiment = score_text(headline)
     return NewsRecord(
-        url_hash=url_hash(url), url=url, headline=headline, summary=summary, source=SIMULATED_SOURCE,
-        category=CATEGORY, image_url=None, published_at=to_db(now), sentiment_label=sentiment.label,
-        sentiment_score=sentiment.score, symbols=((mover["stock_id"], symbol),),
+        url_hash=url_hash(url),
+        url=url,
+        headline=headline,
+        summary=summary,
+        source=SIMULATED_SOURCE,
+        category=CATEGORY,
+        image_url=None,
+        published_at=to_db(now),
+        sentiment_label=sentiment.label,
+        sentiment_score=sentiment.score,
+        symbols=((mover["stock_id"], symbol),),
     )
 
 

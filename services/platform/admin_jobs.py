@@ -40,8 +40,16 @@ def job_status() -> list[dict[str, Any]]:
     with db.connection() as conn:
         runs = list_job_runs(conn)
     registry = job_registry()
-    blank = {"last_started_at": None, "last_finished_at": None, "last_duration_ms": None, "last_status": None,
-             "last_error": None, "run_count": 0, "error_count": 0, "host": None}
+    blank = {
+        "last_started_at": None,
+        "last_finished_at": None,
+        "last_duration_ms": None,
+        "last_status": None,
+        "last_error": None,
+        "run_count": 0,
+        "error_count": 0,
+        "host": None,
+    }
     return [
         {**blank, "name": name, **runs.get(name, {}), "runnable": name in registry}
         for name in sorted(set(runs) | set(registry))

@@ -219,7 +219,8 @@ def named_cache(name: str, ttl_s: float, maxsize: int = 1024) -> NamedCache:
             if cache is None:
                 settings = current_app.extensions["settings"]
                 cache = registry[name] = NamedCache(
-                    name, ttl_s, maxsize, stale_s=settings.cache_stale_s, debug=settings.debug_cache)
+                    name, ttl_s, maxsize, stale_s=settings.cache_stale_s, debug=settings.debug_cache
+                )
     return cache
 
 

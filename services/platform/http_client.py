@@ -41,8 +41,12 @@ def _cooperative_sleep(seconds: float) -> None:
 class RateLimiter:
     """Sliding-window limits, e.g. ((1, 40), (60, 450)): at most 40 calls a second and 450 a minute."""
 
-    def __init__(self, windows: Sequence[tuple[float, int]], clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], None] = _cooperative_sleep) -> None:
+    def __init__(
+        self,
+        windows: Sequence[tuple[float, int]],
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = _cooperative_sleep,
+    ) -> None:
         self.windows = tuple(windows)
         self.clock = clock
         self.sleep = sleep
@@ -90,9 +94,17 @@ def retry_after_seconds(value: str | None, default: float, now: datetime | None 
 class HttpClient:
     """GET JSON/bytes from one upstream with a session of its own."""
 
-    def __init__(self, name: str, timeout_s: float = 10.0, max_retries: int = 3, backoff_s: float = 0.5,
-                 max_backoff_s: float = 30.0, limiter: RateLimiter | None = None,
-                 headers: dict[str, str] | None = None, sleep: Callable[[float], None] = _cooperative_sleep) -> None:
+    def __init__(
+        self,
+        name: str,
+        timeout_s: float = 10.0,
+        max_retries: int = 3,
+        backoff_s: float = 0.5,
+        max_backoff_s: float = 30.0,
+        limiter: RateLimiter | None = None,
+        headers: dict[str, str] | None = None,
+        sleep: Callable[[float], None] = _cooperative_sleep,
+    ) -> None:
         self.name = name
         self.timeout_s = timeout_s
         self.max_retries = max_retries
@@ -133,8 +145,9 @@ class HttpClient:
                     return response
                 retriable = response.status_code == 429 or response.status_code in _RETRY_STATUSES
                 if not retriable or attempt >= self.max_retries:
-                    raise UpstreamError(f"{self.name}: HTTP {response.status_code} {_snippet(response)}",
-                                        response.status_code)
+                    raise UpstreamError(
+                        f"{self.name}: HTTP {response.status_code} {_snippet(response)}", response.status_code
+                    )
                 wait = self._backoff(attempt)
                 if response.status_code == 429:
                     wait = min(retry_after_seconds(response.headers.get("Retry-After"), wait), self.max_backoff_s)
@@ -144,7 +157,7 @@ class HttpClient:
             self.sleep(wait)
 
     def _backoff(self, attempt: int) -> float:
-        return min(self.backoff_s * (2 ** attempt), self.max_backoff_s)
+        return min(self.backoff_s * (2**attempt), self.max_backoff_s)
 
     def close(self) -> None:
         """Close the session's pooled connections."""

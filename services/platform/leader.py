@@ -50,8 +50,14 @@ def process_identity() -> str:
 class Leadership:
     """Holds or waits for the leader lock; calls `on_elected` / `on_deposed` when that changes."""
 
-    def __init__(self, config: DatabaseConfig, interval_s: float, on_elected: Callable[[], None],
-                 on_deposed: Callable[[], None], identity: str | None = None) -> None:
+    def __init__(
+        self,
+        config: DatabaseConfig,
+        interval_s: float,
+        on_elected: Callable[[], None],
+        on_deposed: Callable[[], None],
+        identity: str | None = None,
+    ) -> None:
         self.config = config
         self.interval_s = interval_s
         self.lock_name = lock_name(config.database)
@@ -132,8 +138,12 @@ class Leadership:
         self.is_leader, self.leader, self.since = False, None, None
         metrics.LEADER.set(0)
         metrics.LEADER_CHANGES.labels("deposed").inc()
-        log.log(logging.INFO if reason == _SHUTDOWN else logging.WARNING, "%s is no longer the leader: %s",
-                self.identity, reason)
+        log.log(
+            logging.INFO if reason == _SHUTDOWN else logging.WARNING,
+            "%s is no longer the leader: %s",
+            self.identity,
+            reason,
+        )
         try:
             self._on_deposed()
         except Exception:  # stepping down must finish; the failure is logged
@@ -142,8 +152,9 @@ class Leadership:
     def _connection(self) -> Any:
         if self._conn is None:
             read_timeout = max(1, math.ceil(self.interval_s))
-            conn = connect(self.config, connection_timeout=read_timeout + 2, read_timeout=read_timeout,
-                           write_timeout=read_timeout)
+            conn = connect(
+                self.config, connection_timeout=read_timeout + 2, read_timeout=read_timeout, write_timeout=read_timeout
+            )
             cursor = conn.cursor()
             cursor.execute("SET SESSION wait_timeout = %s", (2 * read_timeout + 1,))
             cursor.close()
@@ -166,9 +177,15 @@ class Leadership:
 
     def status(self) -> dict[str, Any]:
         """This process's view of the leadership, for /healthz and /admin/jobs."""
-        return {"is_leader": self.is_leader, "identity": self.identity, "leader": self.leader,
-                "since": iso_ist(self.since), "lock": self.lock_name, "checked_at": iso_ist(self.checked_at),
-                "error": self.error}
+        return {
+            "is_leader": self.is_leader,
+            "identity": self.identity,
+            "leader": self.leader,
+            "since": iso_ist(self.since),
+            "lock": self.lock_name,
+            "checked_at": iso_ist(self.checked_at),
+            "error": self.error,
+        }
 
     def readiness(self) -> dict[str, Any]:
         """Readiness check: ok while the election runs; says who leads."""

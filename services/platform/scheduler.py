@@ -54,10 +54,17 @@ class Job:
 
     def state(self) -> dict[str, Any]:
         """JSON-friendly state for /healthz and the admin jobs endpoint."""
-        return {"enabled": self.enabled, "interval_s": self.interval_s, "last_run": iso_ist(self.last_started_at),
-                "last_duration_ms": self.last_duration_ms, "last_status": self.last_status,
-                "last_error": self.last_error, "run_count": self.run_count, "error_count": self.error_count,
-                "lag_s": round(self.lag_s, 3)}
+        return {
+            "enabled": self.enabled,
+            "interval_s": self.interval_s,
+            "last_run": iso_ist(self.last_started_at),
+            "last_duration_ms": self.last_duration_ms,
+            "last_status": self.last_status,
+            "last_error": self.last_error,
+            "run_count": self.run_count,
+            "error_count": self.error_count,
+            "lag_s": round(self.lag_s, 3),
+        }
 
 
 class Scheduler:
@@ -120,8 +127,9 @@ class Scheduler:
             return
         try:
             with db.connection() as conn:
-                scheduler_runs.record_run(conn, job.name, to_db(started_at), to_db(now_utc()), duration_ms, status,
-                                          error, _HOST)
+                scheduler_runs.record_run(
+                    conn, job.name, to_db(started_at), to_db(now_utc()), duration_ms, status, error, _HOST
+                )
             job._recorded_status = status
         except ServiceUnavailable:
             log.warning("could not record run of %s: database unavailable", job.name)

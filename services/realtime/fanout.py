@@ -146,8 +146,11 @@ class Fanout:
         cached = self.app.extensions["live_prices"]["indices"].snapshot()
         ordered = [cached[name] for name in directory.index_order if name in cached]
         status = market_clock.current_status()
-        emit("indices_update", payloads.indices_update(ordered, directory.index_tags, status.is_market_open,
-                                                                iso_ist(now_utc())), to=to)
+        emit(
+            "indices_update",
+            payloads.indices_update(ordered, directory.index_tags, status.is_market_open, iso_ist(now_utc())),
+            to=to,
+        )
 
     def emit_prices_batch(self) -> None:
         """One `prices_batch` to everyone: the quotes that changed since the last batch."""

@@ -70,18 +70,21 @@ def price_update(quote: Quote, stock_id: int | None) -> dict[str, Any]:
 
 def indices_update(quotes: Iterable[Quote], tags: dict[str, str], is_open: bool, now_iso: str) -> dict[str, Any]:
     """`indices_update`: {status: live|closed, data: [{name, ltp, open, ...}], timestamp}."""
-    data = [{
-        "name": q.symbol,
-        "ltp": float(q.ltp),
-        "open": float(q.day_open),
-        "high": float(q.day_high),
-        "low": float(q.day_low),
-        "prev_close": float(q.prev_close),
-        "change_value": round(float(q.change_value), 2),
-        "change_percent": round(float(q.change_pct), 2),
-        "tag": tags.get(q.symbol, ""),
-        "last_updated": iso_ist(q.as_of),
-    } for q in quotes]
+    data = [
+        {
+            "name": q.symbol,
+            "ltp": float(q.ltp),
+            "open": float(q.day_open),
+            "high": float(q.day_high),
+            "low": float(q.day_low),
+            "prev_close": float(q.prev_close),
+            "change_value": round(float(q.change_value), 2),
+            "change_percent": round(float(q.change_pct), 2),
+            "tag": tags.get(q.symbol, ""),
+            "last_updated": iso_ist(q.as_of),
+        }
+        for q in quotes
+    ]
     return {"status": "live" if is_open else "closed", "data": data, "timestamp": now_iso}
 
 
@@ -91,8 +94,11 @@ def movers(quotes: Iterable[Quote], names: dict[str, str], limit: int = MOVERS_L
     gainers = heapq.nlargest(limit, (q for q in quotes if q.ltp > q.prev_close), key=lambda q: q.change_pct)
     losers = heapq.nsmallest(limit, (q for q in quotes if q.ltp < q.prev_close), key=lambda q: q.change_pct)
     active = heapq.nlargest(limit, quotes, key=lambda q: q.volume)
-    return {"gainers": [_mover(q, names) for q in gainers], "losers": [_mover(q, names) for q in losers],
-            "mostActive": [_mover(q, names) for q in active]}
+    return {
+        "gainers": [_mover(q, names) for q in gainers],
+        "losers": [_mover(q, names) for q in losers],
+        "mostActive": [_mover(q, names) for q in active],
+    }
 
 
 def _mover(quote: Quote, names: dict[str, str]) -> dict[str, Any]:

@@ -31,10 +31,23 @@ _RETRY_S = 1.0
 
 def encode(batch: TickBatch, origin: str) -> bytes:
     """A batch as one message: the publishing process's id, a space, then the batch as JSON."""
-    quotes = [[q.symbol, str(q.ltp), str(q.prev_close), str(q.day_open), str(q.day_high), str(q.day_low), q.volume,
-               q.as_of.isoformat(), q.source] for q in batch.quotes]
-    body = json.dumps({"kind": batch.kind, "published_at": batch.published_at.isoformat(), "quotes": quotes},
-                      separators=(",", ":"))
+    quotes = [
+        [
+            q.symbol,
+            str(q.ltp),
+            str(q.prev_close),
+            str(q.day_open),
+            str(q.day_high),
+            str(q.day_low),
+            q.volume,
+            q.as_of.isoformat(),
+            q.source,
+        ]
+        for q in batch.quotes
+    ]
+    body = json.dumps(
+        {"kind": batch.kind, "published_at": batch.published_at.isoformat(), "quotes": quotes}, separators=(",", ":")
+    )
     return f"{origin} {body}".encode()
 
 
@@ -43,10 +56,20 @@ def decode(message: bytes) -> tuple[str, TickBatch]:
     origin, _, body = message.partition(b" ")
     data = json.loads(body)
     times: dict[str, datetime] = {}  # a batch's quotes mostly share one timestamp: parse it once
-    quotes = tuple(Quote(symbol, Decimal(ltp), Decimal(prev_close), Decimal(day_open), Decimal(high), Decimal(low),
-                         int(volume), times.get(as_of) or times.setdefault(as_of, datetime.fromisoformat(as_of)),
-                         source)
-                   for symbol, ltp, prev_close, day_open, high, low, volume, as_of, source in data["quotes"])
+    quotes = tuple(
+        Quote(
+            symbol,
+            Decimal(ltp),
+            Decimal(prev_close),
+            Decimal(day_open),
+            Decimal(high),
+            Decimal(low),
+            int(volume),
+            times.get(as_of) or times.setdefault(as_of, datetime.fromisoformat(as_of)),
+            source,
+        )
+        for symbol, ltp, prev_close, day_open, high, low, volume, as_of, source in data["quotes"]
+    )
     return origin.decode(), TickBatch(data["kind"], quotes, datetime.fromisoformat(data["published_at"]))
 
 

@@ -98,10 +98,26 @@ class TickWriter:
         if not any(pending.values()) and not any(bars.values()):
             return FlushReport()
         ids = self._instrument_ids()
-        stock_rows = [(ids["stocks"][s], q.ltp, q.prev_close, q.day_open, q.day_high, q.day_low, q.volume,
-                       to_db(q.as_of), q.source) for s, q in pending["stocks"].items() if s in ids["stocks"]]
-        index_rows = [(ids["indices"][n], q.ltp, q.prev_close, q.day_open, q.day_high, q.day_low, to_db(q.as_of),
-                       q.source) for n, q in pending["indices"].items() if n in ids["indices"]]
+        stock_rows = [
+            (
+                ids["stocks"][s],
+                q.ltp,
+                q.prev_close,
+                q.day_open,
+                q.day_high,
+                q.day_low,
+                q.volume,
+                to_db(q.as_of),
+                q.source,
+            )
+            for s, q in pending["stocks"].items()
+            if s in ids["stocks"]
+        ]
+        index_rows = [
+            (ids["indices"][n], q.ltp, q.prev_close, q.day_open, q.day_high, q.day_low, to_db(q.as_of), q.source)
+            for n, q in pending["indices"].items()
+            if n in ids["indices"]
+        ]
         stock_bars = [(ids["stocks"][s], m, *ohlcv) for (s, m), ohlcv in bars["stocks"] if s in ids["stocks"]]
         index_bars = [(ids["indices"][n], m, *ohlcv[:4]) for (n, m), ohlcv in bars["indices"] if n in ids["indices"]]
         finished_day = self._finished_day(pending["stocks"].values())
@@ -118,8 +134,11 @@ class TickWriter:
         """Remove and return the dirty bars whose minute ended (all of them when `final`)."""
         dirty = self._dirty[kind]
         current = {symbol: bar.minute for symbol, bar in self._bars[kind].items()}
-        taken = [(key, (b.open, b.high, b.low, b.close, b.volume)) for key, b in dirty.items()
-                 if final or key[1] < current[key[0]]]
+        taken = [
+            (key, (b.open, b.high, b.low, b.close, b.volume))
+            for key, b in dirty.items()
+            if final or key[1] < current[key[0]]
+        ]
         for key, _ in taken:
             del dirty[key]
         return taken
@@ -136,8 +155,10 @@ class TickWriter:
     def _instrument_ids(self) -> dict[str, dict[str, int]]:
         if self._ids is None:
             universe = self._loader()
-            self._ids = {"stocks": {s.symbol: s.stock_id for s in universe.stocks},
-                         "indices": {i.name: i.index_id for i in universe.indices}}
+            self._ids = {
+                "stocks": {s.symbol: s.stock_id for s in universe.stocks},
+                "indices": {i.name: i.index_id for i in universe.indices},
+            }
         return self._ids
 
 

@@ -92,8 +92,9 @@ def on_subscribe(data: Any = None) -> dict[str, Any]:
     new = [s for s in accepted if s not in current]
     limit = current_app.extensions["settings"].ws_max_subscriptions
     if len(current) + len(new) > limit:
-        return _error("SUBSCRIPTION_LIMIT", f"at most {limit} symbols per connection", limit=limit,
-                      current=len(current))
+        return _error(
+            "SUBSCRIPTION_LIMIT", f"at most {limit} symbols per connection", limit=limit, current=len(current)
+        )
     cache = current_app.extensions["live_prices"]["stocks"]
     cached = [payloads.price_update(q, known[s]) for s in new if (q := cache.get(s)) is not None]
     if mode == "batch":
@@ -122,7 +123,10 @@ def on_unsubscribe(data: Any = None) -> dict[str, Any]:
 
 
 _HANDLERS: dict[str, Callable[..., Any]] = {
-    "connect": on_connect, "disconnect": on_disconnect, "subscribe": on_subscribe, "unsubscribe": on_unsubscribe,
+    "connect": on_connect,
+    "disconnect": on_disconnect,
+    "subscribe": on_subscribe,
+    "unsubscribe": on_unsubscribe,
 }
 
 

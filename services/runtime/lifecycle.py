@@ -46,16 +46,19 @@ class Realtime:
         self.app = app
         self.settings: Settings = app.extensions["settings"]
         self.bus = app.extensions["tick_bus"]
-        self.fanout = Fanout(app, self.settings.fanout_interval_ms / 1000,
-                             self.settings.prices_batch_interval_ms / 1000)
+        self.fanout = Fanout(
+            app, self.settings.fanout_interval_ms / 1000, self.settings.prices_batch_interval_ms / 1000
+        )
         self.matcher = matcher.tick_subscriber(app)
-        self.scheduler = Scheduler(app, feed_jobs.broadcast_jobs(self.settings)
-                                   + app_jobs.every_process_jobs(self.settings))
+        self.scheduler = Scheduler(
+            app, feed_jobs.broadcast_jobs(self.settings) + app_jobs.every_process_jobs(self.settings)
+        )
         self.writer: TickWriter | None = None
         self.leader_scheduler: Scheduler | None = None
         self.terms = 0  # times this process was elected
-        self.leadership = Leadership(self.settings.database(), self.settings.leader_check_interval_s,
-                                     self._start_writer, self._stop_writer)
+        self.leadership = Leadership(
+            self.settings.database(), self.settings.leader_check_interval_s, self._start_writer, self._stop_writer
+        )
         self.started_monotonic = 0.0
         self.gc_threshold = gc.get_threshold()
 
@@ -81,8 +84,11 @@ class Realtime:
         checks["scheduler"] = self.scheduler_check
         checks["leader"] = self.leadership.readiness
         self.leadership.start()  # a process alone on its database leads when this returns
-        log.info("realtime services started (%s provider, leader=%s)", self.settings.market_data_provider,
-                 self.leadership.is_leader)
+        log.info(
+            "realtime services started (%s provider, leader=%s)",
+            self.settings.market_data_provider,
+            self.leadership.is_leader,
+        )
 
     def _start_writer(self) -> None:
         """Elected: persist every tick and run the pollers and the other writers (Leadership calls this)."""
@@ -91,8 +97,9 @@ class Realtime:
         self.terms += 1
         self.writer = TickWriter(load_universe)
         self.bus.subscribe(self.writer.on_batch, "tick_writer")
-        self.leader_scheduler = Scheduler(self.app, feed_jobs.writer_jobs(self.settings, self.writer)
-                                          + app_jobs.writer_process_jobs(self.settings))
+        self.leader_scheduler = Scheduler(
+            self.app, feed_jobs.writer_jobs(self.settings, self.writer) + app_jobs.writer_process_jobs(self.settings)
+        )
         self.leader_scheduler.start()
         self._expose_jobs()
 
@@ -122,8 +129,9 @@ class Realtime:
 
     def _expose_jobs(self) -> None:
         """The admin's run-now registry: this process's jobs (and the leader's while it leads)."""
-        self.app.extensions["jobs"] = {name: partial(scheduler.run_now, name)
-                                       for scheduler in self._schedulers() for name in scheduler.jobs}
+        self.app.extensions["jobs"] = {
+            name: partial(scheduler.run_now, name) for scheduler in self._schedulers() for name in scheduler.jobs
+        }
 
     def feed_check(self) -> dict[str, Any]:
         """Ready unless the market is open and the newest live quote is older than FEED_STALE_AFTER_S."""
@@ -140,8 +148,11 @@ class Realtime:
         schedulers = self._schedulers()
         by_name = {name: job for scheduler in schedulers for name, job in scheduler.jobs.items()}
         failing = [n for n, job in by_name.items() if job.consecutive_errors >= _UNHEALTHY_AFTER_ERRORS]
-        return {"ok": all(s.running for s in schedulers) and not failing, "failing": failing,
-                "jobs": {name: job.state() for name, job in by_name.items()}}
+        return {
+            "ok": all(s.running for s in schedulers) and not failing,
+            "failing": failing,
+            "jobs": {name: job.state() for name, job in by_name.items()},
+        }
 
 
 def start_services(app: Flask) -> bool:

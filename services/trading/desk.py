@@ -40,8 +40,12 @@ HOLDING_COSTS_TTL_S = 10.0
 def rules() -> TradingRules:
     """The trading limits from the settings."""
     settings = current_app.extensions["settings"]
-    return TradingRules(settings.price_band_percent, settings.max_order_value,
-                        settings.market_order_buffer_percent, settings.starting_cash)
+    return TradingRules(
+        settings.price_band_percent,
+        settings.max_order_value,
+        settings.market_order_buffer_percent,
+        settings.starting_cash,
+    )
 
 
 def market_view(now: datetime | None = None) -> MarketView:
@@ -49,8 +53,9 @@ def market_view(now: datetime | None = None) -> MarketView:
     at = now or clock()
     cache = stock_prices()
     max_age = current_app.extensions["settings"].live_cache_max_age_s
-    return MarketView(at, _is_open(at), lambda symbol: cache.fresh(symbol, max_age, at), _instrument_lookup(),
-                      _holding_costs_lookup())
+    return MarketView(
+        at, _is_open(at), lambda symbol: cache.fresh(symbol, max_age, at), _instrument_lookup(), _holding_costs_lookup()
+    )
 
 
 def _is_open(at: datetime) -> bool:
@@ -67,7 +72,8 @@ def _is_open(at: datetime) -> bool:
 def _app_store(name: str, ttl_s: float) -> tuple[TTLCache, threading.Lock]:
     """The app's TTL cache called `name`, with its lock (made on first use)."""
     return current_app.extensions.get(name) or current_app.extensions.setdefault(
-        name, (TTLCache(maxsize=10_000, ttl=ttl_s), threading.Lock()))
+        name, (TTLCache(maxsize=10_000, ttl=ttl_s), threading.Lock())
+    )
 
 
 def _per_app_cache(name: str, ttl_s: float, load: Callable[[Any, A], V | None]) -> Callable[[Any, A], V | None]:
@@ -103,8 +109,9 @@ def _holding_costs_lookup() -> HoldingCostLookup:
     after a fill when the costs before it are cached (the fill's change is applied to them)."""
     cache, lock = _app_store("trading_holding_costs", HOLDING_COSTS_TTL_S)
 
-    def lookup(conn: Any, account: Account, change: HoldingsChange | None,
-               use: Callable[[Sequence[HoldingCost]], None]) -> None:
+    def lookup(
+        conn: Any, account: Account, change: HoldingsChange | None, use: Callable[[Sequence[HoldingCost]], None]
+    ) -> None:
         key = account.user_id, account.holdings_version
 
         def keep(costs: Sequence[HoldingCost]) -> None:

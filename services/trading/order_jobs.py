@@ -41,7 +41,8 @@ def expire_day_orders(now: datetime | None = None) -> list[Order]:
     limits, expired = rules(), []
     for user_id, order_ids in by_user.items():
         outcome = in_transaction(
-            lambda conn, uid=user_id, ids=order_ids: orders.expire_orders(conn, uid, ids, cutoff, view, limits))
+            lambda conn, uid=user_id, ids=order_ids: orders.expire_orders(conn, uid, ids, cutoff, view, limits)
+        )
         publish(outcome)
         expired += outcome.orders.values()
     if expired:

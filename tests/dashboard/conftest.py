@@ -20,8 +20,15 @@ from services.news.headlines import refresh_news
 from tests.conftest import SEED, make_settings
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                 "--disable-background-networking", "--disable-extensions", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-extensions",
+    "--no-first-run",
+]
 SCREENSHOTS = Path("artifacts") / "screenshots"
 BROWSER_DB = "browser_market"
 # Fast enough that live updates show within a second or two; far below the defaults' load.
@@ -112,8 +119,14 @@ def open_page(chromium, live_server):
     contexts = []
 
     def make(width: int = 1366, height: int = 860, color_scheme: str = "dark", **options):
-        context = chromium.new_context(viewport={"width": width, "height": height}, color_scheme=color_scheme,
-                                       base_url=live_server, locale="en-IN", timezone_id="Asia/Kolkata", **options)
+        context = chromium.new_context(
+            viewport={"width": width, "height": height},
+            color_scheme=color_scheme,
+            base_url=live_server,
+            locale="en-IN",
+            timezone_id="Asia/Kolkata",
+            **options,
+        )
         contexts.append(context)
         page = context.new_page()
         page.set_default_timeout(10_000)

@@ -103,10 +103,13 @@ def test_a_person_trades_through_the_dashboard(open_page, live_server, screensho
     expect(chart).to_have_attribute("data-interval", "5minute")
     expect(chart).to_have_attribute("data-state", "ready")
     # Live prices extend the chart's last candle (the first tick is the quote the page loaded with).
-    page.wait_for_function("""() => {
+    page.wait_for_function(
+        """() => {
       const chart = document.querySelector('.chart').dataset;
       return Number(chart.ticks) >= 3 && chart.lastClose === document.querySelector('.quote-price').dataset.value;
-    }""", timeout=15_000)
+    }""",
+        timeout=15_000,
+    )
     page.screenshot(path=screenshot_dir / "stock.png", full_page=True)
 
     # A market order fills and shows up in holdings.
@@ -138,8 +141,12 @@ def test_a_person_trades_through_the_dashboard(open_page, live_server, screensho
 
     # An order placed elsewhere (another tab, the API) shows up live through the private socket room.
     token = page.evaluate("JSON.parse(localStorage.getItem('mdash.session')).access_token")
-    placed = requests.post(f"{live_server}/orders", headers={"Authorization": f"Bearer {token}"}, timeout=5,
-                           json={"symbol": symbol, "side": "SELL", "order_type": "MARKET", "quantity": 1})
+    placed = requests.post(
+        f"{live_server}/orders",
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=5,
+        json={"symbol": symbol, "side": "SELL", "order_type": "MARKET", "quantity": 1},
+    )
     assert placed.status_code == 201, placed.text
     elsewhere = page.locator(f"tr[data-order-id='{placed.json()['data']['order_id']}']")
     expect(elsewhere).to_have_attribute("data-status", "COMPLETE")

@@ -68,7 +68,7 @@ class FeedServer:
                     if server.stopping.wait(0.02):
                         return
                     try:
-                        self.wfile.write(body[i:i + 1])
+                        self.wfile.write(body[i : i + 1])
                         self.wfile.flush()
                     except OSError:
                         return

@@ -15,23 +15,43 @@ from utils.timeutil import IST, now_utc, to_db
 
 OPEN_NOW = SEED_NOW  # Friday 11:00 IST, inside the session
 CLOSED_NOW = datetime(2026, 11, 21, 11, 0, tzinfo=IST)  # Saturday
-FIELDS = {"overall", "score", "bullishPercent", "bearishPercent", "neutralPercent", "advances", "declines",
-          "unchanged", "totalStocks", "newsScore", "newsCount", "source", "asOf", "timestamp"}
+FIELDS = {
+    "overall",
+    "score",
+    "bullishPercent",
+    "bearishPercent",
+    "neutralPercent",
+    "advances",
+    "declines",
+    "unchanged",
+    "totalStocks",
+    "newsScore",
+    "newsCount",
+    "source",
+    "asOf",
+    "timestamp",
+}
 
 
 def snapshot_breadth(db_conn):
     """Advances, declines, unchanged of active NSE stocks, straight from stock_quotes."""
-    row = fetch_all(db_conn, """
+    row = fetch_all(
+        db_conn,
+        """
         SELECT CAST(SUM(q.ltp > q.prev_close) AS SIGNED) AS adv, CAST(SUM(q.ltp < q.prev_close) AS SIGNED) AS dec_,
                CAST(SUM(q.ltp = q.prev_close) AS SIGNED) AS unch
         FROM stock_quotes q JOIN stocks s ON s.stock_id = q.stock_id
-        WHERE s.is_active = 1 AND s.exchange = 'NSE'""")[0]
+        WHERE s.is_active = 1 AND s.exchange = 'NSE'""",
+    )[0]
     return row["adv"], row["dec_"], row["unch"]
 
 
 def snapshot_rows(db_conn):
-    return fetch_all(db_conn, "SELECT s.symbol, q.ltp, q.prev_close FROM stock_quotes q JOIN stocks s "
-                              "ON s.stock_id = q.stock_id WHERE s.is_active = 1 AND s.exchange = 'NSE'")
+    return fetch_all(
+        db_conn,
+        "SELECT s.symbol, q.ltp, q.prev_close FROM stock_quotes q JOIN stocks s "
+        "ON s.stock_id = q.stock_id WHERE s.is_active = 1 AND s.exchange = 'NSE'",
+    )
 
 
 def quote(symbol, prev_close, change, as_of):
@@ -93,12 +113,16 @@ def test_breadth_from_live_prices_while_the_market_is_open(app, db_conn):
 def test_live_quotes_overlay_the_snapshot_stock_by_stock(app, db_conn):
     rows = sorted(snapshot_rows(db_conn), key=lambda r: r["symbol"])
     live = {r["symbol"]: quote(r["symbol"], r["prev_close"], -1, OPEN_NOW) for r in rows[:50]}
-    fill_cache(app, [*live.values(), quote(rows[60]["symbol"], rows[60]["prev_close"], 3, OPEN_NOW - timedelta(
-        minutes=5))])  # one stale quote: its snapshot row counts instead
+    fill_cache(
+        app, [*live.values(), quote(rows[60]["symbol"], rows[60]["prev_close"], 3, OPEN_NOW - timedelta(minutes=5))]
+    )  # one stale quote: its snapshot row counts instead
     expected = [0, 0, 0]
     for row in rows:
-        ltp, prev = (live[row["symbol"]].ltp, live[row["symbol"]].prev_close) if row["symbol"] in live else (
-            row["ltp"], row["prev_close"])
+        ltp, prev = (
+            (live[row["symbol"]].ltp, live[row["symbol"]].prev_close)
+            if row["symbol"] in live
+            else (row["ltp"], row["prev_close"])
+        )
         expected[0 if ltp > prev else 1 if ltp < prev else 2] += 1
     result = compute(app, OPEN_NOW)
     assert list(counts(result)) == expected and result.breadth.source == "websocket_cache"
@@ -107,18 +131,24 @@ def test_live_quotes_overlay_the_snapshot_stock_by_stock(app, db_conn):
 def add_news(db_conn, items):
     for i, (published, score, url) in enumerate(items):
         label = "positive" if score >= 0.05 else "negative" if score <= -0.05 else "neutral"
-        execute(db_conn, "INSERT INTO news (url_hash, url, headline, source, published_at, sentiment_label, "
-                         "sentiment_score) VALUES (SHA2(%s, 256), %s, %s, 'Test', %s, %s, %s)",
-                (url, url, f"headline {i}", to_db(published), label, score))
+        execute(
+            db_conn,
+            "INSERT INTO news (url_hash, url, headline, source, published_at, sentiment_label, "
+            "sentiment_score) VALUES (SHA2(%s, 256), %s, %s, 'Test', %s, %s, %s)",
+            (url, url, f"headline {i}", to_db(published), label, score),
+        )
 
 
 def test_news_score_uses_the_last_day_of_real_news(app, db_conn):
-    add_news(db_conn, [
-        (OPEN_NOW - timedelta(hours=1), 0.8, "https://n.test/1"),
-        (OPEN_NOW - timedelta(hours=20), -0.2, "https://n.test/2"),
-        (OPEN_NOW - timedelta(hours=30), -0.9, "https://n.test/old"),  # older than a day
-        (OPEN_NOW - timedelta(hours=1), -0.9, "sim://news/2026-11-20/TCS"),  # simulated: not news
-    ])
+    add_news(
+        db_conn,
+        [
+            (OPEN_NOW - timedelta(hours=1), 0.8, "https://n.test/1"),
+            (OPEN_NOW - timedelta(hours=20), -0.2, "https://n.test/2"),
+            (OPEN_NOW - timedelta(hours=30), -0.9, "https://n.test/old"),  # older than a day
+            (OPEN_NOW - timedelta(hours=1), -0.9, "sim://news/2026-11-20/TCS"),  # simulated: not news
+        ],
+    )
     result = compute(app, OPEN_NOW)
     assert result.news_count == 2 and result.news_score == 65.0  # mean 0.3 → (0.3 + 1) * 50
     assert result.score == round(0.7 * result.breadth.score + 0.3 * 65.0, 2)
@@ -127,7 +157,14 @@ def test_news_score_uses_the_last_day_of_real_news(app, db_conn):
 
 def test_overall_thresholds():
     assert [overall_for(s) for s in (100, 60, 59.99, 50, 40.01, 40, 0)] == [
-        "bullish", "bullish", "neutral", "neutral", "neutral", "bearish", "bearish"]
+        "bullish",
+        "bullish",
+        "neutral",
+        "neutral",
+        "neutral",
+        "bearish",
+        "bearish",
+    ]
 
 
 def test_endpoint_uses_live_prices_when_the_market_is_forced_open(make_news_app, db_conn):

@@ -26,8 +26,9 @@ def test_rss_items_are_plain_text_with_links_dates_images_and_categories(feeds, 
         "Infosys wins $2 billion deal; stock rallies",
     ]  # the untitled item and the javascript: link are dropped, never stored as placeholders
     first = items[0]
-    assert first.summary == ("Shares of Reliance Industries rose sharply & hit a record high. "
-                             "Retail and Jio led the growth.")
+    assert first.summary == (
+        "Shares of Reliance Industries rose sharply & hit a record high. Retail and Jio led the growth."
+    )
     assert first.source == "Example Markets & Business"
     assert first.category == "Stocks"
     assert first.image_url == "https://img.example.test/ril.jpg"
@@ -51,11 +52,14 @@ def test_max_items_per_feed(feeds, session):
     assert len(fetch_feed(session, feeds.url("/rss.xml"), 2, 2)) == 2
 
 
-@pytest.mark.parametrize("path,reason", [
-    ("/truncated.xml", "malformed"),
-    ("/not-a-feed.html", "not a feed"),
-    ("/missing.xml", "HTTP 500"),
-])
+@pytest.mark.parametrize(
+    "path,reason",
+    [
+        ("/truncated.xml", "malformed"),
+        ("/not-a-feed.html", "not a feed"),
+        ("/missing.xml", "HTTP 500"),
+    ],
+)
 def test_broken_feeds_raise_feed_error(feeds, session, path, reason):
     with pytest.raises(FeedError, match=reason):
         fetch_feed(session, feeds.url(path), 2, 50)

@@ -30,23 +30,41 @@ def stored(db_conn):
 
 
 def tags(db_conn, headline):
-    return sorted(r["symbol"] for r in fetch_all(db_conn, """
+    return sorted(
+        r["symbol"]
+        for r in fetch_all(
+            db_conn,
+            """
         SELECT s.symbol FROM news n JOIN news_symbols ns ON ns.news_id = n.news_id
-        JOIN stocks s ON s.stock_id = ns.stock_id WHERE n.headline = %s""", (headline,)))
+        JOIN stocks s ON s.stock_id = ns.stock_id WHERE n.headline = %s""",
+            (headline,),
+        )
+    )
 
 
-def test_good_feeds_are_stored_while_slow_malformed_and_dead_ones_are_skipped_promptly(
-        make_news_app, feeds, db_conn):
+def test_good_feeds_are_stored_while_slow_malformed_and_dead_ones_are_skipped_promptly(make_news_app, feeds, db_conn):
     dead = f"http://127.0.0.1:{free_port()}/rss.xml"
-    app = make_news_app(news_feeds=[feeds.url("/rss.xml"), feeds.url("/slow.xml"), feeds.url("/truncated.xml"),
-                                    feeds.url("/atom.xml"), feeds.url("/not-a-feed.html"), dead],
-                        news_fetch_timeout_s=0.5)
+    app = make_news_app(
+        news_feeds=[
+            feeds.url("/rss.xml"),
+            feeds.url("/slow.xml"),
+            feeds.url("/truncated.xml"),
+            feeds.url("/atom.xml"),
+            feeds.url("/not-a-feed.html"),
+            dead,
+        ],
+        news_fetch_timeout_s=0.5,
+    )
     started = time.monotonic()
     report = run(app)
     assert time.monotonic() - started < 3
     assert report["feeds"] == 6
-    assert report["failed"] == [feeds.url("/slow.xml"), feeds.url("/truncated.xml"),
-                                feeds.url("/not-a-feed.html"), dead]
+    assert report["failed"] == [
+        feeds.url("/slow.xml"),
+        feeds.url("/truncated.xml"),
+        feeds.url("/not-a-feed.html"),
+        dead,
+    ]
     assert report["items"] == report["new"] == RSS_HEADLINES + ATOM_ONLY
     assert report["simulated"] == 0
     assert len(stored(db_conn)) == RSS_HEADLINES + ATOM_ONLY
@@ -60,12 +78,17 @@ def test_the_same_url_across_feeds_and_runs_is_one_row(make_news_app, feeds, db_
     assert fetch_value(db_conn, "SELECT COUNT(*) FROM news") == RSS_HEADLINES + ATOM_ONLY
     infosys = fetch_all(db_conn, "SELECT url, summary FROM news WHERE headline LIKE 'Infosys%%'")
     # RSS came first; its copy (without tracking parameters or fragments) is the one kept
-    assert infosys == [{"url": "https://news.example.test/markets/infosys-deal",
-                        "summary": "The IT major signed its largest contract this year."}]
+    assert infosys == [
+        {
+            "url": "https://news.example.test/markets/infosys-deal",
+            "summary": "The IT major signed its largest contract this year.",
+        }
+    ]
     reliance = stored(db_conn)["Reliance Industries shares surge 4% after record quarterly profit"]
     assert reliance["url"] == "https://news.example.test/markets/reliance-q2?id=101"
-    assert fetch_value(db_conn, "SELECT COUNT(*) FROM news_symbols WHERE news_id = %s",
-                       (reliance["news_id"],)) == 1  # tags replaced, not duplicated, on the second run
+    assert (
+        fetch_value(db_conn, "SELECT COUNT(*) FROM news_symbols WHERE news_id = %s", (reliance["news_id"],)) == 1
+    )  # tags replaced, not duplicated, on the second run
 
 
 def test_items_are_tagged_with_the_companies_they_mention(make_news_app, feeds, db_conn):
@@ -110,8 +133,10 @@ CUSTOM_FEED = """<?xml version="1.0"?><rss version="2.0"><channel><title>Custom<
 def test_stored_news_is_never_replaced_by_placeholders(make_news_app, feeds, db_conn):
     app = make_news_app(news_feeds=[feeds.url("/custom.xml")])
     feeds.overrides["/custom.xml"] = CUSTOM_FEED.format(
-        title="Wipro shares rise", extra="<description>Full story.</description><category>IT</category>"
-        "<pubDate>Fri, 20 Nov 2026 05:00:00 GMT</pubDate>").encode()
+        title="Wipro shares rise",
+        extra="<description>Full story.</description><category>IT</category>"
+        "<pubDate>Fri, 20 Nov 2026 05:00:00 GMT</pubDate>",
+    ).encode()
     run(app)
     # the same article again, retitled, without summary, category or date
     feeds.overrides["/custom.xml"] = CUSTOM_FEED.format(title="Wipro shares rise 2%", extra="").encode()
@@ -129,33 +154,49 @@ def test_stored_news_is_never_replaced_by_placeholders(make_news_app, feeds, db_
 
 
 def test_news_older_than_the_retention_is_deleted_and_not_stored_again(make_news_app, feeds, db_conn):
-    app = make_news_app(news_feeds=[feeds.url("/rss.xml"), feeds.url("/custom.xml")], news_retention_days=30,
-                        market_data_provider="upstox", upstox_access_token="t")  # no simulated headlines
+    app = make_news_app(
+        news_feeds=[feeds.url("/rss.xml"), feeds.url("/custom.xml")],
+        news_retention_days=30,
+        market_data_provider="upstox",
+        upstox_access_token="t",
+    )  # no simulated headlines
     first = run(app)
     assert first["new"] == RSS_HEADLINES and first["purged"] == 0
     month_later = NOW + timedelta(days=30, hours=12)  # the RSS items are now more than 30 days old
     feeds.overrides["/custom.xml"] = CUSTOM_FEED.format(
-        title="Fresh item", extra="<pubDate>Sun, 20 Dec 2026 05:00:00 GMT</pubDate>").encode()
+        title="Fresh item", extra="<pubDate>Sun, 20 Dec 2026 05:00:00 GMT</pubDate>"
+    ).encode()
     second = run(app, month_later)
     assert second["purged"] == RSS_HEADLINES and second["new"] == 2  # the fresh and the undated item
     assert sorted(stored(db_conn)) == ["Fresh item", "Undated item"]
-    assert fetch_value(db_conn, "SELECT COUNT(*) FROM news_symbols ns LEFT JOIN news n USING (news_id) "
-                                "WHERE n.news_id IS NULL") == 0  # their tags went with them
+    assert (
+        fetch_value(
+            db_conn, "SELECT COUNT(*) FROM news_symbols ns LEFT JOIN news n USING (news_id) WHERE n.news_id IS NULL"
+        )
+        == 0
+    )  # their tags went with them
     third = run(app, month_later + timedelta(minutes=5))  # the RSS feed still lists them: not stored again
     assert (third["purged"], third["new"]) == (0, 0) and len(stored(db_conn)) == 2
 
 
 def test_a_publication_time_in_the_future_becomes_the_fetch_time(make_news_app, feeds, db_conn):
     feeds.overrides["/custom.xml"] = CUSTOM_FEED.format(
-        title="Future item", extra="<pubDate>Fri, 20 Nov 2099 05:00:00 GMT</pubDate>").encode()
+        title="Future item", extra="<pubDate>Fri, 20 Nov 2099 05:00:00 GMT</pubDate>"
+    ).encode()
     run(make_news_app(news_feeds=[feeds.url("/custom.xml")]))
     assert fetch_value(db_conn, "SELECT published_at FROM news WHERE headline = 'Future item'") == to_db(NOW)
 
 
 def movers(db_conn, order):
-    return [r["symbol"] for r in fetch_all(db_conn, f"""
+    return [
+        r["symbol"]
+        for r in fetch_all(
+            db_conn,
+            f"""
         SELECT s.symbol FROM stock_quotes q JOIN stocks s USING (stock_id)
-        WHERE q.change_pct {'>' if order == 'DESC' else '<'} 0 ORDER BY q.change_pct {order}, s.symbol LIMIT 3""")]
+        WHERE q.change_pct {">" if order == "DESC" else "<"} 0 ORDER BY q.change_pct {order}, s.symbol LIMIT 3""",
+        )
+    ]
 
 
 def simulated(db_conn):
@@ -192,8 +233,7 @@ def test_simulated_headlines_never_touch_real_news(make_news_app, feeds, db_conn
     real = fetch_all(db_conn, "SELECT * FROM news ORDER BY news_id")
     later = NOW + timedelta(days=3)  # the real news is now old: the simulator fills in
     assert run(make_news_app(news_feeds=[]), later)["simulated"] == 6
-    assert fetch_all(db_conn, "SELECT * FROM news WHERE source <> %s ORDER BY news_id",
-                     (SIMULATED_SOURCE,)) == real
+    assert fetch_all(db_conn, "SELECT * FROM news WHERE source <> %s ORDER BY news_id", (SIMULATED_SOURCE,)) == real
     assert all(r["url"].startswith("sim://news/2026-11-23/") for r in simulated(db_conn))
 
 

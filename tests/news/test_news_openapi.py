@@ -10,8 +10,9 @@ schema = schemathesis.openapi.from_dict(openapi_document()).include(path_regex="
 
 
 @schema.parametrize()
-@settings(max_examples=40, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+)
 def test_news_operations_match_the_document(case, news_app):
     # the in-process WSGI transport does not decompress (Flask-Compress answers gzip/br when offered)
     case.call_and_validate(app=news_app, headers={"Accept-Encoding": "identity"})

@@ -61,12 +61,14 @@ def test_search_covers_headline_and_summary_case_insensitively(client):
 
 def test_search_wildcards_are_literal(client):
     with_percent = headlines(client.get("/news/latest?q=%25"))  # q=%
-    assert sorted(with_percent) == sorted([
-        "Reliance Industries shares surge 4% after record quarterly profit",
-        "TCS shares fall 3% after weak quarterly results",
-        "RBI keeps repo rate unchanged at 6.5%",
-        "Tata Motors Passenger Vehicles slips 2% on weak demand outlook",
-    ])
+    assert sorted(with_percent) == sorted(
+        [
+            "Reliance Industries shares surge 4% after record quarterly profit",
+            "TCS shares fall 3% after weak quarterly results",
+            "RBI keeps repo rate unchanged at 6.5%",
+            "Tata Motors Passenger Vehicles slips 2% on weak demand outlook",
+        ]
+    )
     assert headlines(client.get("/news/latest?q=_")) == []
     assert headlines(client.get("/news/latest?q=!")) == []
 
@@ -74,9 +76,11 @@ def test_search_wildcards_are_literal(client):
 def test_symbol_filter(client):
     assert headlines(client.get("/news/latest?symbol=tcs")) == ["TCS shares fall 3% after weak quarterly results"]
     assert headlines(client.get("/news/latest?symbol=SBIN")) == [
-        "Sensex crashes 1,200 points as banks tumble on fraud probe"]
+        "Sensex crashes 1,200 points as banks tumble on fraud probe"
+    ]
     assert headlines(client.get("/news/latest?symbol=M%26M")) == [
-        "Tata Motors Passenger Vehicles slips 2% on weak demand outlook"]
+        "Tata Motors Passenger Vehicles slips 2% on weak demand outlook"
+    ]
     assert headlines(client.get("/news/latest?symbol=WIPRO")) == []  # known, no news
     assert headlines(client.get("/news/latest?symbol=HDFCBANK&q=tcs")) == []
 
@@ -87,10 +91,21 @@ def test_unknown_symbol_is_404(client):
     assert response.get_json()["error"]["code"] == "NOT_FOUND"
 
 
-@pytest.mark.parametrize("query", [
-    "limit=0", "limit=51", "limit=abc", "limit=1.5", "limit=", "q=" + "x" * 101,
-    "symbol=RELI%20ANCE", "symbol=%3Cscript%3E", "symbol=" + "A" * 33, "symbol=",
-])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "limit=0",
+        "limit=51",
+        "limit=abc",
+        "limit=1.5",
+        "limit=",
+        "q=" + "x" * 101,
+        "symbol=RELI%20ANCE",
+        "symbol=%3Cscript%3E",
+        "symbol=" + "A" * 33,
+        "symbol=",
+    ],
+)
 def test_invalid_queries_are_400(client, query):
     response = client.get(f"/news/latest?{query}")
     assert response.status_code == 400

@@ -64,11 +64,27 @@ def reference_universe(as_of: datetime = SEED_NOW) -> Universe:
         return Quote(name, price, price, price, price, price, volume, at, "database")
 
     stocks = tuple(
-        StockSnapshot(n + 1, s.symbol, s.company_name, s.sector, f"NSE_EQ|{s.isin}" if s.isin else None,
-                      s.tick_size, flat(s.symbol, s.ref_price))
-        for n, s in enumerate(load_stocks()))
+        StockSnapshot(
+            n + 1,
+            s.symbol,
+            s.company_name,
+            s.sector,
+            f"NSE_EQ|{s.isin}" if s.isin else None,
+            s.tick_size,
+            flat(s.symbol, s.ref_price),
+        )
+        for n, s in enumerate(load_stocks())
+    )
     indices = tuple(
-        IndexSnapshot(n + 1, i.name, i.tag, i.instrument_key, flat(i.name, i.ref_value),
-                      tuple((c.symbol, c.weight) for c in i.constituents), i.ref_value)
-        for n, i in enumerate(load_indices()))
+        IndexSnapshot(
+            n + 1,
+            i.name,
+            i.tag,
+            i.instrument_key,
+            flat(i.name, i.ref_value),
+            tuple((c.symbol, c.weight) for c in i.constituents),
+            i.ref_value,
+        )
+        for n, i in enumerate(load_indices())
+    )
     return Universe(stocks, indices)

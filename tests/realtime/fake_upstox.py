@@ -19,14 +19,21 @@ from werkzeug.wrappers import Request, Response
 from backend.local_mariadb import free_port
 
 
-def quote_entry(symbol: str, key: str, last_price: float, net_change: float, volume: int,
-                segment: str = "NSE_EQ") -> dict[str, Any]:
+def quote_entry(
+    symbol: str, key: str, last_price: float, net_change: float, volume: int, segment: str = "NSE_EQ"
+) -> dict[str, Any]:
     """One entry of GET /v2/market-quote/quotes (full market quote)."""
     return {
-        "ohlc": {"open": last_price - 5, "high": last_price + 7.5, "low": last_price - 9.25,
-                 "close": last_price - net_change},
-        "depth": {"buy": [{"quantity": 10, "price": last_price - 0.05, "orders": 1}],
-                  "sell": [{"quantity": 12, "price": last_price + 0.05, "orders": 2}]},
+        "ohlc": {
+            "open": last_price - 5,
+            "high": last_price + 7.5,
+            "low": last_price - 9.25,
+            "close": last_price - net_change,
+        },
+        "depth": {
+            "buy": [{"quantity": 10, "price": last_price - 0.05, "orders": 1}],
+            "sell": [{"quantity": 12, "price": last_price + 0.05, "orders": 2}],
+        },
         "timestamp": "2026-11-20T11:00:01.250+05:30",
         "instrument_token": key,
         "symbol": symbol,
@@ -62,8 +69,9 @@ class FakeUpstox:
 
     def app(self, environ, start_response):
         request = Request(environ)
-        self.requests.append({"path": request.path, "args": dict(request.args),
-                              "auth": request.headers.get("Authorization")})
+        self.requests.append(
+            {"path": request.path, "args": dict(request.args), "auth": request.headers.get("Authorization")}
+        )
         for prefix, answers in self.scripted.items():
             if request.path.startswith(prefix) and answers:
                 status, body, headers = answers.popleft()
@@ -84,8 +92,9 @@ class FakeUpstox:
         if path.startswith("/v3/historical-candle/"):
             return _json({"status": "success", "data": {"candles": self.candles.get(path, [])}})
         if path == "/v2/market/status/NSE":
-            return _json({"status": "success", "data": {"exchange": "NSE", "status": self.status,
-                                                        "last_updated": 1795152601000}})
+            return _json(
+                {"status": "success", "data": {"exchange": "NSE", "status": self.status, "last_updated": 1795152601000}}
+            )
         if path == "/instruments/NSE.json.gz":
             return Response(gzip.compress(json.dumps(self.instruments).encode()), mimetype="application/gzip")
         return _json({"status": "error", "errors": [{"errorCode": "UDAPI100060", "message": "not found"}]}, 404)

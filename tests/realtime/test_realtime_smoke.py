@@ -30,12 +30,22 @@ TICK_S = 0.2
 
 def server_env(db_url: str, port: int) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DB_", "DATABASE_", "SOCKETIO_"))}
-    env.update({
-        "DATABASE_URL": db_url, "PORT": str(port), "HOST": "127.0.0.1", "APP_ENV": "test", "LOG_LEVEL": "WARNING",
-        "ALLOWED_ORIGINS": f"http://127.0.0.1:{port}", "SIM_ALWAYS_OPEN": "1", "SIM_TICK_INTERVAL_S": str(TICK_S),
-        "SIM_MAX_TICKS": str(TICKS), "FANOUT_INTERVAL_MS": "50", "QUOTE_WRITE_INTERVAL_S": "0.25",
-        "ENABLE_EOD_SCHEDULER": "0",
-    })
+    env.update(
+        {
+            "DATABASE_URL": db_url,
+            "PORT": str(port),
+            "HOST": "127.0.0.1",
+            "APP_ENV": "test",
+            "LOG_LEVEL": "WARNING",
+            "ALLOWED_ORIGINS": f"http://127.0.0.1:{port}",
+            "SIM_ALWAYS_OPEN": "1",
+            "SIM_TICK_INTERVAL_S": str(TICK_S),
+            "SIM_MAX_TICKS": str(TICKS),
+            "FANOUT_INTERVAL_MS": "50",
+            "QUOTE_WRITE_INTERVAL_S": "0.25",
+            "ENABLE_EOD_SCHEDULER": "0",
+        }
+    )
     return env
 
 
@@ -49,8 +59,14 @@ COMMANDS = {
 def server(request, rt_db_config, tmp_path):
     port = free_port()
     log = (tmp_path / "server.log").open("w+")
-    process = subprocess.Popen(COMMANDS[request.param], cwd=ROOT, env=server_env(rt_db_config.url(), port),
-                               stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    process = subprocess.Popen(
+        COMMANDS[request.param],
+        cwd=ROOT,
+        env=server_env(rt_db_config.url(), port),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30
@@ -79,11 +95,15 @@ def handshake_headers(url: str) -> str:
     """The raw response to a WebSocket upgrade that offers permessage-deflate."""
     host, port = url.removeprefix("http://").split(":")
     with socket.create_connection((host, int(port)), timeout=5) as sock:
-        sock.sendall((f"GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: {host}:{port}\r\n"
-                      "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
-                      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-                      "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n"
-                      f"Origin: {url}\r\n\r\n").encode())
+        sock.sendall(
+            (
+                f"GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: {host}:{port}\r\n"
+                "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
+                "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n"
+                f"Origin: {url}\r\n\r\n"
+            ).encode()
+        )
         return sock.recv(4096).decode(errors="replace").split("\r\n\r\n")[0]
 
 
@@ -110,8 +130,12 @@ def test_streams_subscribed_prices_indices_and_converges(server, rt_conn):
         final, previous = {}, None
         while time.monotonic() < deadline:  # until the market froze (SIM_MAX_TICKS) and the client has it
             time.sleep(0.5)
-            rows = fetch_all(rt_conn, "SELECT s.symbol, q.ltp, q.as_of FROM stock_quotes q JOIN stocks s "
-                                      "USING (stock_id) WHERE s.symbol IN (%s, %s)", SUBSCRIBED)
+            rows = fetch_all(
+                rt_conn,
+                "SELECT s.symbol, q.ltp, q.as_of FROM stock_quotes q JOIN stocks s "
+                "USING (stock_id) WHERE s.symbol IN (%s, %s)",
+                SUBSCRIBED,
+            )
             frozen, previous = rows == previous, rows
             with lock:
                 last = {s: updates[-1] for s, updates in prices.items()}

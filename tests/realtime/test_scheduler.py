@@ -59,8 +59,13 @@ def test_jobs_outside_their_phase_are_skipped_and_run_now_ignores_the_gate(make_
 
 @pytest.fixture
 def live_app(make_rt_app):
-    app = make_rt_app(sim_always_open=True, sim_tick_interval_s=0.1, quote_write_interval_s=0.2,
-                      fanout_interval_ms=50, enable_eod_scheduler=False)
+    app = make_rt_app(
+        sim_always_open=True,
+        sim_tick_interval_s=0.1,
+        quote_write_interval_s=0.2,
+        fanout_interval_ms=50,
+        enable_eod_scheduler=False,
+    )
     assert start_services(app) is True
     yield app
     stop_services()
@@ -72,12 +77,27 @@ def test_services_run_the_tick_path_end_to_end(live_app, rt_conn):
     assert wait_for(lambda: len(stocks.snapshot()) > 200 and len(indices.snapshot()) == 9)
     assert start_services(live_app) is False  # once per process
     cached = stocks.get("RELIANCE")
-    assert wait_for(lambda: run_row(rt_conn, "quote_writer") and fetch_one(
-        rt_conn, "SELECT COUNT(*) AS n FROM stock_quotes q JOIN stocks s USING (stock_id) "
-                 "WHERE s.symbol = 'RELIANCE' AND q.source = 'simulator' AND q.as_of >= %s",
-        (cached.as_of.replace(tzinfo=None),))["n"] == 1)
-    assert set(live_app.extensions["jobs"]) >= {"stock_quotes", "index_quotes", "quote_writer", "eod_candles",
-                                                "startup_refresh", "market_status", "movers"}
+    assert wait_for(
+        lambda: (
+            run_row(rt_conn, "quote_writer")
+            and fetch_one(
+                rt_conn,
+                "SELECT COUNT(*) AS n FROM stock_quotes q JOIN stocks s USING (stock_id) "
+                "WHERE s.symbol = 'RELIANCE' AND q.source = 'simulator' AND q.as_of >= %s",
+                (cached.as_of.replace(tzinfo=None),),
+            )["n"]
+            == 1
+        )
+    )
+    assert set(live_app.extensions["jobs"]) >= {
+        "stock_quotes",
+        "index_quotes",
+        "quote_writer",
+        "eod_candles",
+        "startup_refresh",
+        "market_status",
+        "movers",
+    }
     assert live_app.extensions["jobs"]["eod_candles"]() == "ok"  # the admin "run now" hook
     client = live_app.test_client()
     health = client.get("/healthz").get_json()["data"]["checks"]

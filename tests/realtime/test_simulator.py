@@ -15,8 +15,14 @@ SYMBOLS = ["RELIANCE", "TCS", "HDFCBANK", "INFY", "SBIN"]
 
 
 def make_sim(clock, seed=SEED, always_open=False, **kwargs) -> Simulator:
-    return Simulator(lambda: reference_universe(), seed=seed, calendar=MarketCalendar(), always_open=always_open,
-                     clock=clock, **kwargs)
+    return Simulator(
+        lambda: reference_universe(),
+        seed=seed,
+        calendar=MarketCalendar(),
+        always_open=always_open,
+        clock=clock,
+        **kwargs,
+    )
 
 
 def run(sim: Simulator, clock, steps: int, seconds: float = 1.0) -> list[dict]:

@@ -32,18 +32,32 @@ def app(make_rt_app):
 
 def quote(symbol, ltp, volume, at, day_high=None, day_low=None, prev_close="1000"):
     ltp = Decimal(ltp)
-    return Quote(symbol, ltp, Decimal(prev_close), Decimal("1000"), Decimal(day_high or max(ltp, 1000)),
-                 Decimal(day_low or min(ltp, 1000)), volume, at, "simulator")
+    return Quote(
+        symbol,
+        ltp,
+        Decimal(prev_close),
+        Decimal("1000"),
+        Decimal(day_high or max(ltp, 1000)),
+        Decimal(day_low or min(ltp, 1000)),
+        volume,
+        at,
+        "simulator",
+    )
 
 
 def stock_row(conn, symbol):
-    return fetch_one(conn, "SELECT q.* FROM stock_quotes q JOIN stocks s USING (stock_id) WHERE s.symbol = %s",
-                     (symbol,))
+    return fetch_one(
+        conn, "SELECT q.* FROM stock_quotes q JOIN stocks s USING (stock_id) WHERE s.symbol = %s", (symbol,)
+    )
 
 
 def minute_bar(conn, symbol, ts):
-    return fetch_one(conn, "SELECT open, high, low, close, volume FROM stock_candles c JOIN stocks s USING (stock_id) "
-                           "WHERE s.symbol = %s AND timeframe = '1m' AND ts = %s", (symbol, ts.replace(tzinfo=None)))
+    return fetch_one(
+        conn,
+        "SELECT open, high, low, close, volume FROM stock_candles c JOIN stocks s USING (stock_id) "
+        "WHERE s.symbol = %s AND timeframe = '1m' AND ts = %s",
+        (symbol, ts.replace(tzinfo=None)),
+    )
 
 
 def com_insert(conn):
@@ -111,7 +125,11 @@ def test_minute_bars_keep_open_widen_high_low_and_count_volume_deltas(app, rt_co
     writer.flush(final=True)
     bar = minute_bar(rt_conn, "TCS", t0)
     assert (bar["open"], bar["high"], bar["low"], bar["close"]) == (
-        Decimal("1010"), Decimal("1030"), Decimal("990"), Decimal("990"))
+        Decimal("1010"),
+        Decimal("1030"),
+        Decimal("990"),
+        Decimal("990"),
+    )
     assert bar["volume"] == 1_000  # 6,000 - 5,000 since the writer joined the minute
     writer.on_batch(TickBatch("stocks", (quote("TCS", "995", 6_700, t0 + timedelta(seconds=65)),)))
     writer.on_batch(TickBatch("stocks", (quote("TCS", "996", 6_800, t0 + timedelta(seconds=125)),)))
@@ -140,17 +158,27 @@ def test_a_new_day_first_writes_the_previous_days_daily_candle(app, rt_conn):
     writer.on_batch(TickBatch("stocks", (quote("SBIN", "1013", 100, monday, prev_close="1012.5"),)))
     report = writer.flush()
     assert report.daily_candles_for == friday.date()
-    daily = fetch_one(rt_conn, "SELECT open, high, low, close, volume FROM stock_candles c JOIN stocks s "
-                               "USING (stock_id) WHERE s.symbol = 'SBIN' AND timeframe = '1d' AND ts = %s",
-                      (session_open_utc(friday.date()).replace(tzinfo=None),))
+    daily = fetch_one(
+        rt_conn,
+        "SELECT open, high, low, close, volume FROM stock_candles c JOIN stocks s "
+        "USING (stock_id) WHERE s.symbol = 'SBIN' AND timeframe = '1d' AND ts = %s",
+        (session_open_utc(friday.date()).replace(tzinfo=None),),
+    )
     assert (daily["high"], daily["low"], daily["close"], daily["volume"]) == (
-        Decimal("1020"), Decimal("995"), Decimal("1012.5"), 90_000)
+        Decimal("1020"),
+        Decimal("995"),
+        Decimal("1012.5"),
+        90_000,
+    )
 
 
 def test_end_of_day_candles_are_idempotent(app, rt_conn):
     def daily_rows():
-        return fetch_all(rt_conn, "SELECT stock_id, ts, open, high, low, close, volume FROM stock_candles "
-                                  "WHERE timeframe = '1d' ORDER BY stock_id, ts")
+        return fetch_all(
+            rt_conn,
+            "SELECT stock_id, ts, open, high, low, close, volume FROM stock_candles "
+            "WHERE timeframe = '1d' ORDER BY stock_id, ts",
+        )
 
     feed_jobs.write_eod_candles()
     first = daily_rows()
@@ -159,12 +187,16 @@ def test_end_of_day_candles_are_idempotent(app, rt_conn):
     newest = fetch_value(rt_conn, "SELECT MAX(as_of) FROM stock_quotes")
     ist_day = newest.replace(tzinfo=UTC).astimezone(IST).date()  # the IST day, whatever the UTC date
     day_ts = session_open_utc(ist_day).replace(tzinfo=None)
-    quoted_that_day = fetch_value(rt_conn, "SELECT COUNT(*) FROM stock_quotes WHERE as_of >= %s AND as_of < %s",
-                                  ist_day_bounds(ist_day))
-    candles = fetch_all(rt_conn, "SELECT c.high, c.low, c.volume, q.day_high, q.day_low, q.volume AS qv "
-                                 "FROM stock_quotes q LEFT JOIN stock_candles c ON c.stock_id = q.stock_id "
-                                 "AND c.timeframe = '1d' AND c.ts = %s WHERE q.as_of >= %s AND q.as_of < %s",
-                        (day_ts, *ist_day_bounds(ist_day)))
+    quoted_that_day = fetch_value(
+        rt_conn, "SELECT COUNT(*) FROM stock_quotes WHERE as_of >= %s AND as_of < %s", ist_day_bounds(ist_day)
+    )
+    candles = fetch_all(
+        rt_conn,
+        "SELECT c.high, c.low, c.volume, q.day_high, q.day_low, q.volume AS qv "
+        "FROM stock_quotes q LEFT JOIN stock_candles c ON c.stock_id = q.stock_id "
+        "AND c.timeframe = '1d' AND c.ts = %s WHERE q.as_of >= %s AND q.as_of < %s",
+        (day_ts, *ist_day_bounds(ist_day)),
+    )
     assert len(candles) == quoted_that_day > 0  # every stock quoted that day has its daily candle
     assert all((c["high"], c["low"], c["volume"]) == (c["day_high"], c["day_low"], c["qv"]) for c in candles)
 
@@ -175,15 +207,23 @@ def test_end_of_day_lets_extremes_older_than_52_weeks_drop_out_of_the_range(app,
     ist_day = newest.replace(tzinfo=UTC).astimezone(IST).date()
     window_start = ist_day_bounds(ist_day - timedelta(weeks=52))[0]
     old = window_start - timedelta(days=30)  # a year-old spike that ticks alone would keep forever
-    execute(rt_conn, "INSERT INTO stock_candles (stock_id, timeframe, ts, open, high, low, close, volume) "
-                     "VALUES (%s, '1d', %s, 1, 99999, 0.5, 1, 1) ON DUPLICATE KEY UPDATE high = 99999, low = 0.5",
-            (stock_id, old))
+    execute(
+        rt_conn,
+        "INSERT INTO stock_candles (stock_id, timeframe, ts, open, high, low, close, volume) "
+        "VALUES (%s, '1d', %s, 1, 99999, 0.5, 1, 1) ON DUPLICATE KEY UPDATE high = 99999, low = 0.5",
+        (stock_id, old),
+    )
     execute(rt_conn, "UPDATE stock_quotes SET week52_high = 99999, week52_low = 0.5 WHERE stock_id = %s", (stock_id,))
     feed_jobs.write_eod_candles()
-    row = fetch_one(rt_conn, "SELECT week52_high, week52_low, day_high, day_low FROM stock_quotes "
-                             "WHERE stock_id = %s", (stock_id,))
-    year = fetch_one(rt_conn, "SELECT MAX(high) AS high, MIN(low) AS low FROM stock_candles "
-                              "WHERE stock_id = %s AND timeframe = '1d' AND ts >= %s", (stock_id, window_start))
+    row = fetch_one(
+        rt_conn, "SELECT week52_high, week52_low, day_high, day_low FROM stock_quotes WHERE stock_id = %s", (stock_id,)
+    )
+    year = fetch_one(
+        rt_conn,
+        "SELECT MAX(high) AS high, MIN(low) AS low FROM stock_candles "
+        "WHERE stock_id = %s AND timeframe = '1d' AND ts >= %s",
+        (stock_id, window_start),
+    )
     assert row["week52_high"] == max(year["high"], row["day_high"]) < 99999
     assert row["week52_low"] == min(year["low"], row["day_low"]) > Decimal("0.5")
 
@@ -192,11 +232,16 @@ def test_execute_values_builds_one_statement_escaped_by_the_driver(rt_conn):
     from controller.sql import execute_values
 
     cursor = rt_conn.cursor()
-    cursor.execute("CREATE TEMPORARY TABLE ev (id INT PRIMARY KEY, price DECIMAL(10,2), at DATETIME(3), "
-                   "note VARCHAR(40), kind VARCHAR(4))")
+    cursor.execute(
+        "CREATE TEMPORARY TABLE ev (id INT PRIMARY KEY, price DECIMAL(10,2), at DATETIME(3), "
+        "note VARCHAR(40), kind VARCHAR(4))"
+    )
     pauses = []
-    rows = [(1, Decimal("1.50"), datetime(2026, 1, 1, 9, 15, 0, 250000), "it's 100% \"fine\" \\ %s"),
-            (2, None, datetime(2026, 1, 2), "; DROP TABLE ev; --"), (3, Decimal("3"), datetime(2026, 1, 3), "")]
+    rows = [
+        (1, Decimal("1.50"), datetime(2026, 1, 1, 9, 15, 0, 250000), 'it\'s 100% "fine" \\ %s'),
+        (2, None, datetime(2026, 1, 2), "; DROP TABLE ev; --"),
+        (3, Decimal("3"), datetime(2026, 1, 3), ""),
+    ]
     before = com_insert(rt_conn)
     sql = "INSERT INTO ev (id, price, at, note, kind) VALUES (%s, %s, %s, %s, '1m') ON DUPLICATE KEY UPDATE note = 'x'"
     assert execute_values(rt_conn, sql, rows, pause=lambda: pauses.append(1), every=2) == 3
@@ -211,4 +256,3 @@ def test_fetch_all_with_pause_reads_the_rows_in_chunks_and_pauses_between_them(r
     assert fetch_all(rt_conn, sql, pause=lambda: pauses.append(1), every=3) == [{"seq": n} for n in range(1, 8)]
     assert pauses == [1, 1, 1]  # after rows 1-3, 4-6 and 7
     assert fetch_all(rt_conn, sql) == [{"seq": n} for n in range(1, 8)] and len(pauses) == 3
-

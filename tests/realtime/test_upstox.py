@@ -37,9 +37,14 @@ class Sleeps(list):
 def make_upstox(server, universe: Universe | None = None, retries: int = 3, clock=None):
     sleeps = Sleeps()
     client = HttpClient("upstox", timeout_s=2, max_retries=retries, backoff_s=0.5, sleep=sleeps)
-    provider = Upstox(lambda: universe or reference_universe(), TOKEN, server.url,
-                      f"{server.url}/instruments/NSE.json.gz", client=client,
-                      clock=clock or Clock(datetime(2026, 11, 20, 5, 30, tzinfo=UTC)))
+    provider = Upstox(
+        lambda: universe or reference_universe(),
+        TOKEN,
+        server.url,
+        f"{server.url}/instruments/NSE.json.gz",
+        client=client,
+        clock=clock or Clock(datetime(2026, 11, 20, 5, 30, tzinfo=UTC)),
+    )
     return provider, sleeps
 
 
@@ -59,8 +64,9 @@ def test_quotes_are_parsed_from_the_full_market_quote_shape(upstream):
 
 def test_quotes_are_fetched_in_batches_of_at_most_500_keys(upstream):
     base = reference_universe().stocks[0]
-    stocks = tuple(replace(base, stock_id=n, symbol=f"SYN{n:05d}", instrument_key=f"NSE_EQ|SYN{n:05d}")
-                   for n in range(1200))
+    stocks = tuple(
+        replace(base, stock_id=n, symbol=f"SYN{n:05d}", instrument_key=f"NSE_EQ|SYN{n:05d}") for n in range(1200)
+    )
     for stock in stocks:
         upstream.state.prices[stock.instrument_key] = (stock.symbol, 100.0, 1.0, 10)
     provider, _ = make_upstox(upstream, Universe(stocks, ()))
@@ -81,8 +87,9 @@ def test_server_errors_are_retried_with_exponential_backoff(upstream):
 
 def test_429_waits_for_retry_after_then_succeeds(upstream):
     upstream.state.prices[RELIANCE_KEY] = ("RELIANCE", 1313.2, 3.2, 5_000_000)
-    upstream.state.script("/v2/market-quote", (429, {"status": "error", "errors": [{"errorCode": "UDAPI10005"}]},
-                                               {"Retry-After": "3"}))
+    upstream.state.script(
+        "/v2/market-quote", (429, {"status": "error", "errors": [{"errorCode": "UDAPI10005"}]}, {"Retry-After": "3"})
+    )
     provider, sleeps = make_upstox(upstream)
     assert len(provider.quotes(["RELIANCE"])) == 1
     assert sleeps == [3.0]
@@ -129,26 +136,60 @@ def test_historical_and_intraday_candles_use_the_v3_paths(upstream):
     bars = provider.candles("RELIANCE", "1minute", start, start + timedelta(days=2))
     assert [b.ts.astimezone(IST).strftime("%d %H:%M") for b in bars] == ["19 15:28", "19 15:29", "20 09:15", "20 09:16"]
     assert (bars[0].open, bars[0].high, bars[0].low, bars[0].close, bars[0].volume) == (
-        Decimal("1299.0"), Decimal("1300.0"), Decimal("1298.5"), Decimal("1300.0"), 900)
+        Decimal("1299.0"),
+        Decimal("1300.0"),
+        Decimal("1298.5"),
+        Decimal("1300.0"),
+        900,
+    )
     with pytest.raises(ProviderError):
         provider.candles("RELIANCE", "2minute", start, start + timedelta(days=1))
 
 
 def test_instrument_master_and_market_status(upstream):
     upstream.state.instruments = [
-        {"segment": "NSE_EQ", "name": "RELIANCE INDUSTRIES LTD", "exchange": "NSE", "isin": "INE002A01018",
-         "instrument_type": "EQ", "instrument_key": RELIANCE_KEY, "lot_size": 1, "freeze_quantity": 100000.0,
-         "exchange_token": "2885", "tick_size": 10.0, "trading_symbol": "RELIANCE", "short_name": "Reliance",
-         "security_type": "NORMAL"},
-        {"segment": "NSE_INDEX", "name": "Nifty 50", "exchange": "NSE", "instrument_type": "INDEX",
-         "instrument_key": "NSE_INDEX|Nifty 50", "exchange_token": "26000", "trading_symbol": "NIFTY"},
-        {"segment": "NSE_FO", "name": "RELIANCE", "exchange": "NSE", "instrument_type": "FUT",
-         "instrument_key": "NSE_FO|36702", "trading_symbol": "RELIANCE FUT 27 NOV 26", "tick_size": 10.0},
+        {
+            "segment": "NSE_EQ",
+            "name": "RELIANCE INDUSTRIES LTD",
+            "exchange": "NSE",
+            "isin": "INE002A01018",
+            "instrument_type": "EQ",
+            "instrument_key": RELIANCE_KEY,
+            "lot_size": 1,
+            "freeze_quantity": 100000.0,
+            "exchange_token": "2885",
+            "tick_size": 10.0,
+            "trading_symbol": "RELIANCE",
+            "short_name": "Reliance",
+            "security_type": "NORMAL",
+        },
+        {
+            "segment": "NSE_INDEX",
+            "name": "Nifty 50",
+            "exchange": "NSE",
+            "instrument_type": "INDEX",
+            "instrument_key": "NSE_INDEX|Nifty 50",
+            "exchange_token": "26000",
+            "trading_symbol": "NIFTY",
+        },
+        {
+            "segment": "NSE_FO",
+            "name": "RELIANCE",
+            "exchange": "NSE",
+            "instrument_type": "FUT",
+            "instrument_key": "NSE_FO|36702",
+            "trading_symbol": "RELIANCE FUT 27 NOV 26",
+            "tick_size": 10.0,
+        },
     ]
     provider, _ = make_upstox(upstream)
     equity, index = provider.instruments()
     assert (equity.symbol, equity.tick_size, equity.isin, equity.segment) == (
-        "RELIANCE", Decimal("0.1"), "INE002A01018", "NSE_EQ")
+        "RELIANCE",
+        Decimal("0.1"),
+        "INE002A01018",
+        "NSE_EQ",
+    )
     assert index.instrument_key == "NSE_INDEX|Nifty 50"
     assert provider.market_status().phase == "open"
     upstream.state.status = "NORMAL_CLOSE"

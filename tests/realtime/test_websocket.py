@@ -30,8 +30,17 @@ def publish(app, kind, *quotes):
 
 
 def q(symbol, ltp, seconds=0, prev="100", volume=1000):
-    return Quote(symbol, Decimal(ltp), Decimal(prev), Decimal(prev), max(Decimal(ltp), Decimal(prev)),
-                 min(Decimal(ltp), Decimal(prev)), volume, AT + timedelta(seconds=seconds), "simulator")
+    return Quote(
+        symbol,
+        Decimal(ltp),
+        Decimal(prev),
+        Decimal(prev),
+        max(Decimal(ltp), Decimal(prev)),
+        min(Decimal(ltp), Decimal(prev)),
+        volume,
+        AT + timedelta(seconds=seconds),
+        "simulator",
+    )
 
 
 def events(client, name):
@@ -47,14 +56,37 @@ def test_subscribe_acks_known_and_unknown_and_sends_the_cached_price(app):
     [update] = events(client, "price_update")
     assert update["symbol"] == "TCS" and update["ltp"] == 101.5 and update["change"] == 1.5
     assert update["change_pct"] == 1.5 and update["as_of"] == "2026-11-20T11:30:00.000+05:30"
-    assert set(update) == {"symbol", "stock_id", "ltp", "change", "change_pct", "day_open", "day_high", "day_low",
-                           "prev_close", "volume", "as_of"}
+    assert set(update) == {
+        "symbol",
+        "stock_id",
+        "ltp",
+        "change",
+        "change_pct",
+        "day_open",
+        "day_high",
+        "day_low",
+        "prev_close",
+        "volume",
+        "as_of",
+    }
     assert client.emit("unsubscribe", {"symbols": ["INFY", "SBIN"]}, callback=True) == {
-        "subscribed": ["TCS"], "unknown": ["SBIN"]}
+        "subscribed": ["TCS"],
+        "unknown": ["SBIN"],
+    }
 
 
-@pytest.mark.parametrize("payload", [None, "TCS", {"symbols": "TCS"}, {"symbols": [1]}, {"symbols": ["X" * 40]},
-                                     {"symbols": [""]}, {"symbols": ["A", "B", "C", "D"]}])
+@pytest.mark.parametrize(
+    "payload",
+    [
+        None,
+        "TCS",
+        {"symbols": "TCS"},
+        {"symbols": [1]},
+        {"symbols": ["X" * 40]},
+        {"symbols": [""]},
+        {"symbols": ["A", "B", "C", "D"]},
+    ],
+)
 def test_invalid_subscriptions_are_acked_with_an_error(app, payload):
     client = socketio.test_client(app)
     ack = client.emit("subscribe", payload, callback=True)
@@ -101,8 +133,18 @@ def test_fanout_conflates_and_sends_only_subscribed_symbols(app):
     assert [(u["symbol"], u["ltp"]) for u in updates] == [("RELIANCE", 102.0)]  # the latest only
     [indices] = [m["args"][0] for m in received if m["name"] == "indices_update"]
     assert indices["status"] == "live" and indices["data"][0]["name"] == "NIFTY 50"
-    assert set(indices["data"][0]) == {"name", "ltp", "open", "high", "low", "prev_close", "change_value",
-                                       "change_percent", "tag", "last_updated"}
+    assert set(indices["data"][0]) == {
+        "name",
+        "ltp",
+        "open",
+        "high",
+        "low",
+        "prev_close",
+        "change_value",
+        "change_percent",
+        "tag",
+        "last_updated",
+    }
     with app.app_context():
         assert fanout.emit_pending() == 0  # nothing new
 
@@ -143,7 +185,8 @@ def test_batch_mode_sends_one_list_per_pass_for_the_connections_symbols(app):
     assert [u["symbol"] for u in snapshot] == ["TCS"]
     assert batch.emit("subscribe", {"symbols": ["SBIN", "ITC"]}, callback=True)["error"]["code"] == "SUBSCRIPTION_LIMIT"
     assert batch.emit("subscribe", {"symbols": ["SBIN"], "mode": "fast"}, callback=True)["error"]["code"] == (
-        "VALIDATION_ERROR")
+        "VALIDATION_ERROR"
+    )
     publish(app, "stocks", q("TCS", "101", 1), q("INFY", "99", 1), q("SBIN", "98", 1))
     publish(app, "stocks", q("TCS", "102", 2))
     with app.app_context():

@@ -28,8 +28,11 @@ def redis_url(tmp_path_factory):
     binary = shutil.which("redis-server") or "/usr/bin/redis-server"
     port = free_port()
     workdir = tmp_path_factory.mktemp("redis")
-    process = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly",
-                                "no", "--dir", str(workdir)], stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    process = subprocess.Popen(
+        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", str(workdir)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
+    )
     url = f"redis://127.0.0.1:{port}/0"
     client = redis.Redis.from_url(url)
     deadline = time.monotonic() + 10
@@ -69,8 +72,9 @@ class AppProcess:
         self.log_path = log_path
         env = {**env, "PORT": str(self.port), "ALLOWED_ORIGINS": self.url}
         self._log = log_path.open("w")
-        self.process = subprocess.Popen(COMMANDS[server], cwd=ROOT, env=env, stdout=self._log,
-                                        stderr=subprocess.STDOUT, start_new_session=True)
+        self.process = subprocess.Popen(
+            COMMANDS[server], cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True
+        )
 
     def wait_started(self, timeout_s: float = 45) -> AppProcess:
         """Wait until /health answers."""
@@ -123,13 +127,25 @@ def start_app(scaleout_db, redis_url, tmp_path_factory):
     started: list[AppProcess] = []
     logs = tmp_path_factory.mktemp("scaleout-logs")
     base = {k: v for k, v in os.environ.items() if not k.startswith(("DB_", "DATABASE_", "SOCKETIO_", "REDIS_"))}
-    base.update({
-        "DATABASE_URL": scaleout_db.url(), "REDIS_URL": redis_url, "RATELIMIT_STORAGE_URI": redis_url,
-        "HOST": "127.0.0.1", "APP_ENV": "test", "LOG_LEVEL": "INFO", "ADMIN_EMAILS": ADMIN_EMAIL,
-        "SIM_ALWAYS_OPEN": "1", "SIM_TICK_INTERVAL_S": "0.25", "FANOUT_INTERVAL_MS": "50",
-        "QUOTE_WRITE_INTERVAL_S": "0.5", "LEADER_CHECK_INTERVAL_S": "0.5", "ENABLE_EOD_SCHEDULER": "0",
-        "NEWS_REFRESH_INTERVAL_S": "3600", "GUNICORN_GRACEFUL_TIMEOUT": "10",
-    })
+    base.update(
+        {
+            "DATABASE_URL": scaleout_db.url(),
+            "REDIS_URL": redis_url,
+            "RATELIMIT_STORAGE_URI": redis_url,
+            "HOST": "127.0.0.1",
+            "APP_ENV": "test",
+            "LOG_LEVEL": "INFO",
+            "ADMIN_EMAILS": ADMIN_EMAIL,
+            "SIM_ALWAYS_OPEN": "1",
+            "SIM_TICK_INTERVAL_S": "0.25",
+            "FANOUT_INTERVAL_MS": "50",
+            "QUOTE_WRITE_INTERVAL_S": "0.5",
+            "LEADER_CHECK_INTERVAL_S": "0.5",
+            "ENABLE_EOD_SCHEDULER": "0",
+            "NEWS_REFRESH_INTERVAL_S": "3600",
+            "GUNICORN_GRACEFUL_TIMEOUT": "10",
+        }
+    )
 
     def start(*names: str, servers: dict[str, str] | None = None) -> list[AppProcess]:
         """Start processes (gunicorn unless `servers` names another for one) and wait until all answer."""

@@ -22,10 +22,30 @@ from services.realtime.tick_bus_redis import RedisTickBus, decode, encode
 from tests.conftest import make_settings
 
 AT = datetime(2026, 11, 20, 5, 30, 0, 123000, tzinfo=UTC)
-QUOTES = (Quote("RELIANCE", Decimal("1234.55"), Decimal("1200.1"), Decimal("1201"), Decimal("1240.0"),
-                Decimal("1199.95"), 123456789, AT, "simulator"),
-          Quote("TCS", Decimal("3500.0000"), Decimal("3490.25"), Decimal("3491"), Decimal("3510"), Decimal("3480"),
-                0, AT, "upstox_api"))
+QUOTES = (
+    Quote(
+        "RELIANCE",
+        Decimal("1234.55"),
+        Decimal("1200.1"),
+        Decimal("1201"),
+        Decimal("1240.0"),
+        Decimal("1199.95"),
+        123456789,
+        AT,
+        "simulator",
+    ),
+    Quote(
+        "TCS",
+        Decimal("3500.0000"),
+        Decimal("3490.25"),
+        Decimal("3491"),
+        Decimal("3510"),
+        Decimal("3480"),
+        0,
+        AT,
+        "upstox_api",
+    ),
+)
 
 
 class Inbox:

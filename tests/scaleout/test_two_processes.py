@@ -98,8 +98,11 @@ def client_on_b(cluster):
 
 
 def register(url: str, email: str) -> str:
-    response = requests.post(url + "/auth/register", json={"email": email, "password": "correct horse battery",
-                                                          "name": email.split("@")[0]}, timeout=10)
+    response = requests.post(
+        url + "/auth/register",
+        json={"email": email, "password": "correct horse battery", "name": email.split("@")[0]},
+        timeout=10,
+    )
     assert response.status_code == 201, response.text
     return response.json()["data"]["access_token"]
 
@@ -147,14 +150,26 @@ def test_a_tick_both_processes_see_fills_each_order_once(cluster, scaleout_db, r
     for n in range(3):
         token = register(b.url, f"trader{n}@example.com")
         for symbol, (limit, _) in limits.items():
-            response = requests.post(b.url + "/orders", headers={"Authorization": f"Bearer {token}"}, timeout=10,
-                                     json={"symbol": symbol, "side": "BUY", "order_type": "LIMIT", "quantity": 1,
-                                           "price": float(limit), "validity": "DAY"})
+            response = requests.post(
+                b.url + "/orders",
+                headers={"Authorization": f"Bearer {token}"},
+                timeout=10,
+                json={
+                    "symbol": symbol,
+                    "side": "BUY",
+                    "order_type": "LIMIT",
+                    "quantity": 1,
+                    "price": float(limit),
+                    "validity": "DAY",
+                },
+            )
             assert response.status_code == 201 and response.json()["data"]["status"] == "OPEN", response.text
             order_ids.append(response.json()["data"]["order_id"])
     now = datetime.now(UTC)
-    crossing = TickBatch("stocks", tuple(Quote(s, limit, prev, prev, prev, limit, 10**6, now, "simulator")
-                                         for s, (limit, prev) in limits.items()))
+    crossing = TickBatch(
+        "stocks",
+        tuple(Quote(s, limit, prev, prev, prev, limit, 10**6, now, "simulator") for s, (limit, prev) in limits.items()),
+    )
     publisher = redis.Redis.from_url(redis_url)
     for _ in range(2):  # the same tick twice: a duplicate delivery changes nothing either
         assert publisher.publish(CHANNEL, encode(crossing, "test")) == 2  # both processes listen
@@ -163,13 +178,18 @@ def test_a_tick_both_processes_see_fills_each_order_once(cluster, scaleout_db, r
         marks = ",".join(["%s"] * len(order_ids))
 
         def statuses():
-            return fetch_all(conn, f"SELECT status, COUNT(*) AS n FROM orders WHERE order_id IN ({marks}) "
-                                   "GROUP BY status", order_ids)
+            return fetch_all(
+                conn, f"SELECT status, COUNT(*) AS n FROM orders WHERE order_id IN ({marks}) GROUP BY status", order_ids
+            )
 
         wait_for(lambda: statuses() == [{"status": "COMPLETE", "n": len(order_ids)}], 15)
         time.sleep(1.0)  # give a double fill every chance to show up
-        trades = fetch_all(conn, f"SELECT order_id, COUNT(*) AS n, MIN(price) AS price FROM trades "
-                                 f"WHERE order_id IN ({marks}) GROUP BY order_id", order_ids)
+        trades = fetch_all(
+            conn,
+            f"SELECT order_id, COUNT(*) AS n, MIN(price) AS price FROM trades "
+            f"WHERE order_id IN ({marks}) GROUP BY order_id",
+            order_ids,
+        )
         assert len(trades) == len(order_ids) and all(t["n"] == 1 for t in trades)
         assert audit(conn) == []
     finally:

@@ -38,12 +38,18 @@ def instruments(db_config):
     ids = {}
     try:
         for symbol, (tick, lot, close) in INSTRUMENTS.items():
-            _, stock_id = execute(conn, "INSERT INTO stocks (symbol, exchange, company_name, sector, tick_size, "
-                                        "lot_size) VALUES (%s, 'NSE', %s, 'Testing', %s, %s)",
-                                  (symbol, f"=HYPERLINK(\"{symbol}\") Test Ltd", tick, lot))
-            execute(conn, "INSERT INTO stock_quotes (stock_id, ltp, prev_close, day_open, day_high, day_low, volume, "
-                          "as_of) VALUES (%s, %s, %s, %s, %s, %s, 1000, %s)",
-                    (stock_id, close, close, close, close, close, OPEN_AT.astimezone(UTC).replace(tzinfo=None)))
+            _, stock_id = execute(
+                conn,
+                "INSERT INTO stocks (symbol, exchange, company_name, sector, tick_size, "
+                "lot_size) VALUES (%s, 'NSE', %s, 'Testing', %s, %s)",
+                (symbol, f'=HYPERLINK("{symbol}") Test Ltd', tick, lot),
+            )
+            execute(
+                conn,
+                "INSERT INTO stock_quotes (stock_id, ltp, prev_close, day_open, day_high, day_low, volume, "
+                "as_of) VALUES (%s, %s, %s, %s, %s, %s, 1000, %s)",
+                (stock_id, close, close, close, close, close, OPEN_AT.astimezone(UTC).replace(tzinfo=None)),
+            )
             ids[symbol] = stock_id
         yield ids
     finally:
@@ -68,8 +74,16 @@ class Market:
     def quote(self, symbol: str, ltp: str | Decimal, as_of: datetime | None = None) -> Quote:
         """A quote of a test instrument around its database previous close."""
         close = INSTRUMENTS[symbol][2]
-        return Quote(symbol, Decimal(str(ltp)), close, close, max(close, Decimal(str(ltp))),
-                     min(close, Decimal(str(ltp))), 5000, (as_of or self.now).astimezone(UTC))
+        return Quote(
+            symbol,
+            Decimal(str(ltp)),
+            close,
+            close,
+            max(close, Decimal(str(ltp))),
+            min(close, Decimal(str(ltp))),
+            5000,
+            (as_of or self.now).astimezone(UTC),
+        )
 
     def publish(self, symbol: str, ltp: str | Decimal) -> Quote:
         """Put a fresh quote into the live cache (as the tick bus would)."""

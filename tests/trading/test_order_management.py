@@ -63,8 +63,9 @@ def test_a_cancel_takes_two_round_trips_and_writes_only_what_changed(market, tra
     round_trips.clear()
     assert trader.delete(f"/orders/{buy['order_id']}").status_code == 200
     assert len(round_trips) == 2 and b" holdings " not in round_trips[1]  # the holding read is unchanged
-    assert fetch_one(db_conn, "SELECT quantity, reserved_quantity FROM holdings WHERE user_id = %s",
-                     (trader.user_id,)) == {"quantity": 10, "reserved_quantity": 0}
+    assert fetch_one(
+        db_conn, "SELECT quantity, reserved_quantity FROM holdings WHERE user_id = %s", (trader.user_id,)
+    ) == {"quantity": 10, "reserved_quantity": 0}
     assert trader.account()["reserved"] == 0 and audit(db_conn) == []
 
 
@@ -108,7 +109,12 @@ def test_trades_list_only_fills(market, trader):
     trades = trader.get("/trades").get_json()
     assert trades["count"] == 1
     assert {k: trades["data"][0][k] for k in ("symbol", "side", "quantity", "price", "value")} == {
-        "symbol": "ZZTEST", "side": "BUY", "quantity": 3, "price": 100, "value": 300}
+        "symbol": "ZZTEST",
+        "side": "BUY",
+        "quantity": 3,
+        "price": 100,
+        "value": 300,
+    }
     assert trader.get("/trades?symbol=ZZLOT").get_json()["data"] == []
 
 
@@ -121,8 +127,16 @@ def test_reset_needs_confirmation_and_restores_the_starting_cash(market, trader,
     assert trader.post("/account/reset", json={}).status_code == 400
     assert trader.post("/account/reset", json={"confirm": "yes"}).status_code == 400
     reset = trader.post("/account/reset", json={"confirm": "RESET"}).get_json()["data"]
-    assert reset == {"cash": 100000, "reserved": 0, "available": 100000, "holdings_value": 0, "equity": 100000,
-                     "realized_pnl": 0, "unrealized_pnl": 0, "starting_cash": 100000}
+    assert reset == {
+        "cash": 100000,
+        "reserved": 0,
+        "available": 100000,
+        "holdings_value": 0,
+        "equity": 100000,
+        "realized_pnl": 0,
+        "unrealized_pnl": 0,
+        "starting_cash": 100000,
+    }
     statuses = {o["status"] for o in trader.get("/orders").get_json()["data"]}
     assert statuses == {"COMPLETE", "CANCELLED"}
     assert trader.get("/portfolio/holdings").get_json()["data"]["holdings"] == []
@@ -139,7 +153,7 @@ def test_csv_exports_quote_formula_cells(market, trader):
     rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
     assert len(rows) == 2 and rows[1]["client_order_id"] == "'-cid" and rows[1]["average_price"] == "100.0"
     holdings = list(csv.DictReader(io.StringIO(trader.get("/portfolio/export.csv").get_data(as_text=True))))
-    assert holdings[0]["company_name"] == "'=HYPERLINK(\"ZZTEST\") Test Ltd"
+    assert holdings[0]["company_name"] == '\'=HYPERLINK("ZZTEST") Test Ltd'
     assert holdings[0]["quantity"] == "2" and holdings[0]["profit_loss"] == "0.0"
 
 

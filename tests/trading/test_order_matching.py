@@ -135,7 +135,9 @@ def test_after_market_orders_execute_at_the_next_open(market, trader, app, db_co
     assert changed[buy["order_id"]].status == "COMPLETE" and changed[buy["order_id"]].average_price == 98.5
     assert changed[limit["order_id"]].status == "COMPLETE"
     assert (changed[ioc["order_id"]].status, changed[ioc["order_id"]].reject_reason) == (
-        "CANCELLED", "IOC order could not be filled immediately")
+        "CANCELLED",
+        "IOC order could not be filled immediately",
+    )
     assert stop["order_id"] not in changed and status_of(trader, stop)["status"] == "TRIGGER_PENDING"
     assert audit(db_conn) == []
 
@@ -203,7 +205,9 @@ def test_stop_orders_with_ioc_validity_fill_or_cancel_on_the_triggering_tick(mar
     assert market.tick("ZZTEST", "103.95") == []  # neither has triggered: both keep waiting
     changed = {o.order_id: o for o in market.tick("ZZTEST", "106")}  # both trigger; 106 is above the SL limit
     assert (changed[sl["order_id"]].status, changed[sl["order_id"]].reject_reason) == (
-        "CANCELLED", "IOC order could not be filled immediately")
+        "CANCELLED",
+        "IOC order could not be filled immediately",
+    )
     assert (changed[slm["order_id"]].status, changed[slm["order_id"]].average_price) == ("COMPLETE", D("106"))
     assert trader.account()["reserved"] == 0
     assert audit(db_conn) == []
@@ -212,18 +216,33 @@ def test_stop_orders_with_ioc_validity_fill_or_cancel_on_the_triggering_tick(mar
 def test_the_matchers_read_returns_exactly_the_orders_a_price_may_act_on(trader, instruments, db_conn):
     """reachable_orders (SQL) agrees with order_rules.may_act (Python) over every kind of working order."""
     at = OPEN_AT.replace(tzinfo=None)
-    kinds = [("OPEN", "LIMIT", "DAY"), ("OPEN", "LIMIT", "IOC"), ("OPEN", "MARKET", "DAY"), ("OPEN", "SL", "DAY"),
-             ("OPEN", "SL-M", "DAY"), ("TRIGGER_PENDING", "SL", "DAY"), ("TRIGGER_PENDING", "SL-M", "DAY"),
-             ("COMPLETE", "LIMIT", "DAY"), ("CANCELLED", "LIMIT", "DAY")]
+    kinds = [
+        ("OPEN", "LIMIT", "DAY"),
+        ("OPEN", "LIMIT", "IOC"),
+        ("OPEN", "MARKET", "DAY"),
+        ("OPEN", "SL", "DAY"),
+        ("OPEN", "SL-M", "DAY"),
+        ("TRIGGER_PENDING", "SL", "DAY"),
+        ("TRIGGER_PENDING", "SL-M", "DAY"),
+        ("COMPLETE", "LIMIT", "DAY"),
+        ("CANCELLED", "LIMIT", "DAY"),
+    ]
     for (status, order_type, validity), side, level in itertools.product(kinds, ("BUY", "SELL"), ("99", "101")):
         price = None if order_type in ("MARKET", "SL-M") else level
         trigger = level if order_type in ("SL", "SL-M") else None
-        execute(db_conn, "INSERT INTO orders (user_id, stock_id, symbol, side, order_type, validity, quantity, "
-                         "price, trigger_price, reserved_amount, status, is_amo, created_at, updated_at) "
-                         "VALUES (%s, %s, 'ZZTEST', %s, %s, %s, 1, %s, %s, 0, %s, 0, %s, %s)",
-                (trader.user_id, instruments["ZZTEST"], side, order_type, validity, price, trigger, status, at, at))
-    working = [Order.from_row(r) for r in fetch_all(
-        db_conn, f"SELECT {ORDER_COLUMNS} FROM orders WHERE status IN ('OPEN', 'TRIGGER_PENDING') ORDER BY order_id")]
+        execute(
+            db_conn,
+            "INSERT INTO orders (user_id, stock_id, symbol, side, order_type, validity, quantity, "
+            "price, trigger_price, reserved_amount, status, is_amo, created_at, updated_at) "
+            "VALUES (%s, %s, 'ZZTEST', %s, %s, %s, 1, %s, %s, 0, %s, 0, %s, %s)",
+            (trader.user_id, instruments["ZZTEST"], side, order_type, validity, price, trigger, status, at, at),
+        )
+    working = [
+        Order.from_row(r)
+        for r in fetch_all(
+            db_conn, f"SELECT {ORDER_COLUMNS} FROM orders WHERE status IN ('OPEN', 'TRIGGER_PENDING') ORDER BY order_id"
+        )
+    ]
     for ltp in (D("98"), D("99"), D("100"), D("101"), D("102")):
         expected = [o.order_id for o in working if may_act(o, ltp)]
         found = order_queries.reachable_orders(db_conn, {"ZZTEST": ltp, "ZZLOT": D("1")})

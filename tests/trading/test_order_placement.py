@@ -8,9 +8,17 @@ from tests.trading.conftest import CLOSED_AT
 
 
 def test_requests_without_a_token_are_refused(client, instruments):
-    for method, path in [("get", "/account"), ("post", "/orders"), ("get", "/orders"), ("get", "/orders/1"),
-                         ("delete", "/orders/1"), ("get", "/trades"), ("get", "/portfolio/holdings"),
-                         ("get", "/watchlists"), ("post", "/account/reset")]:
+    for method, path in [
+        ("get", "/account"),
+        ("post", "/orders"),
+        ("get", "/orders"),
+        ("get", "/orders/1"),
+        ("delete", "/orders/1"),
+        ("get", "/trades"),
+        ("get", "/portfolio/holdings"),
+        ("get", "/watchlists"),
+        ("post", "/account/reset"),
+    ]:
         assert getattr(client, method)(path).status_code == 401, (method, path)
 
 
@@ -54,8 +62,7 @@ def test_a_resting_limit_reserves_its_value_and_a_limit_may_rest_without_a_live_
     assert (account["cash"], account["reserved"], account["available"]) == (100000, 9500, 90500)
 
 
-def test_a_resting_order_takes_two_round_trips_and_gets_its_id_with_the_commit(market, trader, db_conn,
-                                                                                   round_trips):
+def test_a_resting_order_takes_two_round_trips_and_gets_its_id_with_the_commit(market, trader, db_conn, round_trips):
     trader.order(expect=201, order_type="LIMIT", price=95, quantity=1)  # warms the app's caches
     round_trips.clear()
     order = trader.order(expect=201, order_type="LIMIT", price=95, quantity=2)
@@ -72,31 +79,56 @@ def test_a_market_order_takes_three_round_trips(market, trader, round_trips):
     assert trader.order(expect=201, quantity=2)["status"] == "COMPLETE"
     lock, insert, commit = round_trips  # the account and holding; the order (its trade needs its id); the rest
     assert b"FOR UPDATE" in lock and insert.strip().startswith(b"INSERT INTO orders")
-    assert commit.endswith(b"COMMIT") and all(part in commit for part in (
-        b"UPDATE orders", b"INSERT INTO trades", b"INSERT INTO ledger", b"UPDATE holdings", b"UPDATE accounts"))
+    assert commit.endswith(b"COMMIT") and all(
+        part in commit
+        for part in (
+            b"UPDATE orders",
+            b"INSERT INTO trades",
+            b"INSERT INTO ledger",
+            b"UPDATE holdings",
+            b"UPDATE accounts",
+        )
+    )
 
 
-@pytest.mark.parametrize("fields,rule", [
-    ({"order_type": "LIMIT", "price": 99.03}, "tick_size"),
-    ({"order_type": "LIMIT", "price": 130}, "price_band"),
-    ({"order_type": "LIMIT", "price": 50}, "price_band"),
-    ({"symbol": "ZZLOT", "order_type": "LIMIT", "price": 200, "quantity": 30}, "lot_size"),
-    ({"symbol": "ZZBIG", "order_type": "LIMIT", "price": 10000, "quantity": 101}, "max_order_value"),
-    ({"order_type": "SL", "price": 99, "trigger_price": 98}, "trigger_side"),
-    ({"side": "SELL", "order_type": "SL-M", "trigger_price": 101}, "trigger_side"),
-    ({"order_type": "MARKET", "price": 100}, "price_presence"),
-])
+@pytest.mark.parametrize(
+    "fields,rule",
+    [
+        ({"order_type": "LIMIT", "price": 99.03}, "tick_size"),
+        ({"order_type": "LIMIT", "price": 130}, "price_band"),
+        ({"order_type": "LIMIT", "price": 50}, "price_band"),
+        ({"symbol": "ZZLOT", "order_type": "LIMIT", "price": 200, "quantity": 30}, "lot_size"),
+        ({"symbol": "ZZBIG", "order_type": "LIMIT", "price": 10000, "quantity": 101}, "max_order_value"),
+        ({"order_type": "SL", "price": 99, "trigger_price": 98}, "trigger_side"),
+        ({"side": "SELL", "order_type": "SL-M", "trigger_price": 101}, "trigger_side"),
+        ({"order_type": "MARKET", "price": 100}, "price_presence"),
+    ],
+)
 def test_exchange_rules_reject_with_422_and_store_nothing(market, trader, fields, rule):
     body = trader.order(expect=422, **fields)
     assert body["error"]["code"] == "VALIDATION_ERROR" and body["error"]["details"]["rule"] == rule
     assert trader.get("/orders").get_json()["count"] == 0
 
 
-@pytest.mark.parametrize("fields", [
-    {"quantity": 0}, {"quantity": -5}, {"quantity": 1.5}, {"quantity": "10"}, {"quantity": True},
-    {"side": "HOLD"}, {"order_type": "STOP"}, {"validity": "GTC"}, {"price": "abc"}, {"price": -1},
-    {"symbol": ""}, {"symbol": "BAD SYMBOL"}, {"client_order_id": "x" * 65}, {"unexpected": 1},
-])
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"quantity": 0},
+        {"quantity": -5},
+        {"quantity": 1.5},
+        {"quantity": "10"},
+        {"quantity": True},
+        {"side": "HOLD"},
+        {"order_type": "STOP"},
+        {"validity": "GTC"},
+        {"price": "abc"},
+        {"price": -1},
+        {"symbol": ""},
+        {"symbol": "BAD SYMBOL"},
+        {"client_order_id": "x" * 65},
+        {"unexpected": 1},
+    ],
+)
 def test_malformed_orders_get_400(market, trader, fields):
     assert trader.order(expect=400, **fields)["error"]["code"] == "VALIDATION_ERROR"
 

@@ -28,17 +28,40 @@ REF = reference(STOCK, None, RULES.band_percent)
 
 
 def ticket(**kw):
-    fields = {"symbol": "ZZTEST", "side": "BUY", "order_type": "LIMIT", "validity": "DAY", "quantity": 10,
-              "price": D("99.00")}
+    fields = {
+        "symbol": "ZZTEST",
+        "side": "BUY",
+        "order_type": "LIMIT",
+        "validity": "DAY",
+        "quantity": 10,
+        "price": D("99.00"),
+    }
     fields.update(kw)
     return OrderTicket(**fields)
 
 
 def order(**kw):
-    fields = dict(order_id=1, user_id=1, client_order_id=None, stock_id=1, symbol="ZZTEST", side="BUY",
-                  order_type="LIMIT", validity="DAY", quantity=10, filled_quantity=0, price=D("99"),
-                  trigger_price=None, average_price=None, reserved_amount=D("990"), status="OPEN",
-                  reject_reason=None, is_amo=False, created_at=NOW, updated_at=NOW)
+    fields = dict(
+        order_id=1,
+        user_id=1,
+        client_order_id=None,
+        stock_id=1,
+        symbol="ZZTEST",
+        side="BUY",
+        order_type="LIMIT",
+        validity="DAY",
+        quantity=10,
+        filled_quantity=0,
+        price=D("99"),
+        trigger_price=None,
+        average_price=None,
+        reserved_amount=D("990"),
+        status="OPEN",
+        reject_reason=None,
+        is_amo=False,
+        created_at=NOW,
+        updated_at=NOW,
+    )
     fields.update(kw)
     return Order(**fields)
 
@@ -65,22 +88,28 @@ def test_a_fresh_live_quote_wins_over_the_database_and_no_price_at_all_is_unavai
         reference(replace(STOCK, ltp=None, prev_close=None), None, D("20"))
 
 
-@pytest.mark.parametrize("fields,rule,field", [
-    ({"price": D("99.03")}, "tick_size", "price"),
-    ({"price": D("79.95")}, "price_band", "price"),
-    ({"price": D("120.05")}, "price_band", "price"),
-    ({"order_type": "MARKET", "price": D("99")}, "price_presence", "price"),
-    ({"order_type": "LIMIT", "price": None}, "price_presence", "price"),
-    ({"order_type": "SL", "trigger_price": None}, "trigger_presence", "trigger_price"),
-    ({"order_type": "LIMIT", "trigger_price": D("99")}, "trigger_presence", "trigger_price"),
-    ({"order_type": "SL-M", "price": None, "trigger_price": D("99.00")}, "trigger_side", "trigger_price"),
-    ({"order_type": "SL", "price": D("101"), "trigger_price": D("102")}, "trigger_side", "price"),
-    ({"side": "SELL", "order_type": "SL", "price": D("99"), "trigger_price": D("101")}, "trigger_side",
-     "trigger_price"),
-    ({"side": "SELL", "order_type": "SL", "price": D("99"), "trigger_price": D("98")}, "trigger_side", "price"),
-    ({"order_type": "SL-M", "price": None, "trigger_price": D("101.01")}, "tick_size", "trigger_price"),
-    ({"quantity": 10_001, "price": D("100")}, "max_order_value", "quantity"),
-])
+@pytest.mark.parametrize(
+    "fields,rule,field",
+    [
+        ({"price": D("99.03")}, "tick_size", "price"),
+        ({"price": D("79.95")}, "price_band", "price"),
+        ({"price": D("120.05")}, "price_band", "price"),
+        ({"order_type": "MARKET", "price": D("99")}, "price_presence", "price"),
+        ({"order_type": "LIMIT", "price": None}, "price_presence", "price"),
+        ({"order_type": "SL", "trigger_price": None}, "trigger_presence", "trigger_price"),
+        ({"order_type": "LIMIT", "trigger_price": D("99")}, "trigger_presence", "trigger_price"),
+        ({"order_type": "SL-M", "price": None, "trigger_price": D("99.00")}, "trigger_side", "trigger_price"),
+        ({"order_type": "SL", "price": D("101"), "trigger_price": D("102")}, "trigger_side", "price"),
+        (
+            {"side": "SELL", "order_type": "SL", "price": D("99"), "trigger_price": D("101")},
+            "trigger_side",
+            "trigger_price",
+        ),
+        ({"side": "SELL", "order_type": "SL", "price": D("99"), "trigger_price": D("98")}, "trigger_side", "price"),
+        ({"order_type": "SL-M", "price": None, "trigger_price": D("101.01")}, "tick_size", "trigger_price"),
+        ({"quantity": 10_001, "price": D("100")}, "max_order_value", "quantity"),
+    ],
+)
 def test_each_exchange_rule_rejects_with_its_name(fields, rule, field):
     details = rejected(ticket(**fields))
     assert (details["rule"], details["field"]) == (rule, field)

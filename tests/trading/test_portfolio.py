@@ -18,11 +18,21 @@ def test_holdings_use_fresh_live_prices_else_the_database(market, trader):
     live = trader.get("/portfolio/holdings").get_json()["data"]
     [h] = live["holdings"]
     assert (h["current_price"], h["price_source"], h["profit_loss"], h["profit_loss_percent"]) == (
-        110, "websocket_cache", 100, 10)
+        110,
+        "websocket_cache",
+        100,
+        10,
+    )
     assert (h["day_change"], h["day_change_percentage"]) == (100, 10)  # previous close 100
     assert live["market_open"] is True
-    assert live["totals"] == {"invested": 1000, "current_value": 1100, "profit_loss": 100, "profit_loss_percent": 10,
-                              "day_change": 100, "day_change_percentage": 10}
+    assert live["totals"] == {
+        "invested": 1000,
+        "current_value": 1100,
+        "profit_loss": 100,
+        "profit_loss_percent": 10,
+        "day_change": 100,
+        "day_change_percentage": 10,
+    }
     market.at(OPEN_AT + timedelta(minutes=5))  # the live quote is stale now: the database snapshot (100) counts
     [h] = trader.get("/portfolio/holdings").get_json()["data"]["holdings"]
     assert (h["current_price"], h["price_source"]) == (100, "database")
@@ -35,8 +45,16 @@ def test_the_account_object(market, trader):
     trader.order(expect=201, quantity=10)
     trader.order(expect=201, order_type="LIMIT", price=90, quantity=10)
     market.publish("ZZTEST", "95")
-    assert trader.account() == {"cash": 99000, "reserved": 900, "available": 98100, "holdings_value": 950,
-                                "equity": 99950, "realized_pnl": 0, "unrealized_pnl": -50, "starting_cash": 100000}
+    assert trader.account() == {
+        "cash": 99000,
+        "reserved": 900,
+        "available": 98100,
+        "holdings_value": 950,
+        "equity": 99950,
+        "realized_pnl": 0,
+        "unrealized_pnl": -50,
+        "starting_cash": 100000,
+    }
 
 
 def test_holdings_version_changes_with_what_the_holdings_are_worth(market, trader, db_conn):
@@ -60,7 +78,8 @@ def test_holdings_version_changes_with_what_the_holdings_are_worth(market, trade
 
 
 def test_account_updates_value_the_holdings_as_they_are_now_even_if_another_process_changed_them(
-        market, trader, make_app, db_config, monkeypatch, round_trips):
+    market, trader, make_app, db_config, monkeypatch, round_trips
+):
     pushed = []
     monkeypatch.setattr(desk, "publish", pushed.append)
     market.publish("ZZTEST", "100")

@@ -30,23 +30,42 @@ def trading_session(trader: Trader, seed: int, statuses: Counter, lock: threadin
     rng = random.Random(seed)
     mine: list[int] = []
     for _ in range(ROUNDS):
-        action = rng.choice(["limit_buy", "limit_buy", "market_buy", "limit_sell", "market_sell", "stop",
-                             "cancel", "cancel", "modify"])
+        action = rng.choice(
+            ["limit_buy", "limit_buy", "market_buy", "limit_sell", "market_sell", "stop", "cancel", "cancel", "modify"]
+        )
         price = round(rng.uniform(96, 104) * 20) / 20
         if action == "limit_buy":
-            response = trader.post("/orders", json={"symbol": "ZZTEST", "side": "BUY", "order_type": "LIMIT",
-                                                    "price": price, "quantity": rng.randint(1, 150)})
+            response = trader.post(
+                "/orders",
+                json={
+                    "symbol": "ZZTEST",
+                    "side": "BUY",
+                    "order_type": "LIMIT",
+                    "price": price,
+                    "quantity": rng.randint(1, 150),
+                },
+            )
         elif action == "market_buy":
-            response = trader.post("/orders", json={"symbol": "ZZTEST", "side": "BUY", "order_type": "MARKET",
-                                                    "quantity": rng.randint(1, 60)})
+            response = trader.post(
+                "/orders",
+                json={"symbol": "ZZTEST", "side": "BUY", "order_type": "MARKET", "quantity": rng.randint(1, 60)},
+            )
         elif action in ("limit_sell", "market_sell"):
             body = {"symbol": "ZZTEST", "side": "SELL", "order_type": "MARKET", "quantity": rng.randint(1, 80)}
             if action == "limit_sell":
                 body.update(order_type="LIMIT", price=price)
             response = trader.post("/orders", json=body)
         elif action == "stop":
-            response = trader.post("/orders", json={"symbol": "ZZTEST", "side": "BUY", "order_type": "SL-M",
-                                                    "trigger_price": 106, "quantity": rng.randint(1, 10)})
+            response = trader.post(
+                "/orders",
+                json={
+                    "symbol": "ZZTEST",
+                    "side": "BUY",
+                    "order_type": "SL-M",
+                    "trigger_price": 106,
+                    "quantity": rng.randint(1, 10),
+                },
+            )
         elif action == "cancel" and mine:
             response = trader.delete(f"/orders/{rng.choice(mine)}")
         elif action == "modify" and mine:
@@ -67,8 +86,12 @@ def test_racing_clients_and_the_matcher_never_corrupt_the_account(db_config, ins
     user_id, token = make_user(app, db_conn, "racer")
     trader = Trader(user_id, token, app.test_client())
     market.publish("ZZTEST", "100")
-    assert trader.post("/orders", json={"symbol": "ZZTEST", "side": "BUY", "order_type": "MARKET",
-                                        "quantity": 300}).status_code == 201
+    assert (
+        trader.post(
+            "/orders", json={"symbol": "ZZTEST", "side": "BUY", "order_type": "MARKET", "quantity": 300}
+        ).status_code
+        == 201
+    )
     statuses, lock, stop = Counter(), threading.Lock(), threading.Event()
 
     def ticker():
@@ -77,9 +100,10 @@ def test_racing_clients_and_the_matcher_never_corrupt_the_account(db_config, ins
             ltp = min(105.0, max(95.0, ltp + rng.choice([-0.5, -0.25, 0.25, 0.5])))
             market.tick("ZZTEST", f"{ltp:.2f}")
 
-    clients = [threading.Thread(target=trading_session,
-                                args=(Trader(user_id, token, app.test_client()), seed, statuses, lock))
-               for seed in range(THREADS)]
+    clients = [
+        threading.Thread(target=trading_session, args=(Trader(user_id, token, app.test_client()), seed, statuses, lock))
+        for seed in range(THREADS)
+    ]
     matcher = threading.Thread(target=ticker)
     matcher.start()
     for thread in clients:
@@ -94,15 +118,20 @@ def test_racing_clients_and_the_matcher_never_corrupt_the_account(db_config, ins
     assert not [key for key in statuses if key[0] >= 500 and key[1] != "SERVICE_UNAVAILABLE"], statuses
     assert statuses[(201, "ok")] > THREADS * 5, statuses  # the mix really placed orders...
     assert fetch_value(db_conn, "SELECT COUNT(*) FROM trades WHERE user_id = %s", (user_id,)) > 1  # ...and filled
-    assert fetch_value(db_conn, "SELECT COUNT(*) FROM orders WHERE user_id = %s AND status = 'CANCELLED'",
-                       (user_id,)) > 0
+    assert (
+        fetch_value(db_conn, "SELECT COUNT(*) FROM orders WHERE user_id = %s AND status = 'CANCELLED'", (user_id,)) > 0
+    )
 
 
-def test_two_matchers_on_the_same_tick_fill_each_order_exactly_once(db_config, instruments, market, make_trader,
-                                                                    db_conn):
+def test_two_matchers_on_the_same_tick_fill_each_order_exactly_once(
+    db_config, instruments, market, make_trader, db_conn
+):
     traders = [make_trader(f"t{i}") for i in range(4)]
-    orders = [t.order(expect=201, order_type="LIMIT", price=99, quantity=q)["order_id"]
-              for t in traders for q in (1, 2, 3, 4, 5)]
+    orders = [
+        t.order(expect=201, order_type="LIMIT", price=99, quantity=q)["order_id"]
+        for t in traders
+        for q in (1, 2, 3, 4, 5)
+    ]
     tick = market.quote("ZZTEST", "98.50")
     apps = [create_app(make_settings(db_config)) for _ in range(2)]  # two processes: separate pools and caches
     barrier, results = threading.Barrier(2), [None, None]
@@ -144,7 +173,26 @@ def test_a_matcher_acting_on_a_stale_candidate_changes_nothing(market, trader, a
 def test_an_order_changes_only_under_its_row_lock():
     now = datetime(2026, 11, 20, 6, 0, tzinfo=UTC)
     book = AccountBook(None, Account(1, Decimal(100), Decimal(10), Decimal(100), Decimal(0)), now)
-    seen = Order(7, 1, None, 1, "ZZTEST", "BUY", "LIMIT", "DAY", 1, 0, Decimal(10), None, None, Decimal(10), "OPEN",
-                 None, False, now, now)  # read without FOR UPDATE: another transaction may be changing it
+    seen = Order(
+        7,
+        1,
+        None,
+        1,
+        "ZZTEST",
+        "BUY",
+        "LIMIT",
+        "DAY",
+        1,
+        0,
+        Decimal(10),
+        None,
+        None,
+        Decimal(10),
+        "OPEN",
+        None,
+        False,
+        now,
+        now,
+    )  # read without FOR UPDATE: another transaction may be changing it
     with pytest.raises(RuntimeError, match="without its row lock"):
         close(None, book, seen, "CANCELLED", None)

@@ -12,8 +12,12 @@ from backend.db import connect
 from tests.conftest import make_settings
 from tests.trading.conftest import make_user
 
-CHECKS = [schemathesis.checks.not_a_server_error, schemathesis.checks.status_code_conformance,
-          schemathesis.checks.content_type_conformance, schemathesis.checks.response_schema_conformance]
+CHECKS = [
+    schemathesis.checks.not_a_server_error,
+    schemathesis.checks.status_code_conformance,
+    schemathesis.checks.content_type_conformance,
+    schemathesis.checks.response_schema_conformance,
+]
 
 
 def test_trading_endpoints_conform_to_their_documentation(db_config, instruments):
@@ -24,15 +28,21 @@ def test_trading_endpoints_conform_to_their_documentation(db_config, instruments
     finally:
         conn.close()
     schema = schemathesis.openapi.from_wsgi("/openapi.json", app).include(
-        path_regex="^/(account|orders|trades|portfolio|watchlists)")
+        path_regex="^/(account|orders|trades|portfolio|watchlists)"
+    )
     failures = []
     for result in schema.get_all_operations():
         operation = result.ok()
         for mode in (schemathesis.GenerationMode.POSITIVE, schemathesis.GenerationMode.NEGATIVE):
 
             @given(operation.as_strategy(generation_mode=mode))
-            @settings(max_examples=5, suppress_health_check=list(HealthCheck), deadline=None, database=None,
-                      phases=[Phase.explicit, Phase.generate])
+            @settings(
+                max_examples=5,
+                suppress_health_check=list(HealthCheck),
+                deadline=None,
+                database=None,
+                phases=[Phase.explicit, Phase.generate],
+            )
             def run(case):
                 response = case.call(headers={"Authorization": f"Bearer {token}"})
                 if response.status_code != 401:  # a mutated/missing token: the auth issue owns that body

@@ -52,18 +52,30 @@ def test_items_are_ordered_quoted_and_unique(trader, market):
 def test_another_users_lists_are_404(trader, make_trader, market):
     wl = trader.post("/watchlists", json={"name": "Private"}).get_json()["data"]["watchlist_id"]
     eve = make_trader("eve")
-    for response in (eve.get(f"/watchlists/{wl}"), eve.patch(f"/watchlists/{wl}", json={"name": "x"}),
-                     eve.delete(f"/watchlists/{wl}"), eve.post(f"/watchlists/{wl}/items", json={"symbol": "ZZTEST"}),
-                     eve.put(f"/watchlists/{wl}/items", json={"symbols": []}),
-                     eve.delete(f"/watchlists/{wl}/items/ZZTEST")):
+    for response in (
+        eve.get(f"/watchlists/{wl}"),
+        eve.patch(f"/watchlists/{wl}", json={"name": "x"}),
+        eve.delete(f"/watchlists/{wl}"),
+        eve.post(f"/watchlists/{wl}/items", json={"symbol": "ZZTEST"}),
+        eve.put(f"/watchlists/{wl}/items", json={"symbols": []}),
+        eve.delete(f"/watchlists/{wl}/items/ZZTEST"),
+    ):
         assert response.status_code == 404 and response.get_json()["error"]["code"] == "NOT_FOUND"
     assert eve.get("/watchlists").get_json()["data"] == []
     assert eve.post("/watchlists", json={"name": "Private"}).status_code == 201  # names are per user
 
 
 def test_bad_bodies_and_limits(trader, app, market):
-    for body in ({}, {"name": ""}, {"name": "x" * 65}, {"name": "a\x00b"}, {"name": 5}, {"name": "ok", "extra": 1},
-                 {"name": " padded"}, {"name": "\ud800"}):
+    for body in (
+        {},
+        {"name": ""},
+        {"name": "x" * 65},
+        {"name": "a\x00b"},
+        {"name": 5},
+        {"name": "ok", "extra": 1},
+        {"name": " padded"},
+        {"name": "\ud800"},
+    ):
         assert trader.post("/watchlists", json=body).status_code == 400, body
     app.extensions["settings"].watchlist_max_lists = 2
     app.extensions["settings"].watchlist_max_items = 1
