@@ -24,13 +24,16 @@ test: $(STAMP)
 	bash scripts/system_deps.sh test
 	bash scripts/vendor_assets.sh
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 	$(PY) -m pytest
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 
 fmt: $(STAMP)
 	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
 
 ## bench: see bench/README in docs/BENCHMARKS.md
 bench: $(STAMP)

@@ -16,7 +16,7 @@ from routes import register_blueprints
 from services import market_data
 from services.accounts import auth, google_client
 from services.market import live_price_cache
-from services.realtime import socketio_packets, tick_bus, websocket_manager
+from services.realtime import bus, socketio_packets, websocket_manager
 from utils.logging_config import configure_logging
 from utils.origins import configured_or_same_host
 
@@ -91,7 +91,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     live_price_cache.init_app(app)
     auth.init_app(app, settings)
     google_client.init_app(app, settings)
-    tick_bus.init_app(app)
+    bus.init_app(app)
     market_data.init_app(app)
     register_error_handlers(app)
     init_observability(app, settings)

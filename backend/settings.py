@@ -147,7 +147,7 @@ class Settings(BaseSettings):
     http_timeout_s: float = Field(10.0, gt=0, le=120)
     http_max_retries: int = Field(3, ge=0, le=10)
 
-    # Schedulers (services/scheduler.py, services/jobs.py)
+    # Schedulers (services/platform/scheduler.py, services/realtime/feed_jobs.py)
     enable_stock_scheduler: bool = True
     enable_index_scheduler: bool = True
     enable_eod_scheduler: bool = True
@@ -157,7 +157,7 @@ class Settings(BaseSettings):
     snapshot_stale_after_s: float = Field(300.0, gt=0)
     feed_stale_after_s: float = Field(30.0, gt=0)
 
-    # Socket.IO streaming (services/websocket_manager.py, services/fanout.py)
+    # Socket.IO streaming (services/realtime/websocket_manager.py, services/realtime/fanout.py)
     fanout_interval_ms: int = Field(250, ge=10, le=10_000)
     prices_batch_interval_ms: int = Field(10_000, ge=0, le=600_000)
     movers_interval_s: float = Field(5.0, gt=0)

@@ -15,6 +15,11 @@ ON DUPLICATE KEY UPDATE holder = VALUES(holder), connection_id = VALUES(connecti
 _CURRENT = "SELECT holder, acquired_at FROM leader_leases WHERE name = %s AND connection_id = IS_USED_LOCK(%s)"
 
 
+def limit_idle_session(conn: Any, wait_timeout_s: int) -> None:
+    """Let the server close this session after `wait_timeout_s` idle seconds (a dead leader's lock frees)."""
+    execute(conn, "SET SESSION wait_timeout = %s", (wait_timeout_s,))
+
+
 def try_acquire(conn: Any, name: str) -> bool:
     """Take the named lock if it is free (never waits); True when this connection now holds it."""
     return fetch_value(conn, "SELECT GET_LOCK(%s, 0)", (name,)) == 1

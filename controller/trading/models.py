@@ -20,7 +20,7 @@ ORDER_COLUMNS = (
 
 
 class LivePrice(Protocol):
-    """What trading and watchlists read of a live quote (services.live_price_cache.Quote fits)."""
+    """What trading and watchlists read of a live quote (services.market.live_price_cache.Quote fits)."""
 
     ltp: Decimal
     prev_close: Decimal

@@ -21,7 +21,7 @@ class AuthState:
 
     @classmethod
     def from_row(cls, user_id: int, row: dict[str, Any] | None) -> AuthState:
-        """From `controller.tokens.auth_state` (None: the user does not exist)."""
+        """From `controller.accounts.tokens.auth_state` (None: the user does not exist)."""
         if row is None:
             return cls(user_id, False, None, None, False)
         return cls(user_id, True, row["role"], row["status"], bool(row["revoked"]))

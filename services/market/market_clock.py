@@ -40,6 +40,11 @@ def current_status(now: datetime | None = None) -> MarketStatus:
     return market_status(now or clock(), calendar(), force_open=settings.market_always_open)
 
 
+def current_phase() -> str:
+    """The market phase now ("pre_open", "open" or "closed"): what phase-gated jobs follow."""
+    return current_status().phase
+
+
 def status_now() -> MarketStatus:
     """The market status, computed at most once per clock second (for hot paths; `now` is coarse)."""
     now = clock()

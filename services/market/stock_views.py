@@ -2,7 +2,7 @@
 
 Database snapshots are cached by name (TTLs from the settings); live quotes are laid over per
 request (detail, search) or when a cached result is computed (movers, sectors), by the rules of
-`services.live_overlay`. Results are JSON-ready dicts, so a cache hit costs no reshaping.
+`services.market.live_overlay`. Results are JSON-ready dicts, so a cache hit costs no reshaping.
 """
 
 from __future__ import annotations

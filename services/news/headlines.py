@@ -11,7 +11,7 @@ from flask import current_app
 
 from backend import db
 from backend.extensions import socketio
-from controller.news import headlines
+from controller.news import headlines as news_sql
 from controller.news.headlines import NewsRecord, NewsRow
 from services.news import news_cache
 from services.news.feeds import FeedError, FeedItem, display_url, fetch_feed, new_session, normalize_url, url_hash
@@ -39,7 +39,7 @@ def symbol_matcher() -> SymbolMatcher:
             matcher = current_app.extensions.get("news_symbol_matcher")
             if matcher is None:
                 with db.connection() as conn:
-                    instruments = headlines.instruments(conn)
+                    instruments = news_sql.instruments(conn)
                 matcher = SymbolMatcher(instruments, load_news_aliases())
                 current_app.extensions["news_symbol_matcher"] = matcher
     return matcher
@@ -114,15 +114,15 @@ def refresh_news(now: datetime | None = None) -> dict:
     records = [r for r in _unique_records(items, now) if r.published_at >= cutoff]  # older: purged below anyway
     simulated: list[NewsRecord] = []
     with db.transaction() as conn:
-        purged = headlines.purge_published_before(conn, cutoff)
-        new = headlines.upsert_news(conn, records, to_db(now))
+        purged = news_sql.purge_published_before(conn, cutoff)
+        new = news_sql.upsert_news(conn, records, to_db(now))
         if (
             not records
             and settings.market_data_provider == "simulator"
-            and not headlines.has_real_news_since(conn, to_db(now - RECENT_REAL_NEWS))
+            and not news_sql.has_real_news_since(conn, to_db(now - RECENT_REAL_NEWS))
         ):
             simulated = simulated_records(conn, now)
-            headlines.upsert_news(conn, simulated, to_db(now))
+            news_sql.upsert_news(conn, simulated, to_db(now))
     metrics.NEWS_ITEMS_STORED.labels("feed").inc(new)
     metrics.NEWS_ITEMS_STORED.labels("simulated").inc(len(simulated))
     if records or simulated or purged:
@@ -149,9 +149,9 @@ def latest_news(limit: int, query: str | None = None, symbol: str | None = None)
         with db.connection() as conn:
             stock_id = None
             if symbol is not None:
-                stock_id = headlines.stock_id_for(conn, symbol)
+                stock_id = news_sql.stock_id_for(conn, symbol)
                 if stock_id is None:
                     raise NotFound(f"unknown symbol {symbol}", {"symbol": symbol})
-            return headlines.latest(conn, limit, query, stock_id)
+            return news_sql.latest(conn, limit, query, stock_id)
 
     return news_cache.cached(news_cache.NEWS, (limit, query, symbol), load)

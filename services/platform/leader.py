@@ -155,9 +155,7 @@ class Leadership:
             conn = connect(
                 self.config, connection_timeout=read_timeout + 2, read_timeout=read_timeout, write_timeout=read_timeout
             )
-            cursor = conn.cursor()
-            cursor.execute("SET SESSION wait_timeout = %s", (2 * read_timeout + 1,))
-            cursor.close()
+            leader_leases.limit_idle_session(conn, 2 * read_timeout + 1)
             self._conn = conn
         return self._conn
 

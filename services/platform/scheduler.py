@@ -21,7 +21,6 @@ from flask import Flask
 from backend import db
 from backend.extensions import socketio
 from controller.platform import scheduler_runs
-from services.market import market_clock
 from utils import metrics
 from utils.errors import ServiceUnavailable
 from utils.timeutil import iso_ist, now_utc, to_db
@@ -68,11 +67,17 @@ class Job:
 
 
 class Scheduler:
-    """Runs a set of jobs for one app until stopped."""
+    """Runs a set of jobs for one app until stopped.
 
-    def __init__(self, app: Flask, jobs: list[Job]) -> None:
+    `phase` names the market phase now (called in an app context); jobs with `phases` need it.
+    """
+
+    def __init__(self, app: Flask, jobs: list[Job], phase: Callable[[], str] | None = None) -> None:
+        if phase is None and any(job.phases is not None for job in jobs):
+            raise ValueError("jobs gated by market phase need a `phase` source")
         self.app = app
         self.jobs = {job.name: job for job in jobs}
+        self._phase = phase
         self._running = False
 
     def start(self) -> None:
@@ -98,7 +103,7 @@ class Scheduler:
     def run_once(self, job: Job, gated: bool = True) -> str:
         """One pass of `job` in an app context: skip outside its phases, else run and record; never raises."""
         with self.app.app_context():
-            if gated and job.phases is not None and market_clock.current_status().phase not in job.phases:
+            if gated and job.phases is not None and self._phase() not in job.phases:
                 job.last_status = "skipped"
                 self._record(job, now_utc(), None, "skipped", None)
                 return "skipped"

@@ -1,8 +1,9 @@
 """The tick bus: providers' quote batches go out to every subscriber of this process.
 
 In process by default (publish calls each subscriber in turn); with REDIS_URL set, the Redis-backed
-bus (services/tick_bus_redis.py) also carries each batch to every other process (DESIGN.md §9). Subscribers
-are the live-price cache, the Socket.IO fan-out, the writer (leader only) and the order matcher.
+bus (services/realtime/tick_bus_redis.py, chosen by services/realtime/bus.py) also carries each batch to
+every other process (docs/ARCHITECTURE.md, scale-out). Subscribers are the live-price cache, the Socket.IO
+fan-out, the writer (leader only) and the order matcher.
 A subscriber that raises is logged and counted; the others still get the batch.
 """
 
@@ -14,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal, Protocol
 
-from flask import Flask, current_app
+from flask import current_app
 
 from services.market.live_price_cache import Quote
 from utils import metrics
@@ -89,17 +90,6 @@ class InProcessTickBus:
 
     def stop(self) -> None:
         """Nothing to stop."""
-
-
-def init_app(app: Flask) -> None:
-    """Give the app its bus (Redis pub/sub when REDIS_URL is set), with the live-price caches subscribed."""
-    from services.realtime.tick_bus_redis import RedisTickBus  # it builds on this module
-
-    redis_url = app.extensions["settings"].redis_url
-    bus = RedisTickBus(redis_url.get_secret_value()) if redis_url else InProcessTickBus()
-    caches = app.extensions["live_prices"]
-    bus.subscribe(lambda batch: caches[batch.kind].update(batch.quotes), "live_price_cache")
-    app.extensions["tick_bus"] = bus
 
 
 def tick_bus() -> TickBus:

@@ -3,7 +3,7 @@
 Tick path (DESIGN.md §4): provider -> stock/index jobs -> TickBus.publish -> in every process the live-price
 cache (wired by create_app), the Socket.IO fan-out and the order matcher; in the leader also the tick writer.
 The writer role (polling the provider, persisting quotes and candles, and the other writers: news, trading
-jobs, token purge) runs only while this process leads (services/leader.py elects one process per database):
+jobs, token purge) runs only while this process leads (services/platform/leader.py elects one process per database):
 `_start_writer` on election, `_stop_writer` when it steps down. Tests start services only when they test
 them, and stop them after.
 """
@@ -51,7 +51,9 @@ class Realtime:
         )
         self.matcher = matcher.tick_subscriber(app)
         self.scheduler = Scheduler(
-            app, feed_jobs.broadcast_jobs(self.settings) + app_jobs.every_process_jobs(self.settings)
+            app,
+            feed_jobs.broadcast_jobs(self.settings) + app_jobs.every_process_jobs(self.settings),
+            phase=market_clock.current_phase,
         )
         self.writer: TickWriter | None = None
         self.leader_scheduler: Scheduler | None = None
@@ -98,7 +100,9 @@ class Realtime:
         self.writer = TickWriter(load_universe)
         self.bus.subscribe(self.writer.on_batch, "tick_writer")
         self.leader_scheduler = Scheduler(
-            self.app, feed_jobs.writer_jobs(self.settings, self.writer) + app_jobs.writer_process_jobs(self.settings)
+            self.app,
+            feed_jobs.writer_jobs(self.settings, self.writer) + app_jobs.writer_process_jobs(self.settings),
+            phase=market_clock.current_phase,
         )
         self.leader_scheduler.start()
         self._expose_jobs()

@@ -2,22 +2,13 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from controller.sql import fetch_one
+from services.market import market_clock
 from services.platform.scheduler import Job, Scheduler
 from services.runtime.lifecycle import start_services, stop_services
-
-
-def wait_for(condition, timeout_s=10.0, step_s=0.05):
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(step_s)
-    return False
+from tests.waiting import wait_for
 
 
 def run_row(conn, name):
@@ -35,7 +26,7 @@ def test_the_loop_survives_a_failing_job_and_records_every_run(make_rt_app, rt_c
     scheduler = Scheduler(make_rt_app(), [Job("test_flaky", 0.05, flaky)])
     scheduler.start()
     try:  # the row is written after each run: wait for the 4th record, not the 4th call
-        assert wait_for(lambda: (run_row(rt_conn, "test_flaky") or {}).get("run_count", 0) >= 4)
+        wait_for(lambda: (run_row(rt_conn, "test_flaky") or {}).get("run_count", 0) >= 4)
     finally:
         scheduler.stop()
     job = scheduler.jobs["test_flaky"]
@@ -48,7 +39,9 @@ def test_the_loop_survives_a_failing_job_and_records_every_run(make_rt_app, rt_c
 def test_jobs_outside_their_phase_are_skipped_and_run_now_ignores_the_gate(make_rt_app, rt_conn):
     calls = []
     app = make_rt_app(force_market_open=True)
-    scheduler = Scheduler(app, [Job("test_gated", 60, lambda: calls.append(1), frozenset({"closed"}))])
+    scheduler = Scheduler(
+        app, [Job("test_gated", 60, lambda: calls.append(1), frozenset({"closed"}))], phase=market_clock.current_phase
+    )
     assert scheduler.run_once(scheduler.jobs["test_gated"]) == "skipped"
     assert calls == [] and run_row(rt_conn, "test_gated")["last_status"] == "skipped"
     assert scheduler.run_now("test_gated") == "ok" and calls == [1]
@@ -74,10 +67,10 @@ def live_app(make_rt_app):
 def test_services_run_the_tick_path_end_to_end(live_app, rt_conn):
     stocks = live_app.extensions["live_prices"]["stocks"]
     indices = live_app.extensions["live_prices"]["indices"]
-    assert wait_for(lambda: len(stocks.snapshot()) > 200 and len(indices.snapshot()) == 9)
+    wait_for(lambda: len(stocks.snapshot()) > 200 and len(indices.snapshot()) == 9)
     assert start_services(live_app) is False  # once per process
     cached = stocks.get("RELIANCE")
-    assert wait_for(
+    wait_for(
         lambda: (
             run_row(rt_conn, "quote_writer")
             and fetch_one(

@@ -9,6 +9,7 @@ import pytest
 
 from controller.sql import execute, fetch_value
 from services.platform.leader import Leadership, lock_name
+from tests.waiting import wait_for
 
 
 class Roles:
@@ -39,16 +40,6 @@ def make_leadership(app, db_config):
     yield make
     for leadership in started:
         leadership.stop()
-
-
-def wait_for(predicate, timeout_s: float) -> float:
-    """Poll until predicate() is true; return the seconds it took (AssertionError on timeout)."""
-    started = time.monotonic()
-    while not predicate():
-        if time.monotonic() - started > timeout_s:
-            raise AssertionError("condition not met in time")
-        time.sleep(0.05)
-    return time.monotonic() - started
 
 
 def test_one_leader_and_followers_know_who_leads(make_leadership, db_config):
@@ -85,6 +76,7 @@ def test_a_dead_leader_connection_frees_the_lock_and_the_old_leader_steps_down(m
     b, _ = make_leadership("host-b:2")
     holder = fetch_value(db_conn, "SELECT IS_USED_LOCK(%s)", (a.lock_name,))
     execute(db_conn, f"KILL CONNECTION {int(holder)}")  # what the server does when the leader process dies
+    wait_for(lambda: fetch_value(db_conn, "SELECT IS_USED_LOCK(%s)", (a.lock_name,)) is None)  # KILL is asynchronous
     assert b.check() is True
     assert a.check() is False and a_roles.events == ["elected", "deposed"]
     assert a.error is not None and a.status()["leader"] is None

@@ -29,6 +29,7 @@ from services.platform.leader import lock_name
 from services.realtime.tick_bus import TickBatch
 from services.realtime.tick_bus_redis import CHANNEL, encode
 from tests.scaleout.conftest import ADMIN_EMAIL
+from tests.waiting import wait_for
 
 SYMBOLS = ["RELIANCE", "TCS", "INFY", "HDFCBANK", "ICICIBANK"]
 TAKEOVER_LIMIT_S = 10
@@ -62,16 +63,6 @@ class PriceClient:
     def close(self) -> None:
         if self.client.connected:
             self.client.disconnect()
-
-
-def wait_for(predicate, timeout_s: float, interval_s: float = 0.1) -> float:
-    """Poll until predicate() is true; return the seconds it took (AssertionError on timeout)."""
-    started = time.monotonic()
-    while not predicate():
-        if time.monotonic() - started > timeout_s:
-            raise AssertionError("condition not met in time")
-        time.sleep(interval_s)
-    return time.monotonic() - started
 
 
 def leads(app) -> bool:
