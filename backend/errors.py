@@ -1,4 +1,4 @@
-"""The only place that turns exceptions into the JSON error envelope of API.md."""
+"""The only place that turns exceptions into the JSON error envelope (docs/API.md)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,16 @@ from flask import Flask, Response, jsonify
 from werkzeug.exceptions import HTTPException
 
 from backend.extensions import jwt
-from utils.errors import AppError, TokenExpired, TokenInvalid, TokenMissing, TokenRevoked, Unauthorized, UserGone
+from utils.errors import (
+    AppError,
+    TokenExpired,
+    TokenInvalid,
+    TokenMissing,
+    TokenRevoked,
+    Unauthorized,
+    UserGone,
+    field_error,
+)
 from utils.request_context import request_id
 
 log = logging.getLogger(__name__)
@@ -29,18 +38,21 @@ _HTTP_CODES = {
 }
 
 
-def error_response(status: int, code: str, message: str, details: Any = None) -> tuple[Response, int]:
-    """Build the error envelope with the current request id."""
-    error: dict[str, Any] = {"code": code, "message": message}
-    if details is not None:
-        error["details"] = details
-    body = {"status": "error", "error": error, "request_id": request_id.get()}
+def error_response(status: int, code: str, message: str, details: dict[str, Any] | None = None) -> tuple[Response, int]:
+    """Build the error envelope with the current request id (`message` also at the top level, for existing
+    dashboard clients; `details` always an object)."""
+    body = {
+        "status": "error",
+        "message": message,
+        "error": {"code": code, "message": message, "details": details or {}},
+        "request_id": request_id.get(),
+    }
     return jsonify(body), status
 
 
-def _validation_details(exc: pydantic.ValidationError) -> list[dict[str, str]]:
+def _validation_fields(exc: pydantic.ValidationError) -> list[dict[str, str]]:
     return [
-        {"field": ".".join(str(part) for part in err["loc"]) or "body", "message": err["msg"]}
+        field_error(".".join(str(part) for part in err["loc"]) or "body", err["msg"])
         for err in exc.errors(include_url=False, include_input=False)
     ]
 
@@ -72,7 +84,7 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(pydantic.ValidationError)
     def _validation_error(exc: pydantic.ValidationError):
-        return error_response(400, "VALIDATION_ERROR", "Invalid request", _validation_details(exc))
+        return error_response(400, "VALIDATION_ERROR", "Invalid request", {"fields": _validation_fields(exc)})
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):

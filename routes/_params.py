@@ -12,7 +12,7 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 
 from controller.trading.order_queries import PageQuery
 from utils.csv_export import to_csv
-from utils.errors import ValidationError
+from utils.errors import ValidationError, field_error
 from utils.timeutil import IST
 
 SYMBOL_PATTERN = r"^[A-Za-z0-9&._-]{1,32}$"
@@ -48,7 +48,7 @@ def _time_param(value: str, end: bool) -> datetime:
     except ValueError:
         raise ValidationError(
             "expected a date (YYYY-MM-DD) or an ISO 8601 datetime",
-            [{"field": "to" if end else "from", "message": f"invalid value {value!r}"}],
+            fields=[field_error("to" if end else "from", f"invalid value {value!r}")],
         ) from None
     if not _EARLIEST.year < moment.year < _LATEST.year:  # far-off bounds mean "no bound" (and cannot overflow)
         return _EARLIEST if moment.year <= _EARLIEST.year else _LATEST
@@ -75,7 +75,7 @@ class PageParams(BaseModel):
         if unknown:
             raise ValidationError(
                 f"unknown status {', '.join(unknown)}",
-                [{"field": "status", "message": f"one of {', '.join(statuses)}"}],
+                fields=[field_error("status", f"one of {', '.join(statuses)}")],
             )
         limit = self.limit or current_app.extensions["settings"].orders_page_size
         return PageQuery(

@@ -12,7 +12,7 @@ from pydantic import Field, field_validator
 from controller.market.history import INTERVALS
 from routes.http_cache import HISTORY_MAX_AGE_S, QUOTE_MAX_AGE_S, SLOW_MAX_AGE_S, Query, cached_json
 from services.market import stock_history, stock_views
-from utils.errors import NotFound, ValidationError
+from utils.errors import NotFound, ValidationError, field_error
 
 bp = Blueprint("stocks", __name__)
 _SYMBOL = re.compile(r"^[A-Z0-9][A-Z0-9&._-]{0,31}$")
@@ -90,7 +90,7 @@ class HistoryQuery(Query):
         query = super().parse()
         if query.first and query.last and query.first > query.last:
             message = "`from` must not be after `to`"
-            raise ValidationError(message, [{"field": "from", "message": message}])
+            raise ValidationError(message, fields=[field_error("from", message)])
         return query
 
 

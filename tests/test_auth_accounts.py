@@ -78,7 +78,7 @@ def test_duplicate_email_is_409_whatever_the_case(client):
 )
 def test_register_validation(client, change, field):
     body = assert_error(client.post("/auth/register", json=dict(NEW, **change)), 400, "VALIDATION_ERROR")
-    assert [detail["field"] for detail in body["error"]["details"]] == [field]
+    assert [detail["field"] for detail in body["error"]["details"]["fields"]] == [field]
     assert "s3cret-pass" not in str(body)
 
 

@@ -58,7 +58,7 @@ def test_wrong_method_is_405_envelope_with_allow(client):
 
 def test_validation_error_lists_fields(client):
     body = assert_envelope(client.post("/_probe/validate", json={"quantity": 0}), 400, "VALIDATION_ERROR")
-    assert body["error"]["details"][0]["field"] == "quantity"
+    assert body["error"]["details"]["fields"][0]["field"] == "quantity"
 
 
 def test_domain_error_carries_status_and_message(client):

@@ -173,7 +173,7 @@ def test_bad_history_parameters_are_400(frozen, client, query, field):
     response = client.get(f"/stocks/history/TCS?{query}")
     assert response.status_code == 400
     body = response.get_json()
-    assert body["error"]["code"] == "VALIDATION_ERROR" and body["error"]["details"][0]["field"] == field
+    assert body["error"]["code"] == "VALIDATION_ERROR" and body["error"]["details"]["fields"][0]["field"] == field
 
 
 def test_unknown_symbol_history_is_404(frozen, client):

@@ -90,7 +90,7 @@ def test_bad_movers_parameters_are_400(client, path, query):
     assert response.status_code == 400
     body = response.get_json()
     assert body["error"]["code"] == "VALIDATION_ERROR"
-    assert body["error"]["details"][0]["field"] == query.split("=")[0]
+    assert body["error"]["details"]["fields"][0]["field"] == query.split("=")[0]
 
 
 def live_copy(db_conn, now, bump: dict[str, str]) -> list[Quote]:

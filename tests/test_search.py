@@ -75,7 +75,7 @@ def test_limit_caps_the_results(client):
 def test_bad_search_parameters_are_400(client, query, field):
     response = client.get(f"/stocks/search?{query}")
     assert response.status_code == 400
-    assert response.get_json()["error"]["details"][0]["field"] == field
+    assert response.get_json()["error"]["details"]["fields"][0]["field"] == field
 
 
 def test_search_prices_follow_the_live_cache_only_while_open(app, client):

@@ -68,7 +68,7 @@ def test_unknown_symbols_are_404(client, symbol):
 def test_bad_force_live_is_400(client):
     response = client.get("/stocks/detail/TCS?forceLive=maybe")
     assert response.status_code == 400
-    assert response.get_json()["error"]["details"][0]["field"] == "forceLive"
+    assert response.get_json()["error"]["details"]["fields"][0]["field"] == "forceLive"
 
 
 def test_open_market_with_a_fresh_quote_serves_the_live_price(app, client):

@@ -1,22 +1,35 @@
-"""Domain errors that carry their HTTP status and error code (API.md error envelope)."""
+"""Domain errors that carry their HTTP status and error code (the error envelope of docs/API.md)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 
+def field_error(field: str, message: str) -> dict[str, str]:
+    """One entry of `details.fields`: which request field is wrong and why."""
+    return {"field": field, "message": message}
+
+
 class AppError(Exception):
-    """Base class: an error the client may see, with a status, a code and optional details."""
+    """Base class: an error the client may see, with a status, a code and details.
+
+    `details` is always an object; errors about request fields list them under `details.fields`
+    as `[{field, message}]`.
+    """
 
     status = 500
     code = "INTERNAL_ERROR"
     default_message = "Internal server error"
-    default_details: Any = None
+    default_details: dict[str, Any] = {}
 
-    def __init__(self, message: str | None = None, details: Any = None) -> None:
+    def __init__(
+        self, message: str | None = None, details: dict[str, Any] | None = None, fields: list[dict] | None = None
+    ) -> None:
         super().__init__(message or self.default_message)
         self.message = message or self.default_message
-        self.details = details if details is not None else self.default_details
+        self.details: dict[str, Any] = {**self.default_details, **(details or {})}
+        if fields:
+            self.details["fields"] = fields
 
 
 class ValidationError(AppError):

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from utils.errors import AppError, Conflict, ServiceUnavailable
+from utils.errors import AppError, Conflict, ServiceUnavailable, field_error
 
 
 class RuleViolation(AppError):
-    """A well-formed request breaks a business rule; details name the rule and the field."""
+    """A well-formed request breaks a business rule; details name the rule, and the field under `fields`."""
 
     status = 422
     code = "VALIDATION_ERROR"
     default_message = "Request breaks a rule"
 
     def __init__(self, message: str, rule: str, field: str, **details: object) -> None:
-        super().__init__(message, {"rule": rule, "field": field, **details})
+        super().__init__(message, {"rule": rule, **details}, fields=[field_error(field, message)])
 
 
 class OrderRejected(RuleViolation):

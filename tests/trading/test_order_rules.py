@@ -112,7 +112,7 @@ def test_a_fresh_live_quote_wins_over_the_database_and_no_price_at_all_is_unavai
 )
 def test_each_exchange_rule_rejects_with_its_name(fields, rule, field):
     details = rejected(ticket(**fields))
-    assert (details["rule"], details["field"]) == (rule, field)
+    assert (details["rule"], details["fields"][0]["field"]) == (rule, field)
 
 
 def test_quantity_must_be_a_multiple_of_the_lot_size():
