@@ -14,8 +14,8 @@ from controller.trading.order_queries import PageQuery
 from utils.csv_export import to_csv
 from utils.errors import ValidationError, field_error
 from utils.timeutil import IST
+from utils.validators import SYMBOL_PATTERN
 
-SYMBOL_PATTERN = r"^[A-Za-z0-9&._-]{1,32}$"
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _EARLIEST, _LATEST = datetime(1970, 1, 1, tzinfo=UTC), datetime(9000, 1, 1, tzinfo=UTC)
 
@@ -28,7 +28,7 @@ def _to_decimal(value: float) -> Decimal:
     return Decimal(repr(value))
 
 
-Symbol = Annotated[str, Field(pattern=SYMBOL_PATTERN), AfterValidator(_upper)]
+Symbol = Annotated[str, Field(pattern=SYMBOL_PATTERN, examples=["RELIANCE"]), AfterValidator(_upper)]
 Quantity = Annotated[StrictInt, Field(gt=0, le=10_000_000)]
 Price = Annotated[float, Field(strict=True, gt=0, le=10_000_000), AfterValidator(_to_decimal)]
 
@@ -56,17 +56,28 @@ def _time_param(value: str, end: bool) -> datetime:
     return moment + step if end else moment
 
 
+_STATUS = "Comma-separated statuses (orders only: OPEN, TRIGGER_PENDING, COMPLETE, CANCELLED, REJECTED, EXPIRED)"
+_FROM = "Created (executed) at or after this IST date (YYYY-MM-DD) or ISO 8601 datetime (without offset = IST)"
+_TO = "Created (executed) up to this IST date (the whole day included) or ISO 8601 datetime"
+
+
 class PageParams(BaseModel):
     """Query string of the order and trade lists: filters and keyset pagination (unknown names are refused)."""
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
-    status: Annotated[list[str], BeforeValidator(lambda v: v.split(",") if isinstance(v, str) else v)] = []
-    symbol: Symbol | None = None
-    from_: str | None = Field(None, alias="from", min_length=1, max_length=40)
-    to: str | None = Field(None, min_length=1, max_length=40)
-    limit: int | None = Field(None, ge=1, le=500)
-    cursor: str | None = Field(None, pattern=r"^[1-9][0-9]{0,18}$")
+    status: Annotated[
+        list[str], BeforeValidator(lambda v: v.split(",") if isinstance(v, str) else v), Field(description=_STATUS)
+    ] = []
+    symbol: Symbol | None = Field(None, description="Only this instrument (case-insensitive)")
+    from_: str | None = Field(
+        None, alias="from", min_length=1, max_length=40, description=_FROM, examples=["2026-11-20"]
+    )
+    to: str | None = Field(None, min_length=1, max_length=40, description=_TO, examples=["2026-11-20"])
+    limit: int | None = Field(None, ge=1, le=500, description="Page size (default ORDERS_PAGE_SIZE)")
+    cursor: str | None = Field(
+        None, pattern=r"^[1-9][0-9]{0,18}$", description="The `next_cursor` of the previous page (opaque)"
+    )
 
     def page_query(self, statuses: tuple[str, ...] = ()) -> PageQuery:
         """The controller query, fetching one row more than the page to know whether another follows."""

@@ -4,18 +4,19 @@ from __future__ import annotations
 
 from typing import Literal
 
-from flask import Blueprint, request
+from flask import Blueprint
 from flask_jwt_extended import jwt_required
 from pydantic import BaseModel, ConfigDict
 
 from routes._params import success
+from routes.validation import json_body
 from services.accounts.auth import current_user_id
 from services.trading import desk
 
 bp = Blueprint("account", __name__)
 
 
-class ResetBody(BaseModel):
+class AccountReset(BaseModel):
     """POST /account/reset must say {"confirm": "RESET"}."""
 
     model_config = ConfigDict(extra="forbid")
@@ -33,7 +34,7 @@ def get_account():
 
 @bp.post("/reset")
 @jwt_required()
-def reset_account():
+@json_body(AccountReset)
+def reset_account(body: AccountReset):
     """Back to the starting cash: open orders cancelled, holdings and the equity curve cleared."""
-    ResetBody.model_validate(request.get_json(silent=True))
     return success(desk.reset_account(current_user_id()))

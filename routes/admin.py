@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from flask import Blueprint, request
+from flask import Blueprint
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from backend import db
 from controller.accounts import users
+from routes.validation import json_body, query_params
 from services.accounts import auth
 from services.accounts.auth import admin_required
 from services.platform import admin_jobs
@@ -18,6 +19,8 @@ bp = Blueprint("admin", __name__)
 
 
 class UsersQuery(BaseModel):
+    """GET /admin/users: one page, optionally by status and role."""
+
     model_config = ConfigDict(extra="ignore")
 
     page: Annotated[int, Field(ge=1, le=1_000_000)] = 1
@@ -43,9 +46,9 @@ class UserChange(BaseModel):
 
 @bp.get("/users")
 @admin_required
-def list_users():
+@query_params(UsersQuery)
+def list_users(query: UsersQuery):
     """One page of users (no password hashes, no Google subjects), filterable by status and role."""
-    query = UsersQuery.model_validate(request.args.to_dict())
     with db.connection() as conn:
         page, total = users.list_users(conn, (query.page - 1) * query.limit, query.limit, query.status, query.role)
     return {
@@ -60,13 +63,13 @@ def list_users():
 
 @bp.patch("/users/<int:user_id>")
 @admin_required
-def change_user(user_id: int):
+@json_body(UserChange)
+def change_user(user_id: int, body: UserChange):
     """Block/unblock a user or change their role; an admin cannot block or demote themselves."""
-    change = UserChange.model_validate(request.get_json(silent=True) or {})
-    if user_id == auth.current_user_id() and (change.status == "blocked" or change.role == "user"):
+    if user_id == auth.current_user_id() and (body.status == "blocked" or body.role == "user"):
         raise Conflict("Administrators cannot block or demote themselves")
     with db.transaction() as conn:
-        user = users.update_user(conn, user_id, change.status, change.role)
+        user = users.update_user(conn, user_id, body.status, body.role)
     auth.forget_user(user_id)
     return {"status": "success", "data": {"user": user.to_admin_json()}}
 

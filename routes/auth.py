@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from flask import Blueprint, current_app, request
+from flask import Blueprint, current_app
 from flask_jwt_extended import get_jwt, jwt_required
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from backend import db
 from backend.extensions import limiter
 from controller.accounts import users
+from routes.validation import json_body
 from services.accounts import auth, identity
 from utils import metrics
 from utils.validators import normalize_email
@@ -29,11 +30,6 @@ class _Body(BaseModel):
     """Request bodies: unknown fields are ignored; an optional field may be absent but not null."""
 
     model_config = ConfigDict(extra="ignore")
-
-    @classmethod
-    def parse(cls, payload: Any) -> Any:
-        """Validate a JSON body (a missing or non-JSON body counts as empty)."""
-        return cls.model_validate(payload if payload is not None else {})
 
 
 class RegisterBody(_Body):
@@ -76,27 +72,27 @@ def _session(user: users.User, event: str) -> dict[str, Any]:
 
 @bp.post("/register")
 @rate_limited
-def register():
+@json_body(RegisterBody)
+def register(body: RegisterBody):
     """Create an account (email, password, name) with its paper account, and sign in."""
-    body = RegisterBody.parse(request.get_json(silent=True))
     user = identity.register(body.email, body.password, body.name.strip())
     return {"status": "success", "data": _session(user, "register")}, 201
 
 
 @bp.post("/login")
 @rate_limited
-def login():
+@json_body(LoginBody)
+def login(body: LoginBody):
     """Sign in with email and password."""
-    body = LoginBody.parse(request.get_json(silent=True))
     user = identity.login(body.email, body.password)
     return {"status": "success", "data": _session(user, "login")}
 
 
 @bp.post("/google-login")
 @rate_limited
-def google_login():
+@json_body(GoogleLoginBody)
+def google_login(body: GoogleLoginBody):
     """Sign in (or up) with Google: `{code}` from the popup flow or `{credential}` (an ID token)."""
-    body = GoogleLoginBody.parse(request.get_json(silent=True))
     user, is_new = identity.google_login(body.code, body.credential)
     session = _session(user, "google_login")
     data = {
@@ -120,9 +116,9 @@ def refresh():
 
 @bp.post("/logout")
 @jwt_required(verify_type=False)
-def logout():
+@json_body(LogoutBody)
+def logout(body: LogoutBody):
     """Revoke the presented token and, when sent, the refresh token `{refresh_token}`."""
-    body = LogoutBody.parse(request.get_json(silent=True))
     revoked = {get_jwt()["type"]}
     if body.refresh_token:  # first: another user's token is a 403 that revokes nothing
         revoked.add(auth.revoke_encoded(body.refresh_token, auth.current_user_id()))

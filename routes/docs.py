@@ -1,15 +1,18 @@
-"""The OpenAPI document, assembled from routes/openapi/*.yaml (one fragment per resource), and the
-interactive Swagger UI at /docs, served from the pinned swagger-ui-bundle-v2 package (no CDN)."""
+"""The OpenAPI document, assembled from routes/openapi/*.yaml (one fragment per resource: paths, responses,
+path parameters) and the request models the views declare (routes/openapi_models.py), and the interactive
+Swagger UI at /docs, served from the pinned swagger-ui-bundle-v2 package (no CDN)."""
 
 from __future__ import annotations
 
+import copy
 from functools import lru_cache
 from pathlib import Path
 
 import yaml
-from flask import Blueprint, Response, jsonify, send_from_directory
+from flask import Blueprint, Flask, Response, current_app, jsonify, send_from_directory
 from swagger_ui_bundle import swagger_ui_path
 
+from routes.openapi_models import add_request_schemas
 from utils.errors import NotFound
 
 bp = Blueprint("docs", __name__)
@@ -68,8 +71,8 @@ def _merge(target: dict, fragment: dict, where: str) -> None:
 
 
 @lru_cache(maxsize=1)
-def openapi_document() -> dict:
-    """base.yaml with every other fragment's paths and components merged in."""
+def yaml_document() -> dict:
+    """base.yaml with every other fragment's paths and components merged in (the hand-written half)."""
     document = yaml.safe_load((SPEC_DIR / "base.yaml").read_text())
     for path in sorted(SPEC_DIR.glob("*.yaml")):
         if path.name != "base.yaml":
@@ -77,10 +80,20 @@ def openapi_document() -> dict:
     return document
 
 
+def openapi_document(app: Flask) -> dict:
+    """The whole document of `app`: the YAML fragments plus the request models of its views (built once)."""
+    document = app.extensions.get("openapi_document")
+    if document is None:
+        document = copy.deepcopy(yaml_document())
+        add_request_schemas(document, app.url_map.iter_rules(), app.view_functions)
+        app.extensions["openapi_document"] = document
+    return document
+
+
 @bp.get("/openapi.json")
 def openapi_json():
     """The OpenAPI 3 document of this API."""
-    return jsonify(openapi_document())
+    return jsonify(openapi_document(current_app))
 
 
 @bp.get("/docs")

@@ -22,14 +22,9 @@ _encoded_lock = threading.Lock()
 
 
 class Query(BaseModel):
-    """Base of query-string models: unknown parameters are ignored, strings are stripped."""
+    """Base of the public endpoints' query models: unknown parameters are ignored, strings are stripped."""
 
     model_config = ConfigDict(extra="ignore", str_strip_whitespace=True, populate_by_name=True)
-
-    @classmethod
-    def parse(cls) -> Any:
-        """Validate the current request's query string (first value of each name); 400 on errors."""
-        return cls.model_validate(request.args.to_dict() if request.query_string else {})
 
 
 def _encode(data: Any, extra: dict[str, Any]) -> tuple[bytes, str]:

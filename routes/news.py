@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import re
 
-from flask import Blueprint, request
+from flask import Blueprint
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from controller.news.headlines import NewsRow
+from routes._params import Symbol
+from routes.validation import query_params
 from services.news.headlines import latest_news
 from utils.timeutil import iso_ist
 
@@ -21,8 +23,8 @@ class LatestNewsQuery(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     limit: int = Field(12, ge=1, le=50)
-    q: str | None = Field(None, max_length=100)
-    symbol: str | None = Field(None, pattern=r"^[A-Za-z0-9&-]{1,32}$")
+    q: str | None = Field(None, max_length=100, description="Words searched in headline and summary")
+    symbol: Symbol | None = Field(None, description="Only headlines tagged with this symbol (404 if unknown)")
 
     @field_validator("limit", mode="before")
     @classmethod
@@ -35,11 +37,6 @@ class LatestNewsQuery(BaseModel):
     @classmethod
     def _blank_is_absent(cls, value: str | None) -> str | None:
         return (value.strip() or None) if value else None
-
-    @field_validator("symbol", mode="after")
-    @classmethod
-    def _upper(cls, value: str | None) -> str | None:
-        return value.upper() if value else value
 
 
 def news_json(row: NewsRow) -> dict:
@@ -58,8 +55,8 @@ def news_json(row: NewsRow) -> dict:
 
 
 @bp.get("/latest")
-def latest():
+@query_params(LatestNewsQuery)
+def latest(query: LatestNewsQuery):
     """Newest headlines; `q` searches headline and summary, `symbol` keeps those tagged with it (404 if unknown)."""
-    query = LatestNewsQuery.model_validate(request.args.to_dict())
     rows = latest_news(query.limit, query.q, query.symbol)
     return {"status": "success", "data": [news_json(row) for row in rows], "count": len(rows)}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Literal
 
-from flask import Blueprint, current_app, request
+from flask import Blueprint, current_app
 from flask_jwt_extended import jwt_required
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -13,6 +13,7 @@ from backend import db
 from controller.trading import order_queries, orders
 from controller.trading.order_rules import OrderTicket
 from routes._params import PageParams, Price, Quantity, Symbol, csv_response, page, success
+from routes.validation import json_body, query_params
 from services.accounts.auth import current_user_id
 from services.trading import desk
 from utils.money import number
@@ -39,7 +40,11 @@ _CSV_HEADER = [
 ]
 
 
-class PlaceOrderBody(BaseModel):
+_PRICE = "Limit price (LIMIT and SL only); a multiple of the tick size inside the circuit band"
+_TRIGGER = "Trigger (SL and SL-M only); above the last price for buys, below it for sells"
+
+
+class PaperOrderRequest(BaseModel):
     """POST /orders."""
 
     model_config = ConfigDict(extra="forbid")
@@ -47,24 +52,28 @@ class PlaceOrderBody(BaseModel):
     symbol: Symbol
     side: Literal["BUY", "SELL"]
     order_type: Literal["MARKET", "LIMIT", "SL", "SL-M"]
-    quantity: Quantity
-    price: Price | None = None
-    trigger_price: Price | None = None
+    quantity: Quantity = Field(description="A multiple of the lot size")
+    price: Price | None = Field(None, description=_PRICE)
+    trigger_price: Price | None = Field(None, description=_TRIGGER)
     validity: Literal["DAY", "IOC"] = "DAY"
-    client_order_id: str | None = Field(None, pattern=r"^[A-Za-z0-9._:-]{1,64}$")
+    client_order_id: str | None = Field(
+        None,
+        pattern=r"^[A-Za-z0-9._:-]{1,64}$",
+        description="Idempotency key; the same id returns the existing order with 200",
+    )
 
 
-class ModifyOrderBody(BaseModel):
+class PaperOrderModify(BaseModel):
     """PATCH /orders/<id>: any of quantity, price, trigger_price."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"minProperties": 1})
 
     quantity: Quantity | None = None
-    price: Price | None = None
-    trigger_price: Price | None = None
+    price: Price | None = Field(None, description=_PRICE)
+    trigger_price: Price | None = Field(None, description=_TRIGGER)
 
     @model_validator(mode="after")
-    def _something(self) -> ModifyOrderBody:
+    def _something(self) -> PaperOrderModify:
         if not self.model_fields_set:
             raise ValueError("give at least one of quantity, price, trigger_price")
         return self
@@ -72,18 +81,19 @@ class ModifyOrderBody(BaseModel):
 
 @bp.post("")
 @jwt_required()
-def place_order():
+@json_body(PaperOrderRequest)
+def place_order(body: PaperOrderRequest):
     """Place an order; the same client_order_id returns the existing order (200)."""
-    body = PlaceOrderBody.model_validate(request.get_json(silent=True))
     order, created = desk.place_order(current_user_id(), OrderTicket(**dict(body)))
     return success(order.to_json(), 201 if created else 200)
 
 
 @bp.get("")
 @jwt_required()
-def list_orders():
+@query_params(PageParams)
+def list_orders(query: PageParams):
     """The user's orders, newest first, filtered and paginated by cursor."""
-    query = PageParams.model_validate(request.args.to_dict()).page_query(STATUSES)
+    query = query.page_query(STATUSES)
     with db.connection() as conn:
         found = order_queries.list_orders(conn, current_user_id(), query)
     items, cursor = page(found, query.limit, lambda o: o.order_id)
@@ -92,10 +102,10 @@ def list_orders():
 
 @bp.get("/export.csv")
 @jwt_required()
-def export_orders():
+@query_params(PageParams)
+def export_orders(query: PageParams):
     """The user's orders (same filters as the list) as CSV."""
-    query = PageParams.model_validate(request.args.to_dict()).page_query(STATUSES)
-    query = replace(query, limit=current_app.extensions["settings"].export_max_rows)
+    query = replace(query.page_query(STATUSES), limit=current_app.extensions["settings"].export_max_rows)
     with db.connection() as conn:
         found = order_queries.list_orders(conn, current_user_id(), query)
     rows = [
@@ -131,9 +141,9 @@ def get_order(order_id: int):
 
 @bp.patch("/<int:order_id>")
 @jwt_required()
-def modify_order(order_id: int):
+@json_body(PaperOrderModify)
+def modify_order(order_id: int, body: PaperOrderModify):
     """Modify a working order's quantity, price or trigger price."""
-    body = ModifyOrderBody.model_validate(request.get_json(silent=True))
     changes = {name: getattr(body, name) for name in body.model_fields_set}
     order = desk.modify_order(current_user_id(), order_id, changes)
     return success(order.to_json())

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, request
+from flask import Blueprint
 from flask_jwt_extended import jwt_required
 from pydantic import BaseModel, ConfigDict, Field
 
 from backend import db
 from controller.trading import portfolio
 from routes._params import csv_response, success
+from routes.validation import query_params
 from services.accounts.auth import current_user_id
 from services.trading import desk
 
@@ -31,12 +32,12 @@ _CSV_HEADER = [
 ]
 
 
-class HistoryParams(BaseModel):
+class EquityHistoryQuery(BaseModel):
     """GET /portfolio/history?days=N."""
 
     model_config = ConfigDict(extra="forbid")
 
-    days: int = Field(365, ge=1, le=3650)
+    days: int = Field(365, ge=1, le=3650, description="How many days back")
 
 
 @bp.get("/holdings")
@@ -51,11 +52,11 @@ def holdings():
 
 @bp.get("/history")
 @jwt_required()
-def history():
+@query_params(EquityHistoryQuery)
+def history(query: EquityHistoryQuery):
     """The daily equity curve (one snapshot per trading day, oldest first)."""
-    days = HistoryParams.model_validate(request.args.to_dict()).days
     with db.connection() as conn:
-        curve = portfolio.equity_history(conn, current_user_id(), days)
+        curve = portfolio.equity_history(conn, current_user_id(), query.days)
     return success(curve, count=len(curve))
 
 

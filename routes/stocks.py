@@ -7,15 +7,17 @@ from datetime import date
 from typing import Literal
 
 from flask import Blueprint
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from controller.market.history import INTERVALS
 from routes.http_cache import HISTORY_MAX_AGE_S, QUOTE_MAX_AGE_S, SLOW_MAX_AGE_S, Query, cached_json
+from routes.validation import query_params
 from services.market import stock_history, stock_views
 from utils.errors import NotFound, ValidationError, field_error
+from utils.validators import SYMBOL_PATTERN
 
 bp = Blueprint("stocks", __name__)
-_SYMBOL = re.compile(r"^[A-Z0-9][A-Z0-9&._-]{0,31}$")
+_SYMBOL = re.compile(SYMBOL_PATTERN)
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _EARLIEST, _LATEST = date(1990, 1, 1), date(2100, 12, 31)
 _DEFAULT_HISTORY_LIMIT = {
@@ -39,15 +41,17 @@ def _symbol(raw: str) -> str:
 class DetailQuery(Query):
     """?forceLive=1|0|true|false"""
 
-    force_live: bool = Field(False, alias="forceLive")
+    force_live: bool = Field(
+        False, alias="forceLive", description="Ask the provider when no fresh live quote is cached (market open)"
+    )
 
 
 class MoversQuery(Query):
     """?limit=1..50&exchange=NSE|BSE&intraday=true|false"""
 
-    limit: int = Field(10, ge=1, le=50)
+    limit: int = Field(10, ge=1, le=50, description="Rows per list")
     exchange: Literal["NSE", "BSE"] = "NSE"
-    intraday: bool = False
+    intraday: bool = Field(False, description="Change vs the day's open instead of the previous close")
 
     @field_validator("exchange", mode="before")
     @classmethod
@@ -58,7 +62,7 @@ class MoversQuery(Query):
 class SearchQuery(Query):
     """?q=1..50 characters&limit=1..50"""
 
-    q: str = Field(min_length=1, max_length=50)
+    q: str = Field(min_length=1, max_length=50, description="Symbol prefix or word prefixes of the company name")
     limit: int = Field(10, ge=1, le=50)
 
 
@@ -66,9 +70,9 @@ class HistoryQuery(Query):
     """?interval=...&from=YYYY-MM-DD&to=YYYY-MM-DD&limit=1..1000 (bars)"""
 
     interval: Literal[INTERVALS] = "day"  # type: ignore[valid-type]
-    first: date | None = Field(None, alias="from")
-    last: date | None = Field(None, alias="to")
-    limit: int | None = Field(None, ge=1, le=1000)
+    first: date | None = Field(None, alias="from", description=f"First day (YYYY-MM-DD), {_EARLIEST} to {_LATEST}")
+    last: date | None = Field(None, alias="to", description=f"Last day (YYYY-MM-DD), {_EARLIEST} to {_LATEST}")
+    limit: int | None = Field(None, ge=1, le=1000, description="Most bars (the newest); a default per interval")
 
     @field_validator("first", "last", mode="before")
     @classmethod
@@ -84,67 +88,68 @@ class HistoryQuery(Query):
             raise ValueError(f"must be between {_EARLIEST} and {_LATEST}")
         return value
 
-    @classmethod
-    def parse(cls) -> HistoryQuery:
-        """Validate the query string; `from` after `to` is a 400 naming `from`."""
-        query = super().parse()
-        if query.first and query.last and query.first > query.last:
+    @model_validator(mode="after")
+    def _ordered(self) -> HistoryQuery:
+        """`from` after `to` is a 400 naming `from` (raised as is: pydantic wraps only ValueError)."""
+        if self.first and self.last and self.first > self.last:
             message = "`from` must not be after `to`"
             raise ValidationError(message, fields=[field_error("from", message)])
-        return query
+        return self
 
 
 @bp.get("/detail/<symbol>")
-def detail(symbol: str):
+@query_params(DetailQuery)
+def detail(symbol: str, query: DetailQuery):
     """One stock's quote, live while the market is open (forceLive=1 asks the provider on a miss)."""
-    query = DetailQuery.parse()
     data = stock_views.stock_detail(_symbol(symbol), force_live=query.force_live)
     return cached_json(data, QUOTE_MAX_AGE_S, no_cache=query.force_live)
 
 
-def _movers_list(kind: str):
-    query = MoversQuery.parse()
+def _movers_list(kind: str, query: MoversQuery):
     result = stock_views.movers(kind, query.exchange, query.intraday, query.limit)
     return cached_json(result["rows"], QUOTE_MAX_AGE_S, count=len(result["rows"]), source=result["source"])
 
 
 @bp.get("/top-gainers")
-def top_gainers():
+@query_params(MoversQuery)
+def top_gainers(query: MoversQuery):
     """Top gainers (vs previous close, or vs day open with intraday=true)."""
-    return _movers_list("gainers")
+    return _movers_list("gainers", query)
 
 
 @bp.get("/top-losers")
-def top_losers():
+@query_params(MoversQuery)
+def top_losers(query: MoversQuery):
     """Top losers (vs previous close, or vs day open with intraday=true)."""
-    return _movers_list("losers")
+    return _movers_list("losers", query)
 
 
 @bp.get("/most-active")
-def most_active():
+@query_params(MoversQuery)
+def most_active(query: MoversQuery):
     """Most active stocks by traded volume."""
-    return _movers_list("active")
+    return _movers_list("active", query)
 
 
 @bp.get("/movers-all")
-def movers_all():
+@query_params(MoversQuery)
+def movers_all(query: MoversQuery):
     """Gainers, losers and most active in one response."""
-    query = MoversQuery.parse()
     return cached_json(stock_views.movers_all(query.exchange, query.intraday, query.limit), QUOTE_MAX_AGE_S)
 
 
 @bp.get("/search")
-def search():
+@query_params(SearchQuery)
+def search(query: SearchQuery):
     """Search by symbol prefix, then by word prefixes of the company name."""
-    query = SearchQuery.parse()
     results, source = stock_views.search(query.q, query.limit)
     return cached_json(results, QUOTE_MAX_AGE_S, count=len(results), source=source)
 
 
 @bp.get("/history/<symbol>")
-def history(symbol: str):
+@query_params(HistoryQuery)
+def history(symbol: str, query: HistoryQuery):
     """OHLCV bars of a stock for an interval and date range."""
-    query = HistoryQuery.parse()
     limit = query.limit or _DEFAULT_HISTORY_LIMIT[query.interval]
     data = stock_history.stock_history(_symbol(symbol), query.interval, query.first, query.last, limit)
     return cached_json(data, HISTORY_MAX_AGE_S)

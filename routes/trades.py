@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, request
+from flask import Blueprint
 from flask_jwt_extended import jwt_required
 
 from backend import db
 from controller.trading import order_queries
 from routes._params import PageParams, page, success
+from routes.validation import query_params
 from services.accounts.auth import current_user_id
 
 bp = Blueprint("trades", __name__)
@@ -15,9 +16,10 @@ bp = Blueprint("trades", __name__)
 
 @bp.get("")
 @jwt_required()
-def list_trades():
+@query_params(PageParams)
+def list_trades(query: PageParams):
     """The user's fills, newest first, filtered by symbol and time, paginated by cursor."""
-    query = PageParams.model_validate(request.args.to_dict()).page_query()
+    query = query.page_query()
     with db.connection() as conn:
         found = order_queries.list_trades(conn, current_user_id(), query)
     items, cursor = page(found, query.limit, lambda t: t.trade_id)

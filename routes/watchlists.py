@@ -5,21 +5,23 @@ from __future__ import annotations
 import re
 from typing import Annotated
 
-from flask import Blueprint, current_app, request
+from flask import Blueprint, current_app
 from flask_jwt_extended import jwt_required
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt, WithJsonSchema, model_validator
 
 from backend import db
 from controller.trading import watchlists
-from routes._params import SYMBOL_PATTERN, Symbol, success
+from routes._params import Symbol, success
+from routes.validation import json_body
 from services.accounts.auth import current_user_id
 from services.trading.desk import market_view
 from utils.errors import NotFound
+from utils.validators import SYMBOL_PATTERN
 
 bp = Blueprint("watchlists", __name__)
 
 
-# 1-64 characters, no control characters or lone surrogates, no space at either end (the OpenAPI pattern).
+# 1-64 characters, no control characters or lone surrogates, no space at either end.
 _TEXT, _EDGE = r"[^\x00-\x1f\x7f\ud800-\udfff]", r"[^\s\x00-\x1f\x7f\ud800-\udfff]"
 NAME_PATTERN = re.compile(f"^{_EDGE}(?:{_TEXT}{{0,62}}{_EDGE})?$")
 
@@ -30,10 +32,21 @@ def _valid_name(value: str) -> str:
     return value
 
 
-Name = Annotated[str, AfterValidator(_valid_name)]
+Name = Annotated[
+    str,
+    AfterValidator(_valid_name),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": NAME_PATTERN.pattern,
+            "description": "1-64 characters without control characters or surrounding spaces; unique per user "
+            "(case-insensitive)",
+        }
+    ),
+]
 
 
-class CreateBody(BaseModel):
+class WatchlistCreate(BaseModel):
     """POST /watchlists."""
 
     model_config = ConfigDict(extra="forbid")
@@ -41,7 +54,7 @@ class CreateBody(BaseModel):
     name: Name
 
 
-class UpdateBody(BaseModel):
+class WatchlistUpdate(BaseModel):
     """PATCH /watchlists/<id>: a new name and/or position among the user's lists."""
 
     model_config = ConfigDict(extra="forbid")
@@ -50,13 +63,13 @@ class UpdateBody(BaseModel):
     position: Annotated[StrictInt, Field(ge=0, le=10_000)] | None = None
 
     @model_validator(mode="after")
-    def _something(self) -> UpdateBody:
+    def _something(self) -> WatchlistUpdate:
         if self.name is None and self.position is None:
             raise ValueError("give a name or a position")
         return self
 
 
-class ItemBody(BaseModel):
+class WatchlistItemAdd(BaseModel):
     """POST /watchlists/<id>/items."""
 
     model_config = ConfigDict(extra="forbid")
@@ -64,7 +77,7 @@ class ItemBody(BaseModel):
     symbol: Symbol
 
 
-class OrderBody(BaseModel):
+class WatchlistReorder(BaseModel):
     """PUT /watchlists/<id>/items: every symbol of the list, in the new order."""
 
     model_config = ConfigDict(extra="forbid")
@@ -91,9 +104,10 @@ def list_watchlists():
 
 @bp.post("")
 @jwt_required()
-def create_watchlist():
+@json_body(WatchlistCreate)
+def create_watchlist(body: WatchlistCreate):
     """Create a named list (409 for a duplicate name)."""
-    body, user_id = CreateBody.model_validate(request.get_json(silent=True)), current_user_id()
+    user_id = current_user_id()
     with db.transaction() as conn:
         watchlist_id = watchlists.create_watchlist(conn, user_id, body.name, _limits().watchlist_max_lists)
         return _one(conn, user_id, watchlist_id, 201)
@@ -109,9 +123,10 @@ def get_watchlist(watchlist_id: int):
 
 @bp.patch("/<int:watchlist_id>")
 @jwt_required()
-def update_watchlist(watchlist_id: int):
+@json_body(WatchlistUpdate)
+def update_watchlist(watchlist_id: int, body: WatchlistUpdate):
     """Rename a list or move it among the user's lists."""
-    body, user_id = UpdateBody.model_validate(request.get_json(silent=True)), current_user_id()
+    user_id = current_user_id()
     with db.transaction() as conn:
         watchlists.update_watchlist(conn, user_id, watchlist_id, body.name, body.position)
         return _one(conn, user_id, watchlist_id)
@@ -128,9 +143,10 @@ def delete_watchlist(watchlist_id: int):
 
 @bp.post("/<int:watchlist_id>/items")
 @jwt_required()
-def add_item(watchlist_id: int):
+@json_body(WatchlistItemAdd)
+def add_item(watchlist_id: int, body: WatchlistItemAdd):
     """Append a symbol (409 when it is already listed)."""
-    body, user_id = ItemBody.model_validate(request.get_json(silent=True)), current_user_id()
+    user_id = current_user_id()
     with db.transaction() as conn:
         watchlists.add_item(conn, user_id, watchlist_id, body.symbol, _limits().watchlist_max_items)
         return _one(conn, user_id, watchlist_id, 201)
@@ -150,9 +166,10 @@ def remove_item(watchlist_id: int, symbol: str):
 
 @bp.put("/<int:watchlist_id>/items")
 @jwt_required()
-def reorder_items(watchlist_id: int):
+@json_body(WatchlistReorder)
+def reorder_items(watchlist_id: int, body: WatchlistReorder):
     """Reorder a list's items: `symbols` names every item once, in the new order."""
-    body, user_id = OrderBody.model_validate(request.get_json(silent=True)), current_user_id()
+    user_id = current_user_id()
     with db.transaction() as conn:
         watchlists.reorder_items(conn, user_id, watchlist_id, body.symbols)
         return _one(conn, user_id, watchlist_id)

@@ -14,8 +14,8 @@ from schemathesis.config import SchemathesisConfig
 from schemathesis.specs.openapi import checks as openapi_checks
 
 from backend.app import create_app
-from routes.docs import openapi_document
 from tests.conftest import make_settings
+from tests.openapi_helpers import documented_api
 
 CHECKS = [
     checks.not_a_server_error,
@@ -28,7 +28,7 @@ CONFIG = {"seed": 20261120, "generation": {"max-examples": 12, "deterministic": 
 
 # Loaded from the YAML fragments at import (no server needed) and called in-process with the app
 # fixture; schemathesis' lazy fixture loader does not work with pytest 9.2 (it sets Node._nodeid).
-schema = schemathesis.openapi.from_dict(openapi_document(), config=SchemathesisConfig.from_dict(CONFIG))
+schema = schemathesis.openapi.from_dict(documented_api(), config=SchemathesisConfig.from_dict(CONFIG))
 
 
 @pytest.fixture(scope="module")

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from email_validator import EmailNotValidError, validate_email
 
+# An NSE symbol as clients may send it (case-insensitive): letters, digits and & . _ - ("M&M", "BAJAJ-AUTO").
+SYMBOL_PATTERN = r"^[A-Za-z0-9&._-]{1,32}$"
+
 
 def normalize_email(value: str) -> str:
     """Check an email address's syntax (no DNS look-up) and return it lower-cased; ValueError otherwise."""

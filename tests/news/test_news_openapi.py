@@ -4,9 +4,9 @@ every generated request gets a documented status and a body matching the documen
 import schemathesis
 from hypothesis import HealthCheck, settings
 
-from routes.docs import openapi_document
+from tests.openapi_helpers import documented_api
 
-schema = schemathesis.openapi.from_dict(openapi_document()).include(path_regex="^/(news|sentiment)/")
+schema = schemathesis.openapi.from_dict(documented_api()).include(path_regex="^/(news|sentiment)/")
 
 
 @schema.parametrize()

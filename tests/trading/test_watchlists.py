@@ -90,5 +90,6 @@ def test_bad_bodies_and_limits(trader, app, market):
 def test_the_documented_name_pattern_is_the_one_enforced(client):
     from routes.watchlists import NAME_PATTERN
 
-    documented = client.get("/openapi.json").get_json()["components"]["schemas"]["WatchlistName"]["pattern"]
-    assert documented == NAME_PATTERN.pattern
+    schemas = client.get("/openapi.json").get_json()["components"]["schemas"]
+    for model in ("WatchlistCreate", "WatchlistUpdate"):
+        assert schemas[model]["properties"]["name"]["pattern"] == NAME_PATTERN.pattern
