@@ -7,18 +7,17 @@ and costs more than the rest of a cached market-data request (bench/http_endpoin
 from __future__ import annotations
 
 import hashlib
-import threading
 from typing import Any
 
-from cachetools import LRUCache
 from flask import Response, current_app, request
 from pydantic import BaseModel, ConfigDict
+
+from utils.locked_cache import LockedCache
 
 QUOTE_MAX_AGE_S = 2  # live-ish numbers: detail, movers, indices, search
 SLOW_MAX_AGE_S = 30  # sectors
 HISTORY_MAX_AGE_S = 60
-_encoded: LRUCache = LRUCache(maxsize=512)
-_encoded_lock = threading.Lock()
+_encoded = LockedCache(maxsize=512)
 
 
 class Query(BaseModel):
@@ -31,14 +30,12 @@ def _encode(data: Any, extra: dict[str, Any]) -> tuple[bytes, str]:
     """The envelope's JSON bytes and ETag. Cached payloads are the same object on every hit, so the
     encoding is memoised by identity; the entry holds the object, so its id cannot be reused meanwhile."""
     key = (id(data), *extra.items())
-    with _encoded_lock:
-        found = _encoded.get(key)
+    found = _encoded.get(key)
     if found is not None and found[0] is data:
         return found[1], found[2]
     body = current_app.json.dumps({"status": "success", "data": data, **extra}, separators=(",", ":")).encode()
     etag = f'"{hashlib.blake2b(body, digest_size=16).hexdigest()}"'
-    with _encoded_lock:
-        _encoded[key] = (data, body, etag)
+    _encoded.put(key, (data, body, etag))
     return body, etag
 
 

@@ -13,6 +13,7 @@ from controller.sql import fetch_all, fetch_value
 from services.accounts import auth
 from tests.auth_helpers import access_token, assert_error, bearer, make_user, refresh_token
 from utils.errors import AccountBlocked, TokenExpired, TokenInvalid, TokenRevoked, UserGone
+from utils.locked_cache import LockedCache
 
 
 @pytest.fixture
@@ -199,10 +200,9 @@ def test_purge_deletes_only_expired_revocations(app, db_conn, user_id):
 
 
 def test_status_cache_lasts_at_most_its_ttl(app, client, tokens, db_conn, user_id):
-    cache = app.extensions["auth_cache"]
     now = [1000.0]
-    cache.clock = lambda: now[0]
-    assert cache.ttl_s == 5
+    assert app.extensions["auth_cache"].ttl_s == 5
+    app.extensions["auth_cache"] = LockedCache(100, 5, timer=lambda: now[0])
     assert client.get("/auth/me", headers=bearer(tokens["access"])).status_code == 200
     db_conn.cursor().execute("UPDATE users SET status = 'blocked' WHERE user_id = %s", (user_id,))
     now[0] += 4.9

@@ -31,7 +31,7 @@ from backend.extensions import jwt
 from backend.settings import Settings
 from controller.accounts import tokens
 from controller.accounts.users import User
-from services.accounts.auth_cache import AuthState, AuthStateCache
+from services.accounts.auth_cache import AuthState
 from utils.errors import (
     AccountBlocked,
     Forbidden,
@@ -40,9 +40,12 @@ from utils.errors import (
     TokenRevoked,
     UserGone,
 )
+from utils.locked_cache import LockedCache
 from utils.timeutil import now_utc
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+_AUTH_CACHE_ENTRIES = 10_000  # token ids whose auth state this process keeps
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,12 +63,12 @@ class AuthUser:
 
 def init_app(app: Flask, settings: Settings) -> None:
     """Create the app's auth-state cache and install the token callbacks of flask-jwt-extended."""
-    app.extensions["auth_cache"] = AuthStateCache(settings.auth_cache_ttl_s)
+    app.extensions["auth_cache"] = LockedCache(_AUTH_CACHE_ENTRIES, settings.auth_cache_ttl_s)
     jwt.token_in_blocklist_loader(lambda _header, payload: _state(payload).revoked)
     jwt.user_lookup_loader(lambda _header, payload: active_user(payload))
 
 
-def _cache() -> AuthStateCache:
+def _cache() -> LockedCache:
     return current_app.extensions["auth_cache"]
 
 
@@ -159,7 +162,7 @@ def revoke(payload: dict[str, Any]) -> None:
     expires_at = datetime.fromtimestamp(int(payload["exp"]), UTC)
     with db.connection() as conn:
         tokens.revoke_token(conn, jti, user_id, payload.get("type", "access"), expires_at)
-    _cache().forget_token(jti)
+    _cache().pop(jti)
 
 
 def revoke_encoded(token: str, user_id: int) -> str | None:
@@ -177,7 +180,7 @@ def revoke_encoded(token: str, user_id: int) -> str | None:
 
 def forget_user(user_id: int) -> None:
     """Drop this process's cached auth state of a user (after an admin changes or deletes them)."""
-    _cache().forget_user(user_id)
+    _cache().discard_if(lambda _jti, state: state.user_id == user_id)
 
 
 def clear_auth_cache() -> None:

@@ -1,4 +1,4 @@
-"""Google sign-in: the one outbound client for Google (token endpoint, certificates) and ID-token checks.
+"""Google sign-in: the outbound client for Google (token endpoint, certificates) and ID-token checks.
 
 The popup flow sends an authorization code, exchanged at the token endpoint with the redirect URI
 "postmessage"; One Tap sends the ID token itself. Either way the ID token is verified with google-auth
@@ -18,10 +18,9 @@ from google.auth import exceptions as google_exceptions
 from google.auth.transport.requests import Request as GoogleTransport
 from google.oauth2 import id_token
 from jwt import PyJWTError
-from requests.adapters import HTTPAdapter
-from urllib3.util.retry import Retry
 
 from backend.settings import Settings
+from services.platform.http_client import HttpClient, UpstreamError
 from utils.errors import NotFound, ServiceUnavailable, Unauthorized
 
 GOOGLE_ISSUERS = ("accounts.google.com", "https://accounts.google.com")
@@ -53,7 +52,7 @@ class GoogleIdentity:
 
 
 class GoogleClient:
-    """Owns the HTTP session (timeouts, retries for GETs) and the settings of Google sign-in."""
+    """Google sign-in's settings and its HttpClient (timeouts, retries for GETs); google-auth uses its session."""
 
     def __init__(
         self, client_id: str | None, client_secret: str | None, token_url: str, certs_url: str, timeout_s: float
@@ -63,11 +62,8 @@ class GoogleClient:
         self.token_url = token_url
         self.certs_url = certs_url
         self.timeout_s = timeout_s
-        self.session = requests.Session()
-        retries = Retry(total=2, backoff_factor=0.2, allowed_methods={"GET"}, status_forcelist={502, 503, 504})
-        self.session.mount("https://", HTTPAdapter(max_retries=retries))
-        self.session.mount("http://", HTTPAdapter(max_retries=retries))
-        self._transport = GoogleTransport(session=self.session)
+        self.http = HttpClient("google", timeout_s=timeout_s, max_retries=2, backoff_s=0.2)
+        self._transport = GoogleTransport(session=self.http.session)
         self._certs: tuple[float, Any] | None = None  # (monotonic expiry, google-auth response)
 
     @classmethod
@@ -152,10 +148,10 @@ class GoogleClient:
             "grant_type": "authorization_code",
         }
         try:
-            response = self.session.post(self.token_url, data=form, timeout=self.timeout_s)
-        except requests.RequestException as exc:
+            response = self.http.request("POST", self.token_url, data=form)
+        except UpstreamError as exc:
             raise ServiceUnavailable(
-                "Could not reach Google's token endpoint", {"reason": type(exc).__name__}
+                "Could not reach Google's token endpoint", {"reason": type(exc.__cause__).__name__}
             ) from None
         if response.status_code >= 500:
             raise ServiceUnavailable("Google's token endpoint failed", {"status": response.status_code})

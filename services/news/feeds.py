@@ -1,4 +1,4 @@
-"""Fetch and parse RSS/Atom feeds: one `requests` session, a timeout and a size cap per request.
+"""Fetch and parse RSS/Atom feeds through one HttpClient, with a deadline and a size cap per request.
 
 Bytes are downloaded here and handed to feedparser as a stream, so feedparser never opens a URL
 itself and no process-wide socket timeout is ever set.
@@ -20,6 +20,7 @@ import requests
 import urllib3
 
 from controller.news.headlines import NewsContent
+from services.platform.http_client import HttpClient, UpstreamError
 from utils.text import strip_html, truncate
 
 USER_AGENT = "market-dashboard-news/1.0 (+RSS reader)"
@@ -43,16 +44,10 @@ class FeedItem(NewsContent):
     published_at: datetime | None
 
 
-def new_session() -> requests.Session:
-    """A session for feed requests (keep-alive across feeds of one host)."""
-    session = requests.Session()
-    session.headers.update(
-        {
-            "User-Agent": USER_AGENT,
-            "Accept": "application/rss+xml, application/atom+xml, application/xml;q=0.9, text/xml;q=0.8, */*;q=0.1",
-        }
-    )
-    return session
+def feed_client(timeout_s: float) -> HttpClient:
+    """The client of one news run (keep-alive across feeds of one host; a feed failing is skipped, not retried)."""
+    accept = "application/rss+xml, application/atom+xml, application/xml;q=0.9, text/xml;q=0.8, */*;q=0.1"
+    return HttpClient("news", timeout_s=timeout_s, max_retries=0, headers={"User-Agent": USER_AGENT, "Accept": accept})
 
 
 def display_url(url: str) -> str:
@@ -62,11 +57,11 @@ def display_url(url: str) -> str:
     return f"{parts.scheme}://{parts.hostname or ''}{port}{parts.path}"
 
 
-def download(session: requests.Session, url: str, timeout_s: float) -> tuple[bytes, str | None]:
+def download(client: HttpClient, url: str, timeout_s: float) -> tuple[bytes, str | None]:
     """The body and Content-Type of `url`; FeedError on error status, timeout, overrun or size cap."""
     deadline = time.monotonic() + timeout_s
     try:
-        with session.get(url, timeout=(timeout_s, timeout_s), stream=True) as response:
+        with client.request("GET", url, timeout=(timeout_s, timeout_s), stream=True) as response:
             if response.status_code != 200:
                 raise FeedError(f"HTTP {response.status_code}")
             body = bytearray()
@@ -78,6 +73,10 @@ def download(session: requests.Session, url: str, timeout_s: float) -> tuple[byt
                 if time.monotonic() > deadline:
                     raise FeedError(f"took longer than {timeout_s:g} s")
             return bytes(body), response.headers.get("Content-Type")
+    except UpstreamError as exc:  # not reached (or no answer in time) before any byte arrived
+        if exc.timed_out:
+            raise FeedError(f"timed out after {timeout_s:g} s") from exc
+        raise FeedError(f"unreachable ({exc.__cause__.__class__.__name__})") from exc
     except (requests.Timeout, urllib3.exceptions.TimeoutError) as exc:
         raise FeedError(f"timed out after {timeout_s:g} s") from exc
     except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
@@ -153,9 +152,9 @@ def parse_feed(content: bytes, url: str, content_type: str | None, max_items: in
     return items
 
 
-def fetch_feed(session: requests.Session, url: str, timeout_s: float, max_items: int) -> list[FeedItem]:
+def fetch_feed(client: HttpClient, url: str, timeout_s: float, max_items: int) -> list[FeedItem]:
     """Download and parse one feed; FeedError when it is down, slow, too big or not a feed."""
-    content, content_type = download(session, url, timeout_s)
+    content, content_type = download(client, url, timeout_s)
     return parse_feed(content, url, content_type, max_items)
 
 

@@ -14,7 +14,7 @@ from backend.extensions import socketio
 from controller.news import headlines as news_sql
 from controller.news.headlines import NewsRecord, NewsRow
 from services.news import news_cache
-from services.news.feeds import FeedError, FeedItem, display_url, fetch_feed, new_session, normalize_url, url_hash
+from services.news.feeds import FeedError, FeedItem, display_url, feed_client, fetch_feed, normalize_url, url_hash
 from services.news.simulated import simulated_records
 from utils import metrics
 from utils.errors import NotFound
@@ -85,10 +85,11 @@ def _unique_records(items: list[FeedItem], now: datetime) -> list[NewsRecord]:
 def _fetch_all(feeds: list[str], timeout_s: float, max_items: int) -> tuple[list[FeedItem], list[str]]:
     items: list[FeedItem] = []
     failed: list[str] = []
-    with new_session() as session:
+    client = feed_client(timeout_s)
+    try:
         for url in feeds:
             try:
-                items += fetch_feed(session, url, timeout_s, max_items)
+                items += fetch_feed(client, url, timeout_s, max_items)
             except FeedError as exc:
                 metrics.NEWS_FEED_FETCHES.labels("error").inc()
                 failed.append(display_url(url))
@@ -96,6 +97,8 @@ def _fetch_all(feeds: list[str], timeout_s: float, max_items: int) -> tuple[list
             else:
                 metrics.NEWS_FEED_FETCHES.labels("ok").inc()
             socketio.sleep(0)  # parsing is CPU-bound: let requests in between feeds (gevent/eventlet)
+    finally:
+        client.close()
     return items, failed
 
 

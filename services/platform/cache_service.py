@@ -1,6 +1,8 @@
 """Named in-process caches: TTL (cachetools), single flight, stale-while-revalidate, metrics.
 
-Each app has its own registry; `named_cache(name, ttl_s)` returns the cache called `name`, creating
+Each app has its own registry of caches. Response caches are `NamedCache`s; plain keep-for-a-while
+lookups are `utils.locked_cache.LockedCache`s made by `app_cache(name, ttl_s)`; `clear_all()` empties both.
+`named_cache(name, ttl_s)` returns the response cache called `name`, creating
 it on first use with the stale window (`CACHE_STALE_S`) and debug logging (`DEBUG_CACHE`) from the
 settings. A lookup that finds a fresh entry returns it. One that finds an entry past its TTL but
 inside the stale window returns it at once and recomputes it in a background task. A miss computes
@@ -23,6 +25,7 @@ from flask import current_app, has_app_context
 from backend.extensions import socketio
 from utils import metrics
 from utils.errors import ServiceUnavailable
+from utils.locked_cache import LockedCache
 from utils.request_context import add_time
 
 log = logging.getLogger(__name__)
@@ -209,9 +212,23 @@ class NamedCache:
             log.info("cache %s %s %r", self.name, event, key)
 
 
+def _registry() -> dict[str, NamedCache | LockedCache]:
+    return current_app.extensions.setdefault("caches", {})
+
+
+def app_cache(name: str, ttl_s: float | None, maxsize: int = 10_000) -> LockedCache:
+    """The current app's plain cache called `name` (no TTL: least recently used), created on first use."""
+    registry = _registry()
+    cache = registry.get(name)
+    if cache is None:
+        with _registry_lock:
+            cache = registry.setdefault(name, LockedCache(maxsize, ttl_s))
+    return cache  # type: ignore[return-value]
+
+
 def named_cache(name: str, ttl_s: float, maxsize: int = 1024) -> NamedCache:
-    """The current app's cache called `name`, created on first use with `ttl_s` and the settings."""
-    registry: dict[str, NamedCache] = current_app.extensions.setdefault("caches", {})
+    """The current app's response cache called `name`, created on first use with `ttl_s` and the settings."""
+    registry = _registry()
     cache = registry.get(name)
     if cache is None:
         with _registry_lock:
@@ -226,5 +243,5 @@ def named_cache(name: str, ttl_s: float, maxsize: int = 1024) -> NamedCache:
 
 def clear_all() -> None:
     """Empty every cache of the current app (tests, after a reseed)."""
-    for cache in current_app.extensions.get("caches", {}).values():
+    for cache in _registry().values():
         cache.clear()

@@ -1,9 +1,8 @@
-"""Outbound HTTP: one `requests.Session` per client with timeouts, retries, 429 handling and a rate limit.
+"""Outbound HTTP, the one way: an `HttpClient` per upstream (Upstox, Google, news feeds) owns its
+`requests.Session`, timeouts, retries (urllib3's `Retry`, honouring Retry-After) and a client-side rate limit.
 
-Retries back off exponentially on connection errors, timeouts and 5xx answers; a 429 waits for its
-`Retry-After` (seconds or an HTTP date) before trying again. A client-side limiter keeps requests
-under the upstream's published limits (several windows, e.g. per second, minute and 30 minutes).
-Waiting uses the injected `sleep` (Socket.IO's cooperative sleep in the app), never `time.sleep`.
+The limiter keeps requests under the upstream's published limits (several windows, e.g. per second,
+minute and 30 minutes); it waits with Socket.IO's cooperative sleep, never `time.sleep`.
 """
 
 from __future__ import annotations
@@ -13,25 +12,39 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import Any
 
 import requests
+import urllib3
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
 
 from backend.extensions import socketio
 from utils import metrics
 
 log = logging.getLogger(__name__)
-_RETRY_STATUSES = frozenset({500, 502, 503, 504})
+_RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 
 
 class UpstreamError(RuntimeError):
-    """The upstream answered with an error, or could not be reached after the retries."""
+    """The upstream answered with an error, or could not be reached (or did not answer in time) after the retries."""
 
-    def __init__(self, message: str, status: int | None = None) -> None:
+    def __init__(self, message: str, status: int | None = None, timed_out: bool = False) -> None:
         super().__init__(message)
         self.status = status
+        self.timed_out = timed_out
+
+
+def _timed_out(exc: requests.RequestException) -> bool:
+    """Whether a request failed by a timeout (requests reports a read timeout whose retries ran out as a
+    ConnectionError wrapping urllib3's MaxRetryError)."""
+    if isinstance(exc, requests.Timeout):
+        return True
+    reason = getattr(exc.args[0] if exc.args else None, "reason", None)
+    # urllib3's NewConnectionError (refused, unresolvable) subclasses its ConnectTimeoutError
+    return isinstance(reason, urllib3.exceptions.TimeoutError) and not isinstance(
+        reason, urllib3.exceptions.NewConnectionError
+    )
 
 
 def _cooperative_sleep(seconds: float) -> None:
@@ -77,22 +90,24 @@ class RateLimiter:
         return delay
 
 
-def retry_after_seconds(value: str | None, default: float, now: datetime | None = None) -> float:
-    """Seconds to wait from a Retry-After header (delta seconds or an HTTP date); `default` when absent."""
-    if not value:
-        return default
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return default
-    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+class _Retry(Retry):
+    """urllib3's Retry with Retry-After capped: an upstream must not park a job for hours."""
+
+    MAX_RETRY_AFTER_S = 30.0
+
+    def get_retry_after(self, response: Any) -> float | None:
+        """Retry-After in seconds (delta seconds or an HTTP date), at most MAX_RETRY_AFTER_S."""
+        seconds = super().get_retry_after(response)
+        return None if seconds is None else min(seconds, self.MAX_RETRY_AFTER_S)
 
 
 class HttpClient:
-    """GET JSON/bytes from one upstream with a session of its own."""
+    """Requests to one upstream through a session of its own: timeouts, retries, a rate limit, metrics.
+
+    Retries are urllib3's: connection errors, read errors, 429 and 5xx answers of idempotent methods
+    (GET, HEAD) are retried `max_retries` times with exponential backoff; a 429 or 503 waits for its
+    Retry-After. Under gevent and eventlet the wait is cooperative (their monkey patching covers it).
+    """
 
     def __init__(
         self,
@@ -103,21 +118,50 @@ class HttpClient:
         max_backoff_s: float = 30.0,
         limiter: RateLimiter | None = None,
         headers: dict[str, str] | None = None,
-        sleep: Callable[[float], None] = _cooperative_sleep,
     ) -> None:
         self.name = name
         self.timeout_s = timeout_s
         self.max_retries = max_retries
-        self.backoff_s = backoff_s
-        self.max_backoff_s = max_backoff_s
         self.limiter = limiter
-        self.sleep = sleep
         self.session = requests.Session()
         self.session.headers.update(headers or {})
+        retry = _Retry(
+            total=max_retries,
+            backoff_factor=backoff_s,
+            backoff_max=max_backoff_s,
+            status_forcelist=_RETRY_STATUSES,
+            allowed_methods=frozenset({"GET", "HEAD"}),
+            respect_retry_after_header=True,
+            raise_on_status=False,  # the last answer is returned and judged here, not raised by urllib3
+        )
+        adapter = HTTPAdapter(max_retries=retry)
+        self.session.mount("https://", adapter)
+        self.session.mount("http://", adapter)
+
+    def request(self, method: str, url: str, **kwargs: Any) -> requests.Response:
+        """Send a request (after the rate limit) with the client's timeout unless one is given; any status is
+        returned; UpstreamError when the upstream cannot be reached after the retries."""
+        if self.limiter is not None:
+            self.limiter.acquire()
+        kwargs.setdefault("timeout", self.timeout_s)
+        try:
+            response = self.session.request(method, url, **kwargs)
+        except (requests.ConnectionError, requests.Timeout) as exc:
+            metrics.UPSTREAM_REQUESTS.labels(self.name, "error").inc()
+            tries = self.max_retries + 1 if method.upper() in ("GET", "HEAD") else 1
+            timed_out = _timed_out(exc)
+            what = "Timeout" if timed_out else exc.__class__.__name__
+            raise UpstreamError(f"{self.name}: {what} after {tries} tries", timed_out=timed_out) from exc
+        history = getattr(response.raw, "retries", None)
+        if history is not None and history.history:
+            metrics.UPSTREAM_RETRIES.labels(self.name).inc(len(history.history))
+            log.warning("%s: answered after %d retries", self.name, len(history.history))
+        metrics.UPSTREAM_REQUESTS.labels(self.name, str(response.status_code)).inc()
+        return response
 
     def get_json(self, url: str, params: dict[str, Any] | None = None) -> Any:
-        """GET `url` and decode its JSON body (UpstreamError on failure)."""
-        response = self._get(url, params)
+        """GET `url` and decode its JSON body (UpstreamError on an error status or a body that is not JSON)."""
+        response = self._get_ok(url, params)
         try:
             return response.json()
         except ValueError as exc:
@@ -125,39 +169,13 @@ class HttpClient:
 
     def get_bytes(self, url: str) -> bytes:
         """GET `url` and return its raw body (UpstreamError on failure)."""
-        return self._get(url, None).content
+        return self._get_ok(url, None).content
 
-    def _get(self, url: str, params: dict[str, Any] | None) -> requests.Response:
-        attempt = 0
-        while True:
-            if self.limiter is not None:
-                self.limiter.acquire()
-            try:
-                response = self.session.get(url, params=params, timeout=self.timeout_s)
-            except (requests.ConnectionError, requests.Timeout) as exc:
-                metrics.UPSTREAM_REQUESTS.labels(self.name, "error").inc()
-                if attempt >= self.max_retries:
-                    raise UpstreamError(f"{self.name}: {exc.__class__.__name__} after {attempt + 1} tries") from exc
-                wait = self._backoff(attempt)
-            else:
-                metrics.UPSTREAM_REQUESTS.labels(self.name, str(response.status_code)).inc()
-                if response.status_code < 400:
-                    return response
-                retriable = response.status_code == 429 or response.status_code in _RETRY_STATUSES
-                if not retriable or attempt >= self.max_retries:
-                    raise UpstreamError(
-                        f"{self.name}: HTTP {response.status_code} {_snippet(response)}", response.status_code
-                    )
-                wait = self._backoff(attempt)
-                if response.status_code == 429:
-                    wait = min(retry_after_seconds(response.headers.get("Retry-After"), wait), self.max_backoff_s)
-            attempt += 1
-            metrics.UPSTREAM_RETRIES.labels(self.name).inc()
-            log.warning("%s: retry %d in %.2fs", self.name, attempt, wait)
-            self.sleep(wait)
-
-    def _backoff(self, attempt: int) -> float:
-        return min(self.backoff_s * (2**attempt), self.max_backoff_s)
+    def _get_ok(self, url: str, params: dict[str, Any] | None) -> requests.Response:
+        response = self.request("GET", url, params=params)
+        if response.status_code >= 400:
+            raise UpstreamError(f"{self.name}: HTTP {response.status_code} {_snippet(response)}", response.status_code)
+        return response
 
     def close(self) -> None:
         """Close the session's pooled connections."""

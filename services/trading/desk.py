@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
-from cachetools import TTLCache
 from flask import current_app
 from mysql.connector.errors import DatabaseError
 
@@ -20,6 +18,7 @@ from controller.trading.order_rules import MarketView, OrderTicket, TradingRules
 from controller.trading.portfolio import holding_costs, portfolio
 from services.market.live_price_cache import stock_prices
 from services.market.market_clock import clock, current_status
+from services.platform.cache_service import app_cache
 from services.trading.events import publish_outcome
 from utils import metrics
 from utils.errors import NotFound, ServiceUnavailable, Unauthorized
@@ -30,11 +29,6 @@ A = TypeVar("A")
 V = TypeVar("V")
 _RETRYABLE = {1205, 1213}  # lock wait timeout, deadlock: the transaction was rolled back, safe to rerun
 _ATTEMPTS = 3
-# Tick and lot sizes change rarely; the database quote in an Instrument is only the fallback when no fresh
-# live quote exists, so it may be this much older than the snapshot table. The same holds for the database
-# prices in cached holding costs (their quantities and average prices are exact: keyed by holdings_version).
-INSTRUMENT_TTL_S = 10.0
-HOLDING_COSTS_TTL_S = 10.0
 
 
 def rules() -> TradingRules:
@@ -60,30 +54,29 @@ def market_view(now: datetime | None = None) -> MarketView:
 
 def _is_open(at: datetime) -> bool:
     """The market phase, computed once per minute (phases change on whole minutes)."""
-    phases: dict[datetime, bool] = current_app.extensions.setdefault("trading_phases", {})
+    phases = app_cache("trading_phases", None, maxsize=64)
     minute = at.replace(second=0, microsecond=0)
-    if minute not in phases:
-        if len(phases) > 1000:
-            phases.clear()
-        phases[minute] = current_status(at).is_market_open
-    return phases[minute]
+    found = phases.get(minute)
+    if found is None:
+        found = current_status(at).is_market_open
+        phases.put(minute, found)
+    return found
 
 
-def _app_store(name: str, ttl_s: float) -> tuple[TTLCache, threading.Lock]:
-    """The app's TTL cache called `name`, with its lock (made on first use)."""
-    return current_app.extensions.get(name) or current_app.extensions.setdefault(
-        name, (TTLCache(maxsize=10_000, ttl=ttl_s), threading.Lock())
-    )
+def _trading_ttl_s() -> float:
+    """Tick and lot sizes change rarely; the database quote in an Instrument is only the fallback when no fresh
+    live quote exists, so it may be this much older than the snapshot table. The same holds for the database
+    prices in cached holding costs (their quantities and average prices are exact: keyed by holdings_version)."""
+    return current_app.extensions["settings"].cache_ttl_trading_s
 
 
 def _per_app_cache(name: str, ttl_s: float, load: Callable[[Any, A], V | None]) -> Callable[[Any, A], V | None]:
     """`load(conn, arg)` behind a per-app TTL cache under `arg` (a None result is not kept); with conn None, a
     miss loads through a pooled connection of its own."""
-    cache, lock = _app_store(name, ttl_s)
+    cache = app_cache(name, ttl_s)
 
     def lookup(conn: Any, arg: A) -> V | None:
-        with lock:
-            found = cache.get(arg)
+        found = cache.get(arg)
         if found is None:
             if conn is None:
                 with db.connection() as own:
@@ -91,23 +84,22 @@ def _per_app_cache(name: str, ttl_s: float, load: Callable[[Any, A], V | None]) 
             else:
                 found = load(conn, arg)
             if found is not None:
-                with lock:
-                    cache[arg] = found
+                cache.put(arg, found)
         return found
 
     return lookup
 
 
 def _instrument_lookup() -> Callable[[Any, str], Instrument | None]:
-    """find_instrument behind a per-app cache of INSTRUMENT_TTL_S (one query less per order)."""
-    return _per_app_cache("trading_instruments", INSTRUMENT_TTL_S, find_instrument)
+    """find_instrument behind a per-app cache of CACHE_TTL_TRADING_S (one query less per order)."""
+    return _per_app_cache("trading_instruments", _trading_ttl_s(), find_instrument)
 
 
 def _holding_costs_lookup() -> HoldingCostLookup:
     """holding_costs behind a per-app cache keyed by (user, holdings_version): valuing the account after an
     order that changed no holding (most placements, modifications and cancellations) needs no query, nor
     after a fill when the costs before it are cached (the fill's change is applied to them)."""
-    cache, lock = _app_store("trading_holding_costs", HOLDING_COSTS_TTL_S)
+    cache = app_cache("trading_holding_costs", _trading_ttl_s())
 
     def lookup(
         conn: Any, account: Account, change: HoldingsChange | None, use: Callable[[Sequence[HoldingCost]], None]
@@ -115,13 +107,11 @@ def _holding_costs_lookup() -> HoldingCostLookup:
         key = account.user_id, account.holdings_version
 
         def keep(costs: Sequence[HoldingCost]) -> None:
-            with lock:
-                cache[key] = costs
+            cache.put(key, costs)
             use(costs)
 
-        with lock:
-            found = cache.get(key)
-            before = cache.get((account.user_id, change.version)) if found is None and change else None
+        found = cache.get(key)
+        before = cache.get((account.user_id, change.version)) if found is None and change else None
         if found is not None:
             use(found)
         elif change and before is not None:

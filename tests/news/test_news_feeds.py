@@ -7,13 +7,14 @@ from datetime import UTC, datetime
 import pytest
 
 from backend.local_mariadb import free_port
-from services.news.feeds import FeedError, fetch_feed, new_session, normalize_url, url_hash
+from services.news.feeds import FeedError, feed_client, fetch_feed, normalize_url, url_hash
 
 
 @pytest.fixture
 def session():
-    with new_session() as s:
-        yield s
+    client = feed_client(2)
+    yield client
+    client.close()
 
 
 def test_rss_items_are_plain_text_with_links_dates_images_and_categories(feeds, session):

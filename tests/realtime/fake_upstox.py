@@ -9,6 +9,7 @@ from __future__ import annotations
 import gzip
 import json
 import threading
+import time
 from collections import defaultdict, deque
 from dataclasses import dataclass, field
 from typing import Any
@@ -70,7 +71,12 @@ class FakeUpstox:
     def app(self, environ, start_response):
         request = Request(environ)
         self.requests.append(
-            {"path": request.path, "args": dict(request.args), "auth": request.headers.get("Authorization")}
+            {
+                "path": request.path,
+                "args": dict(request.args),
+                "auth": request.headers.get("Authorization"),
+                "at": time.monotonic(),
+            }
         )
         for prefix, answers in self.scripted.items():
             if request.path.startswith(prefix) and answers:

@@ -12,7 +12,7 @@ import pytest
 from services.market_data.base import ProviderError
 from services.market_data.universe import Universe
 from services.market_data.upstox import MAX_KEYS_PER_CALL, Upstox
-from services.platform.http_client import HttpClient, RateLimiter, UpstreamError, retry_after_seconds
+from services.platform.http_client import HttpClient, RateLimiter, UpstreamError
 from tests.realtime.conftest import Clock, reference_universe
 from tests.realtime.fake_upstox import FakeUpstoxServer
 from utils.timeutil import IST
@@ -27,16 +27,17 @@ def upstream():
         yield server
 
 
-class Sleeps(list):
-    """Records requested sleeps instead of sleeping."""
+BACKOFF_S = 0.1
 
-    def __call__(self, seconds: float) -> None:
-        self.append(round(seconds, 3))
+
+def gaps(server) -> list[float]:
+    """Seconds between the upstream's consecutive requests."""
+    times = [r["at"] for r in server.state.requests]
+    return [later - earlier for earlier, later in zip(times, times[1:], strict=False)]
 
 
 def make_upstox(server, universe: Universe | None = None, retries: int = 3, clock=None):
-    sleeps = Sleeps()
-    client = HttpClient("upstox", timeout_s=2, max_retries=retries, backoff_s=0.5, sleep=sleeps)
+    client = HttpClient("upstox", timeout_s=2, max_retries=retries, backoff_s=BACKOFF_S)
     provider = Upstox(
         lambda: universe or reference_universe(),
         TOKEN,
@@ -45,13 +46,13 @@ def make_upstox(server, universe: Universe | None = None, retries: int = 3, cloc
         client=client,
         clock=clock or Clock(datetime(2026, 11, 20, 5, 30, tzinfo=UTC)),
     )
-    return provider, sleeps
+    return provider
 
 
 def test_quotes_are_parsed_from_the_full_market_quote_shape(upstream):
     upstream.state.prices[RELIANCE_KEY] = ("RELIANCE", 1313.2, 3.2, 5_000_000)
     upstream.state.prices["NSE_INDEX|Nifty 50"] = ("Nifty 50", 26101.5, -12.25, 0)
-    provider, _ = make_upstox(upstream)
+    provider = make_upstox(upstream)
     [quote] = provider.quotes(["RELIANCE", "NOSUCH"])
     assert quote.symbol == "RELIANCE" and quote.source == "upstox"
     assert (quote.ltp, quote.prev_close, quote.volume) == (Decimal("1313.2"), Decimal("1310.0"), 5_000_000)
@@ -69,7 +70,7 @@ def test_quotes_are_fetched_in_batches_of_at_most_500_keys(upstream):
     )
     for stock in stocks:
         upstream.state.prices[stock.instrument_key] = (stock.symbol, 100.0, 1.0, 10)
-    provider, _ = make_upstox(upstream, Universe(stocks, ()))
+    provider = make_upstox(upstream, Universe(stocks, ()))
     quotes = provider.quotes([s.symbol for s in stocks])
     assert len(quotes) == 1200
     sizes = [len(r["args"]["instrument_key"].split(",")) for r in upstream.state.requests]
@@ -79,46 +80,45 @@ def test_quotes_are_fetched_in_batches_of_at_most_500_keys(upstream):
 def test_server_errors_are_retried_with_exponential_backoff(upstream):
     upstream.state.prices[RELIANCE_KEY] = ("RELIANCE", 1313.2, 3.2, 5_000_000)
     upstream.state.script("/v2/market-quote", (503, {"status": "error"}, {}), (502, "bad gateway", {}))
-    provider, sleeps = make_upstox(upstream)
+    provider = make_upstox(upstream)
     assert [q.symbol for q in provider.quotes(["RELIANCE"])] == ["RELIANCE"]
-    assert sleeps == [0.5, 1.0]
     assert len(upstream.state.requests) == 3
+    first, second = gaps(upstream)  # urllib3's backoff: none before the first retry, then factor x 2^(n-1)
+    assert first < BACKOFF_S and 2 * BACKOFF_S <= second < 2 * BACKOFF_S + 0.5
 
 
 def test_429_waits_for_retry_after_then_succeeds(upstream):
     upstream.state.prices[RELIANCE_KEY] = ("RELIANCE", 1313.2, 3.2, 5_000_000)
     upstream.state.script(
-        "/v2/market-quote", (429, {"status": "error", "errors": [{"errorCode": "UDAPI10005"}]}, {"Retry-After": "3"})
+        "/v2/market-quote", (429, {"status": "error", "errors": [{"errorCode": "UDAPI10005"}]}, {"Retry-After": "1"})
     )
-    provider, sleeps = make_upstox(upstream)
+    provider = make_upstox(upstream)
     assert len(provider.quotes(["RELIANCE"])) == 1
-    assert sleeps == [3.0]
+    assert 1.0 <= gaps(upstream)[0] < 1.5
 
 
 def test_persistent_failures_give_up_after_the_retries(upstream):
     upstream.state.script("/v2/market-quote", *[(500, {"status": "error"}, {})] * 5)
-    provider, sleeps = make_upstox(upstream, retries=2)
+    provider = make_upstox(upstream, retries=2)
     with pytest.raises(ProviderError, match="HTTP 500"):
         provider.quotes(["RELIANCE"])
-    assert len(upstream.state.requests) == 3 and sleeps == [0.5, 1.0]
+    assert len(upstream.state.requests) == 3
 
 
 def test_client_errors_are_not_retried(upstream):
     upstream.state.script("/v2/market-quote", (401, {"status": "error", "errors": [{"errorCode": "UDAPI100050"}]}, {}))
-    provider, sleeps = make_upstox(upstream)
+    provider = make_upstox(upstream)
     with pytest.raises(ProviderError, match="HTTP 401"):
         provider.quotes(["RELIANCE"])
-    assert len(upstream.state.requests) == 1 and sleeps == []
+    assert len(upstream.state.requests) == 1
 
 
 def test_connection_errors_are_retried_then_reported():
     with FakeUpstoxServer() as server:
         url_of_a_stopped_server = server.url
-    sleeps = Sleeps()
-    client = HttpClient("upstox", timeout_s=1, max_retries=2, backoff_s=0.25, sleep=sleeps)
+    client = HttpClient("upstox", timeout_s=1, max_retries=2, backoff_s=BACKOFF_S)
     with pytest.raises(UpstreamError, match="ConnectionError after 3 tries"):
         client.get_json(url_of_a_stopped_server + "/v2/market/status/NSE")
-    assert sleeps == [0.25, 0.5]
 
 
 def test_historical_and_intraday_candles_use_the_v3_paths(upstream):
@@ -131,7 +131,7 @@ def test_historical_and_intraday_candles_use_the_v3_paths(upstream):
         ["2026-11-20T09:16:00+05:30", 1302.0, 1303.0, 1301.0, 1302.5, 500, 0],
         ["2026-11-20T09:15:00+05:30", 1301.0, 1302.0, 1300.0, 1302.0, 700, 0],
     ]
-    provider, _ = make_upstox(upstream)
+    provider = make_upstox(upstream)
     start = datetime(2026, 11, 19, 9, 15, tzinfo=IST)
     bars = provider.candles("RELIANCE", "1minute", start, start + timedelta(days=2))
     assert [b.ts.astimezone(IST).strftime("%d %H:%M") for b in bars] == ["19 15:28", "19 15:29", "20 09:15", "20 09:16"]
@@ -182,7 +182,7 @@ def test_instrument_master_and_market_status(upstream):
             "tick_size": 10.0,
         },
     ]
-    provider, _ = make_upstox(upstream)
+    provider = make_upstox(upstream)
     equity, index = provider.instruments()
     assert (equity.symbol, equity.tick_size, equity.isin, equity.segment) == (
         "RELIANCE",
@@ -212,11 +212,13 @@ def test_rate_limiter_keeps_every_window():
     assert limiter.acquire() == pytest.approx(9.0)  # 6th call waits for the 10 s window
 
 
-def test_retry_after_accepts_seconds_and_http_dates():
-    now = datetime(2026, 11, 20, 5, 30, tzinfo=UTC)
-    assert retry_after_seconds("7", 1.0) == 7.0
-    assert retry_after_seconds(format_datetime(now + timedelta(seconds=4), usegmt=True), 1.0, now) == 4.0
-    assert retry_after_seconds(None, 1.5) == 1.5 and retry_after_seconds("soon", 2.0) == 2.0
+def test_a_retry_after_beyond_the_cap_waits_only_the_cap(upstream, monkeypatch):
+    monkeypatch.setattr("services.platform.http_client._Retry.MAX_RETRY_AFTER_S", 0.3)
+    later = format_datetime(datetime.now(UTC) + timedelta(hours=2), usegmt=True)
+    upstream.state.script("/v2/market-quote", (429, {"status": "error"}, {"Retry-After": later}))
+    upstream.state.prices[RELIANCE_KEY] = ("RELIANCE", 1313.2, 3.2, 5_000_000)
+    assert len(make_upstox(upstream).quotes(["RELIANCE"])) == 1
+    assert 0.3 <= gaps(upstream)[0] < 1.0
 
 
 def test_a_missing_token_is_refused():
