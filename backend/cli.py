@@ -53,11 +53,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
 def cmd_migrate(args: argparse.Namespace) -> int:
     """Apply pending migrations and db_indexes.sql."""
     from backend.db import connect
-    from backend.migrate import migrate
+    from backend.migrate import MigrationEdited, migrate
 
     conn = connect(load_settings().database())
     try:
         applied = migrate(conn)
+    except MigrationEdited as exc:
+        sys.stderr.write(f"migrate: {exc}\n")
+        return 2
     finally:
         conn.close()
     log.info("migrations applied: %s", ", ".join(applied) or "none pending")

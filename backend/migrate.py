@@ -1,4 +1,9 @@
-"""Versioned SQL migrations (backend/migrations/NNNN_name.sql) and the idempotent db_indexes.sql."""
+"""Versioned SQL migrations (backend/migrations/NNNN_name.sql) and the idempotent db_indexes.sql.
+
+Each applied migration is recorded with the SHA-256 of its file. A file edited after it was applied would
+leave databases that ran the old text and databases that run the new one with different schemas, so
+`migrate` refuses to go on (MigrationEdited) until the edit is undone and made a new migration instead.
+"""
 
 from __future__ import annotations
 
@@ -22,6 +27,14 @@ CREATE TABLE IF NOT EXISTS schema_migrations (
     PRIMARY KEY (version)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4
 """
+
+
+class MigrationEdited(RuntimeError):
+    """An already-applied migration's file no longer has the checksum it was applied with."""
+
+
+def _checksum(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def split_statements(sql: str) -> list[str]:
@@ -52,10 +65,18 @@ def migrate(conn: Any) -> list[str]:
     """Apply pending migrations in order, then db_indexes.sql; return the versions applied."""
     cursor = conn.cursor()
     cursor.execute(_BOOKKEEPING)
-    cursor.execute("SELECT version FROM schema_migrations")
-    applied = {row[0] for row in cursor.fetchall()}
+    cursor.execute("SELECT version, checksum FROM schema_migrations")
+    applied = dict(cursor.fetchall())
+    files = sorted(MIGRATIONS_DIR.glob("*.sql"))
+    for path in files:
+        if path.stem in applied and applied[path.stem] != _checksum(path.read_text()):
+            cursor.close()
+            raise MigrationEdited(
+                f"migration {path.name} was edited after it was applied (its checksum differs from the one "
+                "recorded in schema_migrations): restore it and put the change in a new migration"
+            )
     done = []
-    for path in sorted(MIGRATIONS_DIR.glob("*.sql")):
+    for path in files:
         version = path.stem
         if version in applied:
             continue
@@ -65,7 +86,7 @@ def migrate(conn: Any) -> list[str]:
             cursor.execute(statement)
         cursor.execute(
             "INSERT INTO schema_migrations (version, checksum) VALUES (%s, %s)",
-            (version, hashlib.sha256(text.encode()).hexdigest()),
+            (version, _checksum(text)),
         )
         conn.commit()
         done.append(version)

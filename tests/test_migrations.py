@@ -1,5 +1,9 @@
 """Migrations apply to an empty database, are recorded, and running them again changes nothing."""
 
+import os
+
+import pytest
+
 from backend.db import connect
 from backend.migrate import MIGRATIONS_DIR, migrate, split_statements
 
@@ -92,3 +96,42 @@ def test_database_rejects_negative_cash(make_database):
 def test_split_statements_ignores_comments_and_keeps_multiline_statements():
     sql = "-- a comment\nCREATE TABLE a (\n  x INT\n);\n\nCREATE INDEX i ON a (x);\n"
     assert split_statements(sql) == ["CREATE TABLE a (\n  x INT\n)", "CREATE INDEX i ON a (x)"]
+
+
+def test_an_edited_migration_stops_migrate_with_one_clear_line(make_database, tmp_path, monkeypatch):
+    import subprocess
+    import sys
+
+    import backend.migrate as migrations
+
+    config = make_database("test_edited")
+    conn = connect(config)
+    try:
+        migrate(conn)
+        edited = tmp_path / "migrations"
+        edited.mkdir()
+        for path in MIGRATIONS_DIR.glob("*.sql"):
+            (edited / path.name).write_text(path.read_text())
+        first = sorted(edited.glob("*.sql"))[0]
+        first.write_text(first.read_text() + "\n-- an edit after the fact\n")
+        monkeypatch.setattr(migrations, "MIGRATIONS_DIR", edited)
+        with pytest.raises(migrations.MigrationEdited, match=f"migration {first.name} was edited"):
+            migrate(conn)
+    finally:
+        conn.close()
+    # the command line says it in one line on stderr and exits non-zero (the real files are unedited, so the
+    # check is made against a database that recorded another checksum)
+    conn = connect(config)
+    try:
+        conn.cursor().execute(
+            "UPDATE schema_migrations SET checksum = REPEAT('0', 64) WHERE version = %s", (first.stem,)
+        )
+        conn.commit()
+    finally:
+        conn.close()
+    env = {**os.environ, "DATABASE_URL": config.url(), "APP_ENV": "development"}
+    done = subprocess.run([sys.executable, "-m", "backend", "migrate"], env=env, capture_output=True, text=True)
+    assert done.returncode == 2
+    assert (
+        done.stderr.strip().splitlines() == [done.stderr.strip()] and "was edited after it was applied" in done.stderr
+    )
