@@ -16,20 +16,27 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 class LocalApp:
-    """Start `gunicorn -c gunicorn.conf.py backend.wsgi:app` on 127.0.0.1; output goes to `log_path`."""
+    """Start `gunicorn -c gunicorn.conf.py <app>` on 127.0.0.1; output goes to `log_path`."""
 
-    def __init__(self, env: dict[str, str], log_path: Path) -> None:
+    def __init__(self, env: dict[str, str], log_path: Path, app: str = "backend.wsgi:app") -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = {**env, "HOST": "127.0.0.1", "PORT": str(self.port)}
         self.log_path = log_path
+        self.app = app
         self._process: subprocess.Popen | None = None
+
+    @property
+    def pid(self) -> int:
+        """The gunicorn master's process id (its workers are its children)."""
+        assert self._process is not None, "not started"
+        return self._process.pid
 
     def start(self, timeout_s: float = 30) -> LocalApp:
         """Start the server and wait until /health answers (RuntimeError with the log tail otherwise)."""
         with self.log_path.open("w") as log:
             self._process = subprocess.Popen(
-                [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "backend.wsgi:app"],
+                [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", self.app],
                 cwd=ROOT,
                 env=self.env,
                 stdout=log,

@@ -10,23 +10,19 @@ shared `verify_access_token` alone, and one scrypt hash/verify.
 from __future__ import annotations
 
 import argparse
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from flask import Blueprint
+from flask_jwt_extended import create_access_token, jwt_required
+from harness import migrated_database
 
-from flask import Blueprint  # noqa: E402
-from flask_jwt_extended import create_access_token, jwt_required  # noqa: E402
-
-from backend.app import create_app  # noqa: E402
-from backend.db import connect  # noqa: E402
-from backend.local_mariadb import LocalMariaDB  # noqa: E402
-from backend.migrate import migrate  # noqa: E402
-from backend.settings import Settings  # noqa: E402
-from services.accounts.auth import current_user_id, verify_access_token  # noqa: E402
-from utils.passwords import hash_password, verify_password  # noqa: E402
+from backend.app import create_app
+from backend.db import connect
+from backend.settings import Settings
+from services.accounts.auth import current_user_id, verify_access_token
+from utils.passwords import hash_password, verify_password
 
 
 def _app(url: str, ttl_s: float):
@@ -59,38 +55,29 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--requests", type=int, default=2000)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        server = LocalMariaDB(Path(tmp), database="bench_auth").start()
-        try:
-            conn = connect(server.config())
-            migrate(conn)
-            cursor = conn.cursor()
-            cursor.execute("INSERT INTO users (email, name) VALUES ('bench@example.com', 'Bench')")
-            user_id = cursor.lastrowid
-            conn.close()
-            figures = {}
-            for ttl_s in (5.0, 0.0):
-                app = _app(server.config().url(), ttl_s)
-                with app.app_context():
-                    token = create_access_token(str(user_id))
-                client = app.test_client()
-                headers = {"Authorization": f"Bearer {token}"}
-                if ttl_s:
-                    figures["route without auth"] = _per_request_us(client, "/_bench/open", {}, args.requests)
-                label = "cache hit (TTL 5 s)" if ttl_s else "no cache (TTL 0, 1 DB query)"
-                figures[f"jwt_required route, {label}"] = _per_request_us(
-                    client, "/_bench/auth", headers, args.requests
-                )
-                with app.app_context():
-                    started = time.perf_counter()
-                    for _ in range(args.requests):
-                        verify_access_token(token)
-                    figures[f"verify_access_token alone, {label}"] = (
-                        (time.perf_counter() - started) / args.requests * 1e6
-                    )
-                app.extensions["db"].close()
-        finally:
-            server.stop()
+    with tempfile.TemporaryDirectory() as tmp, migrated_database(Path(tmp), "bench_auth") as server:
+        conn = connect(server.config())
+        cursor = conn.cursor()
+        cursor.execute("INSERT INTO users (email, name) VALUES ('bench@example.com', 'Bench')")
+        user_id = cursor.lastrowid
+        conn.close()
+        figures = {}
+        for ttl_s in (5.0, 0.0):
+            app = _app(server.config().url(), ttl_s)
+            with app.app_context():
+                token = create_access_token(str(user_id))
+            client = app.test_client()
+            headers = {"Authorization": f"Bearer {token}"}
+            if ttl_s:
+                figures["route without auth"] = _per_request_us(client, "/_bench/open", {}, args.requests)
+            label = "cache hit (TTL 5 s)" if ttl_s else "no cache (TTL 0, 1 DB query)"
+            figures[f"jwt_required route, {label}"] = _per_request_us(client, "/_bench/auth", headers, args.requests)
+            with app.app_context():
+                started = time.perf_counter()
+                for _ in range(args.requests):
+                    verify_access_token(token)
+                figures[f"verify_access_token alone, {label}"] = (time.perf_counter() - started) / args.requests * 1e6
+            app.extensions["db"].close()
     started = time.perf_counter()
     password_hash = hash_password("correct horse battery")
     hash_ms = (time.perf_counter() - started) * 1000

@@ -15,22 +15,16 @@ import json
 import os
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 from datetime import datetime
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path[0] = str(ROOT)  # the repository, not bench/ (whose module names may shadow the stdlib's)
+from harness import ROOT, migrated_database
+from playwright.sync_api import sync_playwright
 
-from playwright.sync_api import sync_playwright  # noqa: E402
-
-from backend.db import connect  # noqa: E402
-from backend.local_app import LocalApp  # noqa: E402
-from backend.local_mariadb import LocalMariaDB  # noqa: E402
-from backend.migrate import migrate  # noqa: E402
-from backend.seed import seed_market  # noqa: E402
+from backend.local_app import LocalApp
+from backend.seed import seed_market
 
 CHROMIUM_ARGS = [
     "--headless",
@@ -96,13 +90,9 @@ def main() -> None:
     subprocess.run(["bash", "scripts/vendor_assets.sh"], cwd=ROOT, check=True)
     print(f"command: python bench/dashboard.py --seconds {args.seconds:g} --symbol {args.symbol}")
     print(f"load average before: {os.getloadavg()[0]:.2f} (2 cores, shared)")
-    with tempfile.TemporaryDirectory() as tmp:
-        db = LocalMariaDB(Path(tmp) / "db", database="bench_dashboard").start()
+    with tempfile.TemporaryDirectory() as tmp, migrated_database(Path(tmp) / "db", "bench_dashboard") as db:
         server = None
         try:
-            conn = connect(db.config())
-            migrate(conn)
-            conn.close()
             seed_market(db.config(), seed=1)
             env = {
                 **os.environ,
@@ -143,7 +133,6 @@ def main() -> None:
         finally:
             if server is not None:
                 server.stop()
-            db.stop()
     print(f"load average after: {os.getloadavg()[0]:.2f}")
 
 

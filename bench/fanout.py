@@ -23,42 +23,23 @@ import os
 import random
 import signal
 import subprocess
-import sys
 import tempfile
 import time
 from datetime import datetime
 from pathlib import Path
 
-import redis
 import requests
+from harness import ROOT, children, cpu_seconds, migrated_database, redis_server
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from backend.db import connect
+from backend.local_app import LocalApp
+from backend.local_mariadb import LocalMariaDB
+from backend.seed import seed_market
+from controller.sql import fetch_all
+from utils.timeutil import IST
 
-from backend.db import connect  # noqa: E402
-from backend.local_mariadb import LocalMariaDB, free_port  # noqa: E402
-from backend.migrate import migrate  # noqa: E402
-from backend.seed import seed_market  # noqa: E402
-from controller.sql import fetch_all  # noqa: E402
-from utils.timeutil import IST  # noqa: E402
-
-CLK_TCK = os.sysconf("SC_CLK_TCK")
 SYMBOLS_PER_CLIENT = 20
 SETTLE_S = 5  # after the last tick: the writer flushes every 5 s, the fan-out drains
-
-
-def cpu_seconds(pid: int) -> float:
-    """utime + stime of a process, in seconds."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / CLK_TCK
-
-
-def children(pid: int) -> list[int]:
-    """Direct children of a process."""
-    found = []
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        found += [int(c) for c in (task / "children").read_text().split()]
-    return found
 
 
 def percentile(histogram: list[int], fraction: float) -> int:
@@ -89,18 +70,6 @@ def wait_for_the_last_tick(url: str, timeout_s: float = 120) -> None:
         last = current
 
 
-def wait_healthy(url: str, timeout_s: float = 60) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        try:
-            if requests.get(url + "/health", timeout=2).status_code == 200:
-                return
-        except requests.RequestException:
-            pass
-        time.sleep(0.3)
-    raise SystemExit("server did not start")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--clients", type=int, default=1000)
@@ -115,63 +84,24 @@ def main() -> None:
     if not (ROOT / "bench" / "node_modules" / "socket.io-client").exists():
         subprocess.run(["npm", "ci", "--prefix", str(ROOT / "bench"), "--no-audit", "--no-fund"], check=True)
 
-    with tempfile.TemporaryDirectory() as tmp:
-        db = LocalMariaDB(Path(tmp) / "db", database="bench_fanout").start()
-        redis_server = start_redis(Path(tmp)) if args.workers > 1 else None
-        try:
-            run(args, db, Path(tmp), redis_server[1] if redis_server else None)
-        finally:
-            if redis_server:
-                redis_server[0].terminate()
-                redis_server[0].wait(timeout=10)
-            db.stop()
-
-
-def start_redis(tmp: Path) -> tuple[subprocess.Popen, str]:
-    """A redis-server without persistence on a free loopback port, and its URL."""
-    port = free_port()
-    process = subprocess.Popen(
-        [
-            "redis-server",
-            "--port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--dir",
-            str(tmp),
-        ],
-        stdout=subprocess.DEVNULL,
-    )
-    url = f"redis://127.0.0.1:{port}/0"
-    for _ in range(100):
-        try:
-            redis.Redis.from_url(url).ping()
-            return process, url
-        except redis.ConnectionError:
-            time.sleep(0.1)
-    raise SystemExit("redis-server did not start")
+    with tempfile.TemporaryDirectory() as tmp, migrated_database(Path(tmp) / "db", "bench_fanout") as db:
+        if args.workers > 1:
+            with redis_server(Path(tmp)) as redis_url:
+                run(args, db, Path(tmp), redis_url)
+        else:
+            run(args, db, Path(tmp), None)
 
 
 def run(args: argparse.Namespace, db: LocalMariaDB, tmp: Path, redis_url: str | None) -> None:
     conn = connect(db.config())
-    migrate(conn)
     seed_market(
         db.config(), seed=7, extra_symbols=args.extra_symbols, days=5, now=datetime(2026, 11, 20, 9, 30, tzinfo=IST)
     )
     symbols = [r["symbol"] for r in fetch_all(conn, "SELECT symbol FROM stocks ORDER BY symbol")]
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DB_", "DATABASE_", "SOCKETIO_"))}
     env.update(
         DATABASE_URL=db.url(),
-        PORT=str(port),
-        HOST="127.0.0.1",
         LOG_LEVEL="WARNING",
-        ALLOWED_ORIGINS=url,
         SIM_ALWAYS_OPEN="1",
         SIM_TICK_INTERVAL_S="1",
         SIM_MAX_TICKS=str(args.warmup + args.duration + 5),
@@ -182,15 +112,10 @@ def run(args: argparse.Namespace, db: LocalMariaDB, tmp: Path, redis_url: str | 
     )
     if redis_url:
         env["REDIS_URL"] = redis_url
-    server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "backend.wsgi:app"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    server = LocalApp(env, tmp / "app.log")
+    url = server.env["ALLOWED_ORIGINS"] = server.url
+    server.start(timeout_s=60)
     try:
-        wait_healthy(url)
         started = time.time()
         workers = children(server.pid)
         rng = random.Random(1)
@@ -238,8 +163,7 @@ def run(args: argparse.Namespace, db: LocalMariaDB, tmp: Path, redis_url: str | 
             for r in fetch_all(conn, "SELECT s.symbol, q.ltp FROM stock_quotes q JOIN stocks s USING (stock_id)")
         }
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        server.stop()
         conn.close()
     report(args, results, final, server_cpu, db_cpu, len(symbols))
 

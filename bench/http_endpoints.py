@@ -13,28 +13,21 @@ machine shows as noise in req/s and latency; the load average is printed beside 
 
 from __future__ import annotations
 
-import sys
+import argparse
+import os
+import tempfile
+import time
+import urllib.request
+from datetime import datetime
 from pathlib import Path
+from statistics import median
 
-# Run as a script, this folder would come first on sys.path; the repository root must (for backend, bench).
-ROOT = Path(__file__).resolve().parent.parent
-sys.path[0] = str(ROOT)
+from harness import children, cpu_seconds, migrated_database, run_wrk
 
-import argparse  # noqa: E402
-import os  # noqa: E402
-import re  # noqa: E402
-import subprocess  # noqa: E402
-import tempfile  # noqa: E402
-import time  # noqa: E402
-import urllib.request  # noqa: E402
-from datetime import datetime  # noqa: E402
-from statistics import median  # noqa: E402
-
-from backend.db import connect  # noqa: E402
-from backend.local_mariadb import LocalMariaDB, free_port  # noqa: E402
-from backend.migrate import migrate  # noqa: E402
-from backend.seed import seed_market  # noqa: E402
-from utils.timeutil import IST  # noqa: E402
+from backend.local_app import LocalApp
+from backend.local_mariadb import LocalMariaDB
+from backend.seed import seed_market
+from utils.timeutil import IST
 
 FLOOR = "floor: bare Flask, same stack"
 ENDPOINTS = [
@@ -54,37 +47,10 @@ request = function()
   return wrk.format("GET", "/stocks/detail/" .. symbols[(n %% #symbols) + 1])
 end
 """
-_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}
-
-
-def _ms(text: str) -> float:
-    number, unit = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text).groups()
-    return float(number) * _UNITS[unit]
-
-
-def run_wrk(url: str, connections: int, duration: int, script: str | None = None) -> dict:
-    """One wrk run: req/s, p50, p99 (ms), requests, non-2xx responses and socket timeouts."""
-    cmd = ["wrk", "-t1", f"-c{connections}", f"-d{duration}s", "--latency", url]
-    if script:
-        cmd[1:1] = ["-s", script]
-    out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
-    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    timeouts = re.search(r"Socket errors: .*timeout (\d+)", out)
-    return {
-        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
-        "p50": _ms(re.search(r"^\s+50%\s+(\S+)", out, re.M).group(1)),
-        "p99": _ms(re.search(r"^\s+99%\s+(\S+)", out, re.M).group(1)),
-        "requests": int(re.search(r"(\d+) requests in", out).group(1)),
-        "errors": int(errors.group(1)) if errors else 0,
-        "timeouts": int(timeouts.group(1)) if timeouts else 0,
-    }
 
 
 def seed_database(server: LocalMariaDB, extra_symbols: int, days: int) -> str:
-    """Migrate and seed; returns a one-line summary."""
-    conn = connect(server.config())
-    migrate(conn)
-    conn.close()
+    """Seed; returns a one-line summary."""
     now = datetime(2026, 11, 20, 16, 0, tzinfo=IST)  # after the close: a full session of minutes per stock
     started = time.perf_counter()
     report = seed_market(server.config(), seed=1, extra_symbols=extra_symbols, days=days, now=now)
@@ -92,48 +58,6 @@ def seed_database(server: LocalMariaDB, extra_symbols: int, days: int) -> str:
         f"{report.stocks:,} instruments, {report.daily_rows:,} daily + {report.minute_rows:,} minute candles "
         f"(seeded in {time.perf_counter() - started:.1f} s)"
     )
-
-
-def start_gunicorn(database_url: str, port: int, workdir: Path, app: str = "backend.wsgi:app") -> subprocess.Popen:
-    """gunicorn with gunicorn.conf.py (gevent, 1 worker, no control socket) serving `app` on 127.0.0.1:port."""
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "HOST": "127.0.0.1",
-        "PORT": str(port),
-        "APP_ENV": "development",
-        "LOG_LEVEL": "WARNING",
-        "WEB_CONCURRENCY": "1",
-        "HOME": str(workdir),
-    }
-    with open(workdir / f"gunicorn-{port}.log", "w") as log:  # the child keeps its own copy of the descriptor
-        process = subprocess.Popen(
-            [str(ROOT / ".venv/bin/gunicorn"), "-c", "gunicorn.conf.py", "--no-control-socket", app],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=log,
-        )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1):
-                return process
-        except OSError:
-            time.sleep(0.2)
-    process.terminate()
-    raise RuntimeError("gunicorn did not answer /health within 30 s; see gunicorn.log")
-
-
-def worker_pid(master: int) -> int:
-    """The gunicorn worker's pid (the master's only child)."""
-    return int(Path(f"/proc/{master}/task/{master}/children").read_text().split()[0])
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time a process has used so far."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def measure(url: str, args: argparse.Namespace, script: str | None, worker: int) -> dict:
@@ -154,21 +78,29 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=64)
     args = parser.parse_args()
     runs: dict[str, list[dict]] = {FLOOR: [], **{name: [] for name, _ in ENDPOINTS}}
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp, migrated_database(Path(tmp) / "db", "bench_http") as server:
         workdir = Path(tmp)
-        server = LocalMariaDB(workdir / "db", database="bench_http").start()
-        servers: list[subprocess.Popen] = []
+        env = {
+            **os.environ,
+            "DATABASE_URL": server.config().url(),
+            "APP_ENV": "development",
+            "LOG_LEVEL": "WARNING",
+            "WEB_CONCURRENCY": "1",
+            "HOME": str(workdir),
+        }
+        servers = [LocalApp(env, workdir / "app.log"), LocalApp(env, workdir / "floor.log", "bench.floor_app:app")]
         try:
             summary = seed_database(server, args.extra_symbols, args.days)
-            port, floor_port = free_port(), free_port()
-            servers.append(start_gunicorn(server.config().url(), port, workdir))
-            servers.append(start_gunicorn(server.config().url(), floor_port, workdir, "bench.floor_app:app"))
-            workers = {FLOOR: worker_pid(servers[1].pid)} | {name: worker_pid(servers[0].pid) for name, _ in ENDPOINTS}
-            base = f"http://127.0.0.1:{port}"
+            for app in servers:
+                app.start()
+            workers = {FLOOR: children(servers[1].pid)[0]} | {
+                name: children(servers[0].pid)[0] for name, _ in ENDPOINTS
+            }
+            base = servers[0].url
             symbols = ["RELIANCE", "TCS", "INFY"] + [f"SYN{i:05d}" for i in range(1, args.extra_symbols + 1)]
             lua = workdir / "rotate.lua"
             lua.write_text(_ROTATE_LUA % ", ".join(f'"{s}"' for s in symbols))
-            targets = [(FLOOR, f"http://127.0.0.1:{floor_port}/health", None)]
+            targets = [(FLOOR, f"{servers[1].url}/health", None)]
             targets += [
                 (name, base + ("/" if path == "ROTATE" else path), str(lua) if path == "ROTATE" else None)
                 for name, path in ENDPOINTS
@@ -181,10 +113,8 @@ def main() -> None:
                 for name, url, script in targets:
                     runs[name].append(measure(url, args, script, workers[name]))
         finally:
-            for process in servers:
-                process.terminate()
-                process.wait(20)
-            server.stop()
+            for app in servers:
+                app.stop()
     report(args, summary, runs)
 
 

@@ -13,8 +13,6 @@ import argparse
 import os
 import random
 import re
-import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -25,19 +23,16 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from xml.sax.saxutils import escape
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from harness import migrated_database, run_wrk, wrk_summary
 
-from backend.app import create_app  # noqa: E402
-from backend.db import connect  # noqa: E402
-from backend.local_mariadb import LocalMariaDB, free_port  # noqa: E402
-from backend.migrate import migrate  # noqa: E402
-from backend.seed import seed_market  # noqa: E402
-from backend.settings import Settings  # noqa: E402
-from services.news.headlines import refresh_news, symbol_matcher  # noqa: E402
-from utils.reference_data import load_stocks  # noqa: E402
-from utils.sentiment import score_text  # noqa: E402
-from utils.timeutil import IST, UTC  # noqa: E402
+from backend.app import create_app
+from backend.local_app import LocalApp
+from backend.seed import seed_market
+from backend.settings import Settings
+from services.news.headlines import refresh_news, symbol_matcher
+from utils.reference_data import load_stocks
+from utils.sentiment import score_text
+from utils.timeutil import IST, UTC
 
 ENDPOINTS = ("/news/latest", "/news/latest?q=bank", "/news/latest?symbol=RELIANCE", "/sentiment/market")
 NOW = datetime(2026, 11, 20, 11, 0, tzinfo=IST)
@@ -95,59 +90,23 @@ def serve_feeds(feeds: dict[str, bytes]) -> ThreadingHTTPServer:
     return httpd
 
 
-def wrk(url: str, seconds: int, connections: int) -> str:
-    out = subprocess.run(
-        ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", url],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    rps = re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)
-    p50 = re.search(r"50%\s+(\S+)", out).group(1)
-    p99 = re.search(r"99%\s+(\S+)", out).group(1)
-    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    return f"{float(rps):>8,.0f} req/s  p50 {p50:>8}  p99 {p99:>8}" + (f"  non-2xx {errors.group(1)}" if errors else "")
-
-
-def run_endpoints(db_url: str, cache_on: bool, args: argparse.Namespace) -> None:
-    port = free_port()
-    env = {
-        **os.environ,
-        "DATABASE_URL": db_url,
-        "PORT": str(port),
-        "LOG_LEVEL": "warning",
-        "NEWS_FEEDS": "",
-        "APP_ENV": "development",
-    }
+def run_endpoints(db_url: str, cache_on: bool, args: argparse.Namespace, workdir: Path) -> None:
+    env = {**os.environ, "DATABASE_URL": db_url, "LOG_LEVEL": "warning", "NEWS_FEEDS": "", "APP_ENV": "development"}
     if not cache_on:
         env.update(NEWS_CACHE_TTL_S="0", SENTIMENT_CACHE_TTL_S="0")
-    server = subprocess.Popen(
-        [str(ROOT / ".venv/bin/gunicorn"), "-c", "gunicorn.conf.py", "backend.wsgi:app"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    server = LocalApp(env, workdir / "app.log").start()
     try:
-        base = f"http://127.0.0.1:{port}"
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(f"{base}/health", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.1)
+        base = server.url
         label = "cache on " if cache_on else "cache off"
         paths = ("/health",) if cache_on else ()  # the stack's own ceiling right now, for comparison
         for path in (*paths, *ENDPOINTS):
             started = time.perf_counter()
             urllib.request.urlopen(base + path, timeout=30).read()  # warm-up (first use loads the calendar)
             first_ms = (time.perf_counter() - started) * 1000
-            print(
-                f"  {label} GET {path:<30} {wrk(base + path, args.seconds, args.connections)}  first {first_ms:,.0f} ms"
-            )
+            result = run_wrk(base + path, args.connections, args.seconds, threads=2)
+            print(f"  {label} GET {path:<30} {wrk_summary(result)}  first {first_ms:,.0f} ms")
     finally:
-        server.terminate()
-        server.wait(10)
+        server.stop()
 
 
 def main() -> None:
@@ -160,12 +119,8 @@ def main() -> None:
     rng = random.Random(7)
     feeds = {f"/feed{n}.xml": make_feed(rng, n, args.items) for n in range(args.feeds)}
     httpd = serve_feeds(feeds)
-    with tempfile.TemporaryDirectory() as tmp:
-        db = LocalMariaDB(Path(tmp), database="bench_news").start()
+    with tempfile.TemporaryDirectory() as tmp, migrated_database(Path(tmp) / "db", "bench_news") as db:
         try:
-            conn = connect(db.config())
-            migrate(conn)
-            conn.close()
             seed_market(db.config(), seed=1, days=20, now=NOW)
             urls = [f"http://127.0.0.1:{httpd.server_port}{path}" for path in feeds]
             app = create_app(
@@ -204,10 +159,9 @@ def main() -> None:
                 f"{args.feeds * args.items} stored items:"
             )
             for cache_on in (True, False):
-                run_endpoints(db.url(), cache_on, args)
+                run_endpoints(db.url(), cache_on, args, Path(tmp))
             print(f"load average after: {os.getloadavg()[0]:.2f}")
         finally:
-            db.stop()
             httpd.shutdown()
 
 

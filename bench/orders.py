@@ -10,14 +10,10 @@ cancel orders. Prints orders/s, latency percentiles and the invariant audit of e
 from __future__ import annotations
 
 import argparse
-import http.client
 import json
 import os
 import random
-import signal
 import socket
-import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -26,18 +22,17 @@ from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from harness import ROOT, cpu_seconds, migrated_database
 
-from backend.db import connect  # noqa: E402
-from backend.local_mariadb import LocalMariaDB, free_port  # noqa: E402
-from backend.migrate import migrate  # noqa: E402
-from backend.seed import seed_market  # noqa: E402
-from bench.tick_feeder import TickFeeder  # noqa: E402
-from controller.market.instruments import most_traded  # noqa: E402
-from controller.sql import execute, fetch_all  # noqa: E402
-from controller.trading.audit import audit  # noqa: E402
-from controller.trading.paper_accounts import create_account  # noqa: E402
+from backend.db import connect
+from backend.local_app import LocalApp
+from backend.local_mariadb import LocalMariaDB
+from backend.seed import seed_market
+from bench.tick_feeder import TickFeeder
+from controller.market.instruments import most_traded
+from controller.sql import execute, fetch_all
+from controller.trading.audit import audit
+from controller.trading.paper_accounts import create_account
 
 SECRET = "bench-only-jwt-secret-0123456789abcdefghijklmnop"
 CASH = Decimal("10000000")
@@ -183,39 +178,9 @@ def client_loop(client: Client, feeder: TickFeeder, seed: int, stop: threading.E
         load.record(kind, status, payload, seconds)
 
 
-def cpu_seconds(pid: int, descendants: bool = True) -> float:
-    """CPU time (user + system) of a process (and its descendants), from /proc."""
-    ticks = os.sysconf("SC_CLK_TCK")
-    total, todo = 0.0, [pid]
-    while todo:
-        current = todo.pop()
-        try:
-            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
-            total += (int(fields[11]) + int(fields[12])) / ticks
-            if descendants:
-                for task in Path(f"/proc/{current}/task").iterdir():
-                    todo += [int(child) for child in (task / "children").read_text().split()]
-        except (FileNotFoundError, ProcessLookupError):
-            continue
-    return total
-
-
 def percentile(values: list[float], p: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))] * 1000 if ordered else 0.0
-
-
-def wait_ready(port: int, timeout_s: float = 60) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            conn.request("GET", "/health")
-            if conn.getresponse().status == 200:
-                return
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError("server did not start")
 
 
 def parse_args() -> argparse.Namespace:
@@ -230,15 +195,12 @@ def parse_args() -> argparse.Namespace:
     return parser.parse_args()
 
 
-def start_server(config, args, origin: int) -> tuple[subprocess.Popen, int]:
-    """gunicorn (gevent) with the bench entry point; returns the process and its port once it answers."""
-    port = free_port()
+def start_server(config, args, origin: int, workdir: Path) -> LocalApp:
+    """gunicorn (gevent) with the bench entry point, answering /health."""
     env = {
         **os.environ,
         "DATABASE_URL": config.url(),
         "JWT_SECRET_KEY": SECRET,
-        "PORT": str(port),
-        "HOST": "127.0.0.1",
         "WEB_CONCURRENCY": str(args.workers),
         "DB_POOL_SIZE": str(args.pool),
         "FORCE_MARKET_OPEN": "1",
@@ -249,15 +211,7 @@ def start_server(config, args, origin: int) -> tuple[subprocess.Popen, int]:
         "APP_ENV": "production",
         "PERF_LOG_THRESHOLD_MS": "5000",
     }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "bench.orders_server:app"], env=env, cwd=ROOT
-    )
-    try:
-        wait_ready(port)
-    except RuntimeError:
-        process.kill()
-        raise
-    return process, port
+    return LocalApp(env, workdir / "app.log", "bench.orders_server:app").start(timeout_s=60)
 
 
 def drive(args, port: int, tokens: list[str], feeder: TickFeeder, pids: dict[str, int]) -> tuple[Load, float, dict]:
@@ -285,14 +239,9 @@ def drive(args, port: int, tokens: list[str], feeder: TickFeeder, pids: dict[str
     return load, elapsed, cpu
 
 
-def run(server: LocalMariaDB, args) -> tuple:
+def run(server: LocalMariaDB, args, workdir: Path) -> tuple:
     """Prepare the database, serve, drive the load, stop the server and audit the books."""
     config = server.config()
-    conn = connect(config)
-    try:
-        migrate(conn)
-    finally:
-        conn.close()
     seed_market(config, seed=1, days=30, now=datetime.now().astimezone())
     user_ids = create_users(config, args.users)
     tokens = mint_tokens(user_ids)
@@ -300,15 +249,14 @@ def run(server: LocalMariaDB, args) -> tuple:
     instruments = most_traded(conn, args.symbols)
     conn.close()
     origin = TickFeeder.current_slot(args.tick_interval)
-    gunicorn, port = start_server(config, args, origin)
+    app = start_server(config, args, origin, workdir)
     try:
-        pids = {"server": gunicorn.pid, "mariadb": server.running_pid(), "clients": os.getpid()}
+        pids = {"server": app.pid, "mariadb": server.running_pid(), "clients": os.getpid()}
         load, elapsed, cpu = drive(
-            args, port, [tokens[uid] for uid in user_ids], TickFeeder(instruments, args.tick_interval, origin), pids
+            args, app.port, [tokens[uid] for uid in user_ids], TickFeeder(instruments, args.tick_interval, origin), pids
         )
     finally:
-        gunicorn.send_signal(signal.SIGTERM)
-        gunicorn.wait(30)
+        app.stop()
     conn = connect(config)
     try:
         violations = audit(conn)
@@ -321,12 +269,8 @@ def run(server: LocalMariaDB, args) -> tuple:
 
 def main() -> None:
     args = parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        server = LocalMariaDB(Path(tmp), database="bench_orders").start()
-        try:
-            results = run(server, args)
-        finally:
-            server.stop()
+    with tempfile.TemporaryDirectory() as tmp, migrated_database(Path(tmp) / "db", "bench_orders") as server:
+        results = run(server, args, Path(tmp))
     report(args, *results)
 
 

@@ -7,19 +7,15 @@ Starts a throwaway MariaDB (like the tests), migrates, seeds, and prints rows/s.
 from __future__ import annotations
 
 import argparse
-import sys
 import tempfile
 import time
 from datetime import datetime
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from harness import migrated_database
 
-from backend.db import connect  # noqa: E402
-from backend.local_mariadb import LocalMariaDB  # noqa: E402
-from backend.migrate import migrate  # noqa: E402
-from backend.seed import seed_market  # noqa: E402
-from utils.timeutil import IST  # noqa: E402
+from backend.seed import seed_market
+from utils.timeutil import IST
 
 
 def main() -> None:
@@ -27,19 +23,12 @@ def main() -> None:
     parser.add_argument("--extra-symbols", type=int, default=1800)
     parser.add_argument("--days", type=int, default=250)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        server = LocalMariaDB(Path(tmp), database="bench_seed").start()
-        try:
-            conn = connect(server.config())
-            migrate(conn)
-            conn.close()
-            # after the close: every stock gets the full 375-minute session as well as `days` daily candles
-            now = datetime(2026, 11, 20, 16, 0, tzinfo=IST)
-            started = time.perf_counter()
-            report = seed_market(server.config(), seed=1, extra_symbols=args.extra_symbols, days=args.days, now=now)
-            elapsed = time.perf_counter() - started
-        finally:
-            server.stop()
+    with tempfile.TemporaryDirectory() as tmp, migrated_database(Path(tmp), "bench_seed") as server:
+        # after the close: every stock gets the full 375-minute session as well as `days` daily candles
+        now = datetime(2026, 11, 20, 16, 0, tzinfo=IST)
+        started = time.perf_counter()
+        report = seed_market(server.config(), seed=1, extra_symbols=args.extra_symbols, days=args.days, now=now)
+        elapsed = time.perf_counter() - started
     print(f"command: python bench/seed.py --extra-symbols {args.extra_symbols} --days {args.days}")
     print(f"instruments: {report.stocks}  indices: {report.indices}")
     print(
