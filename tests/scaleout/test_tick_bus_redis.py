@@ -4,7 +4,6 @@ no echo to the publisher, malformed messages dropped, and a Redis outage never b
 from __future__ import annotations
 
 import threading
-import time
 import uuid
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -20,6 +19,7 @@ from services.market.live_price_cache import Quote
 from services.realtime.tick_bus import InProcessTickBus, TickBatch
 from services.realtime.tick_bus_redis import RedisTickBus, decode, encode
 from tests.conftest import make_settings
+from tests.waiting import wait_for
 
 AT = datetime(2026, 11, 20, 5, 30, 0, 123000, tzinfo=UTC)
 QUOTES = (
@@ -54,10 +54,19 @@ class Inbox:
     def __init__(self) -> None:
         self.batches: list[TickBatch] = []
         self.arrived = threading.Event()
+        self._changed = threading.Condition()
 
     def __call__(self, batch: TickBatch) -> None:
-        self.batches.append(batch)
+        with self._changed:
+            self.batches.append(batch)
+            self._changed.notify_all()
         self.arrived.set()
+
+    def wait_until(self, batch: TickBatch, timeout_s: float = 5) -> list[TickBatch]:
+        """The batches received up to and including `batch` (AssertionError if it never arrives)."""
+        with self._changed:
+            assert self._changed.wait_for(lambda: batch in self.batches, timeout_s), "the batch never arrived"
+            return self.batches[: self.batches.index(batch) + 1]
 
 
 @pytest.fixture
@@ -80,10 +89,7 @@ def make_bus(app, redis_url):
 
 def wait_subscribed(url: str, channel: str, count: int) -> None:
     client = redis.Redis.from_url(url)
-    deadline = time.monotonic() + 5
-    while dict(client.pubsub_numsub(channel)).get(channel.encode(), 0) < count:
-        assert time.monotonic() < deadline, "the buses did not subscribe"
-        time.sleep(0.02)
+    wait_for(lambda: dict(client.pubsub_numsub(channel)).get(channel.encode(), 0) >= count, 5)
     client.close()
 
 
@@ -101,9 +107,14 @@ def test_a_batch_reaches_every_other_bus_once_and_its_publisher_directly(make_bu
     batch = TickBatch("indices", QUOTES[:1], AT)
     a.publish(batch)
     assert a_inbox.batches == [batch]  # delivered in the publisher's own call
-    assert b_inbox.arrived.wait(5) and c_inbox.arrived.wait(5)
-    time.sleep(0.3)  # an echo or a duplicate would have arrived by now
-    assert a_inbox.batches == [batch] and b_inbox.batches == [batch] and c_inbox.batches == [batch]
+    assert b_inbox.wait_until(batch) == [batch]
+    # the channel delivers in order: an echo or a duplicate of what was published before a marker arrives before
+    # it; a marker from B proves it for A and C, and then one from A for B
+    from_b, from_a = TickBatch("stocks", QUOTES[1:], AT), TickBatch("stocks", QUOTES, AT)
+    b.publish(from_b)
+    assert a_inbox.wait_until(from_b) == [batch, from_b] and c_inbox.wait_until(from_b) == [batch, from_b]
+    a.publish(from_a)
+    assert b_inbox.wait_until(from_a) == [batch, from_b, from_a]
 
 
 def test_malformed_messages_are_dropped_and_delivery_goes_on(make_bus, redis_url):

@@ -1,11 +1,13 @@
 """Private trading events go to the owner's room only, over a real Socket.IO server and clients."""
 
+import contextlib
 import threading
-import time
 
 import pytest
 import socketio
 from werkzeug.serving import make_server
+
+from tests.waiting import wait_for
 
 
 @pytest.fixture
@@ -37,9 +39,9 @@ class Listener:
             self.events.append((event, data))
 
     def wait_for(self, count: int, timeout: float = 5) -> list[tuple[str, dict]]:
-        deadline = time.monotonic() + timeout
-        while len(self.events) < count and time.monotonic() < deadline:
-            time.sleep(0.02)
+        """The events once `count` have arrived (or all that arrived within `timeout`, for the assertion)."""
+        with contextlib.suppress(AssertionError):
+            wait_for(lambda: len(self.events) >= count, timeout)
         return list(self.events)
 
 
@@ -64,8 +66,10 @@ def test_order_trade_and_account_events_reach_only_their_owner(live_server, mark
         assert [name for name, _ in bob_events[2:]] == ["order_update", "trade", "account_update"]
         assert bob_events[2][1]["order_id"] == resting["order_id"]
         assert bob_events[3][1]["trade_id"] == bob.get("/trades").get_json()["data"][0]["trade_id"]
-        time.sleep(0.3)
-        assert len(alice_ears.events) == 3  # nothing of Bob's reached Alice
+        # a connection delivers in order: had any of Bob's events gone to Alice, it would come before her next ones
+        alice.order(expect=201, quantity=1)
+        assert [name for name, _ in alice_ears.wait_for(6)[3:]] == ["order_update", "trade", "account_update"]
+        assert len(alice_ears.events) == 6  # nothing of Bob's reached Alice
         assert all(data.get("order_id") != order["order_id"] for _, data in bob_ears.events)
     finally:
         alice_ears.client.disconnect()
