@@ -1,6 +1,6 @@
 """Connector/Python's pure-Python connection, made cheaper for many small statements.
 
-The pure driver (the C extension blocks gevent, DESIGN.md §11) reads every protocol packet with two
+The pure driver (the C extension blocks gevent: docs/ARCHITECTURE.md, async modes) reads every protocol packet with two
 system calls, header then payload, and parses every column definition of every result set anew; a
 one-row SELECT of 19 columns is 23 packets. Each statement also passes through several layers of
 decorated methods. And every statement is a round trip. `Connection` keeps the driver's handshake,

@@ -61,6 +61,6 @@ def init_observability(app: Flask, settings: Settings) -> None:
         if elapsed > slow_s:
             log.warning("slow request %s %s %d in %.0f ms", req.method, req.path, response.status_code, elapsed * 1000)
         # Under gevent a saturated keep-alive connection is served without yielding;
-        # one cooperative yield per request keeps p99 low (DESIGN.md §11).
+        # one cooperative yield per request keeps p99 low (docs/ARCHITECTURE.md, performance facts).
         socketio.sleep(0)
         return response

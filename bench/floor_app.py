@@ -16,6 +16,6 @@ def health() -> Response:
 
 @app.after_request
 def cooperative_yield(response: Response) -> Response:
-    """One yield per request, as backend/observability.py does (DESIGN.md §11)."""
+    """One yield per request, as backend/observability.py does (docs/ARCHITECTURE.md, performance facts)."""
     gevent.sleep(0)
     return response

@@ -34,7 +34,7 @@ Price = Annotated[float, Field(strict=True, gt=0, le=10_000_000), AfterValidator
 
 
 def success(data: Any, status: int = 200, **extra: Any) -> tuple[dict, int]:
-    """The success envelope of API.md."""
+    """The success envelope of docs/API.md."""
     return {"status": "success", "data": data, **extra}, status
 
 

@@ -40,7 +40,7 @@ class LatestNewsQuery(BaseModel):
 
 
 def news_json(row: NewsRow) -> dict:
-    """One item in the shape of API.md."""
+    """One item in the shape of docs/API.md."""
     return {
         "headline": row.headline,
         "source": row.source,

@@ -182,3 +182,19 @@ def test_sql_lives_in_controller():
             if isinstance(node, ast.Constant) and isinstance(node.value, str) and _SQL.match(node.value):
                 offenders.append(f"{rel(path)}:{node.lineno}")
     assert offenders == []
+
+
+def test_the_documented_package_table_is_the_enforced_one():
+    """docs/ARCHITECTURE.md's table of domain packages says what SERVICE_DOMAINS / CONTROLLER_DOMAINS enforce."""
+    rows = re.findall(
+        r"^\| `(services|controller)/(\w+)/` \| ([^|]*) \|", (ROOT / "docs/ARCHITECTURE.md").read_text(), re.M
+    )
+    documented: dict[str, dict[str, set[str]]] = {"services": {}, "controller": {}}
+    for layer, domain, deps in rows:
+        names = {d.strip() for d in deps.split(",")} - {"—", ""}
+        documented[layer][domain] = names
+    every_service = set(SERVICE_DOMAINS) - {"runtime"}
+    if documented["services"].get("runtime") == {"all of the above"}:
+        documented["services"]["runtime"] = every_service
+    assert documented["services"] == SERVICE_DOMAINS
+    assert documented["controller"] == CONTROLLER_DOMAINS

@@ -1,4 +1,4 @@
-"""Domain errors of paper trading, each with its HTTP status and API.md error code."""
+"""Domain errors of paper trading, each with its HTTP status and docs/API.md error code."""
 
 from __future__ import annotations
 

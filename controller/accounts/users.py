@@ -51,7 +51,7 @@ class User:
         )
 
     def to_json(self) -> dict[str, Any]:
-        """The `user` object of API.md."""
+        """The `user` object of docs/API.md."""
         return {
             "user_id": self.user_id,
             "name": self.name,

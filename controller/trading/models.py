@@ -76,7 +76,7 @@ class Order:
         return self.status in WORKING
 
     def to_json(self) -> dict[str, Any]:
-        """The order object of API.md."""
+        """The order object of docs/API.md."""
         return {
             "order_id": self.order_id,
             "client_order_id": self.client_order_id,
@@ -118,7 +118,7 @@ class Trade:
         return cls(**{**row, "executed_at": as_utc(row["executed_at"])})
 
     def to_json(self) -> dict[str, Any]:
-        """The trade object of API.md (plus its value)."""
+        """The trade object of docs/API.md (plus its value)."""
         return {
             "trade_id": self.trade_id,
             "order_id": self.order_id,
@@ -178,7 +178,7 @@ class ValuedHolding:
         return money((self.current_price - self.prev_close) * self.quantity)
 
     def to_json(self) -> dict[str, Any]:
-        """The holding object of API.md."""
+        """The holding object of docs/API.md."""
         profit = self.current_value - self.invested
         return {
             "symbol": self.symbol,
@@ -216,7 +216,7 @@ class Portfolio:
         return sum((h.invested for h in self.holdings), Decimal(0))
 
     def account_json(self) -> dict[str, Any]:
-        """The account object of API.md."""
+        """The account object of docs/API.md."""
         return account_object(self.account, self.holdings_value, self.invested)
 
     def totals_json(self) -> dict[str, Any]:
@@ -234,7 +234,7 @@ class Portfolio:
 
 
 def account_object(account: Account, holdings_value: Decimal, invested: Decimal) -> dict[str, Any]:
-    """The account object of API.md, from the account row and its holdings' current value and cost."""
+    """The account object of docs/API.md, from the account row and its holdings' current value and cost."""
     return {
         "cash": number(account.cash),
         "reserved": number(account.reserved),

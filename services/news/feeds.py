@@ -123,7 +123,8 @@ def parse_feed(content: bytes, url: str, content_type: str | None, max_items: in
     headers = {"content-location": url}
     if content_type:
         headers["content-type"] = content_type
-    # No sanitizing or URI rewriting: every field is reduced to plain text below, which is ~30% faster.
+    # No sanitizing or URI rewriting: every field is reduced to plain text below anyway, and skipping them is
+    # faster (bench/news.py).
     parsed = feedparser.parse(
         io.BytesIO(content), response_headers=headers, sanitize_html=False, resolve_relative_uris=False
     )

@@ -3,7 +3,7 @@
 Per-symbol rooms cost one WebSocket message per subscriber per symbol; a dashboard with 20 symbols
 is 20 messages a second. In batch mode (`subscribe {symbols, mode: "batch"}`) the fan-out sends
 each such connection a single message per pass with every subscribed symbol that changed
-(DESIGN.md §11: batching per client is what keeps a Python server's fan-out cheap).
+(batching per client is what keeps a Python server's fan-out cheap: docs/BENCHMARKS.md, fan-out).
 """
 
 from __future__ import annotations

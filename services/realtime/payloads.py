@@ -1,4 +1,4 @@
-"""Socket.IO payloads (shapes as in API.md) and the instrument directory they draw metadata from."""
+"""Socket.IO payloads (shapes as in docs/API.md) and the instrument directory they draw metadata from."""
 
 from __future__ import annotations
 

@@ -140,7 +140,7 @@ def register_handlers(sio: SocketIO) -> None:
 
 
 def disable_websocket_compression(app: Flask) -> None:
-    """Refuse per-message deflate: hide the client's offer from the WebSocket handshake (DESIGN.md §11).
+    """Refuse per-message deflate: hide the client's offer from the WebSocket handshake (docs/BENCHMARKS.md, fan-out).
 
     Neither engine.io's eventlet driver nor simple-websocket has a switch for it; both negotiate
     from the Sec-WebSocket-Extensions request header, so the header is dropped on the way in.

@@ -1,6 +1,6 @@
 """`start_services(app)`: the background half of the app, started by entry points once per process.
 
-Tick path (DESIGN.md §4): provider -> stock/index jobs -> TickBus.publish -> in every process the live-price
+Tick path (docs/ARCHITECTURE.md): provider -> stock/index jobs -> TickBus.publish -> in every process the live-price
 cache (wired by create_app), the Socket.IO fan-out and the order matcher; in the leader also the tick writer.
 The writer role (polling the provider, persisting quotes and candles, and the other writers: news, trading
 jobs, token purge) runs only while this process leads (services/platform/leader.py elects one process per database):

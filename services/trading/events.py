@@ -14,7 +14,7 @@ def user_room(user_id: int) -> str:
 
 
 def publish_order_update(user_id: int, order: dict[str, Any]) -> None:
-    """Push an order object (API.md) to its owner."""
+    """Push an order object (docs/API.md) to its owner."""
     socketio.emit("order_update", order, to=user_room(user_id))
 
 
@@ -24,7 +24,7 @@ def publish_trade(user_id: int, trade: dict[str, Any]) -> None:
 
 
 def publish_account_update(user_id: int, account: dict[str, Any]) -> None:
-    """Push the account object (API.md) to its owner."""
+    """Push the account object (docs/API.md) to its owner."""
     socketio.emit("account_update", account, to=user_room(user_id))
 
 
