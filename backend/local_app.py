@@ -1,8 +1,9 @@
 """The app as a real server for browser tests and benchmarks: gunicorn (gevent worker) on a free
-loopback port, with the environment given, stopped cleanly afterwards."""
+loopback port, with the environment given, stopped cleanly afterwards; and how they start Chromium."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
@@ -13,6 +14,17 @@ import requests
 from backend.local_mariadb import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")  # Debian's; Playwright's own download does not work
+# Headless without a sandbox (root in a container), and without the background requests a closed network refuses.
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-extensions",
+    "--no-first-run",
+]
 
 
 class LocalApp:

@@ -23,18 +23,9 @@ from pathlib import Path
 from harness import ROOT, migrated_database
 from playwright.sync_api import sync_playwright
 
-from backend.local_app import LocalApp
+from backend.local_app import CHROMIUM, CHROMIUM_ARGS, LocalApp
 from backend.seed import seed_market
 
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-extensions",
-    "--no-first-run",
-]
 RESOURCES = """() => performance.getEntriesByType('resource').concat(performance.getEntriesByType('navigation'))
   .map((e) => ({name: e.name, transfer: e.transferSize, body: e.decodedBodySize}))"""
 
@@ -103,7 +94,7 @@ def main() -> None:
             }
             server = LocalApp(env, Path(tmp) / "gunicorn.log").start()
             with sync_playwright() as playwright:
-                browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+                browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
                 page = browser.new_context(base_url=server.url, viewport={"width": 1366, "height": 860}).new_page()
                 market = {
                     "first index level": ".index-chip",

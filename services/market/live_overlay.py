@@ -39,18 +39,25 @@ def fresh_stock_quote(symbol: str) -> Quote | None:
     return stock_prices().fresh(symbol, _max_age(), clock())
 
 
+def _session_fields(quote: Quote, source: str) -> dict:
+    """The numbers of a row that a live quote replaces (stocks and indices alike)."""
+    return {
+        "ltp": quote.ltp,
+        "prev_close": quote.prev_close,
+        "day_open": quote.day_open,
+        "day_high": quote.day_high,
+        "day_low": quote.day_low,
+        "as_of": quote.as_of,
+        "source": source,
+    }
+
+
 def with_stock_quote(row: StockQuote, quote: Quote, source: str) -> StockQuote:
     """`row` with the live quote's numbers (52-week range widened to include today's range)."""
     return replace(
         row,
-        ltp=quote.ltp,
-        prev_close=quote.prev_close,
-        day_open=quote.day_open,
-        day_high=quote.day_high,
-        day_low=quote.day_low,
+        **_session_fields(quote, source),
         volume=quote.volume,
-        as_of=quote.as_of,
-        source=source,
         week52_high=quote.day_high if row.week52_high is None else max(row.week52_high, quote.day_high),
         week52_low=quote.day_low if row.week52_low is None else min(row.week52_low, quote.day_low),
     )
@@ -82,16 +89,7 @@ def overlay_stocks(rows: Iterable[StockQuote]) -> tuple[list[StockQuote], bool]:
 
 
 def _with_index_quote(row: IndexQuote, quote: Quote) -> IndexQuote:
-    return replace(
-        row,
-        ltp=quote.ltp,
-        prev_close=quote.prev_close,
-        day_open=quote.day_open,
-        day_high=quote.day_high,
-        day_low=quote.day_low,
-        as_of=quote.as_of,
-        source=WEBSOCKET_CACHE,
-    )
+    return replace(row, **_session_fields(quote, WEBSOCKET_CACHE))
 
 
 def overlay_indices(rows: Iterable[IndexQuote]) -> tuple[list[IndexQuote], bool]:

@@ -13,22 +13,12 @@ from playwright.sync_api import sync_playwright
 
 from backend.app import create_app
 from backend.db import connect
-from backend.local_app import LocalApp
+from backend.local_app import CHROMIUM, CHROMIUM_ARGS, LocalApp
 from backend.migrate import migrate
 from backend.seed import seed_market
 from services.news.headlines import refresh_news
 from tests.conftest import SEED, make_settings
 
-CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-extensions",
-    "--no-first-run",
-]
 SCREENSHOTS = Path("artifacts") / "screenshots"
 BROWSER_DB = "browser_market"
 # Fast enough that live updates show within a second or two; far below the defaults' load.
