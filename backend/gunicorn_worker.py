@@ -7,8 +7,9 @@ an idle keep-alive connection open forever, so the handler closes one that sends
 within gunicorn's `keepalive` seconds, as gunicorn's own worker does.
 
 pywsgi parses request headers with the standard library's email parser (~4 % of a worker's CPU in the
-orders bench); the handler builds the same message directly when every header line is a plain
-`Name: value` line, and leaves anything else (folded lines, malformed names) to that parser.
+orders bench); the handler reads the lines with the standard library's limits and builds the same message
+directly when every line is a plain `Name: value` line, and leaves anything else (folded lines, malformed
+names) to that parser.
 """
 
 from __future__ import annotations
@@ -23,12 +24,29 @@ from gevent.pywsgi import OldMessage
 from gunicorn.workers.ggevent import GeventPyWSGIWorker, PyWSGIHandler
 
 _HEADER_NAME = re.compile(r"[\x21-\x39\x3b-\x7e]+")  # what the email parser takes as a header name
+MAX_LINE = 65536  # the standard library's limits (http.client reads headers with these)
+MAX_HEADERS = 100
+_END_OF_HEAD = (b"\r\n", b"\n", b"")
+
+
+def read_header_lines(fp: BinaryIO) -> list[bytes]:
+    """The header lines up to the blank line (included), or to the end of the stream."""
+    lines = []
+    while True:
+        line = fp.readline(MAX_LINE + 1)
+        if len(line) > MAX_LINE:
+            raise client.LineTooLong("header line")
+        lines.append(line)
+        if len(lines) > MAX_HEADERS:
+            raise client.HTTPException(f"got more than {MAX_HEADERS} headers")
+        if line in _END_OF_HEAD:
+            return lines
 
 
 def parse_headers(fp: BinaryIO) -> OldMessage:
     """Request headers as pywsgi's message; what `http.client.parse_headers` returns, built directly."""
     try:
-        lines = client._read_headers(fp)  # the standard library's line length and count limits
+        lines = read_header_lines(fp)
     except client.LineTooLong:
         message = OldMessage()
         message.status = "Line too long"  # pywsgi answers 400, as with its own parser
