@@ -2,11 +2,18 @@
 
 gunicorn's default gevent worker parses HTTP with gunicorn's parser; serving the same bare Flask app,
 gevent's pywsgi handler did ~40 % more requests per second on this machine (docs/BENCHMARKS.md).
-WebSockets work the same (simple-websocket takes the socket from the gevent environment). pywsgi keeps
-an idle keep-alive connection open forever, so the handler closes one that sends no request line
-within gunicorn's `keepalive` seconds, as gunicorn's own worker does.
+WebSockets work the same (simple-websocket takes the socket from the gevent environment); a connection
+ends with its WebSocket, since what the client sends after it (its close frame) is not a request.
 
-pywsgi parses request headers with the standard library's email parser (~4 % of a worker's CPU in the
+Request heads. A client must send its first request head (request line and headers) within
+HEADER_TIMEOUT_S of connecting, and each later one on a kept-alive connection within gunicorn's
+`keepalive` seconds of the previous response (the idle timeout: a connection that sends nothing that long
+is closed, as gunicorn's own worker does). One timer per connection, started and stopped around each
+head, does both. Connections from one peer address that have not completed a request head yet are capped
+at HEADER_PENDING_PER_PEER; more from that address are closed at once. Kept-alive and WebSocket
+connections have completed one, so they do not count (behind a proxy every connection has its address).
+
+Headers. pywsgi parses them with the standard library's email parser (~4 % of a worker's CPU in the
 orders bench); the handler reads the lines with the standard library's limits and builds the same message
 directly when every line is a plain `Name: value` line, and leaves anything else (folded lines, malformed
 names) to that parser.
@@ -17,7 +24,7 @@ from __future__ import annotations
 import email.parser
 import re
 from http import client
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from gevent import Timeout
 from gevent.pywsgi import OldMessage
@@ -61,30 +68,89 @@ def parse_headers(fp: BinaryIO) -> OldMessage:
     return message
 
 
+_pending_heads: dict[str, int] = {}  # peer address -> its connections that have not sent a whole request head
+
+
 class _Handler(PyWSGIHandler):
-    idle_timeout_s = 5.0
+    idle_timeout_s = 5.0  # these three are set by Worker.run
+    header_timeout_s = 5.0
+    pending_per_peer = 50
+    _peer: str | None = None  # counted in _pending_heads until its first request head is complete
+
+    def handle(self) -> None:
+        """Serve the connection; close it at once when its peer has too many pending, or when a head is late."""
+        peer = self.client_address[0] if isinstance(self.client_address, tuple) else str(self.client_address)
+        pending = _pending_heads.get(peer, 0)
+        if pending >= self.pending_per_peer:
+            self.rfile.close()
+            self.socket.close()
+            return
+        _pending_heads[peer] = pending + 1
+        self._peer = peer
+        self._deadline = Timeout(self.header_timeout_s)  # the first request head is due this long after connecting
+        self._deadline.start()
+        try:
+            super().handle()  # closes the socket however it ends
+        except Timeout as timeout:
+            if timeout is not self._deadline:
+                raise
+        finally:
+            self._deadline.close()
+            if self._peer is not None:
+                self._release_peer()
+
+    def read_requestline(self) -> str:
+        """The next request line; on a kept-alive connection the whole head is due within the idle timeout."""
+        if self._peer is None:  # a later request on a kept-alive connection
+            self._deadline.start()
+        return super().read_requestline()
+
+    def read_request(self, raw_requestline: str) -> bool:
+        """Parse the request head; done (or refused) here, so its deadline stops and its peer no longer counts it."""
+        try:
+            return super().read_request(raw_requestline)
+        finally:
+            self._deadline.cancel()
+            if self._peer is not None:
+                self._release_peer()
+                self._deadline.close()
+                self._deadline = Timeout(self.idle_timeout_s)  # for the later requests on this connection
+
+    def _release_peer(self) -> None:
+        peer, self._peer = self._peer, None
+        left = _pending_heads[peer] - 1
+        if left:
+            _pending_heads[peer] = left
+        else:
+            del _pending_heads[peer]
 
     def MessageClass(self, fp: BinaryIO, *args: object) -> OldMessage:
         """The request's headers."""
         return parse_headers(fp)
+
+    def get_environ(self) -> dict[str, Any]:
+        """The WSGI environment; an upgrade request (WebSocket) is the connection's last: the app takes the socket."""
+        environ = super().get_environ()
+        if "HTTP_UPGRADE" in environ:
+            self.close_connection = True
+        return environ
 
     def log_request(self) -> None:
         """gunicorn's access log line, built only when access logging is on (ACCESS_LOG=1)."""
         if self.server.log.access_log_enabled:
             super().log_request()
 
-    def read_requestline(self) -> str:
-        """The next request line, or "" (close the connection) when none starts within the idle timeout."""
-        with Timeout(self.idle_timeout_s, False):
-            return super().read_requestline()
-        return ""
-
 
 class Worker(GeventPyWSGIWorker):
-    """GeventPyWSGIWorker whose connections close after `keepalive` idle seconds."""
+    """GeventPyWSGIWorker with request-head limits and an idle timeout."""
 
     wsgi_handler = _Handler
 
     def run(self) -> None:
+        """Serve with the idle timeout of gunicorn's `keepalive` and the app's request-head settings."""
         _Handler.idle_timeout_s = float(self.cfg.keepalive)
+        settings = getattr(self.wsgi, "extensions", {}).get("settings")  # none in bench/floor_app.py: the defaults
+        if settings is not None:
+            _Handler.header_timeout_s = settings.header_timeout_s
+            _Handler.pending_per_peer = settings.header_pending_per_peer
         super().run()

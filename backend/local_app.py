@@ -1,5 +1,5 @@
-"""The app as a real server for browser tests and benchmarks: gunicorn (gevent worker) on a free
-loopback port, with the environment given, stopped cleanly afterwards; and how they start Chromium."""
+"""The app as a real server for browser, server and shutdown tests and benchmarks: gunicorn (gevent worker) on
+a free loopback port, with the environment given, stopped cleanly afterwards; and how they start Chromium."""
 
 from __future__ import annotations
 
@@ -67,6 +67,21 @@ class LocalApp:
         self.stop()
         raise RuntimeError(f"the app server did not answer within {timeout_s}s:\n{self._log_tail()}")
 
+    def signal(self, signum: int) -> None:
+        """Send `signum` to the gunicorn master, as a platform or a terminal would."""
+        if self._process is not None:
+            self._process.send_signal(signum)
+
+    def wait(self, timeout_s: float) -> int:
+        """Wait for the server to exit; its exit code (subprocess.TimeoutExpired when it does not)."""
+        if self._process is None:
+            raise RuntimeError("the app server was not started")
+        return self._process.wait(timeout=timeout_s)
+
+    def log(self) -> str:
+        """What the server has written so far."""
+        return self.log_path.read_text()
+
     def stop(self) -> None:
         """Terminate the server (kill it if it does not stop within 15 s)."""
         if self._process is None:
@@ -80,4 +95,4 @@ class LocalApp:
         self._process = None
 
     def _log_tail(self) -> str:
-        return self.log_path.read_text()[-3000:]
+        return self.log()[-3000:]

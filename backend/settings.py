@@ -96,6 +96,8 @@ class Settings(BaseSettings):
     allowed_origins: Annotated[list[str], NoDecode] = ["http://127.0.0.1:5000", "http://localhost:5000"]
     max_content_length: int = Field(1_048_576, ge=1024)
     socketio_async_mode: AsyncMode | None = None
+    header_timeout_s: float = Field(5.0, gt=0, le=300)  # HTTP server (backend/gunicorn_worker.py)
+    header_pending_per_peer: int = Field(50, ge=1, le=100_000)
 
     jwt_secret_key: SecretStr = SecretStr(DEV_JWT_SECRET)
     jwt_access_token_expires_s: int = Field(900, ge=60)
