@@ -2,9 +2,10 @@
 
 `gunicorn -c gunicorn.conf.py backend.wsgi:app`. The gevent worker serves HTTP and the Socket.IO
 WebSockets; several workers (WEB_CONCURRENCY > 1) need REDIS_URL so that emits and ticks reach
-every worker's clients (see docs/DEPLOY.md). On SIGTERM each worker stops its schedulers, gives up
-leadership and closes its WebSockets at once, then finishes in-flight requests for up to
-GUNICORN_GRACEFUL_TIMEOUT seconds (keep it below the platform's shutdown delay: 30 s on Render).
+every worker's clients (see docs/DEPLOY.md). On SIGTERM each worker runs the app's shutdown sequence
+(backend/gunicorn_worker.py): it stops accepting, stops its schedulers and gives up leadership, closes its
+WebSockets and idle connections at once, then finishes in-flight requests for up to GUNICORN_GRACEFUL_TIMEOUT
+seconds (keep it below the platform's shutdown delay: 30 s on Render); an idle worker exits within seconds.
 """
 
 import os

@@ -40,12 +40,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
     """Run the eventlet development server."""
     from backend.extensions import socketio
     from services.runtime import shutdown
-    from services.runtime.lifecycle import start_services
+    from services.runtime.lifecycle import register_shutdown, start_services
 
     settings = load_settings(socketio_async_mode="eventlet")
     app = build_app(settings)
     start_services(app)
-    shutdown.install(app)
+    register_shutdown(app)
+    shutdown.install_signal_handler(socketio.start_background_task)
     socketio.run(app, host=settings.host, port=args.port or settings.port, log_output=True)
     return 0
 

@@ -80,7 +80,10 @@ def register_error_handlers(app: Flask) -> None:
     def _app_error(exc: AppError):
         if exc.status >= 500:
             log.warning("%s: %s", exc.code, exc.message)
-        return _envelope(exc)
+        response, status = _envelope(exc)
+        if exc.retry_after_s is not None:
+            response.headers["Retry-After"] = str(exc.retry_after_s)
+        return response, status
 
     @app.errorhandler(pydantic.ValidationError)
     def _validation_error(exc: pydantic.ValidationError):

@@ -13,6 +13,11 @@ head, does both. Connections from one peer address that have not completed a req
 at HEADER_PENDING_PER_PEER; more from that address are closed at once. Kept-alive and WebSocket
 connections have completed one, so they do not count (behind a proxy every connection has its address).
 
+Shutdown. On SIGTERM the worker runs the process's shutdown sequence (services/runtime/shutdown.py) with
+two steps of its own: stop accepting (from then on every response carries `Connection: close`), and close
+the connections that wait for a request. gunicorn's loop then waits for the requests in flight, and the
+worker finishes the sequence (the database pool) before it exits.
+
 Headers. pywsgi parses them with the standard library's email parser (~4 % of a worker's CPU in the
 orders bench); the handler reads the lines with the standard library's limits and builds the same message
 directly when every line is a plain `Name: value` line, and leaves anything else (folded lines, malformed
@@ -26,9 +31,12 @@ import re
 from http import client
 from typing import Any, BinaryIO
 
+import gevent
 from gevent import Timeout
 from gevent.pywsgi import OldMessage
-from gunicorn.workers.ggevent import GeventPyWSGIWorker, PyWSGIHandler
+from gunicorn.workers.ggevent import GeventPyWSGIWorker, PyWSGIHandler, PyWSGIServer
+
+from services.runtime import shutdown
 
 _HEADER_NAME = re.compile(r"[\x21-\x39\x3b-\x7e]+")  # what the email parser takes as a header name
 MAX_LINE = 65536  # the standard library's limits (http.client reads headers with these)
@@ -69,12 +77,16 @@ def parse_headers(fp: BinaryIO) -> OldMessage:
 
 
 _pending_heads: dict[str, int] = {}  # peer address -> its connections that have not sent a whole request head
+_connections: set[_Handler] = set()
+_servers: list[PyWSGIServer] = []
 
 
 class _Handler(PyWSGIHandler):
     idle_timeout_s = 5.0  # these three are set by Worker.run
     header_timeout_s = 5.0
     pending_per_peer = 50
+    closing = False  # shutting down: every response says Connection: close
+    waiting = False  # blocked until a request line arrives (the shutdown closes such connections)
     _peer: str | None = None  # counted in _pending_heads until its first request head is complete
 
     def handle(self) -> None:
@@ -87,14 +99,17 @@ class _Handler(PyWSGIHandler):
             return
         _pending_heads[peer] = pending + 1
         self._peer = peer
+        self.greenlet = gevent.getcurrent()
         self._deadline = Timeout(self.header_timeout_s)  # the first request head is due this long after connecting
         self._deadline.start()
+        _connections.add(self)
         try:
             super().handle()  # closes the socket however it ends
         except Timeout as timeout:
             if timeout is not self._deadline:
                 raise
         finally:
+            _connections.discard(self)
             self._deadline.close()
             if self._peer is not None:
                 self._release_peer()
@@ -102,8 +117,13 @@ class _Handler(PyWSGIHandler):
     def read_requestline(self) -> str:
         """The next request line; on a kept-alive connection the whole head is due within the idle timeout."""
         if self._peer is None:  # a later request on a kept-alive connection
+            if self.closing:  # its last response began before the shutdown did
+                return ""
             self._deadline.start()
-        return super().read_requestline()
+        self.waiting = True
+        line = super().read_requestline()
+        self.waiting = False
+        return line
 
     def read_request(self, raw_requestline: str) -> bool:
         """Parse the request head; done (or refused) here, so its deadline stops and its peer no longer counts it."""
@@ -135,22 +155,60 @@ class _Handler(PyWSGIHandler):
             self.close_connection = True
         return environ
 
+    def start_response(self, status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+        """pywsgi's start_response; while shutting down, a response that names no Connection closes it."""
+        if self.closing and not any(name.lower() == "connection" for name, _ in headers):
+            headers = [*headers, ("Connection", "close")]
+        return super().start_response(status, headers, exc_info)
+
     def log_request(self) -> None:
         """gunicorn's access log line, built only when access logging is on (ACCESS_LOG=1)."""
         if self.server.log.access_log_enabled:
             super().log_request()
 
 
-class Worker(GeventPyWSGIWorker):
-    """GeventPyWSGIWorker with request-head limits and an idle timeout."""
+class _Server(PyWSGIServer):
+    """gunicorn's pywsgi server, listed so that the shutdown can stop it accepting at once."""
 
+    def start(self) -> None:
+        """Start accepting."""
+        super().start()
+        _servers.append(self)
+
+
+def _stop_intake() -> None:
+    _Handler.closing = True
+    for server in _servers:
+        server.close()  # stop accepting; gunicorn's loop closing it again later is harmless
+
+
+def _close_waiting_connections() -> None:
+    for handler in list(_connections):
+        if handler.waiting:  # blocked in the wait for a request: nothing in flight
+            handler.greenlet.kill(block=False)
+
+
+class Worker(GeventPyWSGIWorker):
+    """GeventPyWSGIWorker with request-head limits, an idle timeout and the process's shutdown sequence."""
+
+    server_class = _Server
     wsgi_handler = _Handler
 
     def run(self) -> None:
-        """Serve with the idle timeout of gunicorn's `keepalive` and the app's request-head settings."""
+        """Serve until told to stop, then finish the shutdown sequence."""
         _Handler.idle_timeout_s = float(self.cfg.keepalive)
         settings = getattr(self.wsgi, "extensions", {}).get("settings")  # none in bench/floor_app.py: the defaults
         if settings is not None:
             _Handler.header_timeout_s = settings.header_timeout_s
             _Handler.pending_per_peer = settings.header_pending_per_peer
-        super().run()
+        shutdown.register("http intake", shutdown.INTAKE, _stop_intake)
+        shutdown.register("waiting http connections", shutdown.STREAMS, _close_waiting_connections)
+        try:
+            super().run()  # after SIGTERM: waits for the requests in flight (up to the graceful timeout)
+        finally:
+            shutdown.finish()
+
+    def handle_exit(self, sig: int, frame: Any) -> None:
+        """SIGTERM: begin the shutdown sequence; gunicorn's loop then waits for the requests in flight."""
+        super().handle_exit(sig, frame)
+        gevent.spawn(shutdown.begin)  # not in the signal handler: the steps block

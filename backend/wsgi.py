@@ -1,13 +1,12 @@
 """Production entry point: `gunicorn -c gunicorn.conf.py backend.wsgi:app` (gevent worker).
 
-gunicorn's gevent worker monkey patches before importing this module and has installed its signal
-handlers; `shutdown.install` adds the app's graceful shutdown to its SIGTERM handling.
+gunicorn's gevent worker monkey patches before importing this module, and on SIGTERM runs the shutdown
+sequence (services/runtime/shutdown.py) that `register_shutdown` adds the app's steps to.
 """
 
 from backend.cli import build_app
-from services.runtime import shutdown
-from services.runtime.lifecycle import start_services
+from services.runtime.lifecycle import register_shutdown, start_services
 
 app = build_app()
 start_services(app)
-shutdown.install(app)
+register_shutdown(app)

@@ -15,6 +15,7 @@ from controller.trading.order_rules import OrderTicket
 from routes._params import PageParams, Price, Quantity, Symbol, csv_response, page, success
 from routes.validation import json_body, query_params
 from services.accounts.auth import current_user_id
+from services.runtime import shutdown
 from services.trading import desk
 from utils.money import number
 from utils.timeutil import iso_ist
@@ -84,6 +85,7 @@ class PaperOrderModify(BaseModel):
 @json_body(PaperOrderRequest)
 def place_order(body: PaperOrderRequest):
     """Place an order; the same client_order_id returns the existing order (200)."""
+    shutdown.refuse_new_work()  # 503 once this process shuts down: its live prices and matcher stop
     order, created = desk.place_order(current_user_id(), OrderTicket(**dict(body)))
     return success(order.to_json(), 201 if created else 200)
 
@@ -144,6 +146,7 @@ def get_order(order_id: int):
 @json_body(PaperOrderModify)
 def modify_order(order_id: int, body: PaperOrderModify):
     """Modify a working order's quantity, price or trigger price."""
+    shutdown.refuse_new_work()
     changes = {name: getattr(body, name) for name in body.model_fields_set}
     order = desk.modify_order(current_user_id(), order_id, changes)
     return success(order.to_json())

@@ -21,6 +21,7 @@ class AppError(Exception):
     code = "INTERNAL_ERROR"
     default_message = "Internal server error"
     default_details: dict[str, Any] = {}
+    retry_after_s: int | None = None  # sent as Retry-After when set
 
     def __init__(
         self, message: str | None = None, details: dict[str, Any] | None = None, fields: list[dict] | None = None
@@ -128,3 +129,11 @@ class ServiceUnavailable(AppError):
     status = 503
     code = "SERVICE_UNAVAILABLE"
     default_message = "Service temporarily unavailable"
+
+
+class ShuttingDown(ServiceUnavailable):
+    """This process is shutting down; a retry reaches a process that is not."""
+
+    default_message = "The server is shutting down; retry shortly"
+    default_details = {"reason": "shutting_down"}
+    retry_after_s = 2

@@ -5,7 +5,8 @@ cache (wired by create_app), the Socket.IO fan-out and the order matcher; in the
 The writer role (polling the provider, persisting quotes and candles, and the other writers: news, trading
 jobs, token purge) runs only while this process leads (services/platform/leader.py elects one process per database):
 `_start_writer` on election, `_stop_writer` when it steps down. Tests start services only when they test
-them, and stop them after.
+them, and stop them after. Entry points also call `register_shutdown(app)`: the services, the app's
+Socket.IO streams and its pool then stop in the process's shutdown sequence (services/runtime/shutdown.py).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Any
 
 from flask import Flask
 
+from backend.extensions import socketio
 from backend.settings import Settings
 from services import market_data
 from services.market import market_clock
@@ -28,7 +30,7 @@ from services.platform.scheduler import Scheduler
 from services.realtime import feed_jobs, payloads
 from services.realtime.fanout import Fanout
 from services.realtime.tick_writer import TickWriter
-from services.runtime import app_jobs
+from services.runtime import app_jobs, shutdown
 from services.trading import matcher
 from utils.errors import ServiceUnavailable
 from utils.timeutil import now_utc
@@ -174,6 +176,7 @@ def start_services(app: Flask) -> bool:
     _running.gc_threshold = gc.get_threshold()
     gc.freeze()
     gc.set_threshold(10_000, 10, 10)
+    shutdown.register("realtime services", shutdown.WORK, stop_services)
     return True
 
 
@@ -186,3 +189,15 @@ def stop_services() -> None:
         running.stop()
         gc.set_threshold(*running.gc_threshold)
         gc.unfreeze()
+        log.info("realtime services stopped: schedulers, order matcher, leadership")
+
+
+def register_shutdown(app: Flask) -> None:
+    """Put the app's Socket.IO streams and (after the last request) its database pool in the shutdown sequence."""
+    shutdown.register("socket.io streams", shutdown.STREAMS, _close_streams)
+    shutdown.register("database pool", shutdown.RESOURCES, app.extensions["db"].close)
+
+
+def _close_streams() -> None:
+    socketio.server.eio.disconnect()  # every WebSocket of this process; clients reconnect elsewhere
+    socketio.server.shutdown()
