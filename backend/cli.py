@@ -8,6 +8,8 @@ import os
 import signal
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
@@ -20,20 +22,32 @@ log = logging.getLogger("backend")
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def load_settings(**overrides: object) -> Settings:
-    """Settings from the environment; a configuration error stops the process with one line."""
+CONFIG_ERROR_EXIT = 2
+
+
+@contextmanager
+def config_errors_exit(exit_code: int = CONFIG_ERROR_EXIT) -> Iterator[None]:
+    """A configuration error inside stops the process with its one line on stderr and `exit_code`."""
     try:
-        return Settings.load(**overrides)
+        yield
     except ConfigError as exc:
         sys.stderr.write(f"configuration error: {exc}\n")
-        raise SystemExit(2) from None
+        sys.stderr.flush()
+        raise SystemExit(exit_code) from None
 
 
-def build_app(settings: Settings | None = None) -> Flask:
-    """The app for a server entry point."""
+def load_settings(**overrides: object) -> Settings:
+    """Settings from the environment; a configuration error stops the process with one line."""
+    with config_errors_exit():
+        return Settings.load(**overrides)
+
+
+def build_app(settings: Settings | None = None, exit_code: int = CONFIG_ERROR_EXIT) -> Flask:
+    """The app for a server entry point; a configuration error stops the process with one line and `exit_code`."""
     from backend.app import create_app
 
-    return create_app(settings or load_settings())
+    with config_errors_exit(exit_code):
+        return create_app(settings or Settings.load())
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -108,7 +122,10 @@ def cmd_up(args: argparse.Namespace) -> int:
 
     env = dict(os.environ)
     local = None
-    if not (env.get("DATABASE_URL") or env.get("DATABASE_URI") or env.get("DB_HOST")):
+    own_database = not (env.get("DATABASE_URL") or env.get("DATABASE_URI") or env.get("DB_HOST"))
+    # A configuration error is one line before anything starts (the local server's address is not known yet).
+    load_settings(**({"database_url": "mysql://127.0.0.1/market"} if own_database else {}))
+    if own_database:
         local = LocalMariaDB(ROOT / "var" / "mariadb").start()
         env["DATABASE_URL"] = local.url()
         log.info("local MariaDB on 127.0.0.1:%d (data in var/mariadb)", local.port)
@@ -116,7 +133,9 @@ def cmd_up(args: argparse.Namespace) -> int:
     python = sys.executable
     try:
         for step in (["migrate"], ["seed", "--if-empty"]):
-            subprocess.run([python, "-m", "backend", *step], env=env, check=True, cwd=ROOT)
+            failed = subprocess.run([python, "-m", "backend", *step], env=env, cwd=ROOT).returncode
+            if failed:  # the step has said why (a configuration error in one line)
+                return failed
         log.info("serving on http://127.0.0.1:%s (Ctrl-C stops)", env.get("PORT", "5000"))
         server = subprocess.Popen(
             [python, "-m", "gunicorn", "-c", "gunicorn.conf.py", "backend.wsgi:app"], env=env, cwd=ROOT
@@ -157,4 +176,7 @@ def main(argv: list[str] | None = None) -> int:
     """Parse the command line and run one command."""
     configure_logging(os.environ.get("LOG_LEVEL", "INFO"))
     args = build_parser().parse_args(argv)
-    return args.func(args)
+    try:
+        return args.func(args)
+    except KeyboardInterrupt:  # Ctrl-C: child processes got it too and stop on their own
+        return 130

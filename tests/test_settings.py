@@ -98,7 +98,7 @@ def test_production_start_fails_with_one_clear_line(repo_root):
         text=True,
         timeout=60,
     )
-    assert result.returncode == 2
+    assert result.returncode == 3  # gunicorn's boot-error code: gunicorn stops instead of respawning the worker
     assert result.stderr.strip().splitlines() == [
         "configuration error: JWT_SECRET_KEY must be set to a random string of at least 32 characters"
     ]
