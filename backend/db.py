@@ -4,9 +4,10 @@ A bounded semaphore (gevent's under gevent) makes callers queue for one of `pool
 `DB_POOL_TIMEOUT_S`, then fail with a 503 (mysql-connector-python's own pool never waits, and it
 pings the server on every checkout under one process-wide lock: a round trip per request). Here an
 idle connection is handed out most recently used first, after a check that costs no round trip: the
-server has not closed it (after a restart or a KILL its socket reads as ready). It is pinged only after
-`VALIDATE_IDLE_S` of idleness, or when a lost connection since its return suggests trouble (then every
-idle connection is pinged once). A connection that fails during use is closed, never reused.
+server has not closed it (after a restart or a KILL its socket reads as ready; `closed_by_server`, which
+needs backend/mysql_fastpath.py: on the driver's public API alone every idle connection is pinged). It is
+pinged only after `VALIDATE_IDLE_S` of idleness, or when a lost connection since its return suggests trouble
+(then every idle connection is pinged once). A connection that fails during use is closed, never reused.
 Connections are opened lazily, so importing or wiring the app opens no socket, and a database that
 is down at start-up is picked up once it comes back.
 
@@ -18,29 +19,24 @@ used by `connection()`, and a connection changes mode only when the other kind r
 from __future__ import annotations
 
 import logging
-import select
-import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
-from functools import cache
 from typing import Any
 
 from flask import Flask, current_app
 from gevent import monkey
 from gevent.lock import BoundedSemaphore as GreenSemaphore
 from mysql.connector import errors as mysql_errors
-from mysql.connector.abstracts import MySQLConnectionAbstract
 
-from backend.mysql_wire import Connection as WireConnection
+from backend.mysql_wire import Connection
 from backend.settings import DatabaseConfig
 from utils import metrics
 from utils.errors import ServiceUnavailable
 
 log = logging.getLogger(__name__)
 
-Connection = MySQLConnectionAbstract
 VALIDATE_IDLE_S = 30.0  # below any sensible server wait_timeout or proxy idle timeout
 _LOST = (mysql_errors.OperationalError, mysql_errors.InterfaceError)
 
@@ -116,7 +112,7 @@ class Database:
         conn, mode = self._idle_connection(autocommit)
         try:
             if conn is None:
-                conn, mode = WireConnection(**self._connect_args), True
+                conn, mode = Connection(**self._connect_args), True
             if mode != autocommit:
                 conn.autocommit = autocommit
             return conn
@@ -137,7 +133,7 @@ class Database:
                 except IndexError:
                     break
                 recent = generation == self._generation and time.monotonic() - returned_at < VALIDATE_IDLE_S
-                if recent and not _closed_by_server(conn):
+                if recent and conn.closed_by_server() is False:
                     return conn, mode
                 try:
                     conn.ping()
@@ -188,30 +184,6 @@ def _semaphore(size: int) -> Any:
     return threading.BoundedSemaphore(size)
 
 
-@cache
-def _os_poll() -> Callable[[], Any]:
-    """The operating system's select.poll: gevent's waits on its hub, eventlet removes it."""
-    if "eventlet" in sys.modules:
-        from eventlet.patcher import original
-
-        return original("select").poll
-    return monkey.get_original("select", "poll")
-
-
-def _closed_by_server(conn: Connection) -> bool:
-    """Whether the server closed this idle connection: an idle session has nothing to read, a closed one reads
-    as ready (end of stream, or the server's last error packet). A local check, not a round trip."""
-    sock = getattr(conn._socket, "sock", None)  # Connector/Python's MySQLSocket wraps the socket as `.sock`
-    if sock is None:
-        return True
-    try:
-        poller = _os_poll()()
-        poller.register(sock.fileno(), select.POLLIN)
-        return bool(poller.poll(0))
-    except (OSError, ValueError):
-        return True
-
-
 def connect_args(config: DatabaseConfig, connect_timeout_s: int, read_timeout_s: int) -> dict:
     """Keyword arguments for a Connector/Python connection from a DatabaseConfig."""
     args: dict = {
@@ -235,11 +207,11 @@ def connect_args(config: DatabaseConfig, connect_timeout_s: int, read_timeout_s:
     return args
 
 
-def connect(config: DatabaseConfig, **extra: object) -> WireConnection:
+def connect(config: DatabaseConfig, **extra: object) -> Connection:
     """A single, unpooled connection (migrations, leader lock, CLI tools)."""
     args = connect_args(config, 10, 600)
     args.update(extra)
-    return WireConnection(**args)
+    return Connection(**args)
 
 
 def init_app(app: Flask, database: Database) -> None:

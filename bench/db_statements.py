@@ -1,4 +1,5 @@
-"""Benchmark: CPU per statement of the stock pure-Python connection and ours (backend/mysql_wire.py).
+"""Benchmark: CPU per statement of the stock pure-Python connection and ours (backend/mysql_wire.py), the latter
+on the driver's public API alone and with backend/mysql_fastpath.py.
 
 Usage: .venv/bin/python bench/db_statements.py [--runs 1500] [--gevent]
 Starts a throwaway MariaDB (like the tests) and times, in this process, with each connection: a one-row
@@ -26,6 +27,7 @@ import mysql.connector  # noqa: E402
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from backend import mysql_wire  # noqa: E402
 from backend.db import connect, connect_args  # noqa: E402
 from backend.local_mariadb import LocalMariaDB  # noqa: E402
 from backend.migrate import migrate  # noqa: E402
@@ -98,21 +100,31 @@ def main() -> None:
             setup.cursor().execute("INSERT INTO users (email, name) VALUES ('bench@example.com', 'a')")
             setup.close()
             stock = mysql.connector.connect(**{**connect_args(config, 10, 600), "autocommit": False}, use_pure=True)
+            fastpath, mysql_wire.fastpath = mysql_wire.fastpath, None
+            public = connect(config, autocommit=False)
+            mysql_wire.fastpath = fastpath
             wire = connect(config, autocommit=False)
-            suites = {"stock": stock_operations(stock), "ours": wire_operations(wire)}
+            connections = {"stock": stock, "public": public, "ours": wire}
+            suites = {
+                "stock": stock_operations(stock),
+                "public": wire_operations(public),
+                "ours": wire_operations(wire),
+            }
             best: dict[tuple[str, str], float] = {}
             for _ in range(4):
                 for name, operations in suites.items():
                     for label, operation in operations.items():
                         figure = cpu_us(operation, args.runs)
                         best[name, label] = min(best.get((name, label), figure), figure)
-                    (stock if name == "stock" else wire).rollback()
+                    connections[name].rollback()
         finally:
             server.stop()
     mode = "gevent" if args.gevent else "plain threads"
     print(f"command: python bench/db_statements.py --runs {args.runs}{' --gevent' if args.gevent else ''} ({mode})")
+    print(f"  µs of CPU per operation; ours: mysql_wire with the fast path ({'on' if fastpath else 'unavailable'})")
+    print(f"  {'':20s} {'stock':>6s} {'public':>8s} {'ours':>6s}")
     for label in suites["stock"]:
-        print(f"  {label:20s} stock {best['stock', label]:6.0f} µs   ours {best['ours', label]:6.0f} µs CPU")
+        print(f"  {label:20s} {best['stock', label]:6.0f} {best['public', label]:8.0f} {best['ours', label]:6.0f}")
 
 
 if __name__ == "__main__":

@@ -1,7 +1,8 @@
 """Thin helpers over a connection (backend/mysql_wire.Connection): parameterised statements, dict rows, timing.
 
-They talk to the connection directly (bind, cmd_query, get_rows) rather than through a DB-API cursor, whose
-per-statement bookkeeping cost more CPU than the statements it runs.
+They bind parameters with the connection (`bind`) and run statements through its one cursor (`query`,
+`results`, `stream`), so that statements deferred inside a transaction (`defer`, `defer_rows`) travel in the same
+round trip as the next one.
 """
 
 from __future__ import annotations
@@ -17,22 +18,8 @@ Params = Sequence[Any] | dict[str, Any]
 Pause = Callable[[], None] | None  # called now and then during long work (a cooperative yield)
 
 
-def _query(conn: Any, sql: str, params: Params) -> dict[str, Any]:
-    """Send one statement; the driver's result: an OK packet, or the columns of a result set to read."""
-    return conn.cmd_query(conn.bind(sql, params))
-
-
-def _rows(conn: Any, result: dict[str, Any], count: int | None = None) -> tuple[list[dict[str, Any]], bool]:
-    """Up to `count` (all when None) unread rows of `result` as dicts, and whether the result set is done."""
-    if "columns" not in result:
-        return [], True
-    rows, eof = conn.get_rows(count=count)
-    return _dicts(result["columns"], rows), eof is not None
-
-
-def _dicts(columns: list[tuple], rows: list[tuple]) -> list[dict[str, Any]]:
-    names = [column[0] for column in columns]
-    return [dict(zip(names, row, strict=True)) for row in rows]
+def _dicts(columns: Sequence[str], rows: list[tuple]) -> list[dict[str, Any]]:
+    return [dict(zip(columns, row, strict=True)) for row in rows]
 
 
 def fetch_all(conn: Any, sql: str, params: Params = (), pause: Pause = None, every: int = 250) -> list[dict[str, Any]]:
@@ -43,16 +30,14 @@ def fetch_all(conn: Any, sql: str, params: Params = (), pause: Pause = None, eve
     """
     started = time.perf_counter()
     try:
-        result = _query(conn, sql, params)
+        statement = conn.bind(sql, params)
         if pause is None:
-            return _rows(conn, result)[0]
+            result = conn.query(statement)
+            return _dicts(result.columns, result.rows)
         rows: list[dict[str, Any]] = []
-        done = False
-        while not done:
-            chunk, done = _rows(conn, result, every)
-            rows += chunk
-            if chunk:
-                pause()
+        for chunk in conn.stream(statement, every):
+            rows += _dicts(chunk.columns, chunk.rows)
+            pause()
         return rows
     finally:
         add_time("db", time.perf_counter() - started)
@@ -63,7 +48,7 @@ def fetch_sets(conn: Any, queries: Sequence[tuple[str, Params]]) -> list[list[di
     started = time.perf_counter()
     try:
         statement = b";".join(conn.bind(sql, params) for sql, params in queries)
-        return [_rows(conn, result)[0] for result in conn.cmd_query_iter(statement)]
+        return [_dicts(result.columns, result.rows) for result in conn.results(statement)]
     finally:
         add_time("db", time.perf_counter() - started)
 
@@ -84,8 +69,8 @@ def execute(conn: Any, sql: str, params: Params = ()) -> tuple[int, int]:
     """Run a statement; return (rowcount, lastrowid)."""
     started = time.perf_counter()
     try:
-        result = _query(conn, sql, params)
-        return result["affected_rows"], result["insert_id"]
+        result = conn.query(conn.bind(sql, params))
+        return result.rowcount, result.lastrowid
     finally:
         add_time("db", time.perf_counter() - started)
 
@@ -93,16 +78,14 @@ def execute(conn: Any, sql: str, params: Params = ()) -> tuple[int, int]:
 def defer_rows(conn: Any, sql: str, params: Params, on_rows: Callable[[list[dict[str, Any]]], None]) -> None:
     """Queue a query inside a transaction, as `defer` does a write; `on_rows(rows as dicts)` is called when its
     rows arrive (with the transaction's next statement, usually the COMMIT)."""
-    conn.defer(sql, params, lambda result: on_rows(_dicts(result["columns"], result["rows"])))
+    conn.defer(sql, params, lambda result: on_rows(_dicts(result.columns, result.rows)))
 
 
 def defer(conn: Any, sql: str, params: Params = (), on_done: Callable[[int, int], None] | None = None) -> None:
     """Queue a write inside a transaction: it is sent with the transaction's next statement or its COMMIT, in the
     same round trip (backend/mysql_wire.py). Nothing waits for its outcome; `on_done(rowcount, lastrowid)` is
     called when it arrives."""
-    conn.defer(
-        sql, params, None if on_done is None else lambda result: on_done(result["affected_rows"], result["insert_id"])
-    )
+    conn.defer(sql, params, None if on_done is None else lambda result: on_done(result.rowcount, result.lastrowid))
 
 
 def execute_many(conn: Any, sql: str, rows: Iterable[Sequence[Any]], batch_size: int = 2000) -> int:
@@ -132,6 +115,6 @@ def execute_values(conn: Any, sql: str, rows: Sequence[Sequence[Any]], pause: Pa
             pause()
     statement = sql[: match.start(1)].encode() + b",".join(tuples) + sql[match.end(1) :].encode()
     try:
-        return conn.cmd_query(statement)["affected_rows"]
+        return conn.query(statement).rowcount
     finally:
         add_time("db", time.perf_counter() - started)

@@ -5,9 +5,10 @@ import threading
 import pytest
 from flask import Blueprint
 
-from backend import db
+from backend import db, mysql_wire
 from backend.db import Database, connect
 from backend.local_mariadb import LocalMariaDB
+from backend.mysql_wire import Connection
 from controller.sql import execute, fetch_value
 from tests.conftest import make_settings
 from utils.errors import ServiceUnavailable
@@ -81,10 +82,24 @@ def test_an_idle_connection_the_server_closed_is_never_handed_out(db_config):
     database.close()
 
 
+def test_on_the_public_path_alone_idle_connections_are_pinged_and_a_closed_one_is_never_handed_out(
+    db_config, monkeypatch
+):
+    monkeypatch.setattr(mysql_wire, "fastpath", None)  # another driver version: no socket to look at
+    database = Database(db_config, pool_size=2)
+    first, second = sorted(_ids(database, 2))
+    _kill(db_config, first)
+    _kill(db_config, second)
+    with database.connection() as conn:  # no error: both idle ones fail their ping and a new one opens
+        assert conn.closed_by_server() is None
+        assert fetch_value(conn, "SELECT CONNECTION_ID()") not in (first, second)
+    database.close()
+
+
 def test_an_idle_connection_is_pinged_after_a_while_and_replaced_when_it_does_not_answer(db_config, monkeypatch):
     database = Database(db_config, pool_size=2)
     [first] = _ids(database, 1)
-    monkeypatch.setattr(db, "_closed_by_server", lambda conn: False)  # as if the server's goodbye never came
+    monkeypatch.setattr(Connection, "closed_by_server", lambda conn: False)  # as if the server's goodbye never came
     _kill(db_config, first)
     monkeypatch.setattr(db, "VALIDATE_IDLE_S", 0)  # idle long enough to be pinged
     with database.connection() as conn:

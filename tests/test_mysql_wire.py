@@ -1,6 +1,7 @@
-"""The tuned connection (buffered packet reads, cached column definitions, its own parameter binding, deferred
-writes) returns exactly what the stock pure-Python connection and its cursor return, including results larger
-than a read, multi-packet rows, errors and timeouts."""
+"""The connection (deferred statements, parameter binding, and the fast path of backend/mysql_fastpath.py where
+the driver version allows it) returns exactly what the stock pure-Python connection and its cursor return,
+including results larger than a read, multi-packet rows, errors and timeouts; every test runs with the fast
+path and on the driver's public API alone."""
 
 from datetime import datetime
 from decimal import Decimal
@@ -9,9 +10,26 @@ import mysql.connector
 import pytest
 from mysql.connector import errors
 
+from backend import mysql_wire
 from backend.db import connect, connect_args
 from backend.mysql_wire import Connection
-from controller.sql import defer, defer_rows, execute, fetch_all, fetch_value
+from controller.sql import defer, defer_rows, execute, fetch_all, fetch_sets, fetch_value
+
+
+@pytest.fixture(params=["fast", "public"], autouse=True)
+def path(request, monkeypatch):
+    """Each test once with backend/mysql_fastpath.py and once on the driver's public API alone."""
+    if request.param == "public":
+        monkeypatch.setattr(mysql_wire, "fastpath", None)
+    return request.param
+
+
+@pytest.fixture
+def db_conn(db_config, path):
+    """A raw autocommit connection of the path under test."""
+    conn = connect(db_config)
+    yield conn
+    conn.close()
 
 
 @pytest.fixture
@@ -27,7 +45,8 @@ QUERIES = [
     ("SELECT symbol FROM stocks WHERE symbol = %s", ("NO-SUCH",)),
     # the same column names with other types: the column cache must not mix them up
     ("SELECT 'one' AS a, 2 AS b, NULL AS c, 'x' AS d, NOW() AS e", ()),
-    ("SELECT REPEAT('x', 300000) AS big, seq AS n FROM seq_1_to_3", ()),  # rows larger than one read
+    # rows larger than one read (a derived table of three rows: no MariaDB-only sequence tables)
+    ("SELECT REPEAT('x', 300000) AS big, n FROM (SELECT 1 AS n UNION ALL SELECT 2 UNION ALL SELECT 3) AS s", ()),
     # parameters of every kind, bound by our binder on one side and by the cursor on the other
     (
         "SELECT %s AS i, %s AS neg, %s AS d, %s AS s, %s AS n, %s AS t, %s AS b, %s AS f, %s AS pct",
@@ -49,7 +68,7 @@ QUERIES = [
 
 @pytest.mark.parametrize(("sql", "params"), QUERIES)
 def test_results_match_the_stock_connection(db_conn, stock, sql, params):
-    assert isinstance(db_conn, Connection) and db_conn._socket.buffered
+    assert isinstance(db_conn, Connection)
     cursor = stock.cursor(dictionary=True)
     cursor.execute(sql, params)
     got, expected = fetch_all(db_conn, sql, params), cursor.fetchall()
@@ -128,13 +147,44 @@ def test_errors_leave_the_connection_usable(db_conn):
     assert fetch_value(db_conn, "SELECT 42") == 42
 
 
-def test_read_timeout_is_enforced(db_config):
+def test_read_timeout_is_enforced_and_closes_the_session_it_left_mid_response(db_config):
     conn = connect(db_config, read_timeout=1)
     try:
         with pytest.raises(errors.ReadTimeoutError):
             fetch_value(conn, "SELECT SLEEP(3)")
+        assert not conn.is_connected()  # the SLEEP's reply would have answered the next statement
     finally:
         conn.close()
+
+
+def test_no_statement_leaves_a_result_set_unread(db_conn, monkeypatch):
+    sent = _round_trips(db_conn, monkeypatch)
+    assert fetch_all(db_conn, "SELECT 1 AS a; SELECT 2 AS b, 3 AS c") == [{"a": 1}]  # the second set is read too
+    assert not db_conn.unread_result and not db_conn.have_next_result
+    assert execute(db_conn, "SET @wire = 5; DO 1") == (0, 0)
+    assert fetch_value(db_conn, "SELECT @wire") == 5
+    assert len(sent) == 3
+
+
+def test_several_queries_in_one_round_trip(db_conn, monkeypatch):
+    sent = _round_trips(db_conn, monkeypatch)
+    sets = fetch_sets(
+        db_conn, [("SELECT %s AS a", (1,)), ("SELECT 'x' AS b WHERE 1 = 0", ()), ("SELECT %s AS c", ("y",))]
+    )
+    assert sets == [[{"a": 1}], [], [{"c": "y"}]] and len(sent) == 1
+
+
+def test_a_long_read_pauses_between_chunks(db_conn):
+    pauses = []
+    rows = fetch_all(
+        db_conn,
+        "SELECT n FROM (SELECT 1 AS n UNION ALL SELECT 2 UNION ALL SELECT 3 UNION ALL SELECT 4 "
+        "UNION ALL SELECT 5) AS s ORDER BY n",
+        pause=lambda: pauses.append(1),
+        every=2,
+    )
+    assert [row["n"] for row in rows] == [1, 2, 3, 4, 5] and len(pauses) == 3
+    assert fetch_value(db_conn, "SELECT 8") == 8
 
 
 def test_local_infile_keeps_the_packet_sequence(db_config, tmp_path):
@@ -161,7 +211,7 @@ def probe_table(db_conn):
 def _round_trips(conn, monkeypatch) -> list[int]:
     assert conn.sql_mode is not None  # read once per connection (escaping depends on it), like the cursor does
     sent = []
-    for name in ("_send_query", "_send_cmd"):  # our query path, and the driver's for every other command
+    for name in ("cmd_query", "cmd_ping"):  # every query (a cursor's, COMMIT, ROLLBACK), and pings
         original = getattr(conn, name)
         monkeypatch.setattr(
             conn, name, lambda *args, _original=original, **kwargs: sent.append(1) or _original(*args, **kwargs)

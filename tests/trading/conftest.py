@@ -176,15 +176,16 @@ def trader(make_trader) -> Trader:
 @pytest.fixture
 def round_trips(monkeypatch) -> list[bytes]:
     """The queries sent from now on, one per round trip (with their deferred writes in front); the pool's
-    switches of a connection's autocommit mode aside (they depend on which connection a test's small pool has)."""
+    switches of a connection's autocommit mode aside (they depend on which connection a test's small pool has).
+    Every query the driver sends (a cursor's, a COMMIT, a ROLLBACK) goes through its public `cmd_query`."""
     sent: list[bytes] = []
-    original = Connection._send_query
+    original = Connection.cmd_query
 
-    def send(conn: Connection, query: bytes | str) -> bytearray:
+    def send(conn: Connection, query: bytes | str, *args, **kwargs):
         query = query.encode() if isinstance(query, str) else bytes(query)
         if not query.startswith(b"SET @@session.autocommit"):
             sent.append(query)
-        return original(conn, query)
+        return original(conn, query, *args, **kwargs)
 
-    monkeypatch.setattr(Connection, "_send_query", send)
+    monkeypatch.setattr(Connection, "cmd_query", send)
     return sent
