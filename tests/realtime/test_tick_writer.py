@@ -252,7 +252,7 @@ def test_execute_values_builds_one_statement_escaped_by_the_driver(rt_conn):
 
 def test_fetch_all_with_pause_reads_the_rows_in_chunks_and_pauses_between_them(rt_conn):
     pauses = []
-    sql = "SELECT seq FROM seq_1_to_7"  # MariaDB's sequence engine
+    sql = "WITH RECURSIVE s (seq) AS (SELECT 1 UNION ALL SELECT seq + 1 FROM s WHERE seq < 7) SELECT seq FROM s"
     assert fetch_all(rt_conn, sql, pause=lambda: pauses.append(1), every=3) == [{"seq": n} for n in range(1, 8)]
     assert pauses == [1, 1, 1]  # after rows 1-3, 4-6 and 7
     assert fetch_all(rt_conn, sql) == [{"seq": n} for n in range(1, 8)] and len(pauses) == 3
