@@ -1,7 +1,12 @@
-"""Extension objects, unbound; `create_app` binds them with `init_app`. Imports none of our packages."""
+"""Extension objects, unbound; `create_app` binds them with `init_app`. Imports none of our packages.
+
+Three of them step around a hook of their library that has no public switch; each was written against the
+version named in its docstring, and tests/test_extension_hooks.py fails when the library changes that hook.
+"""
 
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 from cachetools import TTLCache
@@ -19,6 +24,9 @@ class RouteLimiter(Limiter):
 
     Without application-wide or default limits, the before-request check that Limiter installs has nothing
     to enforce, yet it resolves the limits of every request (~190 µs of a ~700 µs `/health`); drop it.
+    Flask-Limiter has no public switch for that check (written against Flask-Limiter 4.1.1, where `init_app`
+    registers the private `_check_request_limit` with `app.before_request`, and a decorated route's wrapper
+    calls it itself): if a release stops registering it, `remove` fails at start-up.
     """
 
     def init_app(self, app: Flask) -> None:
@@ -31,21 +39,32 @@ class OriginCORS(CORS):
     """CORS whose response hook runs only for requests with an Origin header.
 
     Configured with `always_send=False`, flask-cors adds nothing to a response without one (not even
-    `Vary`), yet matches the path against its resources and scans the headers on every request.
+    `Vary`), yet matches the path against its resources and scans the headers on every request. flask-cors
+    has no public switch for that (written against flask-cors 6.0.5, whose `init_app` registers one function
+    with `app.after_request`); if a release registers another number of them, start-up fails here.
     """
 
     def init_app(self, app: Flask, **kwargs: Any) -> None:
         """Bind to the app; its after-request hook skips requests that are not cross-origin."""
         if kwargs.get("always_send", True):
             raise ValueError("OriginCORS needs always_send=False")
+        hooks = app.after_request_funcs.setdefault(None, [])
+        before = list(hooks)
         super().init_app(app, **kwargs)
-        hooks = app.after_request_funcs[None]
-        cors_hook = hooks[-1]  # the one init_app just added
+        added = [n for n, hook in enumerate(hooks) if hook not in before]
+        if len(added) != 1:
+            raise RuntimeError(f"flask-cors registered {len(added)} after-request hooks, OriginCORS expects one")
+        hooks[added[0]] = CrossOriginOnly(hooks[added[0]])
 
-        def cors_after_request(response: Response) -> Response:
-            return cors_hook(response) if "HTTP_ORIGIN" in request.environ else response
 
-        hooks[-1] = cors_after_request
+class CrossOriginOnly:
+    """An after-request hook that runs flask-cors's `hook` only for requests with an Origin header."""
+
+    def __init__(self, hook: Callable[[Response], Response]) -> None:
+        self.hook = hook
+
+    def __call__(self, response: Response) -> Response:
+        return self.hook(response) if "HTTP_ORIGIN" in request.environ else response
 
 
 class VerifiedTokenJWTManager(JWTManager):
@@ -55,7 +74,10 @@ class VerifiedTokenJWTManager(JWTManager):
     then verified), ~0.35 ms of pure-Python base64 and JSON work. A token string whose signature, type and
     claims verified once with this app's key decodes to the same claims every time, so a hit only re-checks
     the expiry (strictly, without leeway; tokens without one are never kept). Revocation and the user's
-    status are still checked on every request, after decoding.
+    status are still checked on every request, after decoding. flask-jwt-extended has no public hook around
+    decoding (written against Flask-JWT-Extended 4.7.4, where every token, from a request or from the public
+    `decode_token`, is decoded by the private `JWTManager._decode_jwt_from_config(encoded_token, csrf_value,
+    allow_expired)`, overridden here).
     """
 
     def __init__(self, ttl_s: float = 60.0, maxsize: int = 8192) -> None:

@@ -1,0 +1,106 @@
+"""The library hooks that backend/extensions.py steps around still exist and behave as it relies on: each test
+fails when Flask-Limiter, flask-cors or flask-jwt-extended changes the hook (see the classes' docstrings)."""
+
+import inspect
+from datetime import timedelta
+
+import pytest
+from flask import Flask
+from flask_cors import CORS
+from flask_jwt_extended import JWTManager, create_access_token, decode_token, jwt_required
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+
+from backend.extensions import CrossOriginOnly, OriginCORS, RouteLimiter, VerifiedTokenJWTManager
+
+
+def _app() -> Flask:
+    app = Flask(__name__)
+    app.config.update(JWT_SECRET_KEY="hook-tests-secret-0123456789abcdefghijklmnop", RATELIMIT_STORAGE_URI="memory://")
+    return app
+
+
+def test_flask_limiter_checks_every_request_with_its_private_before_request_hook():
+    app, limiter = _app(), Limiter(key_func=get_remote_address)
+    limiter.init_app(app)
+    assert limiter._check_request_limit in app.before_request_funcs[None]
+    assert {"callable_name", "in_middleware"} <= set(inspect.signature(limiter._check_request_limit).parameters)
+
+
+def test_the_route_limiter_drops_that_hook_and_decorated_routes_are_still_limited():
+    app, limiter = _app(), RouteLimiter(key_func=get_remote_address)
+    limiter.init_app(app)
+    assert limiter._check_request_limit not in app.before_request_funcs.get(None, [])
+    checks = []
+    original = limiter._check_request_limit
+    limiter._check_request_limit = lambda *args, **kwargs: checks.append(kwargs) or original(*args, **kwargs)
+
+    @app.get("/limited")
+    @limiter.limit("2/minute")
+    def limited():
+        return "ok"
+
+    @app.get("/free")
+    def free():
+        return "ok"
+
+    client = app.test_client()
+    assert [client.get("/limited").status_code for _ in range(3)] == [200, 200, 429]
+    assert all(check["in_middleware"] is False for check in checks) and len(checks) == 3  # the decorator's own
+    assert client.get("/free").status_code == 200 and len(checks) == 3  # no check for an undecorated route
+
+
+def test_flask_cors_hooks_in_with_one_after_request_function_that_answers_cross_origin_requests():
+    app = _app()
+    before = list(app.after_request_funcs.get(None, []))
+    CORS().init_app(app, origins=["https://allowed.example"], always_send=False)
+    [hook] = [hook for hook in app.after_request_funcs[None] if hook not in before]
+    # the function itself answers a cross-origin request, and adds nothing (not even Vary) to any other
+    with app.test_request_context("/data", headers={"Origin": "https://allowed.example"}):
+        assert hook(app.make_response("ok")).headers["Access-Control-Allow-Origin"] == "https://allowed.example"
+    with app.test_request_context("/data"):
+        assert dict(hook(app.make_response("ok")).headers) == dict(app.make_response("ok").headers)
+
+
+def test_origin_cors_runs_that_function_only_for_requests_with_an_origin():
+    app = _app()
+    OriginCORS().init_app(app, origins=["https://allowed.example"], always_send=False)
+    [wrapper] = [hook for hook in app.after_request_funcs[None] if isinstance(hook, CrossOriginOnly)]
+    calls, cors_hook = [], wrapper.hook
+    wrapper.hook = lambda response: calls.append(1) or cors_hook(response)
+
+    @app.get("/data")
+    def data():
+        return "ok"
+
+    client = app.test_client()
+    assert "Access-Control-Allow-Origin" not in client.get("/data").headers and calls == []
+    cross = client.get("/data", headers={"Origin": "https://allowed.example"})
+    assert cross.headers["Access-Control-Allow-Origin"] == "https://allowed.example" and calls == [1]
+    with pytest.raises(ValueError):
+        OriginCORS().init_app(_app(), origins=["https://allowed.example"])  # always_send must be off
+
+
+def test_flask_jwt_extended_decodes_every_token_through_its_private_decode_method():
+    assert list(inspect.signature(JWTManager._decode_jwt_from_config).parameters) == [
+        "self",
+        "encoded_token",
+        "csrf_value",
+        "allow_expired",
+    ]
+    app, manager = _app(), VerifiedTokenJWTManager()
+    manager.init_app(app)
+
+    @app.get("/private")
+    @jwt_required()
+    def private():
+        return "ok"
+
+    with app.app_context():
+        token = create_access_token(identity="7", expires_delta=timedelta(minutes=5))
+        assert decode_token(token)["sub"] == "7"  # the public decode_token goes through the override
+        verified, _ = app.extensions["verified_tokens"]
+        assert token in verified
+        verified.clear()
+    assert app.test_client().get("/private", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+    assert token in app.extensions["verified_tokens"][0]  # and so does a request's token
