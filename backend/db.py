@@ -33,11 +33,13 @@ from mysql.connector import errors as mysql_errors
 from backend.mysql_wire import Connection
 from backend.settings import DatabaseConfig
 from utils import metrics
-from utils.errors import ServiceUnavailable
+from utils.errors import DatabaseUnavailable, ServiceUnavailable
+from utils.outage_log import OutageLog
 
 log = logging.getLogger(__name__)
 
 VALIDATE_IDLE_S = 30.0  # below any sensible server wait_timeout or proxy idle timeout
+OUTAGE_SUMMARY_S = 15.0  # while the database is down, one log line this often (each failure is counted)
 _LOST = (mysql_errors.OperationalError, mysql_errors.InterfaceError)
 
 
@@ -51,6 +53,7 @@ class Database:
         wait_timeout_s: float = 2.0,
         connect_timeout_s: int = 5,
         read_timeout_s: int = 30,
+        outage_summary_s: float = OUTAGE_SUMMARY_S,
     ) -> None:
         self.config = config
         self.pool_size = pool_size
@@ -61,7 +64,9 @@ class Database:
         self._idle: dict[bool, list[tuple[Connection, float, int]]] = {True: [], False: []}
         self._generation = 0  # bumped when a connection is lost: idle ones are checked before reuse
         self._in_use = 0
+        self._outage = OutageLog(log, "database", outage_summary_s)
         metrics.DB_POOL_SIZE.set(pool_size)
+        metrics.DB_AVAILABLE.set(1)
 
     @property
     def in_use(self) -> int:
@@ -96,9 +101,7 @@ class Database:
                 yield conn
             except _LOST as exc:
                 self._discard(conn)
-                metrics.DB_ERRORS.labels("lost").inc()
-                log.warning("database error during request: %s", exc.__class__.__name__)
-                raise ServiceUnavailable("database unavailable", {"reason": "connection_lost"}) from exc
+                raise self._unavailable("lost", "connection_lost", exc) from exc
             except BaseException:
                 self._checkin(conn, autocommit)
                 raise
@@ -115,13 +118,21 @@ class Database:
                 conn, mode = Connection(**self._connect_args), True
             if mode != autocommit:
                 conn.autocommit = autocommit
-            return conn
         except mysql_errors.Error as exc:
             if conn is not None:
                 self._close_quietly(conn)
-            metrics.DB_ERRORS.labels("connect").inc()
-            log.warning("database unavailable: %s", exc.__class__.__name__)
-            raise ServiceUnavailable("database unavailable", {"reason": "unreachable"}) from exc
+            raise self._unavailable("connect", "unreachable", exc) from exc
+        if self._outage.down:
+            self._outage.succeeded()
+            metrics.DB_AVAILABLE.set(1)
+        return conn
+
+    def _unavailable(self, kind: str, reason: str, exc: Exception) -> DatabaseUnavailable:
+        """Count a failure (db_errors_total) and report it to the outage log, which logs only some of them."""
+        metrics.DB_ERRORS.labels(kind).inc()
+        metrics.DB_AVAILABLE.set(0)
+        self._outage.failed(reason, exc)
+        return DatabaseUnavailable(details={"reason": reason})
 
     def _idle_connection(self, autocommit: bool) -> tuple[Connection | None, bool]:
         """The most recently returned idle connection that still answers, of the wanted mode if any is idle."""

@@ -78,7 +78,7 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(AppError)
     def _app_error(exc: AppError):
-        if exc.status >= 500:
+        if exc.status >= 500 and not exc.logged:
             log.warning("%s: %s", exc.code, exc.message)
         response, status = _envelope(exc)
         if exc.retry_after_s is not None:

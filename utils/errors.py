@@ -22,6 +22,7 @@ class AppError(Exception):
     default_message = "Internal server error"
     default_details: dict[str, Any] = {}
     retry_after_s: int | None = None  # sent as Retry-After when set
+    logged = False  # already logged where it was raised (the error handler then does not log it again)
 
     def __init__(
         self, message: str | None = None, details: dict[str, Any] | None = None, fields: list[dict] | None = None
@@ -31,6 +32,11 @@ class AppError(Exception):
         self.details: dict[str, Any] = {**self.default_details, **(details or {})}
         if fields:
             self.details["fields"] = fields
+
+
+def already_logged(exc: BaseException) -> bool:
+    """Whether `exc` was logged where it was raised (the database's outage log): log it no more."""
+    return isinstance(exc, AppError) and exc.logged
 
 
 class ValidationError(AppError):
@@ -137,3 +143,10 @@ class ShuttingDown(ServiceUnavailable):
     default_message = "The server is shutting down; retry shortly"
     default_details = {"reason": "shutting_down"}
     retry_after_s = 2
+
+
+class DatabaseUnavailable(ServiceUnavailable):
+    """The database cannot be reached, or a connection to it was lost; the pool's outage log reports it."""
+
+    default_message = "database unavailable"
+    logged = True

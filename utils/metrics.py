@@ -15,6 +15,7 @@ DB_POOL_SIZE = Gauge("db_pool_size", "Configured size of the database connection
 DB_POOL_IN_USE = Gauge("db_pool_in_use", "Database connections currently checked out")
 DB_POOL_TIMEOUTS = Counter("db_pool_timeouts_total", "Requests that gave up waiting for a DB connection")
 DB_ERRORS = Counter("db_errors_total", "Database errors by kind", ["kind"])
+DB_AVAILABLE = Gauge("db_available", "1 while the database answers the pool, 0 during an outage")
 
 NEWS_FEED_FETCHES = Counter("news_feed_fetches_total", "News feed downloads by outcome", ["outcome"])
 NEWS_ITEMS_STORED = Counter("news_items_stored_total", "New news items stored, by kind", ["kind"])

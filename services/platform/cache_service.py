@@ -24,7 +24,7 @@ from flask import current_app, has_app_context
 
 from backend.extensions import socketio
 from utils import metrics
-from utils.errors import ServiceUnavailable
+from utils.errors import ServiceUnavailable, already_logged
 from utils.locked_cache import LockedCache
 from utils.request_context import add_time
 
@@ -199,9 +199,10 @@ class NamedCache:
         try:
             self._load(key, loader, flight)
             self._note("refresh", key)
-        except Exception:  # a failed refresh keeps serving the stale entry; it must not kill the task
+        except Exception as exc:  # a failed refresh keeps serving the stale entry; it must not kill the task
             self._note("refresh_error", key)
-            log.warning("cache %s: background refresh of %r failed", self.name, key, exc_info=True)
+            if not already_logged(exc):
+                log.warning("cache %s: background refresh of %r failed", self.name, key, exc_info=True)
         finally:
             with self._lock:
                 self._refreshing -= 1

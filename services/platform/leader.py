@@ -31,6 +31,7 @@ from backend.extensions import socketio
 from backend.settings import DatabaseConfig
 from controller.platform import leader_leases
 from utils import metrics
+from utils.outage_log import OutageLog
 from utils.timeutil import iso_ist, now_utc, to_db
 
 log = logging.getLogger(__name__)
@@ -72,6 +73,7 @@ class Leadership:
         self.since = None
         self.checked_at = None
         self.error: str | None = None
+        self._outage = OutageLog(log, "leader election: database")  # a line per pass would flood an outage
 
     def start(self) -> None:
         """Check once now (a lone process leads when this returns), then keep checking in the background."""
@@ -99,13 +101,13 @@ class Leadership:
             try:
                 self._check()
                 self.error = None
+                self._outage.succeeded()
             except mysql_errors.Error as exc:
                 self.error = f"{exc.__class__.__name__}: {exc}"[:300]
                 self._close()
                 if self.is_leader:
                     self._step_down("lost the database connection")
-                else:
-                    log.warning("leader election: database unavailable (%s)", exc.__class__.__name__)
+                self._outage.failed("unreachable", exc)
             self.checked_at = now_utc()
             return self.is_leader
 

@@ -22,7 +22,7 @@ from backend import db
 from backend.extensions import socketio
 from controller.platform import scheduler_runs
 from utils import metrics
-from utils.errors import ServiceUnavailable
+from utils.errors import ServiceUnavailable, already_logged
 from utils.timeutil import iso_ist, now_utc, to_db
 
 log = logging.getLogger(__name__)
@@ -113,7 +113,8 @@ class Scheduler:
                 job.func()
             except Exception as exc:  # the loop must survive any job failure; it is logged and recorded
                 error = f"{exc.__class__.__name__}: {exc}"
-                log.exception("job %s failed", job.name)
+                if not already_logged(exc):
+                    log.exception("job %s failed", job.name)
             elapsed = time.perf_counter() - started
             status = "error" if error else "ok"
             job.last_started_at, job.last_duration_ms = started_at, int(elapsed * 1000)
@@ -136,8 +137,9 @@ class Scheduler:
                     conn, job.name, to_db(started_at), to_db(now_utc()), duration_ms, status, error, _HOST
                 )
             job._recorded_status = status
-        except ServiceUnavailable:
-            log.warning("could not record run of %s: database unavailable", job.name)
+        except ServiceUnavailable as exc:
+            if not already_logged(exc):
+                log.warning("could not record run of %s: database unavailable", job.name)
 
     def _loop(self, job: Job) -> None:
         due = time.monotonic()

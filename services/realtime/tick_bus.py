@@ -19,6 +19,7 @@ from flask import current_app
 
 from services.market.live_price_cache import Quote
 from utils import metrics
+from utils.errors import already_logged
 from utils.timeutil import now_utc
 
 log = logging.getLogger(__name__)
@@ -73,9 +74,10 @@ class InProcessTickBus:
         for name, callback in list(self._subscribers):
             try:
                 callback(batch)
-            except Exception:  # a subscriber's bug must not stall the feed for the others
+            except Exception as exc:  # a subscriber's bug must not stall the feed for the others
                 metrics.TICK_SUBSCRIBER_ERRORS.labels(name).inc()
-                log.exception("tick subscriber %s failed", name)
+                if not already_logged(exc):
+                    log.exception("tick subscriber %s failed", name)
 
     def subscribe(self, callback: Subscriber, name: str | None = None) -> None:
         """Add a subscriber (named for logs and metrics)."""

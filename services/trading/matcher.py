@@ -87,7 +87,8 @@ def act(order: Order, ltp: Decimal, view: MarketView) -> list[Order]:
     try:
         outcome = in_transaction(work)
     except AppError as exc:  # e.g. the database is busy: the next tick retries this order
-        log.warning("matcher skipped order %s: %s", order.order_id, exc.message)
+        if not exc.logged:
+            log.warning("matcher skipped order %s: %s", order.order_id, exc.message)
         return []
     if outcome is None:
         return []
