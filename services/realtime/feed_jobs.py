@@ -48,14 +48,15 @@ def poll_index_quotes() -> int:
     return _publish_new("indices", market_data.provider().index_quotes(list(payloads.directory().index_order)))
 
 
-def write_eod_candles() -> tuple[int, int]:
+def write_eod_candles(writer: TickWriter) -> tuple[int, int]:
     """Upsert the daily candle of the latest quoted day from the snapshot (real day high/low/volume); idempotent.
 
     The first run for a day also rolls every stock's 52-week range over the last 52 weeks of daily candles
-    (a year-long scan: once a day per process, not on every run of this job).
+    (a year-long scan: once a day per process, not on every run of this job). It runs while `writer` does not
+    flush: both lock the same stock_quotes rows, in different orders (services/realtime/tick_writer.py).
     """
     rolled_for = current_app.extensions.get("week52_rolled_for")
-    with db.transaction() as conn:
+    with writer.exclusive(), db.transaction() as conn:
         newest = snapshots.newest_stock_quote_as_of(conn)
         if newest is None:
             return 0, 0
@@ -123,7 +124,13 @@ def writer_jobs(settings: Settings, writer: TickWriter) -> list[Job]:
         Job("stock_quotes", poll_s, poll_stock_quotes, _OPEN, settings.enable_stock_scheduler),
         Job("index_quotes", poll_s, poll_index_quotes, _OPEN, settings.enable_index_scheduler),
         Job("quote_writer", settings.quote_write_interval_s, writer.flush),
-        Job("eod_candles", settings.eod_interval_s, write_eod_candles, eod_phases, settings.enable_eod_scheduler),
+        Job(
+            "eod_candles",
+            settings.eod_interval_s,
+            lambda: write_eod_candles(writer),
+            eod_phases,
+            settings.enable_eod_scheduler,
+        ),
         Job("startup_refresh", None, lambda: refresh_stale_snapshot(writer), None, settings.enable_startup_refresh),
     ]
 

@@ -6,12 +6,18 @@ stock quotes, one for the index quotes, one per candle table. A minute bar keeps
 as open, widens high/low, moves close, and its volume is the cumulative volume's growth since the
 minute began. When the trading day changes, the previous day's daily candles are written from the
 snapshot first (exact end-of-day values, also with SIM_ALWAYS_OPEN where there is no "closed" phase).
+
+The writers of the snapshot and candle tables (a flush, and the end-of-day job under `exclusive()`) run one at a
+time: they lock the same stock_quotes rows in different orders (a flush in the order the quotes arrived; the
+end-of-day job in primary-key order, first with the shared locks of an INSERT ... SELECT, then with an UPDATE),
+and together they deadlocked (MariaDB 1213, seen at boot, when the start-up refresh and the end-of-day job run).
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
@@ -58,7 +64,7 @@ class TickWriter:
     def __init__(self, loader: Callable[[], Universe]) -> None:
         self._loader = loader
         self._lock = threading.Lock()  # guards the collected ticks
-        self._flushing = threading.Lock()  # one flush at a time (the scheduled one and the start-up refresh)
+        self._writing = threading.Lock()  # one writer of the snapshot and candle tables at a time
         self._quotes: dict[str, dict[str, Quote]] = {"stocks": {}, "indices": {}}
         self._bars: dict[str, dict[str, _Bar]] = {"stocks": {}, "indices": {}}
         self._dirty: dict[str, dict[tuple[str, datetime], _Bar]] = {"stocks": {}, "indices": {}}
@@ -82,12 +88,16 @@ class TickWriter:
         """Persist what arrived since the last flush, in one transaction.
 
         Minute bars are written once their minute has ended (the live cache serves the current one),
-        so each bar costs one row a minute however often the writer runs; `final` writes them all. Flushes
-        run one at a time: two concurrent upserts of the same rows can deadlock, and the loser's minute bars
-        would be lost.
+        so each bar costs one row a minute however often the writer runs; `final` writes them all. A flush
+        runs under `exclusive()`: two concurrent flushes (the scheduled one and the start-up refresh's) would
+        deadlock on the same rows, and the loser's minute bars would be lost.
         """
-        with self._flushing:
+        with self._writing:
             return self._flush(final)
+
+    def exclusive(self) -> AbstractContextManager[bool]:
+        """Hold while writing the snapshot or candle tables outside a flush: no flush runs meanwhile."""
+        return self._writing
 
     def _flush(self, final: bool) -> FlushReport:
         with self._lock:

@@ -180,9 +180,10 @@ def test_end_of_day_candles_are_idempotent(app, rt_conn):
             "WHERE timeframe = '1d' ORDER BY stock_id, ts",
         )
 
-    feed_jobs.write_eod_candles()
+    writer = TickWriter(load_universe)
+    feed_jobs.write_eod_candles(writer)
     first = daily_rows()
-    feed_jobs.write_eod_candles()
+    feed_jobs.write_eod_candles(writer)
     assert daily_rows() == first
     newest = fetch_value(rt_conn, "SELECT MAX(as_of) FROM stock_quotes")
     ist_day = newest.replace(tzinfo=UTC).astimezone(IST).date()  # the IST day, whatever the UTC date
@@ -214,7 +215,7 @@ def test_end_of_day_lets_extremes_older_than_52_weeks_drop_out_of_the_range(app,
         (stock_id, old),
     )
     execute(rt_conn, "UPDATE stock_quotes SET week52_high = 99999, week52_low = 0.5 WHERE stock_id = %s", (stock_id,))
-    feed_jobs.write_eod_candles()
+    feed_jobs.write_eod_candles(TickWriter(load_universe))
     row = fetch_one(
         rt_conn, "SELECT week52_high, week52_low, day_high, day_low FROM stock_quotes WHERE stock_id = %s", (stock_id,)
     )
