@@ -89,6 +89,25 @@ def make_settings(db_config: DatabaseConfig, **overrides) -> Settings:
     return Settings.load(**values)
 
 
+def app_with_db_probe(config: DatabaseConfig, **overrides):
+    """An app (settings overrides as make_settings) with `GET /_probe/db`, which reads `SELECT 1` from its pool."""
+    from flask import Blueprint
+
+    from backend import db
+    from controller.sql import fetch_value
+
+    application = create_app(make_settings(config, **overrides))
+    probe = Blueprint("db_probe", __name__)
+
+    @probe.get("/_probe/db")
+    def read():
+        with db.connection() as conn:
+            return {"value": fetch_value(conn, "SELECT 1")}
+
+    application.register_blueprint(probe)
+    return application
+
+
 @pytest.fixture
 def settings(db_config) -> Settings:
     """Settings for an app on the session database."""

@@ -5,7 +5,6 @@ import logging
 import time
 
 import pytest
-from flask import Blueprint
 from prometheus_client import REGISTRY
 
 from backend.db import Database
@@ -13,7 +12,7 @@ from backend.local_mariadb import LocalMariaDB, free_port
 from backend.settings import DatabaseConfig
 from controller.sql import fetch_value
 from services.platform.scheduler import Job, Scheduler
-from tests.conftest import make_settings
+from tests.conftest import app_with_db_probe
 from utils.errors import DatabaseUnavailable, ServiceUnavailable
 from utils.outage_log import OutageLog
 
@@ -53,20 +52,8 @@ def _metric(name: str, labels: dict | None = None) -> float:
 
 
 def test_requests_against_an_unreachable_database_log_one_line_and_count_every_failure(caplog):
-    from backend.app import create_app
-
     closed = DatabaseConfig("127.0.0.1", free_port(), "app", "secret", "nowhere")  # nothing listens there
-    app = create_app(make_settings(closed))
-    probe = Blueprint("outage_probe", __name__)
-
-    @probe.get("/_probe/db")
-    def read():
-        from backend import db
-
-        with db.connection() as conn:
-            return {"value": fetch_value(conn, "SELECT 1")}
-
-    app.register_blueprint(probe)
+    app = app_with_db_probe(closed)
     client = app.test_client()
     before = _metric("db_errors_total", {"kind": "connect"})
     caplog.set_level(logging.WARNING)

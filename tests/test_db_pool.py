@@ -3,14 +3,13 @@
 import threading
 
 import pytest
-from flask import Blueprint
 
 from backend import db, mysql_wire
 from backend.db import Database, connect
 from backend.local_mariadb import LocalMariaDB
 from backend.mysql_wire import Connection
 from controller.sql import execute, fetch_value
-from tests.conftest import make_settings
+from tests.conftest import app_with_db_probe
 from utils.errors import ServiceUnavailable
 
 
@@ -195,19 +194,7 @@ def test_under_gevent_waiters_queue_on_gevents_semaphore(db_config, repo_root):
 
 
 def test_pool_exhaustion_maps_to_a_503_response(db_config):
-    from backend.app import create_app
-
-    app = create_app(make_settings(db_config, db_pool_size=1, db_pool_timeout_s=0.1))
-    bp = Blueprint("pool_probe", __name__)
-
-    @bp.get("/_probe/db")
-    def probe():
-        from backend import db
-
-        with db.connection() as conn:
-            return {"value": fetch_value(conn, "SELECT 1")}
-
-    app.register_blueprint(bp)
+    app = app_with_db_probe(db_config, db_pool_size=1, db_pool_timeout_s=0.1)
     database = app.extensions["db"]
     with database.connection():
         response = app.test_client().get("/_probe/db")
