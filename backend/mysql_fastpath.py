@@ -10,13 +10,13 @@ layers of calls, and a one-row SELECT of 19 columns is 23 packets; it decodes ev
 every result set anew; and it cannot tell whether the server closed an idle connection without a round trip.
 What this module changes, and the private members it relies on:
 
-- `MySQLConnection._socket` is the driver's MySQLSocket; its `sock` is the operating system's socket, and the
-  driver reads every packet through `MySQLSocket.recv(read_timeout)`. That method is replaced, on the one
-  instance, by `_PacketReader.recv`, which fills a buffer with one system call and serves every whole packet
-  the buffer holds (the protocol is request/response: nothing is left in it once a response is read). It
-  keeps `MySQLSocket._netbroker._pktnr` (the sequence id of the last packet read) as the driver's own reader
-  does, since the driver numbers the packets it sends next from it (LOCAL INFILE data). Compressed sessions,
-  whose broker is not a NetworkBrokerPlain, keep the driver's reader.
+- `MySQLConnection._socket` is the driver's MySQLSocket; its `sock` is the operating system's socket (its
+  `address` names it in errors), and the driver reads every packet through `MySQLSocket.recv(read_timeout)`.
+  That method is replaced, on the one instance, by `_PacketReader.recv`, which fills a buffer with one system
+  call and serves every whole packet the buffer holds (the protocol is request/response: nothing is left in
+  it once a response is read). It keeps `MySQLSocket._netbroker._pktnr` (the sequence id of the last packet
+  read) as the driver's own reader does, since the driver numbers the packets it sends next from it (LOCAL
+  INFILE data). Compressed sessions, whose broker is not a NetworkBrokerPlain, keep the driver's reader.
 - `MySQLConnection._protocol` (a MySQLProtocol) decodes column definitions with `parse_column(packet,
   encoding)`; it is replaced by a subclass that decodes each distinct packet once.
 - `closed_by_server()` polls `_socket.sock` (no round trip): an idle session has nothing to read, a closed one

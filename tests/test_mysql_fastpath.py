@@ -77,8 +77,10 @@ def test_the_driver_reads_every_packet_through_its_socket_objects_recv(conn, mon
 
 
 def test_the_socket_object_holds_the_operating_systems_socket(conn, db_config):
-    # member: MySQLSocket.sock (read directly, and polled by closed_by_server)
+    # members: MySQLSocket.sock (read directly, and polled by closed_by_server) and MySQLSocket.address (named in
+    # the reader's errors, as the driver's own reader names it)
     assert conn._socket.sock.fileno() >= 0
+    assert isinstance(conn._socket.address, str) and conn._socket.address
     assert mysql_fastpath.closed_by_server(conn) is False
     session = fetch_value(conn, "SELECT CONNECTION_ID()")
     killer = connect(db_config)
