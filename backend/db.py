@@ -189,7 +189,8 @@ class Database:
 
 def _semaphore(size: int) -> Any:
     """A bounded semaphore of the process's concurrency model: gevent's where gevent patched threading
-    (threading's own is a Condition over patched locks there, ~14x the CPU per acquire and release)."""
+    (threading's own is a Condition over patched locks there, many times the CPU per acquire and release:
+    docs/BENCHMARKS.md)."""
     if monkey.is_module_patched("threading"):
         return GreenSemaphore(size)
     return threading.BoundedSemaphore(size)

@@ -23,10 +23,11 @@ class RouteLimiter(Limiter):
     """A Limiter for decorated routes only (`limiter.limit(...)` checks in its own wrapper).
 
     Without application-wide or default limits, the before-request check that Limiter installs has nothing
-    to enforce, yet it resolves the limits of every request (~190 µs of a ~700 µs `/health`); drop it.
-    Flask-Limiter has no public switch for that check (written against Flask-Limiter 4.1.1, where `init_app`
-    registers the private `_check_request_limit` with `app.before_request`, and a decorated route's wrapper
-    calls it itself): if a release stops registering it, `remove` fails at start-up.
+    to enforce, yet it resolves the limits of every request (a large share of a cheap request:
+    docs/BENCHMARKS.md); drop it. Flask-Limiter has no public switch for that check (written against
+    Flask-Limiter 4.1.1, where `init_app` registers the private `_check_request_limit` with
+    `app.before_request`, and a decorated route's wrapper calls it itself): if a release stops registering
+    it, `remove` fails at start-up.
     """
 
     def init_app(self, app: Flask) -> None:
@@ -71,9 +72,10 @@ class VerifiedTokenJWTManager(JWTManager):
     """A JWTManager that remembers, per app, the tokens whose signature it verified, for a short while.
 
     flask-jwt-extended decodes every token three times per request (unverified claims, unverified header,
-    then verified), ~0.35 ms of pure-Python base64 and JSON work. A token string whose signature, type and
-    claims verified once with this app's key decodes to the same claims every time, so a hit only re-checks
-    the expiry (strictly, without leeway; tokens without one are never kept). Revocation and the user's
+    then verified): pure-Python base64 and JSON work that shows in every authenticated request
+    (bench/auth.py). A token string whose signature, type and claims verified once with this app's key
+    decodes to the same claims every time, so a hit only re-checks the expiry (strictly, without leeway;
+    tokens without one are never kept). Revocation and the user's
     status are still checked on every request, after decoding. flask-jwt-extended has no public hook around
     decoding (written against Flask-JWT-Extended 4.7.4, where every token, from a request or from the public
     `decode_token`, is decoded by the private `JWTManager._decode_jwt_from_config(encoded_token, csrf_value,

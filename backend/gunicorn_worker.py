@@ -1,7 +1,7 @@
 """The gunicorn worker: gevent's own WSGI server (pywsgi) in gunicorn's gevent worker.
 
 gunicorn's default gevent worker parses HTTP with gunicorn's parser; serving the same bare Flask app,
-gevent's pywsgi handler did ~40 % more requests per second on this machine (docs/BENCHMARKS.md).
+gevent's pywsgi handler did markedly more requests per second on this machine (docs/BENCHMARKS.md).
 WebSockets work the same (simple-websocket takes the socket from the gevent environment); a connection
 ends with its WebSocket, since what the client sends after it (its close frame) is not a request.
 
@@ -19,10 +19,10 @@ the connections that wait for a request. gunicorn's loop then waits for the requ
 worker finishes the sequence (the database pool) before it exits. SIGINT (Ctrl-C) and SIGQUIT run the
 whole sequence at once, without waiting for requests.
 
-Headers. pywsgi parses them with the standard library's email parser (~4 % of a worker's CPU in the
-orders bench); the handler reads the lines with the standard library's limits and builds the same message
-directly when every line is a plain `Name: value` line, and leaves anything else (folded lines, malformed
-names) to that parser.
+Headers. pywsgi parses them with the standard library's email parser (a visible share of a worker's CPU in
+the orders bench, docs/BENCHMARKS.md); the handler reads the lines with the standard library's limits and
+builds the same message directly when every line is a plain `Name: value` line, and leaves anything else
+(folded lines, malformed names) to that parser.
 """
 
 from __future__ import annotations

@@ -23,14 +23,10 @@ from collections.abc import Callable  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import mysql.connector  # noqa: E402
-
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from harness import migrated_database  # noqa: E402
 
 from backend import mysql_wire  # noqa: E402
 from backend.db import connect, connect_args  # noqa: E402
-from backend.local_mariadb import LocalMariaDB  # noqa: E402
-from backend.migrate import migrate  # noqa: E402
 from controller.trading.models import ORDER_COLUMNS  # noqa: E402
 
 ORDER = f"SELECT {ORDER_COLUMNS} FROM orders WHERE order_id = %s AND user_id = %s"
@@ -91,34 +87,29 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=1500)
     parser.add_argument("--gevent", action="store_true", help="monkey-patch with gevent first (as the server)")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        server = LocalMariaDB(Path(tmp), database="bench_statements").start()
-        try:
-            config = server.config()
-            setup = connect(config)
-            migrate(setup)
-            setup.cursor().execute("INSERT INTO users (email, name) VALUES ('bench@example.com', 'a')")
-            setup.close()
-            stock = mysql.connector.connect(**{**connect_args(config, 10, 600), "autocommit": False}, use_pure=True)
-            fastpath, mysql_wire.fastpath = mysql_wire.fastpath, None
-            public = connect(config, autocommit=False)
-            mysql_wire.fastpath = fastpath
-            wire = connect(config, autocommit=False)
-            connections = {"stock": stock, "public": public, "ours": wire}
-            suites = {
-                "stock": stock_operations(stock),
-                "public": wire_operations(public),
-                "ours": wire_operations(wire),
-            }
-            best: dict[tuple[str, str], float] = {}
-            for _ in range(4):
-                for name, operations in suites.items():
-                    for label, operation in operations.items():
-                        figure = cpu_us(operation, args.runs)
-                        best[name, label] = min(best.get((name, label), figure), figure)
-                    connections[name].rollback()
-        finally:
-            server.stop()
+    with tempfile.TemporaryDirectory() as tmp, migrated_database(Path(tmp), "bench_statements") as server:
+        config = server.config()
+        setup = connect(config)
+        setup.cursor().execute("INSERT INTO users (email, name) VALUES ('bench@example.com', 'a')")
+        setup.close()
+        stock = mysql.connector.connect(**{**connect_args(config, 10, 600), "autocommit": False}, use_pure=True)
+        fastpath, mysql_wire.fastpath = mysql_wire.fastpath, None
+        public = connect(config, autocommit=False)
+        mysql_wire.fastpath = fastpath
+        wire = connect(config, autocommit=False)
+        connections = {"stock": stock, "public": public, "ours": wire}
+        suites = {
+            "stock": stock_operations(stock),
+            "public": wire_operations(public),
+            "ours": wire_operations(wire),
+        }
+        best: dict[tuple[str, str], float] = {}
+        for _ in range(4):
+            for name, operations in suites.items():
+                for label, operation in operations.items():
+                    figure = cpu_us(operation, args.runs)
+                    best[name, label] = min(best.get((name, label), figure), figure)
+                connections[name].rollback()
     mode = "gevent" if args.gevent else "plain threads"
     print(f"command: python bench/db_statements.py --runs {args.runs}{' --gevent' if args.gevent else ''} ({mode})")
     print(f"  µs of CPU per operation; ours: mysql_wire with the fast path ({'on' if fastpath else 'unavailable'})")

@@ -26,7 +26,7 @@ def fetch_all(conn: Any, sql: str, params: Params = (), pause: Pause = None, eve
     """Run a query and return every row as a dict.
 
     With `pause`, rows are read `every` at a time and `pause()` is called after each chunk: decoding
-    thousands of rows in the pure-Python driver takes ~50 µs a row, too long to hold the event loop.
+    thousands of rows in the pure-Python driver takes long enough to stall the event loop.
     """
     started = time.perf_counter()
     try:
