@@ -179,6 +179,16 @@ class Settings(BaseSettings):
     watchlist_max_lists: int = Field(20, ge=1, le=1000)
     watchlist_max_items: int = Field(100, ge=1, le=1000)
 
+    # Background jobs (services/jobs/) and the scanner (services/scans/, docs/SCANS.md)
+    job_slots_per_process: int = Field(1, ge=0, le=16)
+    job_poll_interval_s: float = Field(0.5, gt=0, le=60)
+    job_heartbeat_interval_s: float = Field(2.0, gt=0, le=60)
+    scan_max_active_per_user: int = Field(2, ge=1, le=100)
+    scan_max_results: int = Field(50_000, ge=1, le=1_000_000)
+    scan_timeout_s: float = Field(120.0, gt=0, le=3600)
+    scan_max_range_days: int = Field(1827, ge=1, le=36_500)
+    scan_max_conditions: int = Field(50, ge=1, le=500)
+
     news_feeds: Annotated[list[str], NoDecode] = list(DEFAULT_NEWS_FEEDS)
     news_fetch_timeout_s: float = Field(5.0, gt=0, le=60)
     news_refresh_interval_s: int = Field(300, ge=30)

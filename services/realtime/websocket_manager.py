@@ -61,11 +61,16 @@ def _subscribed_symbols() -> set[str]:
     return in_rooms | batch_subscriptions().symbols(request.sid)
 
 
+def user_room(user_id: int) -> str:
+    """The Socket.IO room of one user's private events."""
+    return f"user:{user_id}"
+
+
 def on_connect(auth: Any = None) -> bool:
     """Accept the connection; a token (auth.token) must be a valid access token and joins `user:<id>`."""
     token = auth.get("token") if isinstance(auth, dict) else None
     if token:
-        join_room(f"user:{user_id_from_token(str(token))}")
+        join_room(user_room(user_id_from_token(str(token))))
     metrics.SOCKETIO_CLIENTS.inc()
     emit("market_status", market_clock.status_json(market_clock.current_status()), to=request.sid)
     return True

@@ -6,11 +6,7 @@ from typing import Any
 
 from backend.extensions import socketio
 from controller.trading.models import Outcome
-
-
-def user_room(user_id: int) -> str:
-    """The Socket.IO room of one user's private events."""
-    return f"user:{user_id}"
+from services.realtime.websocket_manager import user_room
 
 
 def publish_order_update(user_id: int, order: dict[str, Any]) -> None:
