@@ -98,8 +98,9 @@ def cmd_seed(args: argparse.Namespace) -> int:
         log.info("database already seeded; skipping")
         return 0
     now = datetime.fromisoformat(args.now) if args.now else None
+    days = {"days": args.days} if args.days else {}
     report = seed_market(
-        config, seed=args.seed, extra_symbols=args.extra_symbols, days=args.days, now=now, progress=not args.quiet
+        config, seed=args.seed, extra_symbols=args.extra_symbols, now=now, progress=not args.quiet, **days
     )
     rate = report.candle_rows / report.seconds if report.seconds else 0
     log.info(
@@ -164,7 +165,7 @@ def build_parser() -> argparse.ArgumentParser:
     seed = sub.add_parser("seed", help="load the universe and synthetic history")
     seed.add_argument("--seed", type=int, default=42)
     seed.add_argument("--extra-symbols", type=int, default=0)
-    seed.add_argument("--days", type=int, default=260, help="daily candles per instrument (sessions)")
+    seed.add_argument("--days", type=int, help="daily candles per instrument (sessions; default about 2 years)")
     seed.add_argument("--now", help="ISO datetime with offset to seed as of (default: now)")
     seed.add_argument("--if-empty", action="store_true", help="do nothing when stocks exist")
     seed.add_argument("--quiet", action="store_true", help="no progress bar")

@@ -37,6 +37,9 @@ _SYNTHETIC_SECTORS = (
     "Realty",
 )
 _CHUNK = 100  # stocks generated and written per transaction
+# Two years of sessions and a margin: 200-day and 52-week (250-session) scan fields are then defined over the whole
+# last year (docs/SCANS.md).
+HISTORY_DAYS = 520
 
 
 @dataclass
@@ -160,7 +163,7 @@ def seed_market(
     config: DatabaseConfig,
     seed: int = 42,
     extra_symbols: int = 0,
-    days: int = 260,
+    days: int = HISTORY_DAYS,
     now: datetime | None = None,
     progress: bool = False,
 ) -> SeedReport:

@@ -14,6 +14,7 @@ from routes import (
     news,
     orders,
     portfolio,
+    scans,
     sentiment,
     stocks,
     trades,
@@ -39,3 +40,4 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(trades.bp, url_prefix="/trades")
     app.register_blueprint(portfolio.bp, url_prefix="/portfolio")
     app.register_blueprint(watchlists.bp, url_prefix="/watchlists")
+    app.register_blueprint(scans.bp, url_prefix="/scans")

@@ -35,7 +35,9 @@ SERVICE_DOMAINS = {
     "news": {"market", "platform"},
     "realtime": {"market", "market_data", "accounts", "platform"},
     "trading": {"market", "realtime", "accounts", "platform"},
-    "runtime": {"platform", "market", "market_data", "accounts", "news", "realtime", "trading"},
+    "jobs": {"platform"},
+    "scans": {"jobs", "realtime", "platform"},
+    "runtime": {"platform", "market", "market_data", "accounts", "news", "realtime", "trading", "jobs", "scans"},
 }
 CONTROLLER_DOMAINS = {
     "platform": set(),
@@ -43,6 +45,8 @@ CONTROLLER_DOMAINS = {
     "accounts": set(),
     "news": set(),
     "trading": {"market"},
+    "jobs": set(),
+    "scans": {"jobs"},
 }
 # SQL outside controller/: the migration runner and the local server's provisioning (they are the database's own
 # plumbing, not data access).

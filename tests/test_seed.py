@@ -6,7 +6,7 @@ import pytest
 
 from backend.db import connect
 from backend.migrate import migrate
-from backend.seed import current_session, seed_market
+from backend.seed import HISTORY_DAYS, current_session, seed_market
 from controller.sql import fetch_all, fetch_one, fetch_value
 from tests.conftest import SEED, SEED_NOW
 from utils.market_hours import MarketCalendar
@@ -41,13 +41,13 @@ def test_universe_and_history_counts(db_conn):
     # 11:00 IST is minute 106 of the session (09:15 counts as the first).
     assert [(r["timeframe"], r["n"], r["s"]) for r in per_stock] == [
         ("1m", 106 * stocks, stocks),
-        ("1d", 260 * stocks, stocks),
+        ("1d", HISTORY_DAYS * stocks, stocks),
     ]
 
 
-def test_history_covers_at_least_a_year_of_sessions():
-    session = current_session(MarketCalendar(), SEED_NOW, 260)
-    assert (session.day - session.history_days[0]).days >= 365
+def test_history_covers_at_least_two_years_of_sessions():
+    session = current_session(MarketCalendar(), SEED_NOW, HISTORY_DAYS)
+    assert (session.day - session.history_days[0]).days >= 2 * 365
     assert session.minutes == 106 and not session.complete
 
 

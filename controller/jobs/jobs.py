@@ -241,9 +241,9 @@ def list_for_owner(conn: Any, owner_id: int, kind: str, limit: int, offset: int 
 def delete_finished(conn: Any, job_id: int) -> bool:
     """Delete a job in a terminal status (its results go with it); False when it is active."""
     return (
-        execute(conn, "DELETE FROM jobs WHERE job_id = %s AND status IN ('completed', 'failed', 'cancelled')", (job_id,))[
-            0
-        ]
+        execute(
+            conn, "DELETE FROM jobs WHERE job_id = %s AND status IN ('completed', 'failed', 'cancelled')", (job_id,)
+        )[0]
         == 1
     )
 

@@ -31,7 +31,8 @@ def get_definition(conn: Any, user_id: int, definition_id: int) -> dict[str, Any
     """One of the user's definitions."""
     row = fetch_one(
         conn,
-        "SELECT definition_id, name, params, created_at FROM scan_definitions WHERE definition_id = %s AND user_id = %s",
+        "SELECT definition_id, name, params, created_at FROM scan_definitions "
+        "WHERE definition_id = %s AND user_id = %s",
         (definition_id, user_id),
     )
     return _shape(row) if row else None
@@ -59,8 +60,8 @@ def create_definition(conn: Any, user_id: int, name: str, params: dict[str, Any]
 def delete_definition(conn: Any, user_id: int, definition_id: int) -> bool:
     """Delete one of the user's definitions; False when there is none."""
     return (
-        execute(conn, "DELETE FROM scan_definitions WHERE definition_id = %s AND user_id = %s", (definition_id, user_id))[
-            0
-        ]
+        execute(
+            conn, "DELETE FROM scan_definitions WHERE definition_id = %s AND user_id = %s", (definition_id, user_id)
+        )[0]
         == 1
     )

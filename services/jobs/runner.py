@@ -43,13 +43,16 @@ class JobContext:
     def __init__(self, runner: JobRunner, job: Job) -> None:
         self.runner = runner
         self.job = job
-        self.progress: dict[str, Any] = {}
+        self.progress: dict[str, Any] = {"result": dict(job.result)}
         self.cancel_requested = False
         self.lost = False  # another process failed this job (our heartbeat went stale)
 
     def report(self, **progress: Any) -> None:
-        """Record progress (progress_percent, processed, total, current_item, message, result); the ticker stores it."""
+        """Record progress (progress_percent, processed, total, current_item, message; `result` entries are merged
+        into the job's result); the ticker stores it."""
+        result = progress.pop("result", {})
         self.progress.update(progress)
+        self.progress["result"].update(result)
 
     def should_stop(self) -> bool:
         """True once the job was cancelled or is no longer ours."""

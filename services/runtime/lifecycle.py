@@ -23,6 +23,7 @@ from flask import Flask
 from backend.extensions import socketio
 from backend.settings import Settings
 from services import market_data
+from services.jobs.runner import JobRunner
 from services.market import market_clock
 from services.market_data.universe import load_universe
 from services.platform.leader import Leadership
@@ -31,6 +32,8 @@ from services.realtime import feed_jobs, payloads
 from services.realtime.fanout import Fanout
 from services.realtime.tick_writer import TickWriter
 from services.runtime import app_jobs, shutdown
+from services.scans.executor import ScanExecutor
+from services.scans.views import KIND as SCAN_KIND
 from services.trading import matcher
 from utils.errors import ServiceUnavailable
 from utils.timeutil import now_utc
@@ -63,6 +66,7 @@ class Realtime:
         self.leadership = Leadership(
             self.settings.database(), self.settings.leader_check_interval_s, self._start_writer, self._stop_writer
         )
+        self.job_runner = JobRunner(app, {SCAN_KIND: ScanExecutor(app)})
         self.started_monotonic = 0.0
         self.gc_threshold = gc.get_threshold()
 
@@ -88,6 +92,8 @@ class Realtime:
         checks["scheduler"] = self.scheduler_check
         checks["leader"] = self.leadership.readiness
         self.leadership.start()  # a process alone on its database leads when this returns
+        self.job_runner.start()  # scans: claimed from MySQL, computed in this process's scan process
+        self.app.extensions["job_runner"] = self.job_runner
         log.info(
             "realtime services started (%s provider, leader=%s)",
             self.settings.market_data_provider,
@@ -122,7 +128,9 @@ class Realtime:
                 writer.flush(final=True)
 
     def stop(self) -> None:
-        """Give up leadership (stopping the writer first), then stop the loops and unsubscribe."""
+        """Stop the job runner (and its scan process), give up leadership (stopping the writer first), then stop
+        the loops and unsubscribe."""
+        self.job_runner.stop()
         self.leadership.stop()
         self.scheduler.stop()
         self.fanout.stop()

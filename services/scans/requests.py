@@ -28,6 +28,10 @@ def _invalid(field: str, message: str, **details: Any) -> ValidationError:
     return ValidationError(message, details=details, fields=[field_error(field, message)])
 
 
+def _as_date(value: date | str | None) -> date | None:
+    return date.fromisoformat(value) if isinstance(value, str) else value
+
+
 def _day(value: date) -> int:
     return (value - _EPOCH).days
 
@@ -72,8 +76,8 @@ def _conditions(request: dict[str, Any], limits: Limits) -> tuple[tuple[Conditio
 def _dates(request: dict[str, Any], universe: Universe, limits: Limits) -> tuple[date, date, dict[str, Any]]:
     if universe.first_date is None or universe.last_date is None:
         raise _invalid("start_date", "no daily candles are stored yet")
-    end = request.get("end_date") or universe.last_date
-    start = request.get("start_date") or end - timedelta(days=DEFAULT_RANGE_DAYS)
+    end = _as_date(request.get("end_date")) or universe.last_date
+    start = _as_date(request.get("start_date")) or end - timedelta(days=DEFAULT_RANGE_DAYS)
     if end < start:
         raise _invalid("end_date", "end_date is before start_date")
     if (end - start).days > limits.max_range_days:

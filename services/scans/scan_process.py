@@ -9,6 +9,7 @@ second), at the timeout, or when its parent is gone; and it exits when stdin clo
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import logging
@@ -42,15 +43,11 @@ class ScanTimeout(Exception):
 
 def lower_priority() -> None:
     """Run at the lowest CPU priority: nice 19, and Linux's idle scheduling class where allowed."""
-    try:
+    with contextlib.suppress(OSError):
         os.nice(19)
-    except OSError:
-        pass
     if hasattr(os, "sched_setscheduler") and hasattr(os, "SCHED_IDLE"):
-        try:
+        with contextlib.suppress(OSError):
             os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
-        except OSError:
-            pass
 
 
 def send(message: dict[str, Any]) -> None:
@@ -167,8 +164,8 @@ class ScanProcess:
         """Write the result rows, rounded as served, with LOAD DATA LOCAL INFILE."""
         if outcome.rows.size == 0:
             return
-        decimals = np.array([DECIMALS[name] for name in FIELD_NAMES])
-        values = np.round(outcome.values, decimals)
+        decimals = [DECIMALS[name] for name in FIELD_NAMES]
+        values = np.column_stack([np.round(outcome.values[:, k], d) for k, d in enumerate(decimals)])
         stock_ids = np.array([self.panel.instruments[r].stock_id for r in outcome.rows.tolist()])
         matrix = np.column_stack((np.arange(1, outcome.rows.size + 1), stock_ids, outcome.days, values))
         out = io.StringIO()
@@ -178,7 +175,12 @@ class ScanProcess:
         def rows() -> list[tuple]:
             epoch = np.datetime64("1970-01-01")
             return [
-                (int(n), int(s), (epoch + np.timedelta64(int(d), "D")).item(), *[None if np.isnan(x) else float(x) for x in v])
+                (
+                    int(n),
+                    int(s),
+                    (epoch + np.timedelta64(int(d), "D")).item(),
+                    *[None if np.isnan(x) else float(x) for x in v],
+                )
                 for n, s, d, v in zip(matrix[:, 0], matrix[:, 1], matrix[:, 2], values, strict=True)
             ]
 

@@ -73,7 +73,9 @@ def scan_all(panel: Panel, *conditions: Condition, lc: LcParams | None = None, *
 
 
 def rows_by_day(outcome: engine.ScanOutcome) -> dict[int, dict[str, float]]:
-    return {int(d) - DAY0: dict(zip(FIELD_NAMES, v, strict=True)) for d, v in zip(outcome.days, outcome.values)}
+    return {
+        int(d) - DAY0: dict(zip(FIELD_NAMES, v, strict=True)) for d, v in zip(outcome.days, outcome.values, strict=True)
+    }
 
 
 def every_day(panel: Panel) -> dict[int, dict[str, float]]:

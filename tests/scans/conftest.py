@@ -1,0 +1,106 @@
+"""Fixtures of the scanner tests: an app with a fast job heartbeat, job runners with real scan processes, users."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+import socketio
+from werkzeug.serving import make_server
+
+from services.jobs.runner import JobRunner
+from services.scans.executor import ScanExecutor
+from services.scans.views import KIND
+from tests.auth_helpers import access_token, bearer, make_user
+
+HEARTBEAT_S = 0.3
+
+
+@pytest.fixture
+def app(make_app, db_config):
+    """An app on the session database whose jobs heartbeat every 0.3 s (stale after 0.9 s)."""
+    return make_app(db_config, job_heartbeat_interval_s=HEARTBEAT_S, job_poll_interval_s=0.1)
+
+
+@pytest.fixture
+def make_runner(app):
+    """Factory: a started JobRunner with a real ScanExecutor (its own scan process); stopped after the test."""
+    runners = []
+
+    def make(application=None):
+        runner = JobRunner(application or app, {KIND: ScanExecutor(application or app)})
+        runner.start()
+        runners.append(runner)
+        return runner
+
+    yield make
+    for runner in runners:
+        runner.stop()
+
+
+class User:
+    """A signed-in user of the test client."""
+
+    def __init__(self, app, db_conn, name: str) -> None:
+        self.user_id = make_user(db_conn, f"{name}@example.com", name=name)
+        self.token = access_token(app, self.user_id)
+        self.client = app.test_client()
+        self.headers = bearer(self.token)
+
+    def get(self, path: str, **kwargs):
+        return self.client.get(path, headers=self.headers, **kwargs)
+
+    def post(self, path: str, json=None, **kwargs):
+        return self.client.post(path, json=json, headers=self.headers, **kwargs)
+
+    def delete(self, path: str):
+        return self.client.delete(path, headers=self.headers)
+
+    def scan(self, scan_id: int) -> dict:
+        return self.get(f"/scans/{scan_id}").get_json()["data"]
+
+    def wait(self, scan_id: int, statuses=("completed", "failed", "cancelled"), timeout: float = 60) -> dict:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            scan = self.scan(scan_id)
+            if scan["status"] in statuses:
+                return scan
+            time.sleep(0.05)
+        raise AssertionError(f"scan {scan_id} still {scan['status']}")
+
+
+@pytest.fixture
+def make_user_client(app, db_conn):
+    """Factory: a User with a token, by name."""
+    return lambda name="alice": User(app, db_conn, name)
+
+
+@pytest.fixture
+def live_server(app):
+    """The app served by a real threaded HTTP server on 127.0.0.1 (for Socket.IO clients)."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(5)
+
+
+class Listener:
+    """A real Socket.IO client in a user's room, recording scan events."""
+
+    def __init__(self, url: str, token: str) -> None:
+        self.events: list[tuple[str, dict]] = []
+        self.client = socketio.Client(reconnection=False)
+        self.client.on("scan_progress", lambda data: self.events.append(("scan_progress", data)))
+        self.client.on("scan_done", lambda data: self.events.append(("scan_done", data)))
+        self.client.connect(url, auth={"token": token}, transports=["websocket"], wait_timeout=10)
+
+    def wait_done(self, scan_id: int, timeout: float = 60) -> list[tuple[str, dict]]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if any(name == "scan_done" and data["scan_id"] == scan_id for name, data in self.events):
+                return [(n, d) for n, d in self.events if d["scan_id"] == scan_id]
+            time.sleep(0.02)
+        raise AssertionError(f"no scan_done for {scan_id}: {self.events}")
