@@ -14,6 +14,7 @@ PUBLIC = [
     ("POST", r"/auth/(register|login|google-login)"),
     ("GET", r"/"),
     ("GET", r"/static/<path:filename>"),  # the dashboard's JavaScript, CSS and vendored libraries
+    ("GET", r"/scans/<int:scan_id>/events"),  # authenticated by its single-use ticket (tests/scans/)
 ]
 _ARGUMENT = re.compile(r"<(?:(\w+)(?:\([^)]*\))?:)?(\w+)>")
 
