@@ -7,6 +7,7 @@ import { renderMarket } from "./views/market.js";
 import { renderNews } from "./views/news.js";
 import { renderOrders } from "./views/orders.js";
 import { renderPortfolio } from "./views/portfolio.js";
+import { renderScanner } from "./views/scanner.js";
 import { startSearch } from "./views/search.js";
 import { startStatus } from "./views/status.js";
 import { renderStock } from "./views/stock.js";
@@ -15,11 +16,12 @@ import { renderWatchlists } from "./views/watchlists.js";
 const THEME_KEY = "mdash.theme";
 const ROUTES = [
   [/^\/?$/, "market", renderMarket],
-  [/^\/stock\/([^/]+)$/, "market", renderStock],
+  [/^\/stock\/([^/]+)(?:\/(\d{4}-\d{2}-\d{2}))?$/, "market", renderStock],
   [/^\/watchlists$/, "watchlists", renderWatchlists],
   [/^\/orders$/, "orders", renderOrders],
   [/^\/portfolio$/, "portfolio", renderPortfolio],
   [/^\/news$/, "news", renderNews],
+  [/^\/scanner$/, "scanner", renderScanner],
   [/^\/login$/, "", renderSignIn],
 ];
 let cleanup = null;

@@ -98,6 +98,13 @@ export function candleChart(container) {
       ticks += 1;
       mark();
     },
+    /** Show the bars around one day ("YYYY-MM-DD"): about three months before it and a few weeks after. */
+    focus(day) {
+      const at = Date.parse(day);
+      const iso = (ms) => new Date(ms).toISOString().slice(0, 10);
+      chart.timeScale().setVisibleRange({ from: iso(at - 90 * 86400000), to: iso(at + 20 * 86400000) });
+      container.dataset.focus = day;
+    },
     remove,
   };
 }

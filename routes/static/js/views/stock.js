@@ -43,19 +43,19 @@ function statsGrid() {
 }
 
 /** Render the stock page for `symbol` into `view`; returns its clean-up. */
-export function renderStock(view, rawSymbol) {
+export function renderStock(view, rawSymbol, focusDay) {
   const symbol = rawSymbol.toUpperCase();
   const life = lifetime();
   view.append(note(`Loading ${symbol}…`));
   api(`/stocks/detail/${encodeURIComponent(symbol)}`).then(({ data }) => {
-    if (life.alive) build(view, life, data);
+    if (life.alive) build(view, life, data, focusDay);
   }).catch((err) => {
     view.replaceChildren(card(symbol, note(err.status === 404 ? `No stock called “${symbol}”. Try the search box.` : err.message, "error")));
   });
   return life.dispose;
 }
 
-function build(view, life, stock) {
+function build(view, life, stock, focusDay) {
   const { symbol } = stock;
   const quote = { ltp: stock.currentPrice, high: stock.dayHigh, low: stock.dayLow, volume: stock.volume, as_of: stock.asOf };
   const priceEl = h("span", { class: "quote-price num" });
@@ -91,7 +91,7 @@ function build(view, life, stock) {
   showQuote({ ...quote, change: stock.changeValue, changePct: stock.changePercent });
   markUpdated(stock.asOf, stock.priceSource);
 
-  let interval = localStorage.getItem(INTERVAL_KEY) ?? "day";
+  let interval = focusDay ? "day" : localStorage.getItem(INTERVAL_KEY) ?? "day"; // a scan row opens its day's chart
   const buttons = INTERVALS.map(([value, label]) => h("button", {
     type: "button", class: "seg", text: label, dataset: { interval: value }, "aria-pressed": String(value === interval),
     onclick: () => loadBars(value),
@@ -106,6 +106,7 @@ function build(view, life, stock) {
       if (!life.alive || value !== interval) return;
       chart.setBars(value, data.data);
       chart.tick(quote); // the stored bars end at the last write; the latest quote may be newer
+      if (focusDay && value === "day") chart.focus(focusDay);
       chartBox.dataset.state = data.data.length ? "ready" : "empty";
       chartBox.dataset.interval = value;
       chartNote.hidden = data.data.length > 0;
