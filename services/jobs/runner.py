@@ -93,13 +93,17 @@ class JobRunner:
         self.claimed_by = process_id()
         self.running: dict[int, JobContext] = {}
         self._stopping = False
-        self._task: Any = None
+        self._woken = False
         self._last_reap = 0.0
 
     def start(self) -> None:
         """Start the claim loop."""
         self._stopping = False
-        self._task = socketio.start_background_task(self._loop)
+        socketio.start_background_task(self._loop)
+
+    def wake(self) -> None:
+        """Look for a queued job now rather than at the next poll (a job was just queued in this process)."""
+        self._woken = True
 
     def stop(self, timeout_s: float = 5.0) -> None:
         """Stop claiming, stop the handlers (their children) and give running jobs a moment to record how they ended."""
@@ -119,7 +123,8 @@ class JobRunner:
                     self.pass_once()
             except Exception:  # a database outage must not end the loop
                 log.exception("job runner pass failed")
-            socketio.sleep(self.poll_interval_s)
+            _sleep_while(lambda: not (self._woken or self._stopping), self.poll_interval_s)
+            self._woken = False
 
     def pass_once(self) -> Job | None:
         """Reap stale jobs (once per heartbeat interval) and claim one job if a slot is free; the job claimed."""

@@ -48,6 +48,9 @@ def submit(user_id: int, request: dict[str, Any]) -> dict[str, Any]:
                 details={"limit": settings.scan_max_active_per_user, "active": active},
             )
         job_id = jobs.enqueue(conn, KIND, user_id, params, {"clamped_range": clamped})
+    runner = current_app.extensions.get("job_runner")
+    if runner is not None:
+        runner.wake()  # this process may claim it at once; any other polls within JOB_POLL_INTERVAL_S
     return {"scan_id": job_id, "status": "queued", "clamped_range": clamped}
 
 

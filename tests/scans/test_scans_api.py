@@ -7,6 +7,8 @@ import csv
 import io
 import os
 import signal
+import subprocess
+import sys
 import time
 from datetime import date, timedelta
 
@@ -332,3 +334,40 @@ def test_bad_result_queries_are_400(make_user_client):
     assert alice.get(f"/scans/{scan_id}/results?sort=close:sideways").status_code == 400
     assert alice.get(f"/scans/{scan_id}/results?limit=0").status_code == 400
     assert alice.get(f"/scans/{scan_id}/events?ticket=forged").status_code == 404
+
+
+def test_a_web_process_killed_mid_scan_leaves_no_scan_running(db_config, repo_root, make_runner, make_user_client):
+    alice = make_user_client()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tests.scans.runner_process", db_config.url()],
+        cwd=repo_root,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        child = int(process.stdout.readline())
+        os.kill(child, signal.SIGSTOP)  # the scan will be claimed, then wait, mid-scan, in a frozen scan process
+        scan_id = alice.post("/scans", GAP_UP).get_json()["data"]["scan_id"]
+        alice.wait(scan_id, statuses=("running",))
+        process.kill()  # the web process dies: no more heartbeats
+        process.wait()
+        os.kill(child, signal.SIGCONT)  # its orphaned scan process notices and exits
+        make_runner()  # another process's runner fails the scan
+        scan = alice.wait(scan_id, timeout=10)
+        assert scan["status"] == "failed" and "no heartbeat" in scan["error"]
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and _alive(child):
+            time.sleep(0.05)
+        assert not _alive(child)
+    finally:
+        process.kill()
+        process.wait()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    with open(f"/proc/{pid}/stat") as stat:  # a zombie (exited, not yet reaped by init) counts as gone
+        return stat.read().split(")")[-1].split()[0] != "Z"

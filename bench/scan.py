@@ -1,0 +1,196 @@
+"""Benchmark: the scanner (issue "universe scanner", docs/SCANS.md) on a real gunicorn + gevent server.
+
+Usage: .venv/bin/python bench/scan.py [--extra-symbols 2000] [--days 520] [--warm-runs 5] [--health-seconds 10]
+       .venv/bin/python bench/scan.py --days 1300 --range-years 5 --warm-runs 3 --health-seconds 0   # 5-year scan
+
+Starts a throwaway MariaDB, migrates and seeds it (201 reference + `--extra-symbols` synthetic instruments with
+`--days` daily candles; 2,001 × 520 ≈ two years by default), starts gunicorn (gevent, 1 worker) against it,
+registers a user and connects a Socket.IO client (python-socketio) to the user's room. Then:
+
+1. cold: the first LC-preset scan over the last `--range-years` (a fresh scan process, no panel): time from
+   POST /scans to `scan_done` received by the client;
+2. warm: `--warm-runs` more of the same scan (the scan process holds the panel): median and max;
+3. /health p99 at a fixed rate: wrk finds /health's maximum, then a paced client (fixed schedule over several
+   keep-alive connections, latency measured from each request's scheduled time, so a stalled server cannot hide
+   behind a waiting client) sends half that rate for `--health-seconds` without a scan, then again while scans
+   run back to back; prints both p99s and their ratio (the issue's bar: ≤ 1.5×).
+
+Other work on the machine shows as noise: run it on a quiet machine for figures; the load average is printed.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[0] = str(ROOT)
+
+import argparse  # noqa: E402
+import asyncio  # noqa: E402
+import os  # noqa: E402
+import tempfile  # noqa: E402
+import threading  # noqa: E402
+import time  # noqa: E402
+from datetime import date, timedelta  # noqa: E402
+from statistics import median  # noqa: E402
+
+import requests  # noqa: E402
+import socketio  # noqa: E402
+
+from backend.local_app import LocalApp  # noqa: E402
+from backend.local_mariadb import LocalMariaDB  # noqa: E402
+from bench.http_endpoints import run_wrk, seed_database  # noqa: E402
+
+SERVER_ENV = {
+    "APP_ENV": "test",
+    "LOG_LEVEL": "WARNING",
+    "WEB_CONCURRENCY": "1",
+    "SIM_ALWAYS_OPEN": "1",
+    "NEWS_FEEDS": "",
+    "SCAN_MAX_ACTIVE_PER_USER": "100",
+}
+
+
+class ScanClient:
+    """A signed-in user: HTTP calls and a Socket.IO connection that records when each scan_done arrives."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        email = f"bench-{os.getpid()}@example.com"
+        body = {"email": email, "password": "benchmark password 1", "name": "Bench"}
+        token = requests.post(f"{url}/auth/register", json=body, timeout=30).json()["data"]["access_token"]
+        self.headers = {"Authorization": f"Bearer {token}"}
+        self.done: dict[int, tuple[float, dict]] = {}
+        self.sio = socketio.Client(reconnection=False)
+        self.sio.on("scan_done", lambda data: self.done.__setitem__(data["scan_id"], (time.perf_counter(), data)))
+        self.sio.connect(url, auth={"token": token}, transports=["websocket"], wait_timeout=10)
+
+    def universe(self) -> dict:
+        return requests.get(f"{self.url}/scans/universe", headers=self.headers, timeout=30).json()["data"]
+
+    def scan(self, body: dict, timeout_s: float = 300) -> tuple[float, dict]:
+        """POST /scans → scan_done: (seconds, the scan_done payload)."""
+        started = time.perf_counter()
+        response = requests.post(f"{self.url}/scans", json=body, headers=self.headers, timeout=30)
+        response.raise_for_status()
+        scan_id = response.json()["data"]["scan_id"]
+        deadline = time.monotonic() + timeout_s
+        while scan_id not in self.done:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"scan {scan_id} did not finish within {timeout_s} s")
+            time.sleep(0.002)
+        finished, payload = self.done[scan_id]
+        return finished - started, payload
+
+
+async def _paced(host: str, port: int, rate: float, seconds: float, connections: int) -> list[float]:
+    """GET /health at `rate` req/s on a fixed schedule; latencies (s) from each request's scheduled time."""
+    request = f"GET /health HTTP/1.1\r\nHost: {host}:{port}\r\n\r\n".encode()
+    latencies: list[float] = []
+    start = time.perf_counter() + 0.2
+    total = int(rate * seconds)
+
+    async def connection(index: int) -> None:
+        reader, writer = await asyncio.open_connection(host, port)
+        for n in range(index, total, connections):
+            scheduled = start + n / rate
+            delay = scheduled - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            writer.write(request)
+            length = 0
+            while True:
+                line = await reader.readline()
+                if line in (b"\r\n", b""):
+                    break
+                if line.lower().startswith(b"content-length:"):
+                    length = int(line.split(b":")[1])
+            await reader.readexactly(length)
+            latencies.append(time.perf_counter() - scheduled)
+        writer.close()
+
+    await asyncio.gather(*(connection(i) for i in range(connections)))
+    return latencies
+
+
+def paced_p99(url: str, rate: float, seconds: float, connections: int = 16) -> tuple[float, int]:
+    """(p99 ms, requests) of a paced /health run."""
+    host, port = url.removeprefix("http://").split(":")
+    latencies = sorted(asyncio.run(_paced(host, int(port), rate, seconds, connections)))
+    return latencies[int(len(latencies) * 0.99) - 1] * 1000, len(latencies)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--extra-symbols", type=int, default=1800)
+    parser.add_argument("--days", type=int, default=520, help="daily candles per instrument (520 ≈ 2 years)")
+    parser.add_argument("--range-years", type=float, default=1.0, help="the scan's date range, ending at the data")
+    parser.add_argument("--warm-runs", type=int, default=5)
+    parser.add_argument("--health-seconds", type=float, default=10.0, help="0 skips the /health scenario")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        server = LocalMariaDB(Path(tmp) / "db", database="bench_scan").start()
+        try:
+            print(seed_database(server, args.extra_symbols, args.days))
+            env = {**os.environ, **SERVER_ENV, "DATABASE_URL": server.url()}
+            app = LocalApp(env, Path(tmp) / "gunicorn.log").start(timeout_s=120)
+            try:
+                run(app.url, args)
+            finally:
+                app.stop()
+        finally:
+            server.stop()
+
+
+def run(url: str, args: argparse.Namespace) -> None:
+    client = ScanClient(url)
+    try:
+        universe = client.universe()
+        last = date.fromisoformat(universe["last_date"])
+        body = {
+            "preset": "lc_frontside_d2_extended",
+            "start_date": (last - timedelta(days=round(365.25 * args.range_years))).isoformat(),
+            "end_date": last.isoformat(),
+        }
+        print(f"command: python bench/scan.py {' '.join(sys.argv[1:])}")
+        print(
+            f"universe: {universe['instrument_count']} instruments, {universe['first_date']} – {universe['last_date']}"
+        )
+        cold, payload = client.scan(body)
+        print(
+            f"cold  LC scan {body['start_date']} – {body['end_date']}: {cold:.2f} s  ({payload['results_found']} rows)"
+        )
+        warm = [client.scan(body)[0] for _ in range(args.warm_runs)]
+        if warm:
+            print(f"warm  LC scan: median {median(warm):.2f} s, max {max(warm):.2f} s over {len(warm)} runs")
+        if args.health_seconds > 0:
+            health(url, client, body, args.health_seconds)
+    finally:
+        client.sio.disconnect()
+
+
+def health(url: str, client: ScanClient, body: dict, seconds: float) -> None:
+    ceiling = run_wrk(f"{url}/health", 64, 5)
+    rate = ceiling["rps"] / 2
+    print(f"/health maximum (wrk -c64, 5 s): {ceiling['rps']:,.0f} req/s; paced at {rate:,.0f} req/s")
+    quiet_p99, quiet_n = paced_p99(url, rate, seconds)
+    running = threading.Event()
+    scans = []
+
+    def keep_scanning() -> None:
+        while not running.is_set():
+            scans.append(client.scan(body)[0])
+
+    worker = threading.Thread(target=keep_scanning, daemon=True)
+    worker.start()
+    busy_p99, busy_n = paced_p99(url, rate, seconds)
+    running.set()
+    worker.join(300)
+    print(f"/health p99 without a scan: {quiet_p99:.1f} ms ({quiet_n} requests)")
+    print(f"/health p99 with scans running: {busy_p99:.1f} ms ({busy_n} requests, {len(scans)} scans)")
+    print(f"ratio: {busy_p99 / quiet_p99:.2f}×  (load average {os.getloadavg()[0]:.2f})")
+
+
+if __name__ == "__main__":
+    main()
