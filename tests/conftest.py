@@ -4,10 +4,12 @@ seeded database, the app factory, HTTP clients and per-test clean user data."""
 from __future__ import annotations
 
 import os
+import threading
 from datetime import datetime
 from pathlib import Path
 
 import pytest
+from werkzeug.serving import make_server
 
 from backend.app import create_app
 from backend.db import connect
@@ -141,6 +143,17 @@ def make_app():
 def client(app):
     """Flask's test client for `app`."""
     return app.test_client()
+
+
+@pytest.fixture
+def live_server(app):
+    """`app` served by a real threaded HTTP server on 127.0.0.1 (for real Socket.IO clients); its base URL."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(5)
 
 
 @pytest.fixture

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import threading
 import time
 
 import pytest
 import socketio
-from werkzeug.serving import make_server
 
 from services.jobs.runner import JobRunner
 from services.scans.executor import ScanExecutor
@@ -17,19 +15,24 @@ from tests.auth_helpers import access_token, bearer, make_user
 HEARTBEAT_S = 0.3
 
 
+FAST_JOBS = {"job_heartbeat_interval_s": HEARTBEAT_S, "job_poll_interval_s": 0.1}
+
+
 @pytest.fixture
 def app(make_app, db_config):
     """An app on the session database whose jobs heartbeat every 0.3 s (stale after 0.9 s)."""
-    return make_app(db_config, job_heartbeat_interval_s=HEARTBEAT_S, job_poll_interval_s=0.1)
+    return make_app(db_config, **FAST_JOBS)
 
 
 @pytest.fixture
-def make_runner(app):
-    """Factory: a started JobRunner with a real ScanExecutor (its own scan process); stopped after the test."""
+def make_runner(app, make_app, db_config):
+    """Factory: a started JobRunner with a real ScanExecutor (its own scan process), on `app` or, with setting
+    overrides or own_app=True, on an app of its own; stopped after the test."""
     runners = []
 
-    def make(application=None):
-        runner = JobRunner(application or app, {KIND: ScanExecutor(application or app)})
+    def make(own_app: bool = False, **overrides):
+        application = make_app(db_config, **FAST_JOBS, **overrides) if own_app or overrides else app
+        runner = JobRunner(application, {KIND: ScanExecutor(application)})
         runner.start()
         runners.append(runner)
         return runner
@@ -74,17 +77,6 @@ class User:
 def make_user_client(app, db_conn):
     """Factory: a User with a token, by name."""
     return lambda name="alice": User(app, db_conn, name)
-
-
-@pytest.fixture
-def live_server(app):
-    """The app served by a real threaded HTTP server on 127.0.0.1 (for Socket.IO clients)."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(5)
 
 
 class Listener:

@@ -16,7 +16,7 @@ import pytest
 
 from controller.jobs import jobs
 from services.scans.fields import FIELD_NAMES
-from tests.scans.conftest import HEARTBEAT_S, Listener
+from tests.scans.conftest import Listener
 
 GAP_UP = {"preset": "gap_up_volume"}
 
@@ -161,20 +161,12 @@ def test_a_scan_whose_process_died_is_failed_by_another(app, make_runner, make_u
     assert scan["finished_at"] is not None
 
 
-def test_a_scan_past_its_timeout_fails(make_app, db_config, make_user_client):
-    fast = make_app(db_config, job_heartbeat_interval_s=HEARTBEAT_S, job_poll_interval_s=0.1, scan_timeout_s=0.5)
-    from services.jobs.runner import JobRunner
-    from services.scans.executor import ScanExecutor
-
-    runner = JobRunner(fast, {"scan": ScanExecutor(fast)})
-    runner.start()
-    try:
-        alice = make_user_client()
-        pid, scan_id = running_with_stopped_process(alice, runner)
-        scan = alice.wait(scan_id, timeout=15)
-        assert scan["status"] == "failed" and "timed out" in scan["message"]
-    finally:
-        runner.stop()
+def test_a_scan_past_its_timeout_fails(make_runner, make_user_client):
+    runner = make_runner(scan_timeout_s=0.5)
+    alice = make_user_client()
+    _, scan_id = running_with_stopped_process(alice, runner)
+    scan = alice.wait(scan_id, timeout=15)
+    assert scan["status"] == "failed" and "timed out" in scan["message"]
 
 
 def test_two_claimers_never_take_the_same_job(app, make_user_client):
@@ -190,9 +182,8 @@ def test_two_claimers_never_take_the_same_job(app, make_user_client):
     assert {a.job_id, b.job_id} == {first, second}
 
 
-def test_two_runners_share_the_queue_and_run_each_scan_once(make_app, db_config, make_runner, make_user_client):
-    other = make_app(db_config, job_heartbeat_interval_s=HEARTBEAT_S, job_poll_interval_s=0.1)
-    runners = [make_runner(), make_runner(other)]
+def test_two_runners_share_the_queue_and_run_each_scan_once(make_runner, make_user_client):
+    runners = [make_runner(), make_runner(own_app=True)]
     users = [make_user_client("alice"), make_user_client("bob")]
     ids = [(u, u.post("/scans", GAP_UP).get_json()["data"]["scan_id"]) for u in users for _ in range(2)]
     finished = [u.wait(i) for u, i in ids]
@@ -202,7 +193,7 @@ def test_two_runners_share_the_queue_and_run_each_scan_once(make_app, db_config,
     assert claimers <= {r.claimed_by for r in runners}
 
 
-def test_limits_third_active_scan_is_429_and_rows_are_capped(make_app, db_config, make_user_client, db_conn):
+def test_limits_third_active_scan_is_429(make_user_client):
     alice = make_user_client()
     for _ in range(2):
         assert alice.post("/scans", GAP_UP).status_code == 202  # no runner: both stay queued
@@ -211,19 +202,11 @@ def test_limits_third_active_scan_is_429_and_rows_are_capped(make_app, db_config
     assert third.get_json()["error"]["details"]["limit"] == 2
 
 
-def test_result_rows_beyond_the_limit_are_truncated(make_app, db_config, make_user_client):
-    capped = make_app(db_config, job_heartbeat_interval_s=HEARTBEAT_S, job_poll_interval_s=0.1, scan_max_results=5)
-    from services.jobs.runner import JobRunner
-    from services.scans.executor import ScanExecutor
-
-    runner = JobRunner(capped, {"scan": ScanExecutor(capped)})
-    runner.start()
-    try:
-        alice = make_user_client()
-        scan_id = alice.post("/scans", {"conditions": [{"field": "close", "op": ">", "ref": "ema20"}]}).get_json()
-        scan = alice.wait(scan_id["data"]["scan_id"])
-    finally:
-        runner.stop()
+def test_result_rows_beyond_the_limit_are_truncated(make_runner, make_user_client):
+    make_runner(scan_max_results=5)
+    alice = make_user_client()
+    scan_id = alice.post("/scans", {"conditions": [{"field": "close", "op": ">", "ref": "ema20"}]}).get_json()
+    scan = alice.wait(scan_id["data"]["scan_id"])
     assert scan["status"] == "completed" and scan["truncated"] is True
     assert scan["results_found"] > 5 and scan["results_stored"] == 5
     page = alice.get(f"/scans/{scan['scan_id']}/results").get_json()

@@ -1,25 +1,10 @@
 """Private trading events go to the owner's room only, over a real Socket.IO server and clients."""
 
 import contextlib
-import threading
 
-import pytest
 import socketio
-from werkzeug.serving import make_server
 
 from tests.waiting import wait_for
-
-
-@pytest.fixture
-def live_server(app):
-    """The app served by a real threaded HTTP server on 127.0.0.1."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(5)
-
 
 PRIVATE_EVENTS = {"order_update", "trade", "account_update"}
 
