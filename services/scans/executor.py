@@ -51,6 +51,7 @@ class ScanExecutor:
         self.log_level = settings.log_level
         self.proc: subprocess.Popen | None = None
         self._buffer = b""
+        self._stopping = False
 
     @property
     def pid(self) -> int | None:
@@ -59,6 +60,7 @@ class ScanExecutor:
 
     def ensure_started(self) -> int:
         """Start the scan process unless it runs; its pid."""
+        self._stopping = False
         if self.proc is None or self.proc.poll() is not None:
             self._spawn()
         return self.proc.pid
@@ -116,9 +118,13 @@ class ScanExecutor:
         while True:
             message = self._read(min(hard_deadline, time.monotonic() + 0.5))
             if message is _EOF:
-                code = self.proc.wait()
+                code = self.proc.wait() if self.proc is not None else None
                 self.proc = None
-                reason = f"the scan process exited unexpectedly (exit code {code})"
+                reason = (
+                    "the server shut down during the scan"
+                    if self._stopping
+                    else f"the scan process exited unexpectedly (exit code {code})"
+                )
                 log.error("scan %d failed: %s", job.job_id, reason)
                 return Outcome("failed", reason, error=reason)
             if message is None:
@@ -152,7 +158,8 @@ class ScanExecutor:
 
     def stop(self) -> None:
         """Stop the scan process: close its input (it exits between jobs), then SIGTERM, then SIGKILL."""
-        proc, self.proc = self.proc, None
+        self._stopping = True
+        proc = self.proc
         if proc is None or proc.poll() is not None:
             return
         try:
@@ -162,6 +169,7 @@ class ScanExecutor:
         except (OSError, subprocess.TimeoutExpired):
             proc.kill()
             proc.wait()
+        self.proc = None
         log.info("scan process stopped (pid %d)", proc.pid)
 
     def _kill(self) -> None:

@@ -21,7 +21,7 @@ from services.scans.engine import spec_to_json
 from services.scans.fields import DECIMALS, FIELD_NAMES
 from services.scans.requests import Limits, build_spec
 from services.scans.views import KIND
-from utils.errors import NotFound, RateLimited, ValidationError, field_error
+from utils.errors import Conflict, NotFound, RateLimited, ValidationError, field_error
 
 TICKET_TTL_S = 60
 SSE_POLL_S = 0.25
@@ -70,18 +70,20 @@ def list_scans(user_id: int, limit: int, offset: int) -> list[dict[str, Any]]:
 
 
 def cancel_or_delete(user_id: int, scan_id: int) -> str:
-    """Cancel an active scan ("cancelling" / "cancelled") or delete a finished one ("deleted")."""
+    """Cancel an active scan ("cancelled" when it was queued, "cancelling" when running) or delete a finished one
+    ("deleted"); Conflict when an active scan finished before the cancel reached it."""
     job = get(user_id, scan_id)
     with db.connection() as conn:
-        if job.status == "queued" and jobs.cancel_queued(conn, scan_id):
-            done = jobs.get(conn, scan_id)
-            socketio.emit("scan_done", views.done_event(done), to=user_room(user_id))
+        if job.status not in jobs.ACTIVE:
+            if jobs.delete_finished(conn, scan_id):
+                return "deleted"
+            raise NotFound(f"no scan {scan_id}")  # deleted meanwhile
+        if jobs.cancel_queued(conn, scan_id):
+            socketio.emit("scan_done", views.done_event(jobs.get(conn, scan_id)), to=user_room(user_id))
             return "cancelled"
         if jobs.request_cancel(conn, scan_id):
             return "cancelling"
-        if jobs.delete_finished(conn, scan_id):
-            return "deleted"
-    return cancel_or_delete(user_id, scan_id)  # it changed status meanwhile: decide again
+    raise Conflict("the scan finished before it could be cancelled", details={"scan_id": scan_id})
 
 
 def _sort(sort: str) -> tuple[str, bool]:
