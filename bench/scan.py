@@ -20,28 +20,25 @@ Other work on the machine shows as noise: run it on a quiet machine for figures;
 
 from __future__ import annotations
 
+import argparse
+import os
+import re
+import subprocess
 import sys
+import tempfile
+import threading
+import time
+from datetime import date, datetime, timedelta
 from pathlib import Path
+from statistics import median
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path[0] = str(ROOT)
+import requests
+import socketio
+from harness import migrated_database, run_wrk
 
-import argparse  # noqa: E402
-import os  # noqa: E402
-import re  # noqa: E402
-import subprocess  # noqa: E402
-import tempfile  # noqa: E402
-import threading  # noqa: E402
-import time  # noqa: E402
-from datetime import date, timedelta  # noqa: E402
-from statistics import median  # noqa: E402
-
-import requests  # noqa: E402
-import socketio  # noqa: E402
-
-from backend.local_app import LocalApp  # noqa: E402
-from backend.local_mariadb import LocalMariaDB  # noqa: E402
-from bench.http_endpoints import run_wrk, seed_database  # noqa: E402
+from backend.local_app import LocalApp
+from backend.seed import seed_market
+from utils.timeutil import IST
 
 SERVER_ENV = {
     "APP_ENV": "test",
@@ -108,18 +105,16 @@ def main() -> None:
     parser.add_argument("--warm-runs", type=int, default=5)
     parser.add_argument("--health-seconds", type=float, default=10.0, help="0 skips the /health scenario")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        server = LocalMariaDB(Path(tmp) / "db", database="bench_scan").start()
+    with tempfile.TemporaryDirectory() as tmp, migrated_database(Path(tmp) / "db", "bench_scan") as server:
+        now = datetime(2026, 11, 20, 16, 0, tzinfo=IST)  # after the close: the day's candle is complete
+        report = seed_market(server.config(), seed=1, extra_symbols=args.extra_symbols, days=args.days, now=now)
+        print(f"seeded {report.stocks:,} instruments, {report.daily_rows:,} daily candles in {report.seconds:.1f} s")
+        env = {**os.environ, **SERVER_ENV, "DATABASE_URL": server.url()}
+        app = LocalApp(env, Path(tmp) / "gunicorn.log").start(timeout_s=120)
         try:
-            print(seed_database(server, args.extra_symbols, args.days))
-            env = {**os.environ, **SERVER_ENV, "DATABASE_URL": server.url()}
-            app = LocalApp(env, Path(tmp) / "gunicorn.log").start(timeout_s=120)
-            try:
-                run(app.url, args)
-            finally:
-                app.stop()
+            run(app.url, args)
         finally:
-            server.stop()
+            app.stop()
 
 
 def run(url: str, args: argparse.Namespace) -> None:

@@ -46,7 +46,7 @@ CONTROLLER_DOMAINS = {
     "news": set(),
     "trading": {"market"},
     "jobs": set(),
-    "scans": {"jobs"},
+    "scans": set(),
 }
 # SQL outside controller/: the migration runner and the local server's provisioning (they are the database's own
 # plumbing, not data access).

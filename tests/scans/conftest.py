@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 import socketio
 
@@ -11,6 +9,7 @@ from services.jobs.runner import JobRunner
 from services.scans.executor import ScanExecutor
 from services.scans.views import KIND
 from tests.auth_helpers import access_token, bearer, make_user
+from tests.waiting import wait_for
 
 HEARTBEAT_S = 0.3
 
@@ -64,13 +63,10 @@ class User:
         return self.get(f"/scans/{scan_id}").get_json()["data"]
 
     def wait(self, scan_id: int, statuses=("completed", "failed", "cancelled"), timeout: float = 60) -> dict:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            scan = self.scan(scan_id)
-            if scan["status"] in statuses:
-                return scan
-            time.sleep(0.05)
-        raise AssertionError(f"scan {scan_id} still {scan['status']}")
+        """The scan once its status is one of `statuses`."""
+        seen = {}
+        wait_for(lambda: seen.update(self.scan(scan_id)) or seen["status"] in statuses, timeout)
+        return seen
 
 
 @pytest.fixture
@@ -90,9 +86,6 @@ class Listener:
         self.client.connect(url, auth={"token": token}, transports=["websocket"], wait_timeout=10)
 
     def wait_done(self, scan_id: int, timeout: float = 60) -> list[tuple[str, dict]]:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if any(name == "scan_done" and data["scan_id"] == scan_id for name, data in self.events):
-                return [(n, d) for n, d in self.events if d["scan_id"] == scan_id]
-            time.sleep(0.02)
-        raise AssertionError(f"no scan_done for {scan_id}: {self.events}")
+        """The scan's events up to its scan_done."""
+        wait_for(lambda: any(n == "scan_done" and d["scan_id"] == scan_id for n, d in self.events), timeout)
+        return [(n, d) for n, d in self.events if d["scan_id"] == scan_id]
