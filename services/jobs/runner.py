@@ -105,7 +105,7 @@ class JobRunner:
         """Look for a queued job now rather than at the next poll (a job was just queued in this process)."""
         self._woken = True
 
-    def stop(self, timeout_s: float = 5.0) -> None:
+    def stop(self, timeout_s: float = 3.0) -> None:
         """Stop claiming, stop the handlers (their children) and give running jobs a moment to record how they ended."""
         self._stopping = True
         for ctx in self.running.values():

@@ -128,8 +128,9 @@ class Realtime:
                 writer.flush(final=True)
 
     def stop(self) -> None:
-        """Stop the job runner (and its scan process), give up leadership (stopping the writer first), then stop
-        the loops and unsubscribe."""
+        """Stop the job runner (and its scan process: a running scan fails saying the server shut down), give up
+        leadership (stopping the writer first), then stop the loops and unsubscribe. The shutdown sequence runs this
+        in its WORK stage (start_services registers stop_services)."""
         self.job_runner.stop()
         self.leadership.stop()
         self.scheduler.stop()

@@ -165,7 +165,7 @@ class ScanExecutor:
         try:
             proc.stdin.close()
             proc.send_signal(signal.SIGTERM)
-            proc.wait(timeout=2)
+            proc.wait(timeout=1)
         except (OSError, subprocess.TimeoutExpired):
             proc.kill()
             proc.wait()
