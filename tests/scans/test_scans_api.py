@@ -361,3 +361,10 @@ def _alive(pid: int) -> bool:
         return False
     with open(f"/proc/{pid}/stat") as stat:  # a zombie (exited, not yet reaped by init) counts as gone
         return stat.read().split(")")[-1].split()[0] != "Z"
+
+
+def test_stopping_the_runner_ends_its_scan_process(make_runner):
+    runner = make_runner()
+    pid = runner.handlers["scan"].ensure_started()
+    runner.stop()  # what stop_services does in the shutdown sequence's WORK stage
+    assert not _alive(pid) and runner.handlers["scan"].pid is None
