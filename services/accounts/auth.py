@@ -24,7 +24,7 @@ from flask_jwt_extended import (
     jwt_required,
 )
 from flask_jwt_extended.exceptions import JWTExtendedException
-from jwt import ExpiredSignatureError, PyJWTError
+from jwt import ExpiredSignatureError, InvalidTokenError, MissingRequiredClaimError, PyJWTError
 
 from backend import db
 from backend.extensions import jwt
@@ -46,6 +46,12 @@ from utils.timeutil import now_utc
 F = TypeVar("F", bound=Callable[..., Any])
 
 _AUTH_CACHE_ENTRIES = 10_000  # token ids whose auth state this process keeps
+# Claims every check relies on: who (sub), which token (jti: revocation), what for (type) and until when (exp).
+# flask-jwt-extended would default a missing type to "access" and a missing jti to None; PyJWT checks exp only
+# when present. A token without them is refused, whoever signed it.
+REQUIRED_CLAIMS = ("sub", "jti", "type", "exp")
+TOKEN_TYPES = ("access", "refresh")
+_MAX_JTI_LENGTH = 64  # revoked_tokens.jti
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,8 +70,21 @@ class AuthUser:
 def init_app(app: Flask, settings: Settings) -> None:
     """Create the app's auth-state cache and install the token callbacks of flask-jwt-extended."""
     app.extensions["auth_cache"] = LockedCache(_AUTH_CACHE_ENTRIES, settings.auth_cache_ttl_s)
+    jwt.decode_key_loader(_decode_key)
     jwt.token_in_blocklist_loader(lambda _header, payload: _state(payload).revoked)
     jwt.user_lookup_loader(lambda _header, payload: active_user(payload))
+
+
+def _decode_key(_header: dict[str, Any], claims: dict[str, Any]) -> str:
+    """The key that verifies a token, for tokens whose (still unverified) claims have what the checks rely on;
+    others are refused before their signature is even checked (401 through flask-jwt-extended's handler)."""
+    for claim in REQUIRED_CLAIMS:
+        if claim not in claims:
+            raise MissingRequiredClaimError(claim)
+    jti = claims["jti"]
+    if claims["type"] not in TOKEN_TYPES or not isinstance(jti, str) or not 0 < len(jti) <= _MAX_JTI_LENGTH:
+        raise InvalidTokenError("bad token type or id")
+    return current_app.config["JWT_SECRET_KEY"]
 
 
 def _cache() -> LockedCache:
@@ -161,7 +180,7 @@ def revoke(payload: dict[str, Any]) -> None:
     user_id, jti = _identity(payload)
     expires_at = datetime.fromtimestamp(int(payload["exp"]), UTC)
     with db.connection() as conn:
-        tokens.revoke_token(conn, jti, user_id, payload.get("type", "access"), expires_at)
+        tokens.revoke_token(conn, jti, user_id, payload["type"], expires_at)
     _cache().pop(jti)
 
 
@@ -175,7 +194,7 @@ def revoke_encoded(token: str, user_id: int) -> str | None:
     if _identity(payload)[0] != user_id:
         raise Forbidden("refresh_token belongs to another user")
     revoke(payload)
-    return payload.get("type", "access")
+    return payload["type"]
 
 
 def forget_user(user_id: int) -> None:
