@@ -1,7 +1,8 @@
 """Typed settings, read once from the environment and an optional `.env` file.
 
 Every variable is documented in `.env.example` and the README. A production start with a weak
-`JWT_SECRET_KEY` or without database settings stops with one clear line (`ConfigError`).
+`JWT_SECRET_KEY` or without database settings stops with one clear line (`ConfigError`). Elsewhere an
+unset `JWT_SECRET_KEY` means this install's own random key, kept in `var/jwt_secret`.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 from typing import Annotated, Literal
 from urllib.parse import parse_qs, quote, unquote, urlencode, urlparse
 
@@ -17,7 +19,11 @@ from pydantic import AliasChoices, Field, SecretStr, ValidationError, Validation
 from pydantic_core import PydanticUseDefault
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from utils.local_secret import LocalSecretError, local_secret
+
+# The fixed development key of earlier versions: it is in the repository's history, so production refuses it.
 DEV_JWT_SECRET = "dev-only-insecure-jwt-secret-change-me-0123456789"
+LOCAL_SECRET_FILE = Path(__file__).resolve().parent.parent / "var" / "jwt_secret"
 AsyncMode = Literal["gevent", "eventlet", "threading"]
 # Two well-known Indian market feeds; without internet they fail fast and are skipped.
 DEFAULT_NEWS_FEEDS = (
@@ -99,7 +105,7 @@ class Settings(BaseSettings):
     header_timeout_s: float = Field(5.0, gt=0, le=300)  # HTTP server (backend/gunicorn_worker.py)
     header_pending_per_peer: int = Field(50, ge=1, le=100_000)
 
-    jwt_secret_key: SecretStr = SecretStr(DEV_JWT_SECRET)
+    jwt_secret_key: SecretStr | None = None  # unset outside production: this install's key (var/jwt_secret)
     jwt_access_token_expires_s: int = Field(900, ge=60)
     jwt_refresh_token_expires_s: int = Field(30 * 86400, ge=3600)
     auth_cache_ttl_s: float = Field(5.0, ge=0, le=5)
@@ -272,6 +278,11 @@ class Settings(BaseSettings):
             raise ConfigError(f"invalid setting {name}: {first['msg']}") from None
         settings.check_production()
         settings.check_provider()
+        if settings.jwt_secret_key is None:
+            try:
+                settings.jwt_secret_key = SecretStr(local_secret(LOCAL_SECRET_FILE))
+            except LocalSecretError as exc:
+                raise ConfigError(f"JWT_SECRET_KEY is not set and {exc}") from None
         return settings
 
     @property
@@ -302,7 +313,7 @@ class Settings(BaseSettings):
         """In production, refuse weak secrets and missing database settings."""
         if not self.is_production:
             return
-        secret = self.jwt_secret_key.get_secret_value()
+        secret = self.jwt_secret_key.get_secret_value() if self.jwt_secret_key else ""
         if secret == DEV_JWT_SECRET or len(secret) < 32:
             raise ConfigError("JWT_SECRET_KEY must be set to a random string of at least 32 characters")
         self.database()
