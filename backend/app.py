@@ -10,6 +10,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from backend import db, extensions
 from backend.errors import register_error_handlers
+from backend.json_provider import AppJSONProvider
 from backend.observability import init_observability
 from backend.settings import AsyncMode, Settings
 from routes import register_blueprints
@@ -53,7 +54,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         # Static files are compressed as streams; without this the dashboard's would never get a 304.
         COMPRESS_STREAMING_ENDPOINT_CONDITIONAL=["static", "dashboard.static"],
     )
-    app.json.sort_keys = False  # keep the documented field order
+    app.json = AppJSONProvider(app)
     app.extensions["settings"] = settings
     db.init_app(
         app,
@@ -84,7 +85,9 @@ def create_app(settings: Settings | None = None) -> Flask:
         logger=False,
         engineio_logger=False,
         serializer=socketio_packets.TextPacket,
+        json=socketio_packets.PacketJson,
     )
+    websocket_manager.disconnect_on_undecodable_packets(extensions.socketio)
     websocket_manager.disable_websocket_compression(app)
     if settings.trusted_proxies:  # behind a load balancer: the client is in X-Forwarded-For
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies, x_proto=settings.trusted_proxies)

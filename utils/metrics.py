@@ -50,6 +50,9 @@ MATCHER_SECONDS = Histogram(
 TICKS = Counter("ticks_total", "Quotes published on the tick bus, by kind (stocks, indices)", ["kind"])
 TICK_SUBSCRIBER_ERRORS = Counter("tick_subscriber_errors_total", "Tick bus subscribers that raised", ["subscriber"])
 SOCKETIO_CLIENTS = Gauge("socketio_connected_clients", "Socket.IO clients connected to this process")
+SOCKETIO_BAD_PACKETS = Counter(
+    "socketio_undecodable_packets_total", "Socket.IO packets that did not decode (their clients were disconnected)"
+)
 SOCKETIO_EMITS = Counter("socketio_emits_total", "Socket.IO emits (one per room or broadcast), by event", ["event"])
 FANOUT_PASS_SECONDS = Histogram(
     "fanout_pass_seconds",

@@ -1,10 +1,28 @@
-"""Socket.IO packet encoding tuned for a fan-out server: text only, payloads encoded once."""
+"""Socket.IO packet encoding tuned for a fan-out server: text only, payloads encoded once; and the JSON module
+Socket.IO and Engine.IO decode clients' packets with (nesting limited like HTTP bodies)."""
 
 from __future__ import annotations
 
 import json
 
 from socketio.packet import Packet
+
+from utils import json_depth
+
+# A packet's JSON is the array [event, payload...]: one level of framing around each payload.
+PACKET_MAX_DEPTH = json_depth.MAX_DEPTH + 1
+
+
+class PacketJson:
+    """The `json` module of the Socket.IO server: the standard one, but event payloads nested deeper than
+    json_depth.MAX_DEPTH fail to decode (JsonTooDeep, a ValueError) instead of exhausting the stack."""
+
+    dumps = staticmethod(json.dumps)
+
+    @staticmethod
+    def loads(text: str | bytes, **kwargs: object) -> object:
+        """Decode a packet's JSON; JsonTooDeep when a payload nests deeper than json_depth.MAX_DEPTH."""
+        return json_depth.loads(text, PACKET_MAX_DEPTH, **kwargs)
 
 
 class RawJson(str):

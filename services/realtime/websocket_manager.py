@@ -144,6 +144,24 @@ def register_handlers(sio: SocketIO) -> None:
     sio._market_handlers_registered = True
 
 
+def disconnect_on_undecodable_packets(sio: SocketIO) -> None:
+    """A client whose packet does not decode (not Socket.IO, bad JSON, JSON nested deeper than the limit) is
+    disconnected with one log line; python-socketio would log a traceback per packet and keep the connection."""
+    eio = sio.server.eio
+    handle = eio.handlers["message"]
+
+    def on_message(eio_sid: str, data: Any) -> Any:
+        try:
+            return handle(eio_sid, data)
+        except ValueError as exc:  # packet decoding raises ValueError (JsonTooDeep is one); handlers run apart
+            metrics.SOCKETIO_BAD_PACKETS.inc()
+            log.info("Socket.IO client disconnected: undecodable packet (%s)", str(exc)[:100])
+            eio.disconnect(eio_sid)
+            return None
+
+    eio.on("message", on_message)
+
+
 def disable_websocket_compression(app: Flask) -> None:
     """Refuse per-message deflate: hide the client's offer from the WebSocket handshake (docs/BENCHMARKS.md, fan-out).
 
