@@ -106,8 +106,8 @@ def live_feed_active() -> bool:
 
 
 def provider_quote(symbol: str) -> tuple[Quote, str] | None:
-    """Ask the app's market-data provider for one quote (and cache it); None when it fails or does not
-    know the symbol."""
+    """Ask the app's market-data provider for one quote (and cache it); None when it fails (unreachable or
+    answering errors: its ProviderError is an AppError) or does not know the symbol."""
     provider = current_app.extensions["market_data_provider"]
     try:
         quotes = provider.quotes([symbol])

@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Protocol, runtime_checkable
 
 from services.market.live_price_cache import Quote
+from utils.errors import ServiceUnavailable
 from utils.market_hours import MarketStatus
 
 # Candle intervals every provider understands (the /stocks/history vocabulary).
@@ -40,8 +41,9 @@ class Candle:
     volume: int
 
 
-class ProviderError(RuntimeError):
-    """The provider could not answer (upstream down, bad response, missing token)."""
+class ProviderError(ServiceUnavailable):
+    """The provider could not answer (upstream down, bad response, missing token): a 503 should it reach a
+    response, though request paths fall back to the database snapshot (`forceLive`)."""
 
 
 @runtime_checkable
