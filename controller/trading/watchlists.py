@@ -6,7 +6,7 @@ from typing import Any
 
 from mysql.connector.errors import IntegrityError
 
-from controller.sql import execute, execute_many, fetch_all, fetch_one, fetch_value
+from controller.sql import execute, execute_many, fetch_all, fetch_sets, fetch_value
 from controller.trading.models import PriceLookup
 from utils.errors import Conflict, NotFound
 from utils.money import number, percent
@@ -28,10 +28,17 @@ LEFT JOIN stock_quotes q ON q.stock_id = i.stock_id
 WHERE w.user_id = %s {only}
 ORDER BY i.position, s.symbol
 """
-_OWNED = "SELECT watchlist_id FROM watchlists WHERE watchlist_id = %s AND user_id = %s FOR UPDATE"
+# Every write to a user's lists first locks the user's row: one user's list changes run one at a time, so the
+# list limit and the positions hold and they cannot deadlock each other (an INSERT ... SELECT MAX(position)
+# without it failed under bursts with MariaDB error 1467); other users' lists are not held up.
+_LOCK_USER = "SELECT user_id FROM users WHERE user_id = %s FOR UPDATE"
+_LISTS_SO_FAR = (
+    "SELECT COUNT(*) AS lists, COALESCE(MAX(position) + 1, 0) AS next_position FROM watchlists WHERE user_id = %s"
+)
+_OWNED = "SELECT watchlist_id FROM watchlists WHERE watchlist_id = %s AND user_id = %s"
 _STOCK = "SELECT stock_id FROM stocks WHERE symbol = %s ORDER BY exchange = 'NSE' DESC LIMIT 1"
 _ITEM_SYMBOLS = (
-    "SELECT s.symbol, i.stock_id FROM watchlist_items i JOIN stocks s ON s.stock_id = i.stock_id "
+    "SELECT s.symbol, i.stock_id, i.position FROM watchlist_items i JOIN stocks s ON s.stock_id = i.stock_id "
     "WHERE i.watchlist_id = %s"
 )
 _SET_POSITIONS = (
@@ -92,8 +99,17 @@ def get_watchlist(conn: Any, user_id: int, watchlist_id: int, fresh: PriceLookup
     return found[0]
 
 
+def _lock_user(conn: Any, user_id: int, then: list[tuple[str, tuple]]) -> list[list[dict[str, Any]]]:
+    """Lock the user's row, then run `then` in the same round trip (after the lock); each one's rows."""
+    user, *results = fetch_sets(conn, [(_LOCK_USER, (user_id,)), *then])
+    if not user:
+        raise NotFound("user not found")
+    return results
+
+
 def _lock_owned(conn: Any, user_id: int, watchlist_id: int) -> None:
-    if fetch_one(conn, _OWNED, (watchlist_id, user_id)) is None:
+    (owned,) = _lock_user(conn, user_id, [(_OWNED, (watchlist_id, user_id))])
+    if not owned:
         raise NotFound(f"watchlist {watchlist_id} not found")
 
 
@@ -108,14 +124,13 @@ def _unique(conn: Any, sql: str, params: tuple, message: str) -> int:
 
 def create_watchlist(conn: Any, user_id: int, name: str, max_lists: int) -> int:
     """Create a list at the end of the user's lists; Conflict for a duplicate name or too many lists."""
-    count = fetch_value(conn, "SELECT COUNT(*) FROM watchlists WHERE user_id = %s", (user_id,))
-    if count >= max_lists:
+    ((so_far,),) = _lock_user(conn, user_id, [(_LISTS_SO_FAR, (user_id,))])
+    if so_far["lists"] >= max_lists:
         raise Conflict(f"at most {max_lists} watchlists per user")
     return _unique(
         conn,
-        "INSERT INTO watchlists (user_id, name, position) "
-        "SELECT %s, %s, COALESCE(MAX(position) + 1, 0) FROM watchlists WHERE user_id = %s",
-        (user_id, name, user_id),
+        "INSERT INTO watchlists (user_id, name, position) VALUES (%s, %s, %s)",
+        (user_id, name, so_far["next_position"]),
         f"a watchlist named {name!r} already exists",
     )
 
@@ -151,11 +166,11 @@ def add_item(conn: Any, user_id: int, watchlist_id: int, symbol: str, max_items:
         raise Conflict(f"{symbol} is already in this watchlist")
     if len(listed) >= max_items:
         raise Conflict(f"at most {max_items} symbols per watchlist")
+    position = max((row["position"] for row in listed), default=-1) + 1
     execute(
         conn,
-        "INSERT INTO watchlist_items (watchlist_id, stock_id, position) SELECT %s, %s, "
-        "COALESCE(MAX(position) + 1, 0) FROM watchlist_items WHERE watchlist_id = %s",
-        (watchlist_id, stock_id, watchlist_id),
+        "INSERT INTO watchlist_items (watchlist_id, stock_id, position) VALUES (%s, %s, %s)",
+        (watchlist_id, stock_id, position),
     )
 
 
