@@ -43,8 +43,8 @@ def to_openapi(schema: Any) -> Any:
             else:
                 out["allOf" if len(rest) == 1 else union] = rest
             out["nullable"] = True
-            if out.get("default", 0) is None:
-                del out["default"]
+    if out.get("default", 0) is None:
+        del out["default"]  # absent means "not given" (null may not even be a value): nothing to show
     if "const" in out:
         out["enum"] = [out.pop("const")]
     for bound, inclusive in (("exclusiveMinimum", "minimum"), ("exclusiveMaximum", "maximum")):

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from backend import db
 from controller.trading import order_queries, orders
-from controller.trading.order_rules import OrderTicket
+from controller.trading.order_rules import PRICED, STOP, OrderTicket
 from routes._params import PageParams, Price, Quantity, Symbol, csv_response, page, success
 from routes.validation import json_body, query_params
 from services.accounts.auth import current_user_id
@@ -41,23 +41,44 @@ _CSV_HEADER = [
 ]
 
 
-_PRICE = "Limit price (LIMIT and SL only); a multiple of the tick size inside the circuit band"
-_TRIGGER = "Trigger (SL and SL-M only); above the last price for buys, below it for sells"
+_PRICE = (
+    "Limit price: required by LIMIT and SL orders, refused on MARKET and SL-M; a multiple of the tick size inside "
+    "the circuit band"
+)
+_TRIGGER = (
+    "Trigger: required by SL and SL-M orders, refused on the others; above the last price for buys, below it for sells"
+)
+ORDER_TYPES = ("MARKET", "LIMIT", "SL", "SL-M")
+
+
+def _fields_by_order_type() -> list[dict]:
+    """The schema's `oneOf`: per order type, which of price and trigger_price it requires and which it refuses (the
+    rules of controller.trading.order_rules, which enforces them with a 422)."""
+    variants = []
+    for order_type in ORDER_TYPES:
+        takes = {"price": order_type in PRICED, "trigger_price": order_type in STOP}
+        variant: dict = {"properties": {"order_type": {"enum": [order_type]}}}
+        if required := [name for name, needed in takes.items() if needed]:
+            variant["required"] = required
+        if refused := [name for name, needed in takes.items() if not needed]:
+            variant["not"] = {"anyOf": [{"required": [name]} for name in refused]}
+        variants.append(variant)
+    return variants
 
 
 class PaperOrderRequest(BaseModel):
-    """POST /orders."""
+    """POST /orders. Optional fields may be absent, not null; which prices an order type takes is in `oneOf`."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"oneOf": _fields_by_order_type()})
 
     symbol: Symbol
     side: Literal["BUY", "SELL"]
-    order_type: Literal["MARKET", "LIMIT", "SL", "SL-M"]
+    order_type: Literal[ORDER_TYPES]  # type: ignore[valid-type]
     quantity: Quantity = Field(description="A multiple of the lot size")
-    price: Price | None = Field(None, description=_PRICE)
-    trigger_price: Price | None = Field(None, description=_TRIGGER)
+    price: Price = Field(None, description=_PRICE)
+    trigger_price: Price = Field(None, description=_TRIGGER)
     validity: Literal["DAY", "IOC"] = "DAY"
-    client_order_id: str | None = Field(
+    client_order_id: str = Field(
         None,
         pattern=r"^[A-Za-z0-9._:-]{1,64}$",
         description="Idempotency key; the same id returns the existing order with 200",
@@ -65,13 +86,13 @@ class PaperOrderRequest(BaseModel):
 
 
 class PaperOrderModify(BaseModel):
-    """PATCH /orders/<id>: any of quantity, price, trigger_price."""
+    """PATCH /orders/<id>: any of quantity, price, trigger_price (absent: unchanged; null is not a value)."""
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"minProperties": 1})
 
-    quantity: Quantity | None = None
-    price: Price | None = Field(None, description=_PRICE)
-    trigger_price: Price | None = Field(None, description=_TRIGGER)
+    quantity: Quantity = None
+    price: Price = Field(None, description=_PRICE)
+    trigger_price: Price = Field(None, description=_TRIGGER)
 
     @model_validator(mode="after")
     def _something(self) -> PaperOrderModify:

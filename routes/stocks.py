@@ -20,6 +20,8 @@ bp = Blueprint("stocks", __name__)
 _SYMBOL = re.compile(SYMBOL_PATTERN)
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _EARLIEST, _LATEST = date(1990, 1, 1), date(2100, 12, 31)
+# The same bounds for the document's readers and fuzzers: the days from _EARLIEST to _LATEST, as a pattern.
+DATE_IN_RANGE = r"^(199[0-9]|20[0-9]{2}|2100)-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"
 _DEFAULT_HISTORY_LIMIT = {
     "1minute": 375,
     "5minute": 150,
@@ -70,8 +72,18 @@ class HistoryQuery(Query):
     """?interval=...&from=YYYY-MM-DD&to=YYYY-MM-DD&limit=1..1000 (bars)"""
 
     interval: Literal[INTERVALS] = "day"  # type: ignore[valid-type]
-    first: date | None = Field(None, alias="from", description=f"First day (YYYY-MM-DD), {_EARLIEST} to {_LATEST}")
-    last: date | None = Field(None, alias="to", description=f"Last day (YYYY-MM-DD), {_EARLIEST} to {_LATEST}")
+    first: date | None = Field(
+        None,
+        alias="from",
+        description=f"First day (YYYY-MM-DD), {_EARLIEST} to {_LATEST}, not after `to`",
+        json_schema_extra={"pattern": DATE_IN_RANGE},
+    )
+    last: date | None = Field(
+        None,
+        alias="to",
+        description=f"Last day (YYYY-MM-DD), {_EARLIEST} to {_LATEST}, not before `from`",
+        json_schema_extra={"pattern": DATE_IN_RANGE},
+    )
     limit: int | None = Field(None, ge=1, le=1000, description="Most bars (the newest); a default per interval")
 
     @field_validator("first", "last", mode="before")

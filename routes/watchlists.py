@@ -82,7 +82,15 @@ class WatchlistReorder(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    symbols: Annotated[list[Symbol], Field(max_length=1000)]
+    symbols: Annotated[
+        list[Symbol],
+        Field(
+            max_length=1000,
+            json_schema_extra={"uniqueItems": True},
+            description="A permutation of the list's items: every symbol of the list exactly once (case-insensitive), "
+            "in the new order; anything else is a 422 with rule `permutation` and the `missing` and `unknown` symbols",
+        ),
+    ]
 
 
 def _limits():
