@@ -14,13 +14,13 @@ from controller.accounts import users
 from routes.validation import json_body
 from services.accounts import auth, identity
 from utils import metrics
-from utils.validators import normalize_email
+from utils.validators import free_text, normalize_email
 
 bp = Blueprint("auth", __name__)
 user_alias_bp = Blueprint("user_alias", __name__)
 
 Password = Annotated[str, Field(min_length=8, max_length=128)]
-Name = Annotated[str, Field(min_length=1, max_length=100, pattern=r"\S")]  # stored trimmed
+Name = free_text(100, trim=True)
 Email = Annotated[str, Field(max_length=254), AfterValidator(normalize_email)]
 TOKEN_PATTERN = r"^[\x21-\x7e]+$"  # JWTs and Google codes: printable ASCII, no spaces
 GoogleToken = Annotated[str, Field(min_length=1, max_length=8192, pattern=TOKEN_PATTERN)]
@@ -75,7 +75,7 @@ def _session(user: users.User, event: str) -> dict[str, Any]:
 @json_body(RegisterBody)
 def register(body: RegisterBody):
     """Create an account (email, password, name) with its paper account, and sign in."""
-    user = identity.register(body.email, body.password, body.name.strip())
+    user = identity.register(body.email, body.password, body.name)
     return {"status": "success", "data": _session(user, "register")}, 201
 
 

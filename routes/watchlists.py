@@ -7,7 +7,7 @@ from typing import Annotated
 
 from flask import Blueprint, current_app
 from flask_jwt_extended import jwt_required
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt, WithJsonSchema, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, model_validator
 
 from backend import db
 from controller.trading import watchlists
@@ -16,34 +16,12 @@ from routes.validation import json_body
 from services.accounts.auth import current_user_id
 from services.trading.desk import market_view
 from utils.errors import NotFound
-from utils.validators import SYMBOL_PATTERN
+from utils.validators import SYMBOL_PATTERN, free_text
 
 bp = Blueprint("watchlists", __name__)
 
 
-# 1-64 characters, no control characters or lone surrogates, no space at either end.
-_TEXT, _EDGE = r"[^\x00-\x1f\x7f\ud800-\udfff]", r"[^\s\x00-\x1f\x7f\ud800-\udfff]"
-NAME_PATTERN = re.compile(f"^{_EDGE}(?:{_TEXT}{{0,62}}{_EDGE})?$")
-
-
-def _valid_name(value: str) -> str:
-    if not NAME_PATTERN.match(value):
-        raise ValueError("1-64 characters without control characters or surrounding spaces")
-    return value
-
-
-Name = Annotated[
-    str,
-    AfterValidator(_valid_name),
-    WithJsonSchema(
-        {
-            "type": "string",
-            "pattern": NAME_PATTERN.pattern,
-            "description": "1-64 characters without control characters or surrounding spaces; unique per user "
-            "(case-insensitive)",
-        }
-    ),
-]
+Name = free_text(64, about="Unique among the user's lists (case-insensitive)")
 
 
 class WatchlistCreate(BaseModel):

@@ -201,3 +201,8 @@ def test_code_flow_without_a_secret_is_404_but_credentials_work(db_config, googl
     body = assert_error(_login(client, code="4/0Abc"), 404, "NOT_FOUND")
     assert "GOOGLE_CLIENT_SECRET" in body["error"]["message"]
     assert _login(client, credential=google_key.id_token()).status_code == 200
+
+
+def test_a_profile_name_loses_the_characters_a_typed_name_may_not_have(client, google_key):
+    response = _login(client, credential=google_key.id_token(name="\u202eevil\u200b Name\x07"))
+    assert response.get_json()["data"]["user"]["name"] == "evil Name"

@@ -22,6 +22,7 @@ from jwt import PyJWTError
 from backend.settings import Settings
 from services.platform.http_client import HttpClient, UpstreamError
 from utils.errors import NotFound, ServiceUnavailable, Unauthorized
+from utils.validators import without_unsafe_characters
 
 GOOGLE_ISSUERS = ("accounts.google.com", "https://accounts.google.com")
 _CLOCK_SKEW_S = 10
@@ -129,7 +130,8 @@ class GoogleClient:
         email, sub = claims.get("email"), claims.get("sub")
         if not (isinstance(email, str) and email and isinstance(sub, str) and sub):
             raise InvalidGoogleCredential(details={"reason": "token has no email or subject"})
-        name = str(claims.get("name") or email.split("@")[0]).strip()[:100] or email[:100]
+        # a profile name may carry what a typed name may not (bidi overrides, zero-width characters): dropped
+        name = without_unsafe_characters(str(claims.get("name") or email.split("@")[0])).strip()[:100] or email[:100]
         return GoogleIdentity(sub=sub, email=email.lower(), name=name)
 
     def exchange_code(self, code: str) -> str:

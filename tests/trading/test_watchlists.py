@@ -88,8 +88,8 @@ def test_bad_bodies_and_limits(trader, app, market):
 
 
 def test_the_documented_name_pattern_is_the_one_enforced(client):
-    from routes.watchlists import NAME_PATTERN
+    from utils.validators import free_text_pattern
 
     schemas = client.get("/openapi.json").get_json()["components"]["schemas"]
     for model in ("WatchlistCreate", "WatchlistUpdate"):
-        assert schemas[model]["properties"]["name"]["pattern"] == NAME_PATTERN.pattern
+        assert schemas[model]["properties"]["name"]["pattern"] == free_text_pattern(trim=False)
