@@ -1,7 +1,9 @@
 """A project-local MariaDB server in a directory of its own (for `make run` and the tests).
 
 It listens on 127.0.0.1 and a unix socket inside its directory, keeps its data between runs, and
-creates an `app` user with a password for the app to connect over TCP like it would in production.
+creates an `app` user with a password for the app to connect over TCP like it would in production. The
+`app` user has rights on the databases made for it (`create_database`) and nothing else; creating and
+dropping databases is root's business, over the socket.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import socket
 import subprocess
 import time
 from pathlib import Path
+from typing import Any
 
 import mysql.connector
 
@@ -21,6 +24,7 @@ from backend.settings import DatabaseConfig
 
 log = logging.getLogger(__name__)
 APP_USER, APP_PASSWORD = "app", "app-local-only"
+_APP_HOSTS = ("127.0.0.1", "localhost")  # over TCP and over the socket
 
 
 def _binary(name: str) -> str:
@@ -131,7 +135,8 @@ class LocalMariaDB:
         if result.returncode != 0:
             raise RuntimeError(f"mariadb-install-db failed: {result.stderr.strip()[-500:]}")
 
-    def _root(self) -> mysql.connector.MySQLConnection:
+    def root_connection(self) -> mysql.connector.MySQLConnection:
+        """An autocommit connection as root over the unix socket (provisioning, tests)."""
         return mysql.connector.connect(unix_socket=str(self.socket), user="root", use_pure=True, autocommit=True)
 
     def _wait_ready(self, timeout_s: float) -> None:
@@ -140,35 +145,41 @@ class LocalMariaDB:
             if self._process and self._process.poll() is not None:
                 raise RuntimeError(f"mariadbd exited; see {self.base / 'error.log'}")
             try:
-                self._root().close()
+                self.root_connection().close()
                 return
             except mysql.connector.Error:
                 time.sleep(0.1)
         raise RuntimeError(f"mariadbd did not become ready in {timeout_s:.0f}s")
 
     def _bootstrap(self) -> None:
-        conn = self._root()
+        conn = self.root_connection()
         try:
             cur = conn.cursor()
-            for host in ("127.0.0.1", "localhost"):
+            for host in _APP_HOSTS:
                 cur.execute(f"CREATE USER IF NOT EXISTS '{APP_USER}'@'{host}' IDENTIFIED BY '{APP_PASSWORD}'")
-                cur.execute(f"GRANT ALL PRIVILEGES ON *.* TO '{APP_USER}'@'{host}'")
-            self.create_database(self.database, cur)
+                # data directories made before the user was confined held a global grant: take it back
+                cur.execute(f"REVOKE ALL PRIVILEGES, GRANT OPTION FROM '{APP_USER}'@'{host}'")
+            self._create_database(cur, self.database, replace=False)
         finally:
             conn.close()
 
-    def create_database(self, name: str, cursor=None) -> None:
-        """Create a database (utf8mb4) if it does not exist."""
+    def create_database(self, name: str, replace: bool = False) -> None:
+        """Create a database (utf8mb4) if it does not exist, or afresh with `replace`; the app user gets every
+        right on it (and on it only)."""
+        conn = self.root_connection()
+        try:
+            self._create_database(conn.cursor(), name, replace)
+        finally:
+            conn.close()
+
+    def _create_database(self, cursor: Any, name: str, replace: bool) -> None:
         if not name.replace("_", "").isalnum():
             raise ValueError(f"bad database name {name!r}")
-        if cursor is None:
-            conn = self._root()
-            try:
-                self.create_database(name, conn.cursor())
-            finally:
-                conn.close()
-            return
+        if replace:
+            cursor.execute(f"DROP DATABASE IF EXISTS `{name}`")
         cursor.execute(f"CREATE DATABASE IF NOT EXISTS `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")
+        for host in _APP_HOSTS:
+            cursor.execute(f"GRANT ALL PRIVILEGES ON `{name}`.* TO '{APP_USER}'@'{host}'")
 
     def stop(self, timeout_s: float = 30) -> None:
         """Stop the server (SIGTERM, then wait)."""

@@ -172,6 +172,11 @@ class Settings(BaseSettings):
     movers_interval_s: float = Field(5.0, gt=0)
     ws_max_subscriptions: int = Field(50, ge=1, le=1000)
 
+    # Operations endpoints (routes/health.py): /metrics behind a bearer token when set; /healthz's check details
+    # (jobs, errors, leader) shown by default outside production only.
+    metrics_token: SecretStr | None = None
+    healthz_details: bool | None = None
+
     redis_url: SecretStr | None = None
     ratelimit_storage_uri: str = "memory://"
     trusted_proxies: int = Field(0, ge=0, le=5)
@@ -235,7 +240,7 @@ class Settings(BaseSettings):
         value = _split_csv(value)
         return [str(item).lower() for item in value] if isinstance(value, list) else value
 
-    @field_validator("google_client_id", "google_client_secret", mode="before")
+    @field_validator("google_client_id", "google_client_secret", "metrics_token", mode="before")
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
@@ -284,6 +289,11 @@ class Settings(BaseSettings):
             except LocalSecretError as exc:
                 raise ConfigError(f"JWT_SECRET_KEY is not set and {exc}") from None
         return settings
+
+    @property
+    def show_healthz_details(self) -> bool:
+        """HEALTHZ_DETAILS, by default on except in production."""
+        return self.healthz_details if self.healthz_details is not None else not self.is_production
 
     @property
     def is_production(self) -> bool:

@@ -18,13 +18,14 @@ VENDOR_FILES = ("socket.io.esm.min.js", "lightweight-charts.js")
 GOOGLE_ORIGIN = "https://accounts.google.com"
 
 
-def content_security_policy(host: str, google: bool) -> str:
-    """Same-origin scripts, styles and connections (WebSocket included); Google's sign-in only if enabled."""
+def content_security_policy(host: str, google: bool, style_hashes: tuple[str, ...] = ()) -> str:
+    """Same-origin scripts, styles and connections (WebSocket included); Google's sign-in only if enabled; inline
+    `<style>` elements only with one of `style_hashes` ('sha256-...' sources)."""
     google_src = f" {GOOGLE_ORIGIN}/gsi/" if google else ""
     directives = {
         "default-src": "'self'",
         "script-src": "'self'" + google_src,
-        "style-src": "'self'" + google_src,
+        "style-src": " ".join(("'self'", *style_hashes)) + google_src,
         "img-src": "'self' data: https:",
         "connect-src": f"'self' ws://{host} wss://{host}" + google_src,
         "frame-src": google_src.strip() or "'none'",

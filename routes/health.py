@@ -1,14 +1,17 @@
-"""Operations endpoints: liveness, readiness, Prometheus metrics."""
+"""Operations endpoints: liveness (public), readiness (details only where HEALTHZ_DETAILS allows), Prometheus
+metrics (behind METRICS_TOKEN when it is set)."""
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app
+import hmac
+
+from flask import Blueprint, Response, current_app, request
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from backend import db
 from backend.errors import error_response
 from controller.platform import health
-from utils.errors import ServiceUnavailable
+from utils.errors import ServiceUnavailable, Unauthorized
 from utils.timeutil import iso_ist, now_utc
 
 bp = Blueprint("health", __name__)
@@ -26,10 +29,15 @@ def readiness():
     checks = {"database": _database_check()}
     for name, check in current_app.extensions.get("readiness_checks", {}).items():
         checks[name] = check()
-    if all(check["ok"] for check in checks.values()):
+    ready = all(check["ok"] for check in checks.values())
+    if not current_app.extensions["settings"].show_healthz_details:  # e.g. production: the verdict alone
+        if ready:
+            return {"status": "success", "data": {"ready": True}}
+        return error_response(503, "SERVICE_UNAVAILABLE", "not ready", {"ready": False})
+    if ready:
         return {"status": "success", "data": {"ready": True, "checks": checks}}
     failing = ", ".join(name for name, check in checks.items() if not check["ok"])
-    return error_response(503, "SERVICE_UNAVAILABLE", f"not ready: {failing}", {"checks": checks})
+    return error_response(503, "SERVICE_UNAVAILABLE", f"not ready: {failing}", {"ready": False, "checks": checks})
 
 
 def _database_check() -> dict:
@@ -42,5 +50,10 @@ def _database_check() -> dict:
 
 @bp.get("/metrics")
 def prometheus_metrics():
-    """Prometheus text exposition of this process's metrics."""
+    """Prometheus text exposition of this process's metrics (`Authorization: Bearer <METRICS_TOKEN>` when set)."""
+    token = current_app.extensions["settings"].metrics_token
+    if token is not None:
+        presented = request.headers.get("Authorization", "").encode()
+        if not hmac.compare_digest(presented, f"Bearer {token.get_secret_value()}".encode()):
+            raise Unauthorized("Metrics need 'Authorization: Bearer <METRICS_TOKEN>'", {"reason": "metrics_token"})
     return Response(generate_latest(), mimetype=CONTENT_TYPE_LATEST)

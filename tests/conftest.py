@@ -45,10 +45,14 @@ def _server_config(mariadb: LocalMariaDB | None, database: str) -> DatabaseConfi
 
 @pytest.fixture(scope="session")
 def make_database(mariadb):
-    """Factory: a fresh, empty database on the test server; returns its DatabaseConfig."""
+    """Factory: a fresh, empty database on the test server (made by root over the socket on the local server,
+    whose app user has rights on its own databases only); returns the app's DatabaseConfig for it."""
 
     def make(name: str) -> DatabaseConfig:
         config = _server_config(mariadb, name)
+        if mariadb is not None:
+            mariadb.create_database(name, replace=True)
+            return config
         conn = connect(DatabaseConfig(config.host, config.port, config.user, config.password, "mysql"))
         try:
             cursor = conn.cursor()

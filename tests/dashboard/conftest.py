@@ -44,12 +44,12 @@ def vendored_assets(repo_root):
     subprocess.run(["bash", "scripts/vendor_assets.sh"], cwd=repo_root, check=True)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 def live_server(make_database, repo_root, vendored_assets, tmp_path_factory):
     """Base URL of the app served by gunicorn (gevent worker) on a free loopback port.
 
-    Module-scoped: the server writes ticks to the shared MariaDB server every second, so it must be
-    gone before other tests that count the server's statements run.
+    Package-scoped: one server for the browser tests; it writes ticks to the shared MariaDB server every
+    second, so it must be gone before other tests that count the server's statements run.
     """
     config = make_database(BROWSER_DB)
     with closing(connect(config)) as conn:
@@ -65,7 +65,7 @@ def live_server(make_database, repo_root, vendored_assets, tmp_path_factory):
     server.stop()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 def chromium():
     """Debian's Chromium, headless (Playwright's own browser download is not used)."""
     with sync_playwright() as playwright:
