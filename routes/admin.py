@@ -13,6 +13,7 @@ from routes.validation import json_body, query_params
 from services.accounts import auth
 from services.accounts.auth import admin_required
 from services.platform import admin_jobs
+from services.trading import account_status
 from utils.errors import Conflict
 
 bp = Blueprint("admin", __name__)
@@ -65,24 +66,21 @@ def list_users(query: UsersQuery):
 @admin_required
 @json_body(UserChange)
 def change_user(user_id: int, body: UserChange):
-    """Block/unblock a user or change their role; an admin cannot block or demote themselves."""
+    """Block/unblock a user or change their role (blocking cancels their working orders and ends their
+    sockets); an admin cannot block or demote themselves."""
     if user_id == auth.current_user_id() and (body.status == "blocked" or body.role == "user"):
         raise Conflict("Administrators cannot block or demote themselves")
-    with db.transaction() as conn:
-        user = users.update_user(conn, user_id, body.status, body.role)
-    auth.forget_user(user_id)
+    user = account_status.change_user(user_id, body.status, body.role)
     return {"status": "success", "data": {"user": user.to_admin_json()}}
 
 
 @bp.delete("/users/<int:user_id>")
 @admin_required
 def delete_user(user_id: int):
-    """Delete a user and all their data (account, ledger, orders, trades, holdings, watchlists)."""
+    """Delete a user and all their data (account, ledger, orders, trades, holdings, watchlists); their sockets end."""
     if user_id == auth.current_user_id():
         raise Conflict("Administrators cannot delete themselves")
-    with db.transaction() as conn:
-        users.delete_user(conn, user_id)
-    auth.forget_user(user_id)
+    account_status.delete_user(user_id)
     return {"status": "success", "data": {"deleted": user_id}}
 
 

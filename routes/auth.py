@@ -13,6 +13,7 @@ from backend.extensions import limiter
 from controller.accounts import users
 from routes.validation import json_body
 from services.accounts import auth, identity
+from services.realtime.sessions import end_token_sessions
 from utils import metrics
 from utils.validators import free_text, normalize_email
 
@@ -123,6 +124,7 @@ def logout(body: LogoutBody):
     if body.refresh_token:  # first: another user's token is a 403 that revokes nothing
         revoked.add(auth.revoke_encoded(body.refresh_token, auth.current_user_id()))
     auth.revoke(get_jwt())
+    end_token_sessions({get_jwt()["jti"]})  # the sockets signed in with it; other processes' at their next check
     metrics.AUTH_EVENTS.labels("logout", "ok").inc()
     return {"status": "success", "data": {"revoked": sorted(revoked - {None})}}
 

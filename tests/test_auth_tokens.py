@@ -216,7 +216,7 @@ def test_status_cache_lasts_at_most_its_ttl(app, client, tokens, db_conn, user_i
 
 def test_verify_access_token_accepts_a_good_token(app, tokens, user_id):
     with app.app_context():
-        assert auth.verify_access_token(tokens["access"]) == user_id
+        assert auth.verify_access_token(tokens["access"]).user_id == user_id
 
 
 @pytest.mark.parametrize(

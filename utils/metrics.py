@@ -53,6 +53,11 @@ SOCKETIO_CLIENTS = Gauge("socketio_connected_clients", "Socket.IO clients connec
 SOCKETIO_BAD_PACKETS = Counter(
     "socketio_undecodable_packets_total", "Socket.IO packets that did not decode (their clients were disconnected)"
 )
+SOCKETIO_SESSIONS_ENDED = Counter(
+    "socketio_sessions_ended_total",
+    "Signed-in Socket.IO connections ended: token revoked, user blocked or deleted",
+    ["reason"],
+)
 SOCKETIO_EMITS = Counter("socketio_emits_total", "Socket.IO emits (one per room or broadcast), by event", ["event"])
 FANOUT_PASS_SECONDS = Histogram(
     "fanout_pass_seconds",

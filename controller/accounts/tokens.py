@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any, Literal
 
-from controller.sql import execute, fetch_one
+from controller.sql import execute, fetch_one, fetch_sets
 from utils.timeutil import to_db
 
 _REVOKE = """
@@ -29,6 +30,22 @@ def revoke_token(
 def auth_state(conn: Any, user_id: int, jti: str) -> dict[str, Any] | None:
     """What the token check needs in one round trip: role, status and whether `jti` is revoked; None if no user."""
     return fetch_one(conn, _AUTH_STATE, (jti, user_id))
+
+
+def session_states(conn: Any, user_ids: Collection[int], jtis: Collection[str]) -> tuple[dict[int, str], set[str]]:
+    """For the signed-in sockets' check, in one round trip: the status of each of `user_ids` that still exists,
+    and which of `jtis` are revoked."""
+    if not user_ids or not jtis:
+        return {}, set()
+    users_in, jtis_in = ", ".join(["%s"] * len(user_ids)), ", ".join(["%s"] * len(jtis))
+    users, revoked = fetch_sets(
+        conn,
+        [
+            (f"SELECT user_id, status FROM users WHERE user_id IN ({users_in})", tuple(user_ids)),
+            (f"SELECT jti FROM revoked_tokens WHERE jti IN ({jtis_in})", tuple(jtis)),
+        ],
+    )
+    return {row["user_id"]: row["status"] for row in users}, {row["jti"] for row in revoked}
 
 
 def purge_expired(conn: Any, now: datetime) -> int:

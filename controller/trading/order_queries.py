@@ -77,12 +77,16 @@ def list_trades(conn: Any, user_id: int, query: PageQuery) -> list[Trade]:
 
 # The working orders a price may act on, priced from a JSON list of [symbol, ltp] (MySQL 8 and MariaDB 10.6+
 # have JSON_TABLE). The conditions are order_rules.may_act's, so the matcher reads the few orders a tick
-# reaches, not every resting order on every tick; may_act still decides.
+# reaches, not every resting order on every tick; may_act still decides. Orders of users who are not active
+# never execute (blocking cancels them; this covers one placed while another process still trusted the user).
+_O_COLUMNS = ", ".join(f"o.{c.strip()}" for c in ORDER_COLUMNS.split(","))
+_ACTIVE_OWNER = "JOIN users u ON u.user_id = o.user_id AND u.status = 'active'"
 _REACHABLE = f"""
-SELECT {", ".join(f"o.{c.strip()}" for c in ORDER_COLUMNS.split(","))}
+SELECT {_O_COLUMNS}
 FROM orders o
 JOIN JSON_TABLE(%s, '$[*]' COLUMNS (symbol VARCHAR(32) PATH '$[0]', ltp DECIMAL(14,4) PATH '$[1]')) p
   ON o.symbol = p.symbol COLLATE utf8mb4_unicode_ci
+{_ACTIVE_OWNER}
 WHERE o.status IN ('OPEN', 'TRIGGER_PENDING') AND (
   (o.status = 'TRIGGER_PENDING' AND ((o.side = 'BUY' AND p.ltp >= o.trigger_price)
                                      OR (o.side = 'SELL' AND p.ltp <= o.trigger_price)))
@@ -102,8 +106,11 @@ def reachable_orders(conn: Any, prices: dict[str, Decimal]) -> list[tuple[Order,
 
 
 def working_amo_orders(conn: Any) -> list[Order]:
-    """Working orders that were placed while the market was closed."""
-    rows = fetch_all(conn, f"SELECT {ORDER_COLUMNS} FROM orders WHERE {_WORKING} AND is_amo = 1 ORDER BY order_id")
+    """Working orders of active users that were placed while the market was closed."""
+    rows = fetch_all(
+        conn,
+        f"SELECT {_O_COLUMNS} FROM orders o {_ACTIVE_OWNER} WHERE o.{_WORKING} AND o.is_amo = 1 ORDER BY o.order_id",
+    )
     return [Order.from_row(row) for row in rows]
 
 

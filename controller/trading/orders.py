@@ -229,6 +229,15 @@ def cancel_order(conn: Any, user_id: int, order_id: int, view: MarketView, rules
     return book.finish(view)
 
 
+def cancel_working_orders(conn: Any, user_id: int, view: MarketView, rules: TradingRules, reason: str) -> Outcome:
+    """Cancel every working order of the user with `reason` (e.g. the account was blocked), releasing what they
+    hold; the account is locked first, so the matcher cannot fill one of them afterwards."""
+    book = AccountBook.lock(conn, user_id, rules.starting_cash, view.now)
+    for order in lock_working_orders(conn, book):
+        close(conn, book, order, "CANCELLED", reason)
+    return book.finish(view)
+
+
 def reset_account(conn: Any, user_id: int, view: MarketView, rules: TradingRules) -> Outcome:
     """Back to the starting cash: working orders cancelled, holdings and the equity curve cleared."""
     book = AccountBook.lock(conn, user_id, rules.starting_cash, view.now)

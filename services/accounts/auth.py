@@ -120,8 +120,16 @@ def active_user(payload: dict[str, Any]) -> AuthUser:
     return AuthUser(state.user_id, state.role or "user")
 
 
-def verify_access_token(token: str) -> int:
-    """Check an encoded access token completely (Socket.IO connect); return its user id or raise 401/403."""
+@dataclass(frozen=True, slots=True)
+class TokenSession:
+    """Whom a verified access token speaks for, and which token it is (a logout ends the sessions of its id)."""
+
+    user_id: int
+    jti: str
+
+
+def verify_access_token(token: str) -> TokenSession:
+    """Check an encoded access token completely (Socket.IO connect); return its user and id or raise 401/403."""
     if not isinstance(token, str) or not token or not token.isascii():
         raise TokenInvalid("Invalid token: expected a non-empty ASCII string")
     try:
@@ -134,7 +142,7 @@ def verify_access_token(token: str) -> int:
         raise TokenInvalid("Invalid token: an access token is required")
     if _state(payload).revoked:
         raise TokenRevoked()
-    return active_user(payload).user_id
+    return TokenSession(active_user(payload).user_id, str(payload["jti"]))
 
 
 def current_user() -> AuthUser:

@@ -1,6 +1,7 @@
 """Socket.IO handlers: optional JWT on connect, subscribe/unsubscribe with acks, and the connection gauge.
 
-Rooms: `symbol:<SYMBOL>` (price_update), `user:<id>` (private order/trade/account events).
+Rooms: `symbol:<SYMBOL>` (price_update), `user:<id>` (private order/trade/account events). A signed-in socket
+is remembered with its user and token id until it ends (services/realtime/sessions.py).
 A client subscribes with `{symbols: [...]}` and is acked `{subscribed, unknown}` (plus `error`
 when the request is invalid or would exceed WS_MAX_SUBSCRIPTIONS); a new subscription gets the
 symbol's latest cached quote at once, so a client never waits a full tick for its first price.
@@ -21,6 +22,7 @@ from services.market import market_clock
 from services.realtime import payloads
 from services.realtime.batch_subscriptions import batch_subscriptions
 from services.realtime.fanout import emit, symbol_room
+from services.realtime.sessions import SocketSession, socket_sessions
 from utils import metrics
 from utils.errors import AppError
 
@@ -30,12 +32,14 @@ _ROOM_PREFIX = "symbol:"
 _MODES = ("symbol", "batch")
 
 
-def user_id_from_token(token: str) -> int:
-    """The user of a valid access token of an active user (the HTTP check); refuses the connection otherwise."""
+def session_from_token(token: str) -> SocketSession:
+    """The user and token id of a valid access token of an active user (the HTTP check); refuses the connection
+    otherwise."""
     try:
-        return verify_access_token(token)
+        verified = verify_access_token(token)
     except AppError as exc:
         raise ConnectionRefusedError(exc.message) from exc
+    return SocketSession(verified.user_id, verified.jti)
 
 
 def _error(code: str, message: str, **details: Any) -> dict[str, Any]:
@@ -70,15 +74,18 @@ def on_connect(auth: Any = None) -> bool:
     """Accept the connection; a token (auth.token) must be a valid access token and joins `user:<id>`."""
     token = auth.get("token") if isinstance(auth, dict) else None
     if token:
-        join_room(user_room(user_id_from_token(str(token))))
+        session = session_from_token(str(token))
+        join_room(user_room(session.user_id))
+        socket_sessions().add(request.sid, session)
     metrics.SOCKETIO_CLIENTS.inc()
     emit("market_status", market_clock.status_json(market_clock.current_status()), to=request.sid)
     return True
 
 
 def on_disconnect(reason: Any = None) -> None:
-    """Forget the connection's batch subscriptions; keep the connected-clients gauge right."""
+    """Forget the connection's batch subscriptions and session; keep the connected-clients gauge right."""
     batch_subscriptions().drop(request.sid)
+    socket_sessions().discard(request.sid)
     metrics.SOCKETIO_CLIENTS.dec()
 
 

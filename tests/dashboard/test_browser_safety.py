@@ -58,3 +58,28 @@ def test_swagger_ui_works_under_the_content_security_policy(open_page, live_serv
     page.locator(".opblock-summary-path", has_text="/health").first.click()
     expect(page.locator(".opblock-body").first).to_be_visible()
     assert errors == []
+
+
+def test_a_session_ended_by_the_server_is_explained_and_signed_out(open_page, live_server):
+    page, errors = open_page()
+    page.goto("/")
+    page.locator("#user-menu").get_by_role("link", name="Sign in").click()
+    page.locator(".auth .seg[data-mode=register]").click()
+    page.locator("input[name=name]").fill("Signed Elsewhere")
+    page.locator("input[name=email]").fill("elsewhere@example.com")
+    page.locator("input[name=password]").fill("correct-horse-42")
+    page.locator(".auth-form button[type=submit]").click()
+    expect(page.locator("#user-menu .user-name")).to_have_text("Signed Elsewhere")
+    expect(page.locator("#connection")).to_have_attribute("data-state", "connected")
+    stored = page.evaluate("JSON.parse(localStorage.getItem('mdash.session'))")
+    logout = requests.post(
+        live_server + "/auth/logout",
+        json={"refresh_token": stored["refresh_token"]},
+        headers={"Authorization": f"Bearer {stored['access_token']}"},
+        timeout=10,
+    )
+    assert logout.status_code == 200  # e.g. from another tab or device
+    expect(page.locator("#banner")).to_have_text("You were signed out: this session's token was revoked.")
+    expect(page.locator("#user-menu").get_by_role("link", name="Sign in")).to_be_visible()
+    expect(page.locator("#connection")).to_have_attribute("data-state", "connected")  # back, as a guest
+    assert errors == []

@@ -75,6 +75,11 @@ export function connect() {
     else if (await refreshAccess()) socket.connect();
     else session.clear();
   });
+  // The server ended this signed-in connection (logged out elsewhere, account blocked or deleted): say why, sign out.
+  socket.on("session_revoked", (data) => {
+    dispatch("session_revoked", data);
+    session.clear();
+  });
   socket.on("price_update", takeQuote);
   socket.on("prices_batch", (batch) => (Array.isArray(batch) ? batch : []).forEach(takeQuote));
   SERVER_EVENTS.forEach((event) => socket.on(event, (data) => dispatch(event, data)));

@@ -1,8 +1,9 @@
 // Header status: market phase badge (with next open), SIMULATED label, live-connection indicator with a
-// "disconnected" banner, and the footer's "last updated" time and data source.
+// "disconnected" banner, the "signed out by the server" banner, and the footer's "last updated" time and source.
 import { api } from "../api.js";
 import { h } from "../dom.js";
 import { time, when } from "../format.js";
+import { session } from "../session.js";
 import { on } from "../socket.js";
 
 const PHASES = { open: "Market open", pre_open: "Pre-open", closed: "Market closed" };
@@ -64,11 +65,24 @@ function showConnection(state) {
   }, 1500);
 }
 
+function showSessionEnded({ message }) {
+  const banner = document.getElementById("banner");
+  banner.dataset.kind = "session";
+  banner.className = "banner banner-error";
+  banner.textContent = message || "You were signed out.";
+  banner.hidden = false;
+}
+
 /** Load the market status and keep the header in step with the socket. */
 export function startStatus() {
   api("/market/status").then((body) => showMarket(body.data)).catch(() => {});
   on("market_status", showMarket);
   on("connection", showConnection);
+  on("session_revoked", showSessionEnded);
+  session.onChange((user) => {
+    const banner = document.getElementById("banner");
+    if (user && banner.dataset.kind === "session") banner.hidden = true; // signed in again
+  });
   on("quote", (q) => markUpdated(q.as_of));
   on("indices_update", (u) => markUpdated(u.timestamp, u.status === "live" ? "websocket_cache" : "database"));
   // The phase changes at the session boundaries even when no event arrives (e.g. while disconnected).
