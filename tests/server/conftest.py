@@ -62,6 +62,14 @@ def new_server(server_db, tmp_path):
         server.stop()
 
 
+@pytest.fixture(scope="module")
+def module_server(server_db, tmp_path_factory) -> LocalApp:
+    """One server with the default settings for all the tests of a module; stopped after them."""
+    server = start_server(server_db, tmp_path_factory.mktemp("server") / "gunicorn.log")
+    yield server
+    server.stop()
+
+
 def open_socket(server: LocalApp, source: str = CLIENT) -> socket.socket:
     """A TCP connection to `server` from the loopback address `source`."""
     sock = socket.create_connection(("127.0.0.1", server.port), timeout=10, source_address=(source, 0))

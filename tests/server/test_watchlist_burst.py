@@ -49,28 +49,28 @@ def statuses(responses) -> Counter:
 
 
 @pytest.mark.parametrize("size", [25, 60])
-def test_a_burst_of_creates_never_fails_and_keeps_the_limit(live_app, size):
-    headers = register(live_app.url)
-    url = live_app.url + "/watchlists"
+def test_a_burst_of_creates_never_fails_and_keeps_the_limit(module_server, size):
+    headers = register(module_server.url)
+    url = module_server.url + "/watchlists"
     responses = burst([("POST", url, {"json": {"name": f"list {n}"}, "headers": headers}) for n in range(size)])
     failed = [r.text for r in responses if r.status_code >= 500]
     assert statuses(responses) == {201: MAX_LISTS, 409: size - MAX_LISTS}, failed
-    found = lists(live_app.url, headers)
+    found = lists(module_server.url, headers)
     assert len(found) == MAX_LISTS
     assert sorted(w["position"] for w in found) == list(range(MAX_LISTS))
 
 
-def test_a_burst_of_the_same_name_creates_one_list(live_app):
-    headers = register(live_app.url)
-    url = live_app.url + "/watchlists"
+def test_a_burst_of_the_same_name_creates_one_list(module_server):
+    headers = register(module_server.url)
+    url = module_server.url + "/watchlists"
     responses = burst([("POST", url, {"json": {"name": "Same"}, "headers": headers}) for _ in range(30)])
     assert statuses(responses) == {201: 1, 409: 29}
-    assert [w["name"] for w in lists(live_app.url, headers)] == ["Same"]
+    assert [w["name"] for w in lists(module_server.url, headers)] == ["Same"]
 
 
-def test_creates_renames_moves_deletes_and_items_interleaved(live_app):
-    headers = register(live_app.url)
-    base = live_app.url + "/watchlists"
+def test_creates_renames_moves_deletes_and_items_interleaved(module_server):
+    headers = register(module_server.url)
+    base = module_server.url + "/watchlists"
     ids = [
         requests.post(base, json={"name": f"seed {n}"}, headers=headers, timeout=10).json()["data"]["watchlist_id"]
         for n in range(6)
@@ -88,7 +88,7 @@ def test_creates_renames_moves_deletes_and_items_interleaved(live_app):
     responses = burst(calls)
     assert not [r.text for r in responses if r.status_code >= 500]
     assert set(statuses(responses)) <= {200, 201, 404, 409}
-    found = lists(live_app.url, headers)
+    found = lists(module_server.url, headers)
     assert len(found) <= MAX_LISTS
     for watchlist in found:
         assert len({item["symbol"] for item in watchlist["items"]}) == watchlist["count"]

@@ -53,16 +53,16 @@ class RawSocket:
 
 
 @pytest.fixture
-def log_offset(live_app):
-    return len(live_app.log_path.read_text())
+def log_offset(module_server):
+    return len(module_server.log_path.read_text())
 
 
-def new_log(live_app, offset: int) -> str:
-    return live_app.log_path.read_text()[offset:]
+def new_log(module_server, offset: int) -> str:
+    return module_server.log_path.read_text()[offset:]
 
 
-def test_a_payload_at_the_limit_is_served(live_app):
-    raw = RawSocket(live_app.url)
+def test_a_payload_at_the_limit_is_served(module_server):
+    raw = RawSocket(module_server.url)
     raw.ws.send('421["subscribe",' + nested(64) + "]")
     [ack] = raw.ack(1)
     assert ack["error"]["code"] == "VALIDATION_ERROR"  # decoded fine; the symbols are just not strings
@@ -81,14 +81,14 @@ def test_a_payload_at_the_limit_is_served(live_app):
     ],
     ids=["100000-levels", "65-levels", "engineio-level", "garbage"],
 )
-def test_an_undecodable_packet_disconnects_its_client_quietly(live_app, log_offset, frame):
+def test_an_undecodable_packet_disconnects_its_client_quietly(module_server, log_offset, frame):
     bystander = socketio.Client(reconnection=False)
-    bystander.connect(live_app.url, transports=["websocket"], wait_timeout=10)
-    raw = RawSocket(live_app.url)
+    bystander.connect(module_server.url, transports=["websocket"], wait_timeout=10)
+    raw = RawSocket(module_server.url)
     raw.ws.send(frame)
     assert raw.closed_by_server()
     assert bystander.call("subscribe", {"symbols": ["INFY"]}, timeout=10)["subscribed"] == ["INFY"]
     bystander.disconnect()
-    wait_for(lambda: "undecodable packet" in new_log(live_app, log_offset), 5)
-    log = new_log(live_app, log_offset)
+    wait_for(lambda: "undecodable packet" in new_log(module_server, log_offset), 5)
+    log = new_log(module_server, log_offset)
     assert "Traceback" not in log and "RecursionError" not in log and " ERROR " not in log, log
