@@ -1,10 +1,12 @@
-"""The library hooks that backend/extensions.py steps around still exist and behave as it relies on: each test
-fails when Flask-Limiter, flask-cors or flask-jwt-extended changes the hook (see the classes' docstrings)."""
+"""The library hooks that backend/extensions.py (and the Socket.IO packet guard) step around still exist and behave
+as they rely on: each test fails when Flask-Limiter, flask-cors, flask-jwt-extended or python-socketio changes the
+hook (see the docstrings)."""
 
 import inspect
 from datetime import timedelta
 
 import pytest
+import socketio
 from flask import Flask
 from flask_cors import CORS
 from flask_jwt_extended import JWTManager, create_access_token, decode_token, jwt_required
@@ -12,6 +14,7 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
 from backend.extensions import CrossOriginOnly, OriginCORS, RouteLimiter, VerifiedTokenJWTManager
+from services.realtime.socketio_packets import PacketJson
 
 
 def _app() -> Flask:
@@ -104,3 +107,12 @@ def test_flask_jwt_extended_decodes_every_token_through_its_private_decode_metho
         verified.clear()
     assert app.test_client().get("/private", headers={"Authorization": f"Bearer {token}"}).status_code == 200
     assert token in app.extensions["verified_tokens"][0]  # and so does a request's token
+
+
+def test_python_socketio_decodes_client_packets_in_its_engineio_message_handler():
+    """websocket_manager.disconnect_on_undecodable_packets wraps that handler and catches what it raises."""
+    server = socketio.Server(async_mode="threading", json=PacketJson)
+    assert server.eio.handlers["message"] == server._handle_eio_message
+    for packet in ("not a packet", '2["subscribe",' + "[" * 100 + "]" * 100 + "]"):
+        with pytest.raises(ValueError):
+            server.eio.handlers["message"]("a-client", packet)

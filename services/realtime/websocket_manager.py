@@ -153,7 +153,12 @@ def register_handlers(sio: SocketIO) -> None:
 
 def disconnect_on_undecodable_packets(sio: SocketIO) -> None:
     """A client whose packet does not decode (not Socket.IO, bad JSON, JSON nested deeper than the limit) is
-    disconnected with one log line; python-socketio would log a traceback per packet and keep the connection."""
+    disconnected with one log line; python-socketio would log a traceback per packet and keep the connection.
+
+    Written against python-socketio 5.18.1 / python-engineio 4.15.1, where the Socket.IO server decodes each
+    client packet in the handler it registers for Engine.IO's "message" event (`eio.handlers`), and a packet
+    that does not decode raises ValueError there; tests/test_extension_hooks.py fails when that changes.
+    """
     eio = sio.server.eio
     handle = eio.handlers["message"]
 
