@@ -21,8 +21,16 @@ class PacketJson:
 
     @staticmethod
     def loads(text: str | bytes, **kwargs: object) -> object:
-        """Decode a packet's JSON; JsonTooDeep when a payload nests deeper than json_depth.MAX_DEPTH."""
+        """Decode a packet's JSON; JsonTooDeep when a payload nests deeper than json_depth.MAX_DEPTH (and, as
+        Engine.IO's own json module does, a ValueError for integers of more than 100 digits)."""
+        kwargs.setdefault("parse_int", _bounded_int)
         return json_depth.loads(text, PACKET_MAX_DEPTH, **kwargs)
+
+
+def _bounded_int(digits: str) -> int:
+    if len(digits) > 100:
+        raise ValueError("integer too large")
+    return int(digits)
 
 
 class RawJson(str):
