@@ -19,6 +19,7 @@ from services.scans.fields import FIELD_NAMES, OPERATORS
 from services.scans.presets import PRESETS
 from services.scans.requests import Limits, build_spec
 from utils.errors import NotFound
+from utils.validators import free_text
 
 bp = Blueprint("scans", __name__)
 
@@ -62,7 +63,7 @@ class ScanDefinitionCreate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: Annotated[str, Field(min_length=1, max_length=100, pattern=r"^\S(.*\S)?$")]
+    name: free_text(100, about="What the saved scan is called")
     scan: ScanRequest
 
 

@@ -1,4 +1,4 @@
-"""Free text written by users (user names, watchlist names) refuses control, invisible and bidirectional
+"""Free text written by users (user names, watchlist and saved-scan names) refuses control, invisible and bidirectional
 formatting characters with a 400 naming the character, keeps the joiners that Indic scripts and emoji need,
 stores markup as plain text, and documents the rule (and its pattern) in the OpenAPI document."""
 
@@ -58,6 +58,13 @@ def test_a_watchlist_name_refuses_the_character_and_says_which(client, headers, 
     assert REFUSED[char] in assert_error(renamed, 400, "VALIDATION_ERROR")["error"]["details"]["fields"][0]["message"]
 
 
+@pytest.mark.parametrize("char", REFUSED, ids=[f"U+{ord(c):04X}" for c in REFUSED])
+def test_a_saved_scans_name_refuses_the_character_and_says_which(client, headers, char):
+    saved = client.post("/scans/definitions", json={"name": f"Gap{char}ups", "scan": {}}, headers=headers)
+    fields = assert_error(saved, 400, "VALIDATION_ERROR")["error"]["details"]["fields"]
+    assert [f["field"] for f in fields] == ["name"] and REFUSED[char] in fields[0]["message"]
+
+
 @pytest.mark.parametrize("name", ACCEPTED)
 def test_joiners_scripts_and_markup_are_kept_as_text(client, db_conn, headers, name):
     response = register(client, name)
@@ -74,6 +81,7 @@ def test_the_document_states_the_rule_and_its_pattern_agrees(client):
         (schemas["RegisterBody"]["properties"]["name"], True),
         (schemas["WatchlistCreate"]["properties"]["name"], False),
         (schemas["WatchlistUpdate"]["properties"]["name"], False),
+        (schemas["ScanDefinitionCreate"]["properties"]["name"], False),
     ]
     for schema, trim in fields:
         assert schema["pattern"] == free_text_pattern(trim) and "U+202A-U+202E" in schema["description"]
