@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint fmt bench clean setup
+.PHONY: run test lint fmt bench clean setup proto
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -43,6 +43,11 @@ bench: $(STAMP)
 	$(PY) bench/orders.py
 	$(PY) bench/fanout.py
 	$(PY) bench/dashboard.py
+
+## proto: regenerate the Upstox feed's protobuf module (committed; protoc from the pinned grpcio-tools)
+proto: $(STAMP)
+	$(PY) -m grpc_tools.protoc -I services/market_data --python_out=services/market_data \
+		services/market_data/upstox_feed_v3.proto
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache node_modules routes/static/vendor artifacts

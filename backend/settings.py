@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 from urllib.parse import parse_qs, quote, unquote, urlencode, urlparse
 
+from cryptography.fernet import Fernet
 from limits import parse_many
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_core import PydanticUseDefault
@@ -153,6 +154,18 @@ class Settings(BaseSettings):
     upstox_base_url: str = "https://api.upstox.com"
     upstox_instruments_url: str = "https://assets.upstox.com/market-quote/instruments/exchange/NSE.json.gz"
     upstox_poll_interval_s: float = Field(5.0, gt=0, le=300)
+    provider_token_key: SecretStr | None = None
+    upstox_rest_limits: Annotated[tuple[tuple[float, int], ...], NoDecode] = ((1.0, 40), (60.0, 450), (1800.0, 1900))
+    upstox_poll_calls_per_min: int = Field(45, ge=1)
+    upstox_rest_refresh_s: float = Field(60.0, ge=5, le=3600)
+    upstox_feed_enabled: bool = True
+    upstox_feed_ltpc_keys: int = Field(5000, ge=0)
+    upstox_feed_full_keys: int = Field(2000, ge=0)
+    upstox_feed_mixed_ltpc_keys: int = Field(2000, ge=0)
+    upstox_feed_mixed_full_keys: int = Field(1500, ge=0)
+    upstox_feed_targets_interval_s: float = Field(2.0, gt=0, le=60)
+    upstox_feed_max_backoff_s: float = Field(60.0, ge=1, le=600)
+    upstox_stream_movers: int = Field(100, ge=0, le=2000)
     http_timeout_s: float = Field(10.0, gt=0, le=120)
     http_max_retries: int = Field(3, ge=0, le=10)
 
@@ -255,6 +268,35 @@ class Settings(BaseSettings):
             raise ValueError(f"not a rate limit: {value!r} (e.g. '10 per minute')") from None
         return value
 
+    @field_validator("provider_token_key")
+    @classmethod
+    def _fernet_key(cls, value: SecretStr | None) -> SecretStr | None:
+        """PROVIDER_TOKEN_KEY must be a Fernet key: 32 url-safe base64-encoded bytes."""
+        if value is not None:
+            try:
+                Fernet(value.get_secret_value().encode())
+            except ValueError:
+                raise ValueError(
+                    "must be a Fernet key (32 url-safe base64 bytes): python -c "
+                    "'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'"
+                ) from None
+        return value
+
+    @field_validator("upstox_rest_limits", mode="before")
+    @classmethod
+    def _rest_limits(cls, value: object) -> object:
+        """UPSTOX_REST_LIMITS=40/1s,450/60s,1900/1800s: at most N calls per S seconds, every window kept."""
+        if not isinstance(value, str):
+            return value
+        windows = []
+        for item in _split_csv(value):
+            calls, _, span = item.partition("/")
+            try:
+                windows.append((float(span.strip().removesuffix("s")), int(calls)))
+            except ValueError:
+                raise ValueError(f"not a limit: {item!r} (e.g. 450/60s)") from None
+        return tuple(windows)
+
     @field_validator("market_holidays", mode="before")
     @classmethod
     def _holidays(cls, value: object) -> object:
@@ -314,10 +356,25 @@ class Settings(BaseSettings):
             database=self.db_name,
         )
 
+    @property
+    def upstox_sustained_calls_per_min(self) -> float:
+        """The REST calls a minute the tightest of UPSTOX_REST_LIMITS allows over its whole window."""
+        return min(calls * 60 / span for span, calls in self.upstox_rest_limits)
+
     def check_provider(self) -> None:
-        """The Upstox provider needs its access token."""
-        if self.market_data_provider == "upstox" and not self.upstox_access_token:
-            raise ConfigError("MARKET_DATA_PROVIDER=upstox needs UPSTOX_ACCESS_TOKEN")
+        """The Upstox provider needs a token (from the environment, or one an admin stores: PROVIDER_TOKEN_KEY)
+        and a polling budget inside the REST limits."""
+        if self.market_data_provider != "upstox":
+            return
+        if not self.upstox_access_token and not self.provider_token_key:
+            raise ConfigError(
+                "MARKET_DATA_PROVIDER=upstox needs UPSTOX_ACCESS_TOKEN (or PROVIDER_TOKEN_KEY to set it at run time)"
+            )
+        if self.upstox_poll_calls_per_min > self.upstox_sustained_calls_per_min:
+            raise ConfigError(
+                f"UPSTOX_POLL_CALLS_PER_MIN={self.upstox_poll_calls_per_min} exceeds UPSTOX_REST_LIMITS "
+                f"({self.upstox_sustained_calls_per_min:.0f} calls a minute sustained)"
+            )
 
     def check_production(self) -> None:
         """In production, refuse weak secrets and missing database settings."""

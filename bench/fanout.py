@@ -70,6 +70,34 @@ def wait_for_the_last_tick(url: str, timeout_s: float = 120) -> None:
         last = current
 
 
+def start_clients(
+    tmp: Path, url: str, clients: int, procs: int, mode: str, symbols: list[str], measure_from: float, measure_to: float
+) -> list[tuple[subprocess.Popen, Path, Path]]:
+    """Node load generators (bench/fanout_client.js): `clients` over `procs` processes, each client subscribed to
+    SYMBOLS_PER_CLIENT random symbols in `mode`; (process, config, result file) per process."""
+    rng = random.Random(1)
+    started = []
+    for n in range(procs):
+        count = clients // procs + (1 if n < clients % procs else 0)
+        config, out = tmp / f"client{n}.json", tmp / f"client{n}.out.json"
+        chosen = [rng.sample(symbols, min(SYMBOLS_PER_CLIENT, len(symbols))) for _ in range(count)]
+        config.write_text(
+            json.dumps(
+                {
+                    "url": url,
+                    "clients": count,
+                    "mode": mode,
+                    "measureFrom": measure_from,
+                    "measureTo": measure_to,
+                    "symbols": chosen,
+                }
+            )
+        )
+        process = subprocess.Popen(["node", str(ROOT / "bench" / "fanout_client.js"), str(config), str(out)])
+        started.append((process, config, out))
+    return started
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--clients", type=int, default=1000)
@@ -118,33 +146,9 @@ def run(args: argparse.Namespace, db: LocalMariaDB, tmp: Path, redis_url: str | 
     try:
         started = time.time()
         workers = children(server.pid)
-        rng = random.Random(1)
         measure_from = (started + args.warmup) * 1000
         measure_to = measure_from + args.duration * 1000
-        procs = []
-        for n in range(args.procs):
-            count = args.clients // args.procs + (1 if n < args.clients % args.procs else 0)
-            config = tmp / f"client{n}.json"
-            config.write_text(
-                json.dumps(
-                    {
-                        "url": url,
-                        "clients": count,
-                        "mode": args.mode,
-                        "measureFrom": measure_from,
-                        "measureTo": measure_to,
-                        "symbols": [rng.sample(symbols, SYMBOLS_PER_CLIENT) for _ in range(count)],
-                    }
-                )
-            )
-            out = tmp / f"client{n}.out.json"
-            procs.append(
-                (
-                    subprocess.Popen(["node", str(ROOT / "bench" / "fanout_client.js"), str(config), str(out)]),
-                    config,
-                    out,
-                )
-            )
+        procs = start_clients(tmp, url, args.clients, args.procs, args.mode, symbols, measure_from, measure_to)
         time.sleep(max(measure_from / 1000 - time.time(), 0))
         server_cpu0, db_cpu0 = [cpu_seconds(w) for w in workers], cpu_seconds(db.running_pid())
         time.sleep(args.duration)

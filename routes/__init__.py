@@ -14,6 +14,7 @@ from routes import (
     news,
     orders,
     portfolio,
+    provider,
     scans,
     sentiment,
     stocks,
@@ -33,6 +34,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(auth.bp, url_prefix="/auth")
     app.register_blueprint(auth.user_alias_bp, url_prefix="/user")
     app.register_blueprint(admin.bp, url_prefix="/admin")
+    app.register_blueprint(provider.bp, url_prefix="/admin/provider")
     app.register_blueprint(news.bp, url_prefix="/news")
     app.register_blueprint(sentiment.bp, url_prefix="/sentiment")
     app.register_blueprint(account.bp, url_prefix="/account")

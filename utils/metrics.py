@@ -80,3 +80,21 @@ UPSTREAM_RETRIES = Counter("upstream_retries_total", "Outbound HTTP retries by u
 LEADER = Gauge("leader", "1 while this process is the leader (runs the writers and pollers), else 0")
 LEADER_CHANGES = Counter("leader_changes_total", "Times this process became or stopped being the leader", ["change"])
 TICK_BUS_ERRORS = Counter("tick_bus_errors_total", "Redis tick-bus failures (publish, listen, decode)", ["kind"])
+UPSTOX_FEED_MESSAGES = Counter(
+    "upstox_feed_messages_total", "Frames received from the Upstox market data feed (rate(): messages per second)"
+)
+UPSTOX_FEED_RECONNECTS = Counter("upstox_feed_reconnects_total", "Upstox feed connections made again after one ended")
+UPSTOX_FEED_CONNECTED = Gauge("upstox_feed_connected", "1 while this process holds a live Upstox feed connection")
+UPSTOX_FEED_KEYS = Gauge(
+    "upstox_feed_subscribed_keys", "Instrument keys subscribed on the Upstox feed, by mode", ["mode"]
+)
+UPSTOX_FEED_LAG = Histogram(
+    "upstox_feed_lag_seconds",
+    "Receipt time minus the exchange timestamp of an Upstox feed frame (its currentTs, else its newest trade)",
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
+)
+UPSTOX_REST_POLLED = Counter(
+    "upstox_rest_polled_total",
+    "Instruments refreshed over Upstox REST by the poller, by why (unstreamed, fallback)",
+    ["why"],
+)

@@ -105,6 +105,11 @@ def reachable_orders(conn: Any, prices: dict[str, Decimal]) -> list[tuple[Order,
     return [(order, prices[order.symbol]) for order in map(Order.from_row, fetch_all(conn, _REACHABLE, (listed,)))]
 
 
+def working_symbols(conn: Any) -> list[str]:
+    """The symbols of every working order (the leader streams their prices)."""
+    return [row["symbol"] for row in fetch_all(conn, f"SELECT DISTINCT symbol FROM orders WHERE {_WORKING}")]
+
+
 def working_amo_orders(conn: Any) -> list[Order]:
     """Working orders of active users that were placed while the market was closed."""
     rows = fetch_all(

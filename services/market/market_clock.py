@@ -1,12 +1,15 @@
-"""The market status as the app sees it: the exchange calendar plus the configured overrides."""
+"""The market status as the app sees it: the exchange calendar plus the configured overrides, and the
+exchange's own word for the day when a live feed gave one (services/market/exchange_session.py)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 
 from flask import Flask, current_app
 
+from services.market import exchange_session
 from utils.market_hours import MarketCalendar, MarketStatus, market_status
 from utils.timeutil import iso_ist, now_utc
 
@@ -35,9 +38,14 @@ def set_clock(app: Flask, source: Callable[[], datetime] | None) -> None:
 
 
 def current_status(now: datetime | None = None) -> MarketStatus:
-    """Phase and session boundaries now (open around the clock when forced or SIM_ALWAYS_OPEN)."""
+    """Phase and session boundaries now (open around the clock when forced or SIM_ALWAYS_OPEN); the exchange's
+    word for the day, when the feed gave one, wins over the calendar's phase."""
     settings = current_app.extensions["settings"]
-    return market_status(now or clock(), calendar(), force_open=settings.market_always_open)
+    status = market_status(now or clock(), calendar(), force_open=settings.market_always_open)
+    word = None if status.forced_open else exchange_session.exchange_phase(status.now)
+    if word is None or word == status.phase:
+        return status
+    return replace(status, phase=word, is_market_open=word == "open")
 
 
 def current_phase() -> str:

@@ -6,24 +6,24 @@ from flask import Flask, current_app
 
 from backend.settings import Settings
 from services.market_data.base import MarketDataProvider
+from services.market_data.provider_token import ProviderTokens
 from services.market_data.simulator import Simulator
 from services.market_data.universe import load_universe
-from services.market_data.upstox import CLIENT_LIMITS, Upstox
-from services.platform.http_client import HttpClient, RateLimiter
+from services.market_data.upstox import Upstox, upstox_client
 from utils.market_hours import MarketCalendar
 
 
-def create_provider(settings: Settings, calendar: MarketCalendar) -> MarketDataProvider:
+def create_provider(settings: Settings, calendar: MarketCalendar, tokens: ProviderTokens) -> MarketDataProvider:
     """The provider MARKET_DATA_PROVIDER selects; nothing is loaded or fetched until it is first used."""
     if settings.market_data_provider == "upstox":
-        client = HttpClient(
-            "upstox",
-            timeout_s=settings.http_timeout_s,
-            max_retries=settings.http_max_retries,
-            limiter=RateLimiter(CLIENT_LIMITS),
+        return Upstox(
+            load_universe,
+            tokens.current,
+            settings.upstox_base_url,
+            settings.upstox_instruments_url,
+            calendar,
+            upstox_client(settings),
         )
-        token = settings.upstox_access_token.get_secret_value() if settings.upstox_access_token else ""
-        return Upstox(load_universe, token, settings.upstox_base_url, settings.upstox_instruments_url, calendar, client)
     return Simulator(
         load_universe,
         seed=settings.sim_seed,
@@ -34,12 +34,23 @@ def create_provider(settings: Settings, calendar: MarketCalendar) -> MarketDataP
 
 
 def init_app(app: Flask) -> None:
-    """Register the configured provider at app.extensions["market_data_provider"] (and share the calendar)."""
+    """Register the configured provider at app.extensions["market_data_provider"] (and share the calendar and
+    the provider token source, app.extensions["provider_tokens"])."""
     settings: Settings = app.extensions["settings"]
     calendar = app.extensions.setdefault("market_calendar", MarketCalendar(settings.market_holidays))
-    app.extensions["market_data_provider"] = create_provider(settings, calendar)
+    tokens = app.extensions.get("provider_tokens")
+    if tokens is None:
+        env_token = settings.upstox_access_token.get_secret_value() if settings.upstox_access_token else ""
+        key = settings.provider_token_key.get_secret_value() if settings.provider_token_key else None
+        tokens = app.extensions["provider_tokens"] = ProviderTokens(env_token, key)
+    app.extensions["market_data_provider"] = create_provider(settings, calendar, tokens)
 
 
 def provider() -> MarketDataProvider:
     """The current app's market-data provider."""
     return current_app.extensions["market_data_provider"]
+
+
+def provider_tokens() -> ProviderTokens:
+    """The current app's provider token source."""
+    return current_app.extensions["provider_tokens"]

@@ -46,6 +46,10 @@ class ProviderError(ServiceUnavailable):
     response, though request paths fall back to the database snapshot (`forceLive`)."""
 
 
+class TokenRejected(ProviderError):
+    """The provider refused the access token (HTTP 401/403): it expired or was revoked; retrying will not help."""
+
+
 @runtime_checkable
 class MarketDataProvider(Protocol):
     """What the schedulers and routes need from a market-data source."""

@@ -6,6 +6,11 @@
   for today); `data.candles` rows are [timestamp, open, high, low, close, volume, oi], newest first.
 - instruments: the gzipped JSON instrument master (tick_size there is in paise).
 - market status: GET /v2/market/status/NSE -> data.status such as NORMAL_OPEN, PRE_OPEN_START.
+- feed: GET /v3/feed/market-data-feed/authorize -> data.authorized_redirect_uri, a single-use wss:// URL
+  (services/market_data/upstox_feed.py streams from it).
+
+The access token is read per request from `token()` (services/market_data/provider_token.py: the one an
+administrator stored, else UPSTOX_ACCESS_TOKEN), so a new token takes effect without a restart.
 """
 
 from __future__ import annotations
@@ -19,17 +24,19 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import quote as urlquote
 
+from backend.settings import Settings
+from services.market.exchange_session import phase_of
 from services.market.live_price_cache import Quote
-from services.market_data.base import Candle, Instrument, ProviderError
+from services.market_data.base import Candle, Instrument, ProviderError, TokenRejected
 from services.market_data.universe import Universe
 from services.platform.http_client import HttpClient, RateLimiter, UpstreamError
 from utils.market_hours import MarketCalendar, MarketStatus, market_status
 from utils.timeutil import IST, now_utc
 
 MAX_KEYS_PER_CALL = 500
-# Upstox publishes 50/s, 500/min and 2,000 per 30 min per user for standard APIs; stay below each.
+# Upstox publishes 50/s, 500/min and 2,000 per 30 min per user for standard APIs; the client stays below
+# each (UPSTOX_REST_LIMITS, by default 40/s, 450/min, 1,900 per 30 min).
 PUBLISHED_LIMITS = ((1, 50), (60, 500), (1800, 2000))
-CLIENT_LIMITS = ((1, 40), (60, 450), (1800, 1900))
 _UNITS = {
     "1minute": ("minutes", 1),
     "5minute": ("minutes", 5),
@@ -39,7 +46,18 @@ _UNITS = {
     "week": ("weeks", 1),
     "month": ("months", 1),
 }
-_PHASES = {"NORMAL_OPEN": "open", "PRE_OPEN_START": "pre_open", "PRE_OPEN_END": "pre_open"}
+_AUTHORIZE_PATH = "/v3/feed/market-data-feed/authorize"
+_REFUSED = (401, 403)
+
+
+def upstox_client(settings: Settings) -> HttpClient:
+    """An HTTP client for Upstox: the settings' timeouts and retries, under UPSTOX_REST_LIMITS."""
+    return HttpClient(
+        "upstox",
+        timeout_s=settings.http_timeout_s,
+        max_retries=settings.http_max_retries,
+        limiter=RateLimiter(settings.upstox_rest_limits),
+    )
 
 
 def _dec(value: Any) -> Decimal:
@@ -54,22 +72,21 @@ class Upstox:
     def __init__(
         self,
         loader: Callable[[], Universe],
-        token: str,
+        token: Callable[[], str],
         base_url: str = "https://api.upstox.com",
         instruments_url: str = "",
         calendar: MarketCalendar | None = None,
         client: HttpClient | None = None,
         clock: Callable[[], datetime] = now_utc,
     ) -> None:
-        if not token:
-            raise ProviderError("UPSTOX_ACCESS_TOKEN is not set")
         self._loader = loader
+        self.token = token
         self.base_url = base_url.rstrip("/")
         self.instruments_url = instruments_url
         self.calendar = calendar or MarketCalendar()
         self.clock = clock
-        self.client = client or HttpClient("upstox", limiter=RateLimiter(CLIENT_LIMITS))
-        self.client.session.headers.update({"Authorization": f"Bearer {token}", "Accept": "application/json"})
+        self.client = client or HttpClient("upstox", limiter=RateLimiter(PUBLISHED_LIMITS))
+        self.client.session.headers["Accept"] = "application/json"
         self._stock_keys: dict[str, str] | None = None
         self._index_keys: dict[str, str] = {}
 
@@ -77,22 +94,24 @@ class Upstox:
 
     def quotes(self, symbols: list[str]) -> list[Quote]:
         """Full market quotes of `symbols`, fetched in batches of at most 500 instrument keys."""
-        keys = self._keys()[0]
-        return self._fetch_quotes({keys[s]: s for s in symbols if s in keys})
+        keys = self.instrument_keys()[0]
+        return self.quotes_by_key({keys[s]: s for s in symbols if s in keys})
 
     def index_quotes(self, names: list[str]) -> list[Quote]:
         """Full market quotes of the named indices."""
-        keys = self._keys()[1]
-        return self._fetch_quotes({keys[n]: n for n in names if n in keys})
+        keys = self.instrument_keys()[1]
+        return self.quotes_by_key({keys[n]: n for n in names if n in keys})
 
-    def _keys(self) -> tuple[dict[str, str], dict[str, str]]:
+    def instrument_keys(self) -> tuple[dict[str, str], dict[str, str]]:
+        """symbol -> instrument key of the stocks, and index name -> key of the indices (read once)."""
         if self._stock_keys is None:
             universe = self._loader()
             self._index_keys = {i.name: i.instrument_key for i in universe.indices if i.instrument_key}
             self._stock_keys = {s.symbol: s.instrument_key for s in universe.stocks if s.instrument_key}
         return self._stock_keys, self._index_keys
 
-    def _fetch_quotes(self, wanted: dict[str, str]) -> list[Quote]:
+    def quotes_by_key(self, wanted: dict[str, str]) -> list[Quote]:
+        """Quotes of instrument keys, each named as `wanted` maps it (one call per 500 keys)."""
         keys = list(wanted)
         result: list[Quote] = []
         for first in range(0, len(keys), MAX_KEYS_PER_CALL):
@@ -110,7 +129,7 @@ class Upstox:
         """Historical (and, for today, intraday) candles from the v3 history API, oldest first."""
         if interval not in _UNITS:
             raise ProviderError(f"unsupported interval {interval!r}")
-        keys = {**self._keys()[0], **self._keys()[1]}
+        keys = {**self.instrument_keys()[0], **self.instrument_keys()[1]}
         if symbol not in keys:
             return []
         unit, n = _UNITS[interval]
@@ -145,14 +164,30 @@ class Upstox:
     def market_status(self) -> MarketStatus:
         """The calendar's session boundaries with the phase Upstox reports for NSE."""
         status = market_status(self.clock(), self.calendar)
-        body = self._get(f"{self.base_url}/v2/market/status/NSE")
-        phase = _PHASES.get((body.get("data") or {}).get("status", ""), "closed")
+        phase = phase_of(self.exchange_status())
         return replace(status, phase=phase, is_market_open=phase == "open")
 
-    def _get(self, url: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
+    def exchange_status(self) -> str:
+        """NSE's own status now as Upstox reports it (NORMAL_OPEN, NORMAL_CLOSE, PRE_OPEN_START, ...)."""
+        return str((self._get(f"{self.base_url}/v2/market/status/NSE").get("data") or {}).get("status", ""))
+
+    def feed_url(self, token: str | None = None) -> str:
+        """A single-use wss:// URL of the market data feed V3 (TokenRejected when Upstox refuses the token)."""
+        body = self._get(self.base_url + _AUTHORIZE_PATH, token=token)
+        url = (body.get("data") or {}).get("authorized_redirect_uri")
+        if not isinstance(url, str) or not url.startswith(("wss://", "ws://")):
+            raise ProviderError("upstox: the feed authorisation answered without a WebSocket URL")
+        return url
+
+    def _get(self, url: str, params: dict[str, Any] | None = None, token: str | None = None) -> dict[str, Any]:
+        token = token or self.token()
+        if not token:
+            raise TokenRejected("no Upstox access token: set UPSTOX_ACCESS_TOKEN or POST /admin/provider/token")
         try:
-            body = self.client.get_json(url, params)
+            body = self.client.get_json(url, params, headers={"Authorization": f"Bearer {token}"})
         except UpstreamError as exc:
+            if exc.status in _REFUSED:
+                raise TokenRejected(f"upstox refused the access token (HTTP {exc.status})") from exc
             raise ProviderError(str(exc)) from exc
         if not isinstance(body, dict) or body.get("status") != "success":
             raise ProviderError(f"upstox: unexpected answer from {url.split('?')[0]}")

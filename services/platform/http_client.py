@@ -159,9 +159,9 @@ class HttpClient:
         metrics.UPSTREAM_REQUESTS.labels(self.name, str(response.status_code)).inc()
         return response
 
-    def get_json(self, url: str, params: dict[str, Any] | None = None) -> Any:
+    def get_json(self, url: str, params: dict[str, Any] | None = None, headers: dict[str, str] | None = None) -> Any:
         """GET `url` and decode its JSON body (UpstreamError on an error status or a body that is not JSON)."""
-        response = self._get_ok(url, params)
+        response = self._get_ok(url, params, headers)
         try:
             return response.json()
         except ValueError as exc:
@@ -169,10 +169,10 @@ class HttpClient:
 
     def get_bytes(self, url: str) -> bytes:
         """GET `url` and return its raw body (UpstreamError on failure)."""
-        return self._get_ok(url, None).content
+        return self._get_ok(url, None, None).content
 
-    def _get_ok(self, url: str, params: dict[str, Any] | None) -> requests.Response:
-        response = self.request("GET", url, params=params)
+    def _get_ok(self, url: str, params: dict[str, Any] | None, headers: dict[str, str] | None) -> requests.Response:
+        response = self.request("GET", url, params=params, headers=headers)
         if response.status_code >= 400:
             raise UpstreamError(f"{self.name}: HTTP {response.status_code} {_snippet(response)}", response.status_code)
         return response

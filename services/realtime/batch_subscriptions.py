@@ -49,6 +49,11 @@ class BatchSubscriptions:
             if not mine:
                 self._by_sid.pop(sid, None)
 
+    def all_symbols(self) -> set[str]:
+        """Every symbol some connection of this process receives in batches."""
+        with self._lock:
+            return set(self._by_symbol)
+
     def drop(self, sid: str) -> None:
         """Forget a disconnected `sid`."""
         self.remove(sid, self.symbols(sid))

@@ -20,7 +20,7 @@ from services.market.live_price_cache import Quote
 from services.platform.scheduler import Job
 from services.realtime import payloads
 from services.realtime.fanout import emit
-from services.realtime.tick_bus import TickBatch, tick_bus
+from services.realtime.tick_bus import Kind, TickBatch, tick_bus
 from services.realtime.tick_writer import TickWriter, ist_day_bounds
 from utils.timeutil import IST, as_utc, now_utc
 
@@ -29,10 +29,13 @@ _OPEN = frozenset({"open"})
 _CLOSED = frozenset({"closed"})
 
 
-def _publish_new(kind: str, quotes: list[Quote]) -> int:
-    """Publish the quotes newer than the live cache's (a quiet or frozen feed publishes nothing)."""
+def publish_new(kind: Kind, quotes: list[Quote]) -> int:
+    """Publish the quotes that differ from the live cache's and are not older (a quiet or frozen feed
+    publishes nothing)."""
     cache = current_app.extensions["live_prices"][kind]
-    fresh = tuple(q for q in quotes if (cached := cache.get(q.symbol)) is None or q.as_of > cached.as_of)
+    fresh = tuple(
+        q for q in quotes if (c := cache.get(q.symbol)) is None or q.as_of > c.as_of or (q.as_of == c.as_of and q != c)
+    )
     if fresh:
         tick_bus().publish(TickBatch(kind, fresh))
     return len(fresh)
@@ -40,12 +43,12 @@ def _publish_new(kind: str, quotes: list[Quote]) -> int:
 
 def poll_stock_quotes() -> int:
     """Fetch every stock's quote from the provider and publish the new ones; return how many."""
-    return _publish_new("stocks", market_data.provider().quotes(list(payloads.directory().stock_ids)))
+    return publish_new("stocks", market_data.provider().quotes(list(payloads.directory().stock_ids)))
 
 
 def poll_index_quotes() -> int:
     """Fetch every index's quote and publish the new ones; return how many."""
-    return _publish_new("indices", market_data.provider().index_quotes(list(payloads.directory().index_order)))
+    return publish_new("indices", market_data.provider().index_quotes(list(payloads.directory().index_order)))
 
 
 def write_eod_candles(writer: TickWriter) -> tuple[int, int]:
@@ -115,14 +118,16 @@ class MoversFeed:
         return True
 
 
-def writer_jobs(settings: Settings, writer: TickWriter) -> list[Job]:
-    """Jobs of the process that polls the provider and persists ticks."""
-    upstox = settings.market_data_provider == "upstox"
-    poll_s = settings.upstox_poll_interval_s if upstox else settings.sim_tick_interval_s
+def writer_jobs(settings: Settings, writer: TickWriter, feed: list[Job] | None = None) -> list[Job]:
+    """Jobs of the process that polls the provider and persists ticks; `feed` replaces the simulator's two
+    polling jobs (with Upstox: the stream's jobs, services/realtime/upstox_stream.py)."""
+    poll_s = settings.sim_tick_interval_s
     eod_phases = None if settings.market_always_open else _CLOSED
-    return [
+    polling = [
         Job("stock_quotes", poll_s, poll_stock_quotes, _OPEN, settings.enable_stock_scheduler),
         Job("index_quotes", poll_s, poll_index_quotes, _OPEN, settings.enable_index_scheduler),
+    ]
+    return (polling if feed is None else feed) + [
         Job("quote_writer", settings.quote_write_interval_s, writer.flush),
         Job(
             "eod_candles",

@@ -17,6 +17,7 @@ from typing import Any
 from flask import Flask, current_app, request
 from flask_socketio import SocketIO, join_room, leave_room, rooms
 
+from backend.extensions import socketio
 from services.accounts.auth import verify_access_token
 from services.market import market_clock
 from services.realtime import payloads
@@ -68,6 +69,17 @@ def _subscribed_symbols() -> set[str]:
 def user_room(user_id: int) -> str:
     """The Socket.IO room of one user's private events."""
     return f"user:{user_id}"
+
+
+def process_subscriptions() -> set[str]:
+    """Every symbol some Socket.IO client of this process subscribed to (rooms and batch mode alike)."""
+    rooms_now = socketio.server.manager.rooms.get("/", {})
+    in_rooms = {
+        room.removeprefix(_ROOM_PREFIX)
+        for room, members in list(rooms_now.items())
+        if members and isinstance(room, str) and room.startswith(_ROOM_PREFIX)
+    }
+    return in_rooms | batch_subscriptions().all_symbols()
 
 
 def on_connect(auth: Any = None) -> bool:

@@ -11,6 +11,7 @@ from backend.db import connect
 from services.market.live_price_cache import Quote
 from services.market_data.universe import IndexSnapshot, StockSnapshot, Universe
 from tests.conftest import SEED_NOW, migrate_and_seed
+from tests.realtime.fake_upstox import SAMPLE_PRICES, FakeUpstoxServer
 from utils.reference_data import load_indices, load_stocks
 
 RT_DB = "test_realtime"
@@ -34,6 +35,14 @@ def rt_conn(rt_db_config):
 def make_rt_app(make_app, rt_db_config):
     """Factory: an app on the scratch database with settings overrides; pools closed afterwards."""
     return lambda **overrides: make_app(rt_db_config, **overrides)
+
+
+@pytest.fixture
+def upstox():
+    """The loopback Upstox (REST, feed authorisation, feed WebSocket) quoting SAMPLE_PRICES."""
+    with FakeUpstoxServer() as server:
+        server.state.prices.update(SAMPLE_PRICES)
+        yield server
 
 
 class Clock:

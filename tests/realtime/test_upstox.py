@@ -8,8 +8,9 @@ from decimal import Decimal
 from email.utils import format_datetime
 
 import pytest
+from cryptography.fernet import Fernet
 
-from services.market_data.base import ProviderError
+from services.market_data.base import ProviderError, TokenRejected
 from services.market_data.universe import Universe
 from services.market_data.upstox import MAX_KEYS_PER_CALL, Upstox
 from services.platform.http_client import HttpClient, RateLimiter, UpstreamError
@@ -40,7 +41,7 @@ def make_upstox(server, universe: Universe | None = None, retries: int = 3, cloc
     client = HttpClient("upstox", timeout_s=2, max_retries=retries, backoff_s=BACKOFF_S)
     provider = Upstox(
         lambda: universe or reference_universe(),
-        TOKEN,
+        lambda: TOKEN,
         server.url,
         f"{server.url}/instruments/NSE.json.gz",
         client=client,
@@ -106,9 +107,9 @@ def test_persistent_failures_give_up_after_the_retries(upstream):
 
 
 def test_client_errors_are_not_retried(upstream):
-    upstream.state.script("/v2/market-quote", (401, {"status": "error", "errors": [{"errorCode": "UDAPI100050"}]}, {}))
+    upstream.state.script("/v2/market-quote", (400, {"status": "error", "errors": [{"errorCode": "UDAPI100011"}]}, {}))
     provider = make_upstox(upstream)
-    with pytest.raises(ProviderError, match="HTTP 401"):
+    with pytest.raises(ProviderError, match="HTTP 400"):
         provider.quotes(["RELIANCE"])
     assert len(upstream.state.requests) == 1
 
@@ -221,9 +222,14 @@ def test_a_retry_after_beyond_the_cap_waits_only_the_cap(upstream, monkeypatch):
     assert 0.3 <= gaps(upstream)[0] < 1.0
 
 
-def test_a_missing_token_is_refused():
-    with pytest.raises(ProviderError):
-        Upstox(reference_universe, "")
+def test_a_missing_or_refused_token_is_a_token_rejection_not_retried(upstream):
+    with pytest.raises(TokenRejected, match="no Upstox access token"):
+        Upstox(reference_universe, lambda: "", upstream.url).quotes(["RELIANCE"])
+    assert upstream.state.requests == []  # nothing was sent without a token
+    upstream.state.valid_tokens = {"another-token"}
+    with pytest.raises(TokenRejected, match="HTTP 401"):
+        make_upstox(upstream).feed_url()
+    assert len(upstream.state.requests) == 1
 
 
 def test_the_upstox_provider_needs_its_token_in_the_settings():
@@ -233,6 +239,15 @@ def test_the_upstox_provider_needs_its_token_in_the_settings():
         Settings.load(_env_file=None, market_data_provider="upstox")
     settings = Settings.load(_env_file=None, market_data_provider="upstox", upstox_access_token="t0k3n")
     assert "t0k3n" not in repr(settings) and "t0k3n" not in str(settings.model_dump())
+    key = Fernet.generate_key().decode()
+    settings = Settings.load(_env_file=None, market_data_provider="upstox", provider_token_key=key)
+    assert key not in repr(settings)  # a token can be set at run time instead
+    with pytest.raises(ConfigError, match="PROVIDER_TOKEN_KEY: .*Fernet key"):
+        Settings.load(_env_file=None, provider_token_key="not-a-key")
+    with pytest.raises(ConfigError, match="UPSTOX_POLL_CALLS_PER_MIN=70 exceeds"):
+        Settings.load(
+            _env_file=None, market_data_provider="upstox", upstox_access_token="t", upstox_poll_calls_per_min=70
+        )
 
 
 def test_the_app_registers_the_configured_provider(make_rt_app):

@@ -38,7 +38,10 @@ def test_a_configuration_error_is_one_line_and_a_non_zero_exit(command):
         timeout=60,
     )
     assert done.returncode == 2
-    assert done.stderr == "configuration error: MARKET_DATA_PROVIDER=upstox needs UPSTOX_ACCESS_TOKEN\n"
+    assert done.stderr == (
+        "configuration error: MARKET_DATA_PROVIDER=upstox needs UPSTOX_ACCESS_TOKEN "
+        "(or PROVIDER_TOKEN_KEY to set it at run time)\n"
+    )
     assert done.stdout == ""
 
 
