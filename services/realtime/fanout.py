@@ -4,8 +4,11 @@
 The tick-bus subscriber only records the latest quote per symbol and wakes the loop; the loop
 emits what is pending, then sleeps FANOUT_INTERVAL_MS before the next pass, so a busy symbol sends
 its latest value once per interval and a quiet feed adds no delay. Indices go out as one
-`indices_update` to everyone; `prices_batch` (every changed quote) at PRICES_BATCH_INTERVAL_MS.
-Rooms nobody joined in this process are skipped: every process fans out to its own clients.
+`indices_update` to everyone. `prices_batch` (every quote that changed, market-wide) goes out at
+PRICES_BATCH_INTERVAL_MS to the connections in the `prices_batch` room only: those that never subscribed
+to symbols (existing dashboard clients that only listen to it) and those that asked for it; at 2,000
+instruments it is hundreds of kilobytes per connection per batch, which a client that watches 20 symbols
+does not need. Rooms nobody joined in this process are skipped: every process fans out to its own clients.
 """
 
 from __future__ import annotations
@@ -27,6 +30,9 @@ from utils import metrics
 from utils.timeutil import iso_ist, now_utc
 
 _YIELD_EVERY = 50  # emits between cooperative yields, so sends start while the pass goes on
+
+
+PRICES_BATCH_ROOM = "prices_batch"
 
 
 def symbol_room(symbol: str) -> str:
@@ -153,9 +159,10 @@ class Fanout:
         )
 
     def emit_prices_batch(self) -> None:
-        """One `prices_batch` to everyone: the quotes that changed since the last batch."""
+        """One `prices_batch` to the connections that receive it: the quotes that changed since the last batch."""
         with self._lock:
             batch, self._batch = self._batch, {}
-        if batch:
+        if batch and room_has_members(PRICES_BATCH_ROOM):
             ids = payloads.directory().stock_ids
-            emit("prices_batch", [payloads.price_update(q, ids.get(s)) for s, q in batch.items()])
+            items = [payloads.price_update(q, ids.get(s)) for s, q in batch.items()]
+            emit("prices_batch", RawJson(_json(items)), to=PRICES_BATCH_ROOM)

@@ -2,10 +2,14 @@
 
 Rooms: `symbol:<SYMBOL>` (price_update), `user:<id>` (private order/trade/account events). A signed-in socket
 is remembered with its user and token id until it ends (services/realtime/sessions.py).
-A client subscribes with `{symbols: [...]}` and is acked `{subscribed, unknown}` (plus `error`
-when the request is invalid or would exceed WS_MAX_SUBSCRIPTIONS); a new subscription gets the
+A client subscribes with `{symbols: [...]}` and is acked `{subscribed, unknown, prices_batch}` (plus
+`error` when the request is invalid or would exceed WS_MAX_SUBSCRIPTIONS); a new subscription gets the
 symbol's latest cached quote at once, so a client never waits a full tick for its first price.
 With `mode: "batch"` the symbols arrive as one `price_updates` list per fan-out pass instead.
+
+Every connection starts in the `prices_batch` room (the market-wide batch that existing dashboard clients
+listen to). A subscription to symbols leaves it, unless the request says `prices_batch: true`;
+`prices_batch: false` leaves it, `true` (re)joins it, with or without symbols.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from services.accounts.auth import verify_access_token
 from services.market import market_clock
 from services.realtime import payloads
 from services.realtime.batch_subscriptions import batch_subscriptions
-from services.realtime.fanout import emit, symbol_room
+from services.realtime.fanout import PRICES_BATCH_ROOM, emit, symbol_room
 from services.realtime.sessions import SocketSession, socket_sessions
 from utils import metrics
 from utils.errors import AppError
@@ -89,6 +93,7 @@ def on_connect(auth: Any = None) -> bool:
         session = session_from_token(str(token))
         join_room(user_room(session.user_id))
         socket_sessions().add(request.sid, session)
+    join_room(PRICES_BATCH_ROOM)
     metrics.SOCKETIO_CLIENTS.inc()
     emit("market_status", market_clock.status_json(market_clock.current_status()), to=request.sid)
     return True
@@ -109,6 +114,9 @@ def on_subscribe(data: Any = None) -> dict[str, Any]:
     mode = data.get("mode", "symbol")
     if mode not in _MODES:
         return _error("VALIDATION_ERROR", "mode must be 'symbol' or 'batch'")
+    wants_batch = data.get("prices_batch")
+    if wants_batch not in (None, True, False):
+        return _error("VALIDATION_ERROR", "prices_batch must be true or false")
     known = payloads.directory().stock_ids
     accepted = [s for s in requested if s in known]
     unknown = [s for s in requested if s not in known]
@@ -130,7 +138,11 @@ def on_subscribe(data: Any = None) -> dict[str, Any]:
             join_room(symbol_room(symbol))
         for payload in cached:
             emit("price_update", payload, to=request.sid)
-    return {"subscribed": accepted, "unknown": unknown}
+    if wants_batch:
+        join_room(PRICES_BATCH_ROOM)
+    elif wants_batch is False or accepted:
+        leave_room(PRICES_BATCH_ROOM)
+    return {"subscribed": accepted, "unknown": unknown, "prices_batch": PRICES_BATCH_ROOM in rooms()}
 
 
 def on_unsubscribe(data: Any = None) -> dict[str, Any]:

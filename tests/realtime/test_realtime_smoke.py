@@ -125,7 +125,7 @@ def test_streams_subscribed_prices_indices_and_converges(server, rt_conn):
     client.connect(server, transports=["websocket"], wait_timeout=10)
     try:
         ack = client.call("subscribe", {"symbols": SUBSCRIBED + ["NOT-A-STOCK"]}, timeout=10)
-        assert ack == {"subscribed": SUBSCRIBED, "unknown": ["NOT-A-STOCK"]}
+        assert ack == {"subscribed": SUBSCRIBED, "unknown": ["NOT-A-STOCK"], "prices_batch": False}
         deadline = time.monotonic() + TICKS * TICK_S + 15
         final, previous = {}, None
         while time.monotonic() < deadline:  # until the market froze (SIM_MAX_TICKS) and the client has it

@@ -52,7 +52,7 @@ def test_subscribe_acks_known_and_unknown_and_sends_the_cached_price(app):
     client = socketio.test_client(app)
     assert events(client, "market_status")[0]["phase"] == "open"
     ack = client.emit("subscribe", {"symbols": ["tcs", "NOPE", "TCS", "INFY"]}, callback=True)
-    assert ack == {"subscribed": ["TCS", "INFY"], "unknown": ["NOPE"]}
+    assert ack == {"subscribed": ["TCS", "INFY"], "unknown": ["NOPE"], "prices_batch": False}
     [update] = events(client, "price_update")
     assert update["symbol"] == "TCS" and update["ltp"] == 101.5 and update["change"] == 1.5
     assert update["change_pct"] == 1.5 and update["as_of"] == "2026-11-20T11:30:00.000+05:30"
@@ -173,6 +173,29 @@ def test_prices_batch_movers_and_market_status_broadcasts(app):
     assert status["phase"] == "open" and status["is_market_open"] is True
 
 
+def test_prices_batch_goes_to_connections_that_never_subscribed_or_asked_for_it(app):
+    fanout = Fanout(app, 0.05, 5)
+    app.extensions["tick_bus"].subscribe(fanout.on_batch, "fanout")
+    listener, subscriber, asker, quitter = (socketio.test_client(app) for _ in range(4))
+    assert subscriber.emit("subscribe", {"symbols": ["TCS"]}, callback=True)["prices_batch"] is False
+    ack = asker.emit("subscribe", {"symbols": ["TCS"], "prices_batch": True}, callback=True)
+    assert ack == {"subscribed": ["TCS"], "unknown": [], "prices_batch": True}
+    assert quitter.emit("subscribe", {"symbols": [], "prices_batch": False}, callback=True)["prices_batch"] is False
+    bad = listener.emit("subscribe", {"symbols": [], "prices_batch": "yes"}, callback=True)
+    assert bad["error"]["code"] == "VALIDATION_ERROR"
+    for client in (listener, subscriber, asker, quitter):
+        client.get_received()
+    publish(app, "stocks", q("RELIANCE", "110", 1), q("TCS", "90", 1))
+    with app.app_context():
+        fanout.emit_prices_batch()
+    assert [sorted(i["symbol"] for i in batch) for batch in events(listener, "prices_batch")] == [["RELIANCE", "TCS"]]
+    assert len(events(asker, "prices_batch")) == 1
+    assert events(subscriber, "prices_batch") == [] and events(quitter, "prices_batch") == []
+    # a later subscription without the flag leaves the room; asking again rejoins it
+    assert asker.emit("subscribe", {"symbols": ["INFY"]}, callback=True)["prices_batch"] is False
+    assert subscriber.emit("subscribe", {"symbols": [], "prices_batch": True}, callback=True)["prices_batch"] is True
+
+
 def test_batch_mode_sends_one_list_per_pass_for_the_connections_symbols(app):
     fanout = Fanout(app, 0.05, 0)
     app.extensions["tick_bus"].subscribe(fanout.on_batch, "fanout")
@@ -180,7 +203,7 @@ def test_batch_mode_sends_one_list_per_pass_for_the_connections_symbols(app):
     batch = socketio.test_client(app)
     batch.get_received()
     ack = batch.emit("subscribe", {"symbols": ["TCS", "INFY"], "mode": "batch"}, callback=True)
-    assert ack == {"subscribed": ["TCS", "INFY"], "unknown": []}
+    assert ack == {"subscribed": ["TCS", "INFY"], "unknown": [], "prices_batch": False}
     [snapshot] = events(batch, "price_updates")
     assert [u["symbol"] for u in snapshot] == ["TCS"]
     assert batch.emit("subscribe", {"symbols": ["SBIN", "ITC"]}, callback=True)["error"]["code"] == "SUBSCRIPTION_LIMIT"
