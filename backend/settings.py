@@ -202,6 +202,8 @@ class Settings(BaseSettings):
     export_max_rows: int = Field(10_000, ge=1, le=1_000_000)
     watchlist_max_lists: int = Field(20, ge=1, le=1000)
     watchlist_max_items: int = Field(100, ge=1, le=1000)
+    alerts_max_active: int = Field(200, ge=1, le=10_000)
+    alerts_sync_interval_s: float = Field(1.0, ge=0.1, le=60)
 
     # Background jobs (services/jobs/) and the scanner (services/scans/, docs/SCANS.md)
     job_slots_per_process: int = Field(1, ge=0, le=16)

@@ -5,6 +5,7 @@ from flask import Flask
 from routes import (
     account,
     admin,
+    alerts,
     auth,
     dashboard,
     docs,
@@ -43,3 +44,4 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(portfolio.bp, url_prefix="/portfolio")
     app.register_blueprint(watchlists.bp, url_prefix="/watchlists")
     app.register_blueprint(scans.bp, url_prefix="/scans")
+    app.register_blueprint(alerts.bp, url_prefix="/alerts")

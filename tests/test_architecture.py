@@ -37,7 +37,19 @@ SERVICE_DOMAINS = {
     "trading": {"market", "realtime", "accounts", "platform"},
     "jobs": {"platform"},
     "scans": {"jobs", "realtime", "platform"},
-    "runtime": {"platform", "market", "market_data", "accounts", "news", "realtime", "trading", "jobs", "scans"},
+    "alerts": {"market", "realtime", "trading", "platform"},
+    "runtime": {
+        "platform",
+        "market",
+        "market_data",
+        "accounts",
+        "news",
+        "realtime",
+        "trading",
+        "jobs",
+        "scans",
+        "alerts",
+    },
 }
 CONTROLLER_DOMAINS = {
     "platform": set(),
@@ -47,6 +59,7 @@ CONTROLLER_DOMAINS = {
     "trading": {"market"},
     "jobs": set(),
     "scans": set(),
+    "alerts": {"market", "trading"},
 }
 # SQL outside controller/: the migration runner and the local server's provisioning (they are the database's own
 # plumbing, not data access).

@@ -98,3 +98,15 @@ UPSTOX_REST_POLLED = Counter(
     "Instruments refreshed over Upstox REST by the poller, by why (unstreamed, fallback)",
     ["why"],
 )
+# Price alerts
+ALERT_EVALUATION_SECONDS = Histogram(
+    "alert_evaluation_seconds",
+    "Time to evaluate one tick batch against the alert index",
+    buckets=(0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1),
+)
+ALERT_CLAIMS = Counter(
+    "alert_claims_total", "Alerts a tick crossed, by the database's decision (won, lost, stale)", ["outcome"]
+)
+ALERT_ACTIONS = Counter("alert_actions_total", "Orders of fired alerts, by outcome (placed, rejected)", ["outcome"])
+ALERT_INDEX_SIZE = Gauge("alert_index_alerts", "Active alerts held by this process's index")
+ALERT_INDEX_REVISION = Gauge("alert_index_revision", "The alert revision this process's index has loaded")

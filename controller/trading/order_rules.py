@@ -78,8 +78,9 @@ def reference(instrument: Instrument, live: LivePrice | None, band_percent: Deci
     return Reference(ltp, prev_close, lower, upper, live)
 
 
-def validate(ticket: OrderTicket, instrument: Instrument, ref: Reference, rules: TradingRules) -> None:
-    """Raise OrderRejected unless the ticket passes every exchange check."""
+def check_shape(ticket: OrderTicket, instrument: Instrument) -> None:
+    """Raise OrderRejected unless the ticket passes the checks that no price can change: which prices its type
+    takes, the lot size, the tick size (an alert's order is checked with these when the alert is created)."""
     _check_fields(ticket)
     if ticket.quantity % instrument.lot_size:
         raise OrderRejected(
@@ -90,8 +91,22 @@ def validate(ticket: OrderTicket, instrument: Instrument, ref: Reference, rules:
         )
     for name in ("price", "trigger_price"):
         value = getattr(ticket, name)
+        if value is not None and not is_multiple(value, instrument.tick_size):
+            raise OrderRejected(
+                f"{name} must be a multiple of the tick size {instrument.tick_size}",
+                "tick_size",
+                name,
+                tick_size=float(instrument.tick_size),
+            )
+
+
+def validate(ticket: OrderTicket, instrument: Instrument, ref: Reference, rules: TradingRules) -> None:
+    """Raise OrderRejected unless the ticket passes every exchange check."""
+    check_shape(ticket, instrument)
+    for name in ("price", "trigger_price"):
+        value = getattr(ticket, name)
         if value is not None:
-            _check_price(name, value, instrument.tick_size, ref)
+            _check_band(name, value, ref)
     if ticket.order_type in STOP:
         _check_trigger(ticket, ref)
     value = notional(ticket, ref) * ticket.quantity
@@ -114,11 +129,7 @@ def _check_fields(ticket: OrderTicket) -> None:
         raise OrderRejected(f"a {ticket.order_type} order {verb} a trigger_price", "trigger_presence", "trigger_price")
 
 
-def _check_price(name: str, value: Decimal, tick: Decimal, ref: Reference) -> None:
-    if not is_multiple(value, tick):
-        raise OrderRejected(
-            f"{name} must be a multiple of the tick size {tick}", "tick_size", name, tick_size=float(tick)
-        )
+def _check_band(name: str, value: Decimal, ref: Reference) -> None:
     if not ref.lower <= value <= ref.upper:
         raise OrderRejected(
             f"{name} {value} is outside the circuit band {ref.lower}-{ref.upper}",

@@ -1,9 +1,11 @@
-"""Jobs of the features around the tick path (caches, news, trading, auth), scheduled beside the realtime ones."""
+"""Jobs of the features around the tick path (caches, news, trading, alerts, auth), scheduled beside the realtime
+ones."""
 
 from __future__ import annotations
 
 from backend.settings import Settings
 from services.accounts.auth import purge_revoked_tokens
+from services.alerts import jobs as alert_jobs
 from services.market.hot_cache import refresh_hot_caches
 from services.news.headlines import refresh_news
 from services.platform.scheduler import Job
@@ -28,4 +30,4 @@ def writer_process_jobs(settings: Settings) -> list[Job]:
         Job("purge_revoked_tokens", 3600.0, purge_revoked_tokens),
     ]
     jobs += [Job(name, interval, func, _PHASES[phase]) for name, (func, interval, phase) in trading_jobs().items()]
-    return jobs
+    return jobs + alert_jobs.writer_jobs()

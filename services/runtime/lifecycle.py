@@ -1,7 +1,8 @@
 """`start_services(app)`: the background half of the app, started by entry points once per process.
 
 Tick path (docs/ARCHITECTURE.md): provider -> stock/index jobs -> TickBus.publish -> in every process the live-price
-cache (wired by create_app), the Socket.IO fan-out and the order matcher; in the leader also the tick writer.
+cache (wired by create_app), the Socket.IO fan-out, the order matcher and the alert engine; in the leader also the
+tick writer.
 The writer role (polling the provider, persisting quotes and candles, and the other writers: news, trading
 jobs, token purge) runs only while this process leads (services/platform/leader.py elects one process per database):
 `_start_writer` on election, `_stop_writer` when it steps down. With Upstox the writer role also holds the
@@ -27,6 +28,8 @@ from backend.extensions import socketio
 from backend.settings import Settings
 from controller.trading import order_queries
 from services import market_data
+from services.alerts import jobs as alert_jobs
+from services.alerts.engine import AlertEngine
 from services.jobs.runner import JobRunner
 from services.market import exchange_session, market_clock
 from services.market_data.universe import load_universe
@@ -79,9 +82,12 @@ class Realtime:
             app, self.settings.fanout_interval_ms / 1000, self.settings.prices_batch_interval_ms / 1000
         )
         self.matcher = matcher.tick_subscriber(app)
+        self.alerts = AlertEngine(app)
         self.scheduler = Scheduler(
             app,
-            feed_jobs.broadcast_jobs(self.settings) + app_jobs.every_process_jobs(self.settings),
+            feed_jobs.broadcast_jobs(self.settings)
+            + app_jobs.every_process_jobs(self.settings)
+            + [alert_jobs.sync_job(self.settings, self.alerts)],
             phase=market_clock.current_phase,
         )
         self.writer: TickWriter | None = None
@@ -110,6 +116,8 @@ class Realtime:
                 log.warning("instrument directory not loaded at start-up (database unavailable); loading it later")
         self.bus.subscribe(self.fanout.on_batch, "fanout")
         self.bus.subscribe(self.matcher, "order_matcher")
+        self.bus.subscribe(self.alerts.on_batch, "alerts")
+        self.app.extensions["alert_engine"] = self.alerts
         self.bus.start()
         self.fanout.start()
         self.scheduler.start()
@@ -180,6 +188,8 @@ class Realtime:
         self.bus.stop()
         self.bus.unsubscribe(self.fanout.on_batch)
         self.bus.unsubscribe(self.matcher)
+        self.bus.unsubscribe(self.alerts.on_batch)
+        self.app.extensions.pop("alert_engine", None)
 
     def _schedulers(self) -> list[Scheduler]:
         return [s for s in (self.scheduler, self.leader_scheduler) if s is not None]

@@ -1,0 +1,1 @@
+"""SQL and rules of price alerts: kinds and conditions, the alerts, firing once, triggers, the index's sources."""

@@ -1,0 +1,411 @@
+"""The in-memory alert index: per instrument, the active alerts' levels in sorted arrays, evaluated per tick batch.
+
+An instrument has three sides: alerts that fire as the price rises through their level (`up`), as it falls
+(`down`), and as the session's volume rises (`volume`). A side is four parallel arrays sorted by level: the
+level as a float, the alert id, the kind (a small int) and the value in ten-thousandths (exact), about 25
+bytes an alert. Percent levels (change and circuit proximity) are turned into prices when the instrument's
+session starts (a quote with a new previous close), 52-week levels when the engine loads the day's range.
+
+A quote costs a comparison with the gap between the levels around the previous price (and the next volume
+level): while the price stays in that gap nothing can fire. When it leaves the gap, bisection finds the levels
+between the previous price and this one, and each is confirmed with the exact Decimal rules of
+controller/alerts/rules.py (float levels are within 1e-15 of the exact ones; windows are widened by 1e-9 so no
+crossing is missed). A batch costs time proportional to its quotes and to the alerts that fire, not to the
+alerts held. Not thread-safe: the engine holds its lock around every call.
+"""
+
+from __future__ import annotations
+
+from array import array
+from bisect import bisect_left, bisect_right
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+from decimal import Decimal
+from math import inf, nan
+
+from controller.alerts import rules
+from services.market.live_price_cache import Quote
+from utils.quote_format import circuit_limits
+from utils.timeutil import IST
+
+_SLACK = 1e-9
+_SCALE = 4  # values are kept in ten-thousandths (the DECIMAL(20,4) column's exactness)
+KIND_CODES = {kind: code for code, kind in enumerate(rules.KINDS)}
+BOOKS = {"stock": "stocks", "index": "indices"}  # instrument type -> the tick batch kind that carries it
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """What the index keeps of one active alert."""
+
+    alert_id: int
+    instrument_type: str
+    symbol: str
+    kind: str
+    value: Decimal | None
+    fire_if_already: bool = False
+    times_triggered: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """An alert a quote made fire (the database still decides whether it may: controller/alerts/firing.py)."""
+
+    alert_id: int
+    instrument_type: str
+    symbol: str
+    kind: str
+    value: Decimal | None
+    level: Decimal  # the exact level it crossed
+    metric: Decimal | int  # the price (or volume) that crossed it
+    price: Decimal  # the last price at the tick
+    as_of: datetime
+
+
+class _Side:
+    """One direction's alerts of one instrument, sorted by level."""
+
+    __slots__ = ("levels", "ids", "kinds", "values")
+
+    def __init__(self) -> None:
+        self.levels = array("d")
+        self.ids = array("q")
+        self.kinds = array("b")
+        self.values = array("q")
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def add(self, level: float, alert_id: int, code: int, value: int) -> None:
+        at = bisect_right(self.levels, level)
+        self.levels.insert(at, level)
+        self.ids.insert(at, alert_id)
+        self.kinds.insert(at, code)
+        self.values.insert(at, value)
+
+    def find(self, alert_id: int) -> int:
+        try:
+            return self.ids.index(alert_id)
+        except ValueError:
+            return -1
+
+    def remove(self, alert_id: int) -> bool:
+        at = self.find(alert_id)
+        if at < 0:
+            return False
+        for column in (self.levels, self.ids, self.kinds, self.values):
+            column.pop(at)
+        return True
+
+    def relevel(self, level_of) -> None:
+        """Recompute every level with `level_of(code, value)` and sort again."""
+        rows = sorted(
+            (level_of(code, value), alert_id, code, value)
+            for alert_id, code, value in zip(self.ids, self.kinds, self.values, strict=True)
+        )
+        self.levels = array("d", (row[0] for row in rows))
+        self.ids = array("q", (row[1] for row in rows))
+        self.kinds = array("b", (row[2] for row in rows))
+        self.values = array("q", (row[3] for row in rows))
+
+
+class _Instrument:
+    """One instrument's alerts and what the evaluation remembers of its last quote."""
+
+    __slots__ = (
+        "instrument_type",
+        "symbol",
+        "tick",
+        "session",
+        "week52_day",
+        "prev",
+        "prev_f",
+        "prev_volume",
+        "up",
+        "down",
+        "volume",
+        "lo",
+        "hi",
+        "vol_next",
+        "immediate",
+    )
+
+    def __init__(self, instrument_type: str, symbol: str, tick: Decimal | None) -> None:
+        self.instrument_type = instrument_type
+        self.symbol = symbol
+        self.tick = tick
+        self.session = rules.Session()
+        self.week52_day: date | None = None
+        self.prev: Decimal | None = None
+        self.prev_f = nan
+        self.prev_volume = 0
+        self.up, self.down, self.volume = _Side(), _Side(), _Side()
+        self.lo = self.hi = nan  # the gap around the previous price: nan until computed (every quote is looked at)
+        self.vol_next: float = inf
+        self.immediate: set[int] | None = None  # fire_if_already alerts to look at with the next quote
+
+    def __len__(self) -> int:
+        return len(self.up) + len(self.down) + len(self.volume)
+
+    def side_of(self, kind: str) -> _Side:
+        if kind in rules.VOLUME:
+            return self.volume
+        return self.up if kind in rules.RISING else self.down
+
+
+def _value(kind: str, scaled: int) -> Decimal | None:
+    return None if kind in rules.WEEK52 else Decimal(scaled).scaleb(-_SCALE)
+
+
+class AlertIndex:
+    """Every active alert of every instrument, evaluated per tick batch."""
+
+    def __init__(self, band_percent: Decimal) -> None:
+        self.band_percent = band_percent
+        self._books: dict[str, dict[str, _Instrument]] = {"stocks": {}, "indices": {}}
+        self._week52: dict[str, int] = {}  # stock symbol -> how many 52-week alerts it has
+        self.size = 0
+
+    # --- instruments ---------------------------------------------------------------------------------------
+
+    def knows(self, instrument_type: str, symbol: str) -> bool:
+        """Whether the instrument has alerts here (and so a remembered price)."""
+        return symbol in self._books[BOOKS[instrument_type]]
+
+    def open_instrument(
+        self,
+        instrument_type: str,
+        symbol: str,
+        ltp: Decimal | None,
+        prev_close: Decimal | None,
+        volume: int = 0,
+        tick: Decimal | None = None,
+    ) -> None:
+        """Start watching an instrument from its current (live or snapshot) price; no-op when already watched."""
+        book = self._books[BOOKS[instrument_type]]
+        if symbol in book:
+            return
+        ins = book[symbol] = _Instrument(instrument_type, symbol, tick)
+        ins.prev, ins.prev_f, ins.prev_volume = ltp, (nan if ltp is None else float(ltp)), volume
+        if prev_close is not None:
+            self._start_session(ins, prev_close, None)
+
+    def _start_session(self, ins: _Instrument, prev_close: Decimal, as_of: datetime | None) -> None:
+        """A quote with a new previous close: the levels that follow the previous close move, the volume restarts."""
+        upper = lower = None
+        if ins.tick is not None:
+            upper, lower = circuit_limits(prev_close, self.band_percent, ins.tick)
+        session = rules.Session(prev_close, upper, lower, ins.session.high_52w, ins.session.low_52w)
+        if as_of is not None and ins.week52_day != as_of.astimezone(IST).date():
+            session = replace(session, high_52w=None, low_52w=None)  # the engine loads the new day's range
+            ins.week52_day = None
+        ins.session = session
+        if as_of is not None:
+            ins.prev_volume = 0
+        self._relevel(ins)
+
+    def set_week52(self, symbol: str, day: date, high: Decimal | None, low: Decimal | None) -> None:
+        """The highest high and lowest low of the 250 sessions before `day`, for the stock's 52-week alerts."""
+        ins = self._books["stocks"].get(symbol)
+        if ins is None:
+            return
+        ins.week52_day = day
+        ins.session = replace(ins.session, high_52w=high, low_52w=low)
+        self._relevel(ins)
+
+    def week52_wanted(self, day: date) -> list[str]:
+        """Stocks with 52-week alerts whose range for `day` is not loaded."""
+        stocks = self._books["stocks"]
+        return [s for s in self._week52 if s in stocks and stocks[s].week52_day != day]
+
+    # --- alerts --------------------------------------------------------------------------------------------
+
+    def add(self, entry: Entry) -> None:
+        """Add (or replace) an alert; its instrument must be open. A fire_if_already alert whose condition holds
+        now (or whose instrument has no price yet) is looked at with the next quote."""
+        ins = self._books[BOOKS[entry.instrument_type]][entry.symbol]
+        self._drop(ins, entry.alert_id)
+        code = KIND_CODES[entry.kind]
+        scaled = 0 if entry.value is None else int(entry.value.scaleb(_SCALE))
+        ins.side_of(entry.kind).add(self._level_f(ins, code, scaled), entry.alert_id, code, scaled)
+        self.size += 1
+        if entry.kind in rules.WEEK52:
+            self._week52[entry.symbol] = self._week52.get(entry.symbol, 0) + 1
+        if entry.fire_if_already and entry.times_triggered == 0:
+            metric = ins.prev_volume if entry.kind in rules.VOLUME else ins.prev
+            at = rules.level(entry.kind, entry.value, ins.session)
+            if metric is None or (at is not None and rules.holds(entry.kind, at, metric)):
+                ins.immediate = (ins.immediate or set()) | {entry.alert_id}
+        self._recell(ins)
+
+    def remove(self, instrument_type: str, symbol: str, alert_id: int) -> bool:
+        """Drop an alert (False when it was not here); an instrument left without alerts is forgotten."""
+        book = self._books[BOOKS[instrument_type]]
+        ins = book.get(symbol)
+        if ins is None or not self._drop(ins, alert_id):
+            return False
+        if len(ins):
+            self._recell(ins)
+        else:
+            del book[symbol]
+        return True
+
+    def _drop(self, ins: _Instrument, alert_id: int) -> bool:
+        for side in (ins.up, ins.down, ins.volume):
+            at = side.find(alert_id)
+            if at >= 0:
+                if rules.KINDS[side.kinds[at]] in rules.WEEK52:
+                    left = self._week52[ins.symbol] - 1
+                    if left:
+                        self._week52[ins.symbol] = left
+                    else:
+                        del self._week52[ins.symbol]
+                side.remove(alert_id)
+                self.size -= 1
+                if ins.immediate is not None:
+                    ins.immediate.discard(alert_id)
+                    ins.immediate = ins.immediate or None
+                return True
+        return False
+
+    # --- evaluation ----------------------------------------------------------------------------------------
+
+    def evaluate(self, book_name: str, quotes: Iterable[Quote]) -> list[Candidate]:
+        """The alerts these quotes (of one tick batch kind: "stocks" or "indices") make fire, in quote order."""
+        book = self._books[book_name]
+        found: list[Candidate] = []
+        for quote in quotes:
+            ins = book.get(quote.symbol)
+            if ins is None:
+                continue
+            if quote.prev_close != ins.session.prev_close:
+                self._start_session(ins, quote.prev_close, quote.as_of)
+            ltp_f = float(quote.ltp)
+            volume = quote.volume
+            if ins.lo < ltp_f < ins.hi and ins.prev_volume <= volume <= ins.vol_next and ins.immediate is None:
+                ins.prev, ins.prev_f, ins.prev_volume = quote.ltp, ltp_f, volume
+                continue
+            self._look(ins, quote, ltp_f, found)
+        return found
+
+    def _look(self, ins: _Instrument, quote: Quote, ltp_f: float, found: list[Candidate]) -> None:
+        """The quote left the gap around the previous price: confirm the levels it passed, then move the gap."""
+        first = len(found)
+        ltp, prev = quote.ltp, ins.prev
+        if prev is not None and ltp_f > ins.prev_f:
+            self._confirm(ins, ins.up, ins.prev_f * (1 - _SLACK), ltp_f * (1 + _SLACK), prev, ltp, quote, found)
+        elif prev is not None and ltp_f < ins.prev_f:
+            self._confirm(ins, ins.down, ltp_f * (1 - _SLACK), ins.prev_f * (1 + _SLACK), prev, ltp, quote, found)
+        volume = quote.volume
+        before = ins.prev_volume if volume >= ins.prev_volume else 0  # less volume than before: a new session
+        if volume > before and len(ins.volume):
+            self._confirm(ins, ins.volume, float(before), float(volume), before, volume, quote, found)
+        if ins.immediate is not None:
+            fired = {candidate.alert_id for candidate in found[first:]}
+            for alert_id in ins.immediate - fired:
+                self._immediate(ins, alert_id, quote, found)
+            ins.immediate = None
+        ins.prev, ins.prev_f, ins.prev_volume = ltp, ltp_f, volume
+        self._recell(ins)
+
+    def _confirm(
+        self,
+        ins: _Instrument,
+        side: _Side,
+        low: float,
+        high: float,
+        before: Decimal | int,
+        now: Decimal | int,
+        quote: Quote,
+        found: list[Candidate],
+    ) -> None:
+        levels = side.levels
+        for at in range(bisect_left(levels, low), bisect_right(levels, high)):
+            kind = rules.KINDS[side.kinds[at]]
+            value = _value(kind, side.values[at])
+            exact = rules.level(kind, value, ins.session)
+            if exact is not None and rules.crossed(kind, exact, before, now):
+                found.append(
+                    Candidate(
+                        side.ids[at], ins.instrument_type, ins.symbol, kind, value, exact, now, quote.ltp, quote.as_of
+                    )
+                )
+
+    def _immediate(self, ins: _Instrument, alert_id: int, quote: Quote, found: list[Candidate]) -> None:
+        """A fire_if_already alert fires on the first quote after it was added if its condition holds then."""
+        for side in (ins.up, ins.down, ins.volume):
+            at = side.find(alert_id)
+            if at < 0:
+                continue
+            kind = rules.KINDS[side.kinds[at]]
+            value = _value(kind, side.values[at])
+            exact = rules.level(kind, value, ins.session)
+            metric = quote.volume if kind in rules.VOLUME else quote.ltp
+            if exact is not None and rules.holds(kind, exact, metric):
+                found.append(
+                    Candidate(
+                        alert_id, ins.instrument_type, ins.symbol, kind, value, exact, metric, quote.ltp, quote.as_of
+                    )
+                )
+            return
+
+    @staticmethod
+    def _candidate(
+        ins: _Instrument, alert_id: int, kind: str, value: Decimal | None, level: Decimal, metric, quote: Quote
+    ) -> Candidate:
+        return Candidate(alert_id, ins.instrument_type, ins.symbol, kind, value, level, metric, quote.ltp, quote.as_of)
+
+    # --- levels and gaps -----------------------------------------------------------------------------------
+
+    def _level_f(self, ins: _Instrument, code: int, scaled: int) -> float:
+        """The level as a float (computed in floats: the exact check comes later); out of reach when unknown."""
+        kind = rules.KINDS[code]
+        session = ins.session
+        value = scaled / 10**_SCALE
+        if kind in ("price_above", "price_below", "volume_above"):
+            return value
+        if kind in ("change_pct_above", "change_pct_below"):
+            base, factor = session.prev_close, (100 + value) / 100
+        elif kind == "near_upper_circuit":
+            base, factor = session.upper, (100 - value) / 100
+        elif kind == "near_lower_circuit":
+            base, factor = session.lower, (100 + value) / 100
+        else:
+            base, factor = (session.high_52w if kind == "new_high_52w" else session.low_52w), 1.0
+        if base is None:
+            return inf if kind in rules.RISING else -inf
+        return float(base) * factor
+
+    def _relevel(self, ins: _Instrument) -> None:
+        for side in (ins.up, ins.down):
+            if len(side):
+                side.relevel(lambda code, scaled, ins=ins: self._level_f(ins, code, scaled))
+        self._recell(ins)
+
+    @staticmethod
+    def _recell(ins: _Instrument) -> None:
+        """The gap (lo, hi) around the previous price that holds no level of either price side, shrunk by the
+        slack so that a quote strictly inside it has no level between it and the previous price; and the next
+        volume level at or above the previous volume."""
+        price = ins.prev_f
+        low_key, high_key = price * (1 - _SLACK), price * (1 + _SLACK)
+        lo, hi = -inf, inf
+        for side in (ins.up, ins.down):
+            levels = side.levels
+            if not levels:
+                continue
+            start, end = bisect_left(levels, low_key), bisect_right(levels, high_key)
+            if end > start:  # the price sits on a level: look at every quote until it leaves it
+                lo = hi = price
+                break
+            if start and levels[start - 1] > lo:
+                lo = levels[start - 1]
+            if end < len(levels) and levels[end] < hi:
+                hi = levels[end]
+        else:
+            lo, hi = lo / (1 - _SLACK), hi / (1 + _SLACK)
+        ins.lo, ins.hi = lo, hi
+        volumes = ins.volume.levels
+        at = bisect_left(volumes, ins.prev_volume)
+        ins.vol_next = volumes[at] if at < len(volumes) else inf
