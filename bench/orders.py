@@ -50,13 +50,13 @@ def mint_tokens(user_ids: list[int]) -> dict[int, str]:
         return {uid: create_access_token(identity=str(uid), expires_delta=timedelta(hours=1)) for uid in user_ids}
 
 
-def create_users(config, count: int) -> list[int]:
+def create_users(config, count: int, prefix: str = "bench") -> list[int]:
     conn = connect(config)
     try:
         ids = []
         for i in range(count):
             _, uid = execute(
-                conn, "INSERT INTO users (email, name) VALUES (%s, %s)", (f"bench{i}@example.com", f"b{i}")
+                conn, "INSERT INTO users (email, name) VALUES (%s, %s)", (f"{prefix}{i}@example.com", f"b{i}")
             )
             create_account(conn, uid, CASH)
             ids.append(uid)

@@ -100,8 +100,8 @@ UPSTOX_REST_POLLED = Counter(
 )
 # Price alerts
 ALERT_EVALUATION_SECONDS = Histogram(
-    "alert_evaluation_seconds",
-    "Time to evaluate one tick batch against the alert index",
+    "alert_evaluation_cpu_seconds",
+    "CPU time to evaluate one tick batch against the alert index",
     buckets=(0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1),
 )
 ALERT_CLAIMS = Counter(

@@ -14,7 +14,7 @@ from typing import Any
 
 from controller.alerts.alerts import stamp_revision
 from controller.alerts.models import ALERT_COLUMNS, Alert, AlertAction, Trigger
-from controller.sql import defer, execute, fetch_all, fetch_one
+from controller.sql import defer, execute, fetch_all, fetch_one, fetch_sets
 from utils.timeutil import as_utc, to_db
 
 _CLAIM = """
@@ -27,6 +27,7 @@ WHERE a.alert_id = %(alert_id)s AND a.status = 'active' AND u.status = 'active' 
        OR (a.triggered_at < %(at)s AND TIMESTAMPADD(SECOND, a.cooldown_s, a.triggered_at) <= %(at)s))
 """
 _GET = f"SELECT {ALERT_COLUMNS} FROM alerts WHERE alert_id = %s"
+_WON = _GET + " AND ROW_COUNT() = 1"  # read in the claim's round trip, only when its UPDATE changed the row
 _INSERT_TRIGGER = """
 INSERT INTO alert_triggers (alert_id, user_id, seq, instrument_type, symbol, kind, value, triggered_at,
     trigger_price, action, order_state)
@@ -45,10 +46,10 @@ def claim(
     """Fire the alert at the tick `at` (price `price`) if this process is the first to: the alert as it is now and
     its new trigger record (whose id arrives with the COMMIT), or None when it must not fire."""
     params = {"alert_id": alert_id, "value": value, "at": to_db(at), "price": price, "now": to_db(now)}
-    changed, _ = execute(conn, _CLAIM, params)
-    if changed != 1:
+    _, won = fetch_sets(conn, [(_CLAIM, params), (_WON, (alert_id,))])
+    if not won:
         return None
-    alert = alert_by_id(conn, alert_id)
+    alert = Alert.from_row(won[0])
     if alert.status != "active":  # a 'once' alert leaves every index
         stamp_revision(conn, [alert_id])
     state = "pending" if alert.action is not None else "none"

@@ -62,6 +62,18 @@ def changed_alerts(conn: Any, after: int, upto: int) -> list[dict[str, Any]]:
     return fetch_all(conn, f"SELECT {INDEX_COLUMNS} FROM alerts WHERE revision > %s AND revision <= %s", (after, upto))
 
 
+def still_active(conn: Any, alert_ids: Sequence[int]) -> set[int]:
+    """Which of these alerts are still active (the others left the index: fired elsewhere, or deleted)."""
+    if not alert_ids:
+        return set()
+    rows = fetch_all(
+        conn,
+        f"SELECT alert_id FROM alerts WHERE status = 'active' AND alert_id IN ({_marks(alert_ids)})",
+        list(alert_ids),
+    )
+    return set(_ids(rows))
+
+
 def _marks(values: Sequence[Any]) -> str:
     return ", ".join(["%s"] * len(values))
 

@@ -32,6 +32,7 @@ from utils import metrics
 from utils.timeutil import IST
 
 log = logging.getLogger(__name__)
+FIRING_TASKS = 4  # alerts of one batch fire in this many tasks at once: each waits on the database in turn
 
 
 def entry_of(row: Alert | dict[str, Any]) -> Entry:
@@ -67,15 +68,15 @@ class AlertEngine:
         if self.revision is None:
             return
         found = self.evaluate(batch.kind, batch.quotes)
-        if found:
-            socketio.start_background_task(self._fire, found)
+        for share in range(min(FIRING_TASKS, len(found))):
+            socketio.start_background_task(self._fire, found[share::FIRING_TASKS])
 
     def evaluate(self, book: str, quotes: Iterable[Quote]) -> list[Candidate]:
         """The alerts these quotes make fire (the database still decides)."""
-        started = time.perf_counter()
         with self._lock:
+            started = time.thread_time()  # CPU: nothing in here yields to another green thread
             found = self.index.evaluate(book, quotes)
-        metrics.ALERT_EVALUATION_SECONDS.observe(time.perf_counter() - started)
+            metrics.ALERT_EVALUATION_SECONDS.observe(time.thread_time() - started)
         return found
 
     def _fire(self, found: list[Candidate]) -> None:
@@ -111,10 +112,10 @@ class AlertEngine:
             self._load_week52(conn)
         metrics.ALERT_INDEX_SIZE.set(self.index.size)
 
-    def forget(self, alert: Alert) -> None:
-        """Drop an alert that left the active state here (a 'once' alert that fired)."""
+    def forget(self, instrument_type: str, symbol: str, alert_id: int) -> None:
+        """Drop an alert that is no longer active (a 'once' alert that fired, an alert deleted with its user)."""
         with self._lock:
-            self.index.remove(alert.instrument_type, alert.symbol, alert.alert_id)
+            self.index.remove(instrument_type, symbol, alert_id)
 
     def _apply(self, conn: Any, rows: list[Alert | dict[str, Any]]) -> None:
         active = [row for row in rows if _status(row) == "active"]

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from flask import current_app
 
 from backend import db
-from controller.alerts import firing
+from controller.alerts import firing, index_source
 from controller.alerts.models import Alert, Trigger, client_order_id
 from services.alerts.events import publish_alert_triggered
 from services.alerts.index import Candidate
@@ -31,20 +31,32 @@ log = logging.getLogger(__name__)
 RETRY_AFTER = timedelta(seconds=15)
 
 
-def fire(found: Sequence[Candidate], forget: Callable[[Alert], None] | None = None) -> list[tuple[Alert, Trigger]]:
-    """Fire what the index found where the database agrees; `forget` drops an alert that is no longer active from
-    the local index. Returns the alerts this process fired with their triggers."""
-    fired = []
+Forget = Callable[[str, str, int], None]  # drops (instrument_type, symbol, alert_id) from the local index
+
+
+def fire(found: Sequence[Candidate], forget: Forget | None = None) -> list[tuple[Alert, Trigger]]:
+    """Fire what the index found where the database agrees. Returns the alerts this process fired with their
+    triggers; `forget` is told of the alerts that are no longer active (fired here or elsewhere, deleted with
+    their user) so the local index drops them before its next sync."""
+    fired, refused = [], []
     for candidate in found:
         try:
             outcome = fire_one(candidate)
         except Exception:  # one alert's failure must not stop the others; its trigger stays pending if it had one
             log.exception("alert %s: firing failed", candidate.alert_id)
             continue
-        if outcome is not None:
+        if outcome is None:
+            refused.append(candidate)
+        else:
             fired.append(outcome)
-            if forget is not None and outcome[0].status != "active":
-                forget(outcome[0])
+            if outcome[0].status != "active" and forget is not None:
+                forget(outcome[0].instrument_type, outcome[0].symbol, outcome[0].alert_id)
+    if refused and forget is not None:
+        with db.connection() as conn:
+            active = index_source.still_active(conn, [c.alert_id for c in refused])
+        for candidate in refused:
+            if candidate.alert_id not in active:
+                forget(candidate.instrument_type, candidate.symbol, candidate.alert_id)
     return fired
 
 

@@ -115,8 +115,9 @@ class Realtime:
             except ServiceUnavailable:
                 log.warning("instrument directory not loaded at start-up (database unavailable); loading it later")
         self.bus.subscribe(self.fanout.on_batch, "fanout")
-        self.bus.subscribe(self.matcher, "order_matcher")
+        # alerts before the matcher: their firing tasks start while the matcher waits on its query
         self.bus.subscribe(self.alerts.on_batch, "alerts")
+        self.bus.subscribe(self.matcher, "order_matcher")
         self.app.extensions["alert_engine"] = self.alerts
         self.bus.start()
         self.fanout.start()

@@ -150,3 +150,16 @@ def test_index_alerts_fire_on_index_ticks(trader, ticks, app):
         assert fire(ticks.engine.evaluate("indices", [below]), ticks.engine.forget) == []
         [(alert, trigger)] = fire(ticks.engine.evaluate("indices", [above]), ticks.engine.forget)
     assert alert.symbol == "NIFTY BANK" and trigger.trigger_price == level + 1 and trigger.instrument_type == "index"
+
+
+def test_a_stale_quote_fires_nothing_and_a_refused_alert_leaves_the_index_when_it_is_gone(
+    trader, ticks, market, db_conn
+):
+    price_alert(trader, value=101)
+    late = OPEN_AT - timedelta(seconds=60)  # a replayed quote, older than LIVE_CACHE_MAX_AGE_S
+    assert ticks.tick("ZZTEST", "102", at=late) == []
+    assert triggers(db_conn, trader.user_id) == [] and ticks.engine.index.size == 1
+    ticks.tick("ZZTEST", "100")
+    execute(db_conn, "DELETE FROM users WHERE user_id = %s", (trader.user_id,))  # its alerts go with it
+    assert ticks.tick("ZZTEST", "102") == []
+    assert ticks.engine.index.size == 0  # the refused claim found the alert gone, without waiting for a sync

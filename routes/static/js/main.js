@@ -1,6 +1,8 @@
 // Boot: theme, live connection, header widgets and the hash router (#/stock/RELIANCE, #/orders, ...).
 import { session } from "./session.js";
 import { connect } from "./socket.js";
+import { startAlertBell } from "./views/alert_bell.js";
+import { renderAlerts } from "./views/alerts.js";
 import { renderSignIn, startUserMenu } from "./views/auth.js";
 import { startIndexStrip } from "./views/indices.js";
 import { renderMarket } from "./views/market.js";
@@ -20,6 +22,7 @@ const ROUTES = [
   [/^\/watchlists$/, "watchlists", renderWatchlists],
   [/^\/orders$/, "orders", renderOrders],
   [/^\/portfolio$/, "portfolio", renderPortfolio],
+  [/^\/alerts$/, "alerts", renderAlerts],
   [/^\/news$/, "news", renderNews],
   [/^\/scanner$/, "scanner", renderScanner],
   [/^\/login$/, "", renderSignIn],
@@ -54,6 +57,7 @@ startStatus();
 startIndexStrip(document.getElementById("index-strip"));
 startSearch(document.getElementById("search"));
 startUserMenu(document.getElementById("user-menu"));
+startAlertBell(document.getElementById("alert-bell"));
 window.addEventListener("hashchange", route);
 session.onChange(route); // signing in or out re-renders the current view
 route();

@@ -43,7 +43,7 @@ function barTime(interval, isoTime) {
   return day.toISOString().slice(0, 10);
 }
 
-/** A candlestick + volume chart in `container`: setBars(interval, bars), tick(quote), remove(). */
+/** A candlestick + volume chart in `container`: setBars(interval, bars), tick(quote), setLevels(levels), remove(). */
 export function candleChart(container) {
   let candles, volumes;
   const styleSeries = (colors) => {
@@ -59,6 +59,7 @@ export function candleChart(container) {
   let last = null;
   let lastVolume = null;
   let ticks = 0;
+  let lines = [];
   const mark = () => {  // the last bar and how many live prices it took, readable from the page (and by tests)
     container.dataset.lastTime = last ? String(last.time) : "";
     container.dataset.lastClose = last ? String(last.close) : "";
@@ -104,6 +105,13 @@ export function candleChart(container) {
       const iso = (ms) => new Date(ms).toISOString().slice(0, 10);
       chart.timeScale().setVisibleRange({ from: iso(at - 90 * 86400000), to: iso(at + 20 * 86400000) });
       container.dataset.focus = day;
+    },
+    /** Dashed price lines at these levels ([{price, title}]), replacing the previous ones (the user's alerts). */
+    setLevels(levels) {
+      lines.forEach((line) => candles.removePriceLine(line));
+      const color = palette().accent;
+      lines = levels.map((level) => candles.createPriceLine({ price: level.price, title: level.title, color, lineWidth: 1, lineStyle: 2, axisLabelVisible: true }));
+      container.dataset.alertLines = levels.map((level) => level.price).join(",");
     },
     remove,
   };

@@ -4,6 +4,7 @@ import { api } from "../api.js";
 import { card, h, lifetime, note } from "../dom.js";
 import { pct, price, signedPrice, stamp, trend, updateNumber, volume } from "../format.js";
 import { on, watch } from "../socket.js";
+import { activeAlerts, alertMenu } from "./alerts.js";
 import { candleChart } from "./chart.js";
 import { newsList } from "./news.js";
 import { orderPanel } from "./order_panel.js";
@@ -134,12 +135,20 @@ function build(view, life, stock, focusDay) {
       watchlistMenu(symbol)),
     h("div", { class: "grid grid-main" },
       h("div", { class: "stack" },
-        card("Chart", h("div", {}, chartBox, chartNote), h("div", { class: "segmented", role: "group", "aria-label": "Interval" }, ...buttons)),
+        card("Chart", h("div", {}, chartBox, chartNote), h("div", { class: "segmented", role: "group", "aria-label": "Interval" }, ...buttons),
+          alertMenu(symbol, () => quote.ltp, () => drawAlerts())),
         card("Today", h("div", {}, statsEl, dayRange.el, yearRange.el, circuit.el))),
       h("div", { class: "stack" }, panel.el, card(`News · ${symbol}`, newsList(life, { symbol, limit: 5 })))),
   );
   chart = candleChart(chartBox);
   life.add(chart.remove);
+  const drawAlerts = () => activeAlerts(symbol).then((alerts) => {
+    if (!life.alive) return;
+    const priced = alerts.filter((a) => a.level !== null && a.kind !== "volume_above");
+    chart.setLevels(priced.map((a) => ({ price: a.level, title: `alert · ${a.note ?? a.kind.replaceAll("_", " ")}` })));
+  });
+  drawAlerts();
+  life.add(on("alert_triggered", ({ alert }) => alert.symbol === symbol && drawAlerts()));
   loadBars(interval);
   life.add(watch([symbol]));
 }

@@ -5,6 +5,8 @@ import { card, h, lifetime, note, stockLink } from "../dom.js";
 import { pct, price, signedPrice, trend, updateNumber } from "../format.js";
 import { session } from "../session.js";
 import { on, watch } from "../socket.js";
+import { bellIcon } from "./alert_bell.js";
+import { alertForm } from "./alerts.js";
 import { signInPrompt } from "./auth.js";
 
 /** An input with stock suggestions from /stocks/search (a datalist). */
@@ -28,10 +30,25 @@ function itemRow(list, item, reload, say) {
   const changePct = h("td", { class: `num ${trend(item.change)}`, text: pct(item.change_pct) });
   const drop = () => authed(`/watchlists/${list.watchlist_id}/items/${encodeURIComponent(item.symbol)}`, { method: "DELETE" })
     .then(reload).catch((e) => say(e.text));
+  let alerting = null; // the row under this one with the "Add alert" form, while it is open
+  const addAlert = () => {
+    if (alerting) {
+      alerting.remove();
+      alerting = null;
+      return;
+    }
+    const current = () => (ltp.dataset.value === undefined ? item.ltp : Number(ltp.dataset.value));
+    alerting = h("tr", { class: "alert-row", dataset: { alertFor: item.symbol } },
+      h("td", { colspan: "5" }, alertForm(item.symbol, current).el));
+    row.after(alerting);
+  };
   const row = h("tr", { dataset: { symbol: item.symbol } },
     h("td", {}, stockLink(item.symbol), h("div", { class: "company", text: item.company_name })), ltp, change, changePct,
-    h("td", { class: "actions" }, h("button", { type: "button", class: "icon-button", text: "✕", title: `Remove ${item.symbol}`,
-      "aria-label": `Remove ${item.symbol}`, onclick: drop })));
+    h("td", { class: "actions" },
+      h("button", { type: "button", class: "icon-button", title: `Add an alert on ${item.symbol}`,
+        "aria-label": `Add an alert on ${item.symbol}`, onclick: addAlert }, bellIcon()),
+      h("button", { type: "button", class: "icon-button", text: "✕", title: `Remove ${item.symbol}`,
+        "aria-label": `Remove ${item.symbol}`, onclick: drop })));
   const live = (q) => {
     updateNumber(ltp, q.ltp, price);
     change.textContent = signedPrice(q.change);
