@@ -85,7 +85,10 @@ class Connection(MySQLConnection):
         """
         if not self.in_transaction:
             raise ProgrammingError("a deferred statement needs an open transaction")
-        self._wire_deferred.append((self.bind(sql, params), on_result))
+        # bound first: binding may read sql_mode (once per connection), a query that takes the writes deferred so
+        # far with it and starts a new list; appending to the list read before would lose this statement
+        statement = self.bind(sql, params)
+        self._wire_deferred.append((statement, on_result))
 
     def bind(self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> bytes:
         """The statement with its `%s` (or `%(name)s`) placeholders replaced by the parameters as literals."""

@@ -232,6 +232,24 @@ def test_deferred_writes_travel_with_the_commit(probe_table, monkeypatch):
     assert rows == [{"k": 1, "v": "b"}, {"k": 2, "v": "c"}]
 
 
+def test_a_deferred_write_is_kept_when_binding_it_reads_the_sql_mode(db_config):
+    """A fresh connection reads sql_mode the first time it escapes a string: that query takes the writes deferred
+    before it along, and the write being bound must not be lost with the old list."""
+    conn = connect(db_config, autocommit=False)
+    try:
+        execute(conn, "CREATE TEMPORARY TABLE t_fresh (k INT PRIMARY KEY, v VARCHAR(100))")
+        execute(conn, "INSERT INTO t_fresh (k, v) VALUES (1, 'a')")  # opens the transaction
+        defer(conn, "UPDATE t_fresh SET v = 'b' WHERE k = 1")
+        defer(conn, "INSERT INTO t_fresh (k, v) VALUES (%s, %s)", (2, "needs escaping: it's"))
+        conn.commit()
+        assert fetch_all(conn, "SELECT k, v FROM t_fresh ORDER BY k") == [
+            {"k": 1, "v": "b"},
+            {"k": 2, "v": "needs escaping: it's"},
+        ]
+    finally:
+        conn.close()
+
+
 def test_a_deferred_write_reports_its_outcome_when_it_arrives(probe_table, monkeypatch):
     conn = probe_table
     execute(conn, "CREATE TEMPORARY TABLE t_ids (id INT AUTO_INCREMENT PRIMARY KEY, v INT)")
