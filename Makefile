@@ -42,6 +42,8 @@ bench: $(STAMP)
 	$(PY) bench/http_endpoints.py
 	$(PY) bench/orders.py
 	$(PY) bench/fanout.py
+	$(PY) bench/alerts.py eval
+	$(PY) bench/alerts.py e2e
 	$(PY) bench/dashboard.py
 
 ## proto: regenerate the Upstox feed's protobuf module (committed; protoc from the pinned grpcio-tools)

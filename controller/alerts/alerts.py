@@ -4,7 +4,7 @@ counter that tells every process's in-memory index what changed (docs/ALERTS.md)
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -14,20 +14,10 @@ from controller.sql import defer, execute, fetch_all, fetch_one, fetch_sets
 from utils.errors import Conflict, NotFound, field_error
 from utils.timeutil import to_db
 
-_INSERT = """
-INSERT INTO alerts (user_id, instrument_type, symbol, kind, value, fire_if_already, note, repeat_mode, cooldown_s,
-    expires_at, action, status, created_at, updated_at)
-VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, 'active', %s, %s)
-"""
 _LOCK_USER = "SELECT user_id FROM users WHERE user_id = %s FOR UPDATE"
 _COUNT_ACTIVE = "SELECT COUNT(*) AS n FROM alerts WHERE user_id = %s AND status = 'active'"
 _GET = f"SELECT {ALERT_COLUMNS} FROM alerts WHERE alert_id = %s AND user_id = %s AND status <> 'deleted'"
 _NEXT_REVISION = "UPDATE alert_revisions SET revision = LAST_INSERT_ID(revision + 1) WHERE id = 1"
-_UPDATE = """
-UPDATE alerts SET value = %s, note = %s, repeat_mode = %s, cooldown_s = %s, expires_at = %s, action = %s,
-    status = %s, status_reason = %s, updated_at = %s
-WHERE alert_id = %s
-"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +34,33 @@ class NewAlert:
     cooldown_s: int = 300
     expires_at: datetime | None = None
     action: AlertAction | None = None
+
+
+# The alert's fields a user sets when creating one and may change later, with their columns (same names but one).
+_NEW = [field.name for field in fields(NewAlert)]
+_CHANGEABLE = ["value", "note", "repeat", "cooldown_s", "expires_at", "action", "status", "status_reason"]
+_COLUMN = {"repeat": "repeat_mode"}
+_INSERT = (
+    f"INSERT INTO alerts (user_id, {', '.join(_COLUMN.get(name, name) for name in _NEW)}, created_at, updated_at) "
+    f"VALUES ({', '.join(['%s'] * (len(_NEW) + 3))})"
+)
+_UPDATE = (
+    f"UPDATE alerts SET {', '.join(f'{_COLUMN.get(name, name)} = %s' for name in _CHANGEABLE)}, updated_at = %s "
+    "WHERE alert_id = %s"
+)
+
+
+def _stored(alert: Alert, names: Sequence[str]) -> list[Any]:
+    """The alert's values of these fields as their columns hold them."""
+    values = []
+    for name in names:
+        value = getattr(alert, name)
+        if value is not None and name == "expires_at":
+            value = to_db(value)
+        elif value is not None and name == "action":
+            value = value.to_text()
+        values.append(value)
+    return values
 
 
 def stamp_revision(conn: Any, alert_ids: Sequence[int]) -> None:
@@ -73,46 +90,21 @@ def _limit_problem(conn: Any, user_id: int, max_active: int) -> None:
 def create_alert(conn: Any, user_id: int, new: NewAlert, max_active: int, now: datetime) -> Alert:
     """Store a new active alert (Conflict past `max_active` active alerts)."""
     _limit_problem(conn, user_id, max_active)
-    action = None if new.action is None else new.action.to_text()
-    expires = None if new.expires_at is None else to_db(new.expires_at)
-    params = (
-        user_id,
-        new.instrument_type,
-        new.symbol,
-        new.kind,
-        new.value,
-        new.fire_if_already,
-        new.note,
-        new.repeat,
-        new.cooldown_s,
-        expires,
-        action,
-        to_db(now),
-        to_db(now),
+    alert = Alert(
+        alert_id=0,
+        user_id=user_id,
+        status="active",
+        status_reason=None,
+        times_triggered=0,
+        triggered_at=None,
+        trigger_price=None,
+        created_at=now,
+        updated_at=now,
+        **{name: getattr(new, name) for name in _NEW},
     )
-    _, alert_id = execute(conn, _INSERT, params)
-    stamp_revision(conn, [alert_id])
-    return Alert(
-        alert_id,
-        user_id,
-        new.instrument_type,
-        new.symbol,
-        new.kind,
-        new.value,
-        new.fire_if_already,
-        new.note,
-        new.repeat,
-        new.cooldown_s,
-        new.expires_at,
-        new.action,
-        "active",
-        None,
-        0,
-        None,
-        None,
-        now,
-        now,
-    )
+    _, alert.alert_id = execute(conn, _INSERT, [user_id, *_stored(alert, _NEW), to_db(now), to_db(now)])
+    stamp_revision(conn, [alert.alert_id])
+    return alert
 
 
 def get_alert(conn: Any, user_id: int, alert_id: int, lock: bool = False) -> Alert:
@@ -135,22 +127,7 @@ def update_alert(
     updated = replace(alert, **changes, updated_at=now)
     if "status" in changes:
         updated.status_reason = None
-    execute(
-        conn,
-        _UPDATE,
-        (
-            updated.value,
-            updated.note,
-            updated.repeat,
-            updated.cooldown_s,
-            None if updated.expires_at is None else to_db(updated.expires_at),
-            None if updated.action is None else updated.action.to_text(),
-            updated.status,
-            updated.status_reason,
-            to_db(now),
-            alert_id,
-        ),
-    )
+    execute(conn, _UPDATE, [*_stored(updated, _CHANGEABLE), to_db(now), alert_id])
     stamp_revision(conn, [alert_id])
     return updated
 
@@ -163,22 +140,28 @@ def delete_alert(conn: Any, user_id: int, alert_id: int, now: datetime) -> Alert
     return replace(alert, status="deleted", updated_at=now)
 
 
+def page_filter(prefix: str, id_column: str, symbol: str | None, before_id: int | None) -> tuple[str, list[Any]]:
+    """Extra WHERE conditions of a page of a user's rows: one instrument, and the keyset position (newest first)."""
+    clauses, params = [], []
+    if symbol:
+        clauses.append(f"{prefix}symbol = %s")
+        params.append(symbol)
+    if before_id:
+        clauses.append(f"{prefix}{id_column} < %s")
+        params.append(before_id)
+    return "".join(f" AND {clause}" for clause in clauses), params
+
+
 def list_alerts(
     conn: Any, user_id: int, statuses: Sequence[str], symbol: str | None, before_id: int | None, limit: int
 ) -> list[Alert]:
     """The user's alerts, newest first: filtered by status (all visible ones when empty) and symbol."""
     wanted = tuple(statuses) or VISIBLE
-    clauses = [f"user_id = %s AND status IN ({', '.join(['%s'] * len(wanted))})"]
-    params: list[Any] = [user_id, *wanted]
-    if symbol:
-        clauses.append("symbol = %s")
-        params.append(symbol)
-    if before_id:
-        clauses.append("alert_id < %s")
-        params.append(before_id)
+    extra, params = page_filter("", "alert_id", symbol, before_id)
     rows = fetch_all(
         conn,
-        f"SELECT {ALERT_COLUMNS} FROM alerts WHERE {' AND '.join(clauses)} ORDER BY alert_id DESC LIMIT %s",
-        [*params, limit],
+        f"SELECT {ALERT_COLUMNS} FROM alerts WHERE user_id = %s AND status IN ({', '.join(['%s'] * len(wanted))})"
+        f"{extra} ORDER BY alert_id DESC LIMIT %s",
+        [user_id, *wanted, *params, limit],
     )
     return [Alert.from_row(row) for row in rows]

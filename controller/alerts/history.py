@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from controller.alerts.alerts import page_filter
 from controller.alerts.firing import trigger_columns, trigger_from_row
 from controller.alerts.models import Trigger
 from controller.sql import execute, fetch_all, fetch_value
@@ -27,20 +28,13 @@ def list_triggers(
     conn: Any, user_id: int, before_id: int | None, limit: int, symbol: str | None = None
 ) -> list[Trigger]:
     """The user's triggers, newest first, each with its order as it is now (None without one)."""
-    clauses, params = ["t.user_id = %s"], [user_id]
-    if symbol:
-        clauses.append("t.symbol = %s")
-        params.append(symbol)
-    if before_id:
-        clauses.append("t.trigger_id < %s")
-        params.append(before_id)
+    extra, params = page_filter("t.", "trigger_id", symbol, before_id)
     rows = fetch_all(
         conn,
         f"SELECT {trigger_columns('t.')}, a.note, {_ORDER_COLUMNS} FROM alert_triggers t "
         "JOIN alerts a ON a.alert_id = t.alert_id LEFT JOIN orders o ON o.order_id = t.order_id "
-        f"WHERE {' AND '.join(clauses)} "
-        "ORDER BY t.trigger_id DESC LIMIT %s",
-        [*params, limit],
+        f"WHERE t.user_id = %s{extra} ORDER BY t.trigger_id DESC LIMIT %s",
+        [user_id, *params, limit],
     )
     return [_with_order(row) for row in rows]
 

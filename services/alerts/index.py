@@ -16,21 +16,18 @@ alerts held. Not thread-safe: the engine holds its lock around every call.
 
 from __future__ import annotations
 
-from array import array
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
-from math import inf, nan
 
 from controller.alerts import rules
+from services.alerts.levels import SCALE, SLACK, InstrumentAlerts, Side, value_of
 from services.market.live_price_cache import Quote
 from utils.quote_format import circuit_limits
 from utils.timeutil import IST
 
-_SLACK = 1e-9
-_SCALE = 4  # values are kept in ten-thousandths (the DECIMAL(20,4) column's exactness)
 KIND_CODES = {kind: code for code, kind in enumerate(rules.KINDS)}
 BOOKS = {"stock": "stocks", "index": "indices"}  # instrument type -> the tick batch kind that carries it
 
@@ -63,107 +60,12 @@ class Candidate:
     as_of: datetime
 
 
-class _Side:
-    """One direction's alerts of one instrument, sorted by level."""
-
-    __slots__ = ("levels", "ids", "kinds", "values")
-
-    def __init__(self) -> None:
-        self.levels = array("d")
-        self.ids = array("q")
-        self.kinds = array("b")
-        self.values = array("q")
-
-    def __len__(self) -> int:
-        return len(self.ids)
-
-    def add(self, level: float, alert_id: int, code: int, value: int) -> None:
-        at = bisect_right(self.levels, level)
-        self.levels.insert(at, level)
-        self.ids.insert(at, alert_id)
-        self.kinds.insert(at, code)
-        self.values.insert(at, value)
-
-    def find(self, alert_id: int) -> int:
-        try:
-            return self.ids.index(alert_id)
-        except ValueError:
-            return -1
-
-    def remove(self, alert_id: int) -> bool:
-        at = self.find(alert_id)
-        if at < 0:
-            return False
-        for column in (self.levels, self.ids, self.kinds, self.values):
-            column.pop(at)
-        return True
-
-    def relevel(self, level_of) -> None:
-        """Recompute every level with `level_of(code, value)` and sort again."""
-        rows = sorted(
-            (level_of(code, value), alert_id, code, value)
-            for alert_id, code, value in zip(self.ids, self.kinds, self.values, strict=True)
-        )
-        self.levels = array("d", (row[0] for row in rows))
-        self.ids = array("q", (row[1] for row in rows))
-        self.kinds = array("b", (row[2] for row in rows))
-        self.values = array("q", (row[3] for row in rows))
-
-
-class _Instrument:
-    """One instrument's alerts and what the evaluation remembers of its last quote."""
-
-    __slots__ = (
-        "instrument_type",
-        "symbol",
-        "tick",
-        "session",
-        "week52_day",
-        "prev",
-        "prev_f",
-        "prev_volume",
-        "up",
-        "down",
-        "volume",
-        "lo",
-        "hi",
-        "vol_next",
-        "immediate",
-    )
-
-    def __init__(self, instrument_type: str, symbol: str, tick: Decimal | None) -> None:
-        self.instrument_type = instrument_type
-        self.symbol = symbol
-        self.tick = tick
-        self.session = rules.Session()
-        self.week52_day: date | None = None
-        self.prev: Decimal | None = None
-        self.prev_f = nan
-        self.prev_volume = 0
-        self.up, self.down, self.volume = _Side(), _Side(), _Side()
-        self.lo = self.hi = nan  # the gap around the previous price: nan until computed (every quote is looked at)
-        self.vol_next: float = inf
-        self.immediate: set[int] | None = None  # fire_if_already alerts to look at with the next quote
-
-    def __len__(self) -> int:
-        return len(self.up) + len(self.down) + len(self.volume)
-
-    def side_of(self, kind: str) -> _Side:
-        if kind in rules.VOLUME:
-            return self.volume
-        return self.up if kind in rules.RISING else self.down
-
-
-def _value(kind: str, scaled: int) -> Decimal | None:
-    return None if kind in rules.WEEK52 else Decimal(scaled).scaleb(-_SCALE)
-
-
 class AlertIndex:
     """Every active alert of every instrument, evaluated per tick batch."""
 
     def __init__(self, band_percent: Decimal) -> None:
         self.band_percent = band_percent
-        self._books: dict[str, dict[str, _Instrument]] = {"stocks": {}, "indices": {}}
+        self._books: dict[str, dict[str, InstrumentAlerts]] = {"stocks": {}, "indices": {}}
         self._week52: dict[str, int] = {}  # stock symbol -> how many 52-week alerts it has
         self.size = 0
 
@@ -186,12 +88,12 @@ class AlertIndex:
         book = self._books[BOOKS[instrument_type]]
         if symbol in book:
             return
-        ins = book[symbol] = _Instrument(instrument_type, symbol, tick)
-        ins.prev, ins.prev_f, ins.prev_volume = ltp, (nan if ltp is None else float(ltp)), volume
+        ins = book[symbol] = InstrumentAlerts(instrument_type, symbol, tick)
+        ins.prev, ins.prev_f, ins.prev_volume = ltp, (float("nan") if ltp is None else float(ltp)), volume
         if prev_close is not None:
             self._start_session(ins, prev_close, None)
 
-    def _start_session(self, ins: _Instrument, prev_close: Decimal, as_of: datetime | None) -> None:
+    def _start_session(self, ins: InstrumentAlerts, prev_close: Decimal, as_of: datetime | None) -> None:
         """A quote with a new previous close: the levels that follow the previous close move, the volume restarts."""
         upper = lower = None
         if ins.tick is not None:
@@ -203,7 +105,7 @@ class AlertIndex:
         ins.session = session
         if as_of is not None:
             ins.prev_volume = 0
-        self._relevel(ins)
+        ins.relevel()
 
     def set_week52(self, symbol: str, day: date, high: Decimal | None, low: Decimal | None) -> None:
         """The highest high and lowest low of the 250 sessions before `day`, for the stock's 52-week alerts."""
@@ -212,7 +114,7 @@ class AlertIndex:
             return
         ins.week52_day = day
         ins.session = replace(ins.session, high_52w=high, low_52w=low)
-        self._relevel(ins)
+        ins.relevel()
 
     def week52_wanted(self, day: date) -> list[str]:
         """Stocks with 52-week alerts whose range for `day` is not loaded."""
@@ -227,8 +129,8 @@ class AlertIndex:
         ins = self._books[BOOKS[entry.instrument_type]][entry.symbol]
         self._drop(ins, entry.alert_id)
         code = KIND_CODES[entry.kind]
-        scaled = 0 if entry.value is None else int(entry.value.scaleb(_SCALE))
-        ins.side_of(entry.kind).add(self._level_f(ins, code, scaled), entry.alert_id, code, scaled)
+        scaled = 0 if entry.value is None else int(entry.value.scaleb(SCALE))
+        ins.side_of(entry.kind).add(ins.level_f(code, scaled), entry.alert_id, code, scaled)
         self.size += 1
         if entry.kind in rules.WEEK52:
             self._week52[entry.symbol] = self._week52.get(entry.symbol, 0) + 1
@@ -237,7 +139,7 @@ class AlertIndex:
             at = rules.level(entry.kind, entry.value, ins.session)
             if metric is None or (at is not None and rules.holds(entry.kind, at, metric)):
                 ins.immediate = (ins.immediate or set()) | {entry.alert_id}
-        self._recell(ins)
+        ins.regap()
 
     def remove(self, instrument_type: str, symbol: str, alert_id: int) -> bool:
         """Drop an alert (False when it was not here); an instrument left without alerts is forgotten."""
@@ -246,12 +148,12 @@ class AlertIndex:
         if ins is None or not self._drop(ins, alert_id):
             return False
         if len(ins):
-            self._recell(ins)
+            ins.regap()
         else:
             del book[symbol]
         return True
 
-    def _drop(self, ins: _Instrument, alert_id: int) -> bool:
+    def _drop(self, ins: InstrumentAlerts, alert_id: int) -> bool:
         for side in (ins.up, ins.down, ins.volume):
             at = side.find(alert_id)
             if at >= 0:
@@ -289,14 +191,14 @@ class AlertIndex:
             self._look(ins, quote, ltp_f, found)
         return found
 
-    def _look(self, ins: _Instrument, quote: Quote, ltp_f: float, found: list[Candidate]) -> None:
+    def _look(self, ins: InstrumentAlerts, quote: Quote, ltp_f: float, found: list[Candidate]) -> None:
         """The quote left the gap around the previous price: confirm the levels it passed, then move the gap."""
         first = len(found)
         ltp, prev = quote.ltp, ins.prev
         if prev is not None and ltp_f > ins.prev_f:
-            self._confirm(ins, ins.up, ins.prev_f * (1 - _SLACK), ltp_f * (1 + _SLACK), prev, ltp, quote, found)
+            self._confirm(ins, ins.up, ins.prev_f * (1 - SLACK), ltp_f * (1 + SLACK), prev, ltp, quote, found)
         elif prev is not None and ltp_f < ins.prev_f:
-            self._confirm(ins, ins.down, ltp_f * (1 - _SLACK), ins.prev_f * (1 + _SLACK), prev, ltp, quote, found)
+            self._confirm(ins, ins.down, ltp_f * (1 - SLACK), ins.prev_f * (1 + SLACK), prev, ltp, quote, found)
         volume = quote.volume
         before = ins.prev_volume if volume >= ins.prev_volume else 0  # less volume than before: a new session
         if volume > before and len(ins.volume):
@@ -307,12 +209,12 @@ class AlertIndex:
                 self._immediate(ins, alert_id, quote, found)
             ins.immediate = None
         ins.prev, ins.prev_f, ins.prev_volume = ltp, ltp_f, volume
-        self._recell(ins)
+        ins.regap()
 
     def _confirm(
         self,
-        ins: _Instrument,
-        side: _Side,
+        ins: InstrumentAlerts,
+        side: Side,
         low: float,
         high: float,
         before: Decimal | int,
@@ -323,7 +225,7 @@ class AlertIndex:
         levels = side.levels
         for at in range(bisect_left(levels, low), bisect_right(levels, high)):
             kind = rules.KINDS[side.kinds[at]]
-            value = _value(kind, side.values[at])
+            value = value_of(kind, side.values[at])
             exact = rules.level(kind, value, ins.session)
             if exact is not None and rules.crossed(kind, exact, before, now):
                 found.append(
@@ -332,14 +234,14 @@ class AlertIndex:
                     )
                 )
 
-    def _immediate(self, ins: _Instrument, alert_id: int, quote: Quote, found: list[Candidate]) -> None:
+    def _immediate(self, ins: InstrumentAlerts, alert_id: int, quote: Quote, found: list[Candidate]) -> None:
         """A fire_if_already alert fires on the first quote after it was added if its condition holds then."""
         for side in (ins.up, ins.down, ins.volume):
             at = side.find(alert_id)
             if at < 0:
                 continue
             kind = rules.KINDS[side.kinds[at]]
-            value = _value(kind, side.values[at])
+            value = value_of(kind, side.values[at])
             exact = rules.level(kind, value, ins.session)
             metric = quote.volume if kind in rules.VOLUME else quote.ltp
             if exact is not None and rules.holds(kind, exact, metric):
@@ -352,60 +254,8 @@ class AlertIndex:
 
     @staticmethod
     def _candidate(
-        ins: _Instrument, alert_id: int, kind: str, value: Decimal | None, level: Decimal, metric, quote: Quote
+        ins: InstrumentAlerts, alert_id: int, kind: str, value: Decimal | None, level: Decimal, metric, quote: Quote
     ) -> Candidate:
         return Candidate(alert_id, ins.instrument_type, ins.symbol, kind, value, level, metric, quote.ltp, quote.as_of)
 
     # --- levels and gaps -----------------------------------------------------------------------------------
-
-    def _level_f(self, ins: _Instrument, code: int, scaled: int) -> float:
-        """The level as a float (computed in floats: the exact check comes later); out of reach when unknown."""
-        kind = rules.KINDS[code]
-        session = ins.session
-        value = scaled / 10**_SCALE
-        if kind in ("price_above", "price_below", "volume_above"):
-            return value
-        if kind in ("change_pct_above", "change_pct_below"):
-            base, factor = session.prev_close, (100 + value) / 100
-        elif kind == "near_upper_circuit":
-            base, factor = session.upper, (100 - value) / 100
-        elif kind == "near_lower_circuit":
-            base, factor = session.lower, (100 + value) / 100
-        else:
-            base, factor = (session.high_52w if kind == "new_high_52w" else session.low_52w), 1.0
-        if base is None:
-            return inf if kind in rules.RISING else -inf
-        return float(base) * factor
-
-    def _relevel(self, ins: _Instrument) -> None:
-        for side in (ins.up, ins.down):
-            if len(side):
-                side.relevel(lambda code, scaled, ins=ins: self._level_f(ins, code, scaled))
-        self._recell(ins)
-
-    @staticmethod
-    def _recell(ins: _Instrument) -> None:
-        """The gap (lo, hi) around the previous price that holds no level of either price side, shrunk by the
-        slack so that a quote strictly inside it has no level between it and the previous price; and the next
-        volume level at or above the previous volume."""
-        price = ins.prev_f
-        low_key, high_key = price * (1 - _SLACK), price * (1 + _SLACK)
-        lo, hi = -inf, inf
-        for side in (ins.up, ins.down):
-            levels = side.levels
-            if not levels:
-                continue
-            start, end = bisect_left(levels, low_key), bisect_right(levels, high_key)
-            if end > start:  # the price sits on a level: look at every quote until it leaves it
-                lo = hi = price
-                break
-            if start and levels[start - 1] > lo:
-                lo = levels[start - 1]
-            if end < len(levels) and levels[end] < hi:
-                hi = levels[end]
-        else:
-            lo, hi = lo / (1 - _SLACK), hi / (1 + _SLACK)
-        ins.lo, ins.hi = lo, hi
-        volumes = ins.volume.levels
-        at = bisect_left(volumes, ins.prev_volume)
-        ins.vol_next = volumes[at] if at < len(volumes) else inf

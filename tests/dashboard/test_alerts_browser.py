@@ -81,8 +81,12 @@ def test_an_alert_set_on_the_stock_page_fires_a_toast(open_page, live_server, sc
     token = page.evaluate("JSON.parse(localStorage.getItem('mdash.session')).access_token")
     auth = {"Authorization": f"Bearer {token}"}
     created = requests.post(f"{live_server}/watchlists", json={"name": "Alerts"}, headers=auth, timeout=5).json()
-    requests.post(f"{live_server}/watchlists/{created['data']['watchlist_id']}/items", json={"symbol": "INFY"},
-                  headers=auth, timeout=5)
+    requests.post(
+        f"{live_server}/watchlists/{created['data']['watchlist_id']}/items",
+        json={"symbol": "INFY"},
+        headers=auth,
+        timeout=5,
+    )
     page.goto("/#/watchlists")
     row = page.locator(".watchlist tr[data-symbol=INFY]")
     row.get_by_role("button", name="Add an alert on INFY").click()
