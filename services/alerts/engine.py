@@ -79,6 +79,16 @@ class AlertEngine:
             metrics.ALERT_EVALUATION_SECONDS.observe(time.thread_time() - started)
         return found
 
+    def streamed_stocks(self) -> list[str]:
+        """The stocks with active alerts: a stream target source (their last price and previous close)."""
+        with self._lock:
+            return self.index.symbols("stocks")
+
+    def streamed_volumes(self) -> list[str]:
+        """The stocks with volume alerts: a stream target source that needs the full feed (with the volume)."""
+        with self._lock:
+            return self.index.symbols("stocks", volume_only=True)
+
     def _fire(self, found: list[Candidate]) -> None:
         with self.app.app_context():
             fire(found, self.forget)

@@ -94,7 +94,8 @@ class AlertIndex:
             self._start_session(ins, prev_close, None)
 
     def _start_session(self, ins: InstrumentAlerts, prev_close: Decimal, as_of: datetime | None) -> None:
-        """A quote with a new previous close: the levels that follow the previous close move, the volume restarts."""
+        """A quote with a new previous close: the levels that follow the previous close move (the volume restarts on
+        its own: a volume lower than the last one is counted from 0)."""
         upper = lower = None
         if ins.tick is not None:
             upper, lower = circuit_limits(prev_close, self.band_percent, ins.tick)
@@ -103,8 +104,6 @@ class AlertIndex:
             session = replace(session, high_52w=None, low_52w=None)  # the engine loads the new day's range
             ins.week52_day = None
         ins.session = session
-        if as_of is not None:
-            ins.prev_volume = 0
         ins.relevel()
 
     def set_week52(self, symbol: str, day: date, high: Decimal | None, low: Decimal | None) -> None:
@@ -115,6 +114,11 @@ class AlertIndex:
         ins.week52_day = day
         ins.session = replace(ins.session, high_52w=high, low_52w=low)
         ins.relevel()
+
+    def symbols(self, book_name: str, volume_only: bool = False) -> list[str]:
+        """The instruments of one book ("stocks" or "indices") that have alerts (only volume alerts: `volume_only`)."""
+        book = self._books[book_name]
+        return [symbol for symbol, ins in book.items() if not volume_only or len(ins.volume)]
 
     def week52_wanted(self, day: date) -> list[str]:
         """Stocks with 52-week alerts whose range for `day` is not loaded."""

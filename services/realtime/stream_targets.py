@@ -15,6 +15,7 @@ polled over REST. The built-in sources:
 | indices | 0 | full | every index (the index strip) |
 | client_subscriptions | 10 | full | every symbol a Socket.IO client of this process subscribed to |
 | open_orders | 20 | ltpc | the instruments of working orders (registered by services/runtime) |
+| alerts, alert_volumes | 30 | ltpc, full | stocks with active alerts; in full for volume alerts (services/runtime) |
 | movers_candidates | 40 | full | largest absolute change and highest traded value (UPSTOX_STREAM_MOVERS of each) |
 
 A source that raises is logged and skipped; the others still count.

@@ -96,6 +96,8 @@ class Realtime:
         if self.settings.market_data_provider == "upstox":
             register_default_sources(self.stream_targets, app)
             self.stream_targets.register("open_orders", OpenOrderSymbols(), "ltpc", 20)
+            self.stream_targets.register("alerts", self.alerts.streamed_stocks, "ltpc", 30)
+            self.stream_targets.register("alert_volumes", self.alerts.streamed_volumes, "full", 30)
         self.leader_scheduler: Scheduler | None = None
         self.terms = 0  # times this process was elected
         self.leadership = Leadership(

@@ -15,7 +15,6 @@ from services.trading.desk import in_transaction
 from tests.alerts.conftest import OPEN_AT, Ears, Ticks, price_alert, triggers
 from tests.market_helpers import freeze
 from tests.trading.conftest import CLOSED_AT
-from tests.trading.test_trading_events import live_server  # noqa: F401 (fixture)
 
 BUY_2 = {"side": "BUY", "order_type": "MARKET", "quantity": 2}
 
@@ -116,7 +115,7 @@ def test_two_processes_seeing_the_same_tick_fire_once(trader, ticks, make_app, d
     assert fetch_value(db_conn, "SELECT times_triggered FROM alerts WHERE alert_id = %s", (alert["alert_id"],)) == 1
 
 
-def test_the_owner_alone_hears_alert_triggered(live_server, trader, make_trader, ticks):  # noqa: F811
+def test_the_owner_alone_hears_alert_triggered(live_server, trader, make_trader, ticks):
     other = make_trader("bob")
     alert = price_alert(trader, value=101, note="to the moon", action=BUY_2)
     owner_ears, other_ears = Ears(live_server, trader.token), Ears(live_server, other.token)

@@ -154,8 +154,10 @@ def brute_force(specs, steps) -> list[list[int]]:
             prev_close = prev
             upper, lower = circuit_limits(prev_close, BAND, TICK)
             session = rules.Session(prev_close, upper, lower)
-            prev_volume, volume = 0, 0
+            volume = 0
         volume += added
+        if volume < prev_volume:  # less volume than the last quote: a new session's, counted from 0
+            prev_volume = 0
         fires = []
         for n, (kind, value, _) in enumerate(specs, 1):
             at = rules.level(kind, Decimal(value), session)

@@ -103,6 +103,18 @@ def test_open_orders_instruments_are_streamed(feed_app, upstox, rt_conn):
     assert subscribed(upstox)[INFY] == "full"  # wanted in ltpc; with room to spare every key is streamed in full
 
 
+def test_the_instruments_of_active_alerts_are_streamed(feed_app, upstox, rt_conn):
+    user = make_user(rt_conn, "alerter@example.com")
+    answer = feed_app.test_client().post(
+        "/alerts",
+        json={"symbol": "TCS", "kind": "volume_above", "value": 10**9},
+        headers=bearer(access_token(feed_app, user)),
+    )
+    assert answer.status_code == 201, answer.get_json()
+    wait_for(lambda: TCS in subscribed(upstox))
+    assert subscribed(upstox)[TCS] == "full"  # a volume alert needs the full feed (an ltpc one carries no volume)
+
+
 def test_a_dropped_feed_falls_back_to_rest_then_reconnects_and_resubscribes(feed_app, upstox):
     market_clock.set_clock(feed_app, lambda: SESSION)  # the REST pass runs while the market is open
     try:
