@@ -52,9 +52,15 @@ def index_named(conn: Any, name: str) -> str | None:
     return fetch_value(conn, "SELECT name FROM indices WHERE name = %s", (name,))
 
 
-def active_alerts(conn: Any, pause: Pause = None) -> list[dict[str, Any]]:
-    """Every active alert with the columns the index keeps (read in chunks, yielding with `pause`)."""
-    return fetch_all(conn, f"SELECT {INDEX_COLUMNS} FROM alerts WHERE status = 'active'", (), pause, 1000)
+def active_alerts(conn: Any, after_id: int, limit: int, pause: Pause = None) -> list[dict[str, Any]]:
+    """The next `limit` active alerts by id after `after_id`, with the columns the index keeps (a first load reads
+    them a page at a time, so it never holds more than a page of rows)."""
+    return fetch_all(
+        conn,
+        f"SELECT {INDEX_COLUMNS} FROM alerts WHERE status = 'active' AND alert_id > %s ORDER BY alert_id LIMIT %s",
+        (after_id, limit),
+        pause,
+    )
 
 
 def changed_alerts(conn: Any, after: int, upto: int) -> list[dict[str, Any]]:

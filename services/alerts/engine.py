@@ -33,6 +33,7 @@ from utils.timeutil import IST
 
 log = logging.getLogger(__name__)
 FIRING_TASKS = 4  # alerts of one batch fire in this many tasks at once: each waits on the database in turn
+LOAD_PAGE = 5000  # alerts read at a time by a first load
 
 
 def entry_of(row: Alert | dict[str, Any]) -> Entry:
@@ -101,16 +102,20 @@ class AlertEngine:
         with db.connection() as conn:
             revision = index_source.current_revision(conn)
             if self.revision is None:
-                rows = index_source.active_alerts(conn, green.pause)
+                self._load(conn)
             elif revision > self.revision:
-                rows = index_source.changed_alerts(conn, self.revision, revision)
-            else:
-                rows = []
-            self._apply(conn, rows)
+                self._apply(conn, index_source.changed_alerts(conn, self.revision, revision))
             self.revision = max(revision, self.revision or 0)
             self._load_week52(conn)
         metrics.ALERT_INDEX_SIZE.set(self.index.size)
         metrics.ALERT_INDEX_REVISION.set(self.revision)
+
+    def _load(self, conn: Any) -> None:
+        """Every active alert, a page at a time (changes meanwhile are read again by the next sync)."""
+        after = 0
+        while rows := index_source.active_alerts(conn, after, LOAD_PAGE, green.pause):
+            self._apply(conn, rows)
+            after = int(rows[-1]["alert_id"])
 
     def apply(self, alerts: Iterable[Alert]) -> None:
         """Bring this process's index up to date with alerts it just committed (the others poll for them)."""

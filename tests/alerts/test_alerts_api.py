@@ -204,3 +204,15 @@ def test_other_processes_follow_changes_through_the_revision(trader, make_app, d
     trader.delete(f"/alerts/{created['alert_id']}")
     follow.sync()
     assert other.index.size == 0
+
+
+def test_a_first_load_reads_the_active_alerts_a_page_at_a_time(trader, app, market, monkeypatch):
+    from services.alerts import engine as engine_module
+
+    monkeypatch.setattr(engine_module, "LOAD_PAGE", 2)
+    created = [price_alert(trader, value=value) for value in (101, 102, 103, 104, 105)]
+    trader.patch(f"/alerts/{created[2]['alert_id']}", json={"status": "disabled"})
+    fresh = AlertEngine(app)
+    with app.app_context():
+        fresh.sync()
+    assert fresh.index.size == 4 and fresh.index.symbols("stocks") == ["ZZTEST"]
