@@ -3,7 +3,6 @@ POST /alerts/history/read accept; they also write those requests into the OpenAP
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
@@ -16,7 +15,6 @@ from pydantic import (
     Field,
     StrictBool,
     StrictInt,
-    WithJsonSchema,
     model_validator,
 )
 
@@ -25,18 +23,11 @@ from controller.alerts.models import AlertAction
 from controller.alerts.rules import Kind
 from routes._params import Price, Quantity
 from utils.timeutil import IST
-
-_TEXT = re.compile(r"^[^\x00-\x1f\x7f\ud800-\udfff]{0,200}$")
+from utils.validators import free_text
 
 
 def _to_decimal(value: float) -> Decimal:
     return Decimal(repr(value))
-
-
-def _note(value: str) -> str:
-    if not _TEXT.match(value):
-        raise ValueError("at most 200 characters, without control characters")
-    return value
 
 
 def _aware(value: datetime) -> datetime:
@@ -61,11 +52,7 @@ Value = Annotated[
     Field(strict=True, allow_inf_nan=False, ge=-1e15, le=1e15, description=_VALUE),
     AfterValidator(_to_decimal),
 ]
-Note = Annotated[
-    str,
-    AfterValidator(_note),
-    WithJsonSchema({"type": "string", "maxLength": 200, "description": "Free text, no control characters"}),
-]
+Note = free_text(200, trim=True, about="What the alert is for (shown with its triggers)")
 Expiry = Annotated[
     datetime,
     AfterValidator(_aware),
