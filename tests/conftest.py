@@ -4,16 +4,20 @@ seeded database, the app factory, HTTP clients and per-test clean user data."""
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
 import threading
+import time
 from datetime import datetime
 from pathlib import Path
 
 import pytest
+import redis
 from werkzeug.serving import make_server
 
 from backend.app import create_app
 from backend.db import connect
-from backend.local_mariadb import LocalMariaDB
+from backend.local_mariadb import LocalMariaDB, free_port
 from backend.migrate import migrate
 from backend.seed import seed_market
 from backend.settings import DatabaseConfig, Settings
@@ -187,3 +191,31 @@ def _clean_user_data(request):
 def repo_root() -> Path:
     """The repository root."""
     return Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory):
+    """A redis-server of the session on a free loopback port, without persistence."""
+    binary = shutil.which("redis-server") or "/usr/bin/redis-server"
+    port = free_port()
+    workdir = tmp_path_factory.mktemp("redis")
+    process = subprocess.Popen(
+        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", str(workdir)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"redis://127.0.0.1:{port}/0"
+    client = redis.Redis.from_url(url)
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            client.ping()
+            break
+        except redis.ConnectionError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise AssertionError("redis-server did not start") from None
+            time.sleep(0.05)
+    yield url
+    client.close()
+    process.terminate()
+    process.wait(timeout=10)

@@ -6,7 +6,7 @@ tick writer.
 The writer role (polling the provider, persisting quotes and candles, and the other writers: news, trading
 jobs, token purge) runs only while this process leads (services/platform/leader.py elects one process per database):
 `_start_writer` on election, `_stop_writer` when it steps down. With Upstox the writer role also holds the
-feed connection (services/realtime/upstox_stream.py), closed first when the role stops. Tests start services
+feed connection, closed first when the role stops (services/runtime/feed_streaming.py). Tests start services
 only when they test them, and stop them after. Entry points also call `register_shutdown(app)`: the services,
 the app's Socket.IO streams and its pool then stop in the process's shutdown sequence
 (services/runtime/shutdown.py).
@@ -23,24 +23,21 @@ from typing import Any
 
 from flask import Flask
 
-from backend import db
 from backend.extensions import socketio
 from backend.settings import Settings
-from controller.trading import order_queries
 from services import market_data
 from services.alerts import jobs as alert_jobs
 from services.alerts.engine import AlertEngine
 from services.jobs.runner import JobRunner
-from services.market import exchange_session, market_clock
+from services.market import market_clock
 from services.market_data.universe import load_universe
 from services.platform.leader import Leadership
 from services.platform.scheduler import Scheduler
 from services.realtime import feed_jobs, payloads
 from services.realtime.fanout import Fanout
-from services.realtime.stream_targets import register_default_sources, stream_targets
 from services.realtime.tick_writer import TickWriter
-from services.realtime.upstox_stream import UpstoxStream
 from services.runtime import app_jobs, shutdown
+from services.runtime.feed_streaming import FeedStreaming
 from services.scans.executor import ScanExecutor
 from services.scans.views import KIND as SCAN_KIND
 from services.trading import matcher
@@ -51,24 +48,6 @@ log = logging.getLogger(__name__)
 _lock = threading.Lock()
 _running: Realtime | None = None
 _UNHEALTHY_AFTER_ERRORS = 3
-OPEN_ORDERS_EVERY_S = 10.0
-FEED_STEP = "upstox feed"
-
-
-class OpenOrderSymbols:
-    """The symbols of working orders, read at most every OPEN_ORDERS_EVERY_S (a stream target source)."""
-
-    def __init__(self) -> None:
-        self._at = -OPEN_ORDERS_EVERY_S
-        self._symbols: list[str] = []
-
-    def __call__(self) -> list[str]:
-        """The symbols (read in the caller's app context)."""
-        if time.monotonic() - self._at >= OPEN_ORDERS_EVERY_S:
-            with db.connection() as conn:
-                self._symbols = order_queries.working_symbols(conn)
-            self._at = time.monotonic()
-        return self._symbols
 
 
 class Realtime:
@@ -83,21 +62,16 @@ class Realtime:
         )
         self.matcher = matcher.tick_subscriber(app)
         self.alerts = AlertEngine(app)
+        self.feed = FeedStreaming(app, self.alerts)
         self.scheduler = Scheduler(
             app,
             feed_jobs.broadcast_jobs(self.settings)
             + app_jobs.every_process_jobs(self.settings)
-            + [alert_jobs.sync_job(self.settings, self.alerts)],
+            + [alert_jobs.sync_job(self.settings, self.alerts)]
+            + self.feed.every_process_jobs(),
             phase=market_clock.current_phase,
         )
         self.writer: TickWriter | None = None
-        self.stream: UpstoxStream | None = None
-        self.stream_targets = stream_targets(app)
-        if self.settings.market_data_provider == "upstox":
-            register_default_sources(self.stream_targets, app)
-            self.stream_targets.register("open_orders", OpenOrderSymbols(), "ltpc", 20)
-            self.stream_targets.register("alerts", self.alerts.streamed_stocks, "ltpc", 30)
-            self.stream_targets.register("alert_volumes", self.alerts.streamed_volumes, "full", 30)
         self.leader_scheduler: Scheduler | None = None
         self.terms = 0  # times this process was elected
         self.leadership = Leadership(
@@ -147,14 +121,7 @@ class Realtime:
         self.terms += 1
         self.writer = TickWriter(load_universe)
         self.bus.subscribe(self.writer.on_batch, "tick_writer")
-        feed = None
-        if self.settings.market_data_provider == "upstox":
-            provider = self.app.extensions["market_data_provider"]
-            self.stream = UpstoxStream(self.app, provider, self.stream_targets, self.app.extensions["provider_tokens"])
-            self.stream.start()
-            # On SIGTERM the upstream feed is intake too: it closes in the first stage, before the writers stop.
-            shutdown.register(FEED_STEP, shutdown.INTAKE, self.stream.stop)
-            feed = self.stream.jobs()
+        feed = self.feed.start_leading()
         self.leader_scheduler = Scheduler(
             self.app,
             feed_jobs.writer_jobs(self.settings, self.writer, feed) + app_jobs.writer_process_jobs(self.settings),
@@ -166,10 +133,7 @@ class Realtime:
     def _stop_writer(self) -> None:
         """Deposed or shutting down: close the feed first, stop the pollers and writers, then flush what the
         tick writer holds."""
-        stream, self.stream = self.stream, None
-        if stream is not None:
-            shutdown.unregister(FEED_STEP)
-            stream.stop()
+        self.feed.stop_leading()
         scheduler, self.leader_scheduler = self.leader_scheduler, None
         writer, self.writer = self.writer, None
         self._expose_jobs()
@@ -193,6 +157,7 @@ class Realtime:
         self.bus.unsubscribe(self.matcher)
         self.bus.unsubscribe(self.alerts.on_batch)
         self.app.extensions.pop("alert_engine", None)
+        self.feed.stop()
 
     def _schedulers(self) -> list[Scheduler]:
         return [s for s in (self.scheduler, self.leader_scheduler) if s is not None]
@@ -212,21 +177,9 @@ class Realtime:
         limit = self.settings.feed_stale_after_s
         starting = time.monotonic() - self.started_monotonic < limit
         is_open = market_clock.current_status().is_market_open
-        feed = self._feed_mode()
+        feed = self.feed.mode()
         ok = not is_open or starting or (age is not None and age <= limit) or feed["reason"] == "token_expired"
         return {"ok": ok, "market_open": is_open, "age_s": None if age is None else round(age, 1), **feed}
-
-    def _feed_mode(self) -> dict[str, Any]:
-        """This leader's stream state, the leader's report (other processes), or the simulator's polling."""
-        if self.settings.market_data_provider != "upstox":
-            return {"mode": "polling", "reason": "simulator"}
-        stream = self.stream
-        if stream is not None:
-            return stream.state()
-        report = exchange_session.latest_report()
-        if report is None:
-            return {"mode": "down", "reason": "no_leader_report"}
-        return {"mode": report["mode"], "reason": report["reason"]}
 
     def scheduler_check(self) -> dict[str, Any]:
         """Ready while the schedulers run and no job has failed several times in a row."""

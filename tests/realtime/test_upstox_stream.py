@@ -7,6 +7,7 @@ closes the feed first."""
 from __future__ import annotations
 
 import logging
+import uuid
 from datetime import datetime
 from decimal import Decimal
 
@@ -15,8 +16,12 @@ from cryptography.fernet import Fernet
 
 from backend.extensions import socketio
 from controller.sql import fetch_all, fetch_one
+from services.alerts.engine import AlertEngine
 from services.market import market_clock
+from services.realtime.stream_targets import stream_targets
+from services.realtime.subscription_registry import SubscriptionRegistry
 from services.runtime import lifecycle
+from services.runtime.feed_streaming import FeedStreaming, all_subscriptions
 from services.runtime.lifecycle import start_services, stop_services
 from tests.auth_helpers import access_token, bearer, make_user
 from tests.realtime.fake_upstox import INFY, NIFTY, RELIANCE, TCS
@@ -89,6 +94,37 @@ def test_the_feed_streams_the_targets_and_its_ticks_take_the_tick_path(feed_app,
         assert name in metrics
     assert 'upstox_feed_subscribed_keys{mode="full"} 10.0' in metrics
     client.disconnect()
+
+
+def test_the_leader_streams_what_the_clients_of_other_processes_subscribed(feed_app, upstox, redis_url):
+    # as FeedStreaming wires it with REDIS_URL: the source is the union of every process's published symbols
+    leader = SubscriptionRegistry(redis_url, 0.5, prefix=f"test:{uuid.uuid4().hex}:")
+    other = SubscriptionRegistry(redis_url, 0.5, prefix=leader.prefix)
+    stream_targets(feed_app).register("client_subscriptions", all_subscriptions(leader), "full", 10)
+    try:
+        other.publish({"INFY"})  # a client of another process watches INFY
+        wait_for(lambda: subscribed(upstox).get(INFY) == "full")
+        other.withdraw()  # that process stopped
+        wait_for(lambda: INFY not in subscribed(upstox))
+    finally:
+        for registry in (leader, other):
+            registry.withdraw()
+            registry.close()
+
+
+def test_with_redis_every_process_publishes_its_clients_symbols(make_rt_app, upstox, redis_url):
+    app = make_rt_app(
+        market_data_provider="upstox", upstox_access_token="token-1", upstox_base_url=upstox.url, redis_url=redis_url
+    )
+    feed = FeedStreaming(app, AlertEngine(app))
+    try:
+        assert [job.name for job in feed.every_process_jobs()] == ["publish_subscriptions"]
+        with app.app_context():
+            feed.registry.publish({"TCS"})
+            assert "TCS" in dict(stream_targets(app)._sources)["client_subscriptions"].symbols()
+    finally:
+        feed.stop()
+    assert "TCS" not in feed.registry.all_symbols()  # a stopping process withdraws its symbols
 
 
 def test_open_orders_instruments_are_streamed(feed_app, upstox, rt_conn):
@@ -223,6 +259,6 @@ def test_a_leader_that_steps_down_closes_the_feed_first(feed_app, upstox, rt_con
     assert connection.close_code == 1000  # a close frame, not a broken socket
     row = fetch_one(rt_conn, "SELECT mode, reason FROM market_feed_state")
     assert row == {"mode": "down", "reason": "leader_stepped_down"}  # until the next leader writes its own
-    assert realtime.stream is None and realtime.writer is None
+    assert realtime.feed.stream is None and realtime.writer is None
     check = feed_check(feed_app)
     assert (check["mode"], check["reason"]) == ("down", "leader_stepped_down")  # what a follower reads

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -11,7 +10,6 @@ import time
 from pathlib import Path
 
 import pytest
-import redis
 import requests
 
 from backend.local_mariadb import free_port
@@ -20,34 +18,6 @@ from tests.conftest import migrate_and_seed
 ROOT = Path(__file__).resolve().parents[2]
 SCALEOUT_DB = "test_scaleout"
 ADMIN_EMAIL = "ops@example.com"
-
-
-@pytest.fixture(scope="session")
-def redis_url(tmp_path_factory):
-    """A redis-server of the session on a free loopback port, without persistence."""
-    binary = shutil.which("redis-server") or "/usr/bin/redis-server"
-    port = free_port()
-    workdir = tmp_path_factory.mktemp("redis")
-    process = subprocess.Popen(
-        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", str(workdir)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"redis://127.0.0.1:{port}/0"
-    client = redis.Redis.from_url(url)
-    deadline = time.monotonic() + 10
-    while True:
-        try:
-            client.ping()
-            break
-        except redis.ConnectionError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise AssertionError("redis-server did not start") from None
-            time.sleep(0.05)
-    yield url
-    client.close()
-    process.terminate()
-    process.wait(timeout=10)
 
 
 @pytest.fixture(scope="session")
