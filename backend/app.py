@@ -50,7 +50,8 @@ def create_app(settings: Settings | None = None) -> Flask:
         JWT_ACCESS_TOKEN_EXPIRES=timedelta(seconds=settings.jwt_access_token_expires_s),
         JWT_REFRESH_TOKEN_EXPIRES=timedelta(seconds=settings.jwt_refresh_token_expires_s),
         RATELIMIT_STORAGE_URI=settings.ratelimit_storage_uri,
-        COMPRESS_MIN_SIZE=1024,
+        COMPRESS_MIN_SIZE=extensions.COMPRESS_MIN_SIZE,
+        COMPRESS_REGISTER=False,  # compress_large() calls it, for responses that may be large enough
         # Static files are compressed as streams; without this the dashboard's would never get a 304.
         COMPRESS_STREAMING_ENDPOINT_CONDITIONAL=["static", "dashboard.static"],
     )
@@ -69,6 +70,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     extensions.jwt.init_app(app)
     extensions.limiter.init_app(app)
     extensions.compress.init_app(app)
+    app.after_request(extensions.compress_large)
     extensions.cors.init_app(
         app,
         origins=settings.allowed_origins,

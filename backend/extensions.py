@@ -10,7 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from cachetools import TTLCache
-from flask import Flask, Response, current_app, request
+from flask import Flask, Response, current_app, g, request
 from flask_compress import Compress
 from flask_cors import CORS
 from flask_jwt_extended import JWTManager
@@ -18,22 +18,52 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_socketio import SocketIO
 
+_RATE_LIMITED = "_rate_limited"  # set on `g` when a request went through a rate-limited route
+
+
+def limited_only(hook: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """A Flask-Limiter request hook that runs only for requests that went through a rate-limited route.
+
+    A plain function, not a callable object: Flask asks `inspect.iscoroutinefunction` about every hook on every
+    request, which is much slower for objects."""
+
+    def run_if_limited(value: Any) -> Any:
+        return hook(value) if g.get(_RATE_LIMITED) else value
+
+    run_if_limited.hook = hook  # type: ignore[attr-defined]
+    return run_if_limited
+
 
 class RouteLimiter(Limiter):
     """A Limiter for decorated routes only (`limiter.limit(...)` checks in its own wrapper).
 
     Without application-wide or default limits, the before-request check that Limiter installs has nothing
-    to enforce, yet it resolves the limits of every request (a large share of a cheap request:
-    docs/BENCHMARKS.md); drop it. Flask-Limiter has no public switch for that check (written against
+    to enforce, yet it resolves the limits of every request, and its after-request hook (rate-limit headers)
+    and teardown hook (its per-request context) run for every request too: a large share of a cheap request
+    (docs/BENCHMARKS.md, framework overhead). The check is dropped, and the two other hooks run only for
+    requests that went through a limited route. Flask-Limiter has no public switch for these (written against
     Flask-Limiter 4.1.1, where `init_app` registers the private `_check_request_limit` with
-    `app.before_request`, and a decorated route's wrapper calls it itself): if a release stops registering
-    it, `remove` fails at start-up.
+    `app.before_request`, `partial(Limiter.__inject_headers, self)` with `app.after_request` and
+    `self.__release_context` with `app.teardown_request`, and a decorated route's wrapper calls
+    `_check_request_limit` itself): if a release registers them otherwise, start-up fails here
+    (tests/test_extension_hooks.py says which).
     """
 
     def init_app(self, app: Flask) -> None:
-        """Bind to the app, without the app-wide before-request check."""
+        """Bind to the app, without the app-wide before-request check; its other hooks for limited routes only."""
         super().init_app(app)
         app.before_request_funcs[None].remove(self._check_request_limit)
+        after, teardown = app.after_request_funcs[None], app.teardown_request_funcs[None]
+        headers = [n for n, hook in enumerate(after) if getattr(hook, "func", None) is Limiter._Limiter__inject_headers]
+        release = [n for n, hook in enumerate(teardown) if hook == self._Limiter__release_context]
+        if len(headers) != 1 or len(release) != 1:
+            raise RuntimeError("Flask-Limiter's request hooks are not the ones RouteLimiter was written for")
+        after[headers[0]] = limited_only(after[headers[0]])
+        teardown[release[0]] = limited_only(teardown[release[0]])
+
+    def _check_request_limit(self, callable_name: str | None = None, in_middleware: bool = True) -> None:
+        g._rate_limited = True  # the hooks above now run for this request
+        super()._check_request_limit(callable_name, in_middleware)
 
 
 class OriginCORS(CORS):
@@ -55,17 +85,18 @@ class OriginCORS(CORS):
         added = [n for n, hook in enumerate(hooks) if hook not in before]
         if len(added) != 1:
             raise RuntimeError(f"flask-cors registered {len(added)} after-request hooks, OriginCORS expects one")
-        hooks[added[0]] = CrossOriginOnly(hooks[added[0]])
+        hooks[added[0]] = cross_origin_only(hooks[added[0]])
 
 
-class CrossOriginOnly:
-    """An after-request hook that runs flask-cors's `hook` only for requests with an Origin header."""
+def cross_origin_only(hook: Callable[[Response], Response]) -> Callable[[Response], Response]:
+    """An after-request hook that runs flask-cors's `hook` only for requests with an Origin header (a plain
+    function, as `limited_only` explains)."""
 
-    def __init__(self, hook: Callable[[Response], Response]) -> None:
-        self.hook = hook
+    def run_if_cross_origin(response: Response) -> Response:
+        return hook(response) if "HTTP_ORIGIN" in request.environ else response
 
-    def __call__(self, response: Response) -> Response:
-        return self.hook(response) if "HTTP_ORIGIN" in request.environ else response
+    run_if_cross_origin.hook = hook  # type: ignore[attr-defined]
+    return run_if_cross_origin
 
 
 class VerifiedTokenJWTManager(JWTManager):
@@ -104,6 +135,19 @@ class VerifiedTokenJWTManager(JWTManager):
             with lock:
                 verified[encoded_token] = claims
         return dict(claims)
+
+
+COMPRESS_MIN_SIZE = 1024  # smaller responses are sent as they are
+
+
+def compress_large(response: Response) -> Response:
+    """Flask-Compress's after-request step (registered with COMPRESS_REGISTER off), skipped for a response
+    known to be smaller than COMPRESS_MIN_SIZE: most API answers are, and its checks cost a large share of a
+    cheap request (docs/BENCHMARKS.md, framework overhead). `Compress.after_request` is its public method."""
+    length = response.content_length
+    if length is not None and length < COMPRESS_MIN_SIZE:
+        return response
+    return compress.after_request(response)
 
 
 socketio = SocketIO()

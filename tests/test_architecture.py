@@ -215,3 +215,18 @@ def test_the_documented_package_table_is_the_enforced_one():
         documented["services"]["runtime"] = every_service
     assert documented["services"] == SERVICE_DOMAINS
     assert documented["controller"] == CONTROLLER_DOMAINS
+
+
+def test_no_merge_conflict_markers_are_committed():
+    import subprocess
+
+    tracked = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
+    marked = []
+    for name in tracked:
+        path = ROOT / name
+        if path.suffix in {".png", ".gz", ".ico", ".woff2"} or not path.is_file():
+            continue
+        text = path.read_text(errors="ignore")
+        if re.search(r"^(<{7} |>{7} )", text, re.M):
+            marked.append(name)
+    assert marked == []
