@@ -28,7 +28,7 @@ def limited_only(hook: Callable[[Any], Any]) -> Callable[[Any], Any]:
     request, which is much slower for objects."""
 
     def run_if_limited(value: Any) -> Any:
-        return hook(value) if g.get(_RATE_LIMITED) else value
+        return run_if_limited.hook(value) if g.get(_RATE_LIMITED) else value
 
     run_if_limited.hook = hook  # type: ignore[attr-defined]
     return run_if_limited
@@ -93,7 +93,7 @@ def cross_origin_only(hook: Callable[[Response], Response]) -> Callable[[Respons
     function, as `limited_only` explains)."""
 
     def run_if_cross_origin(response: Response) -> Response:
-        return hook(response) if "HTTP_ORIGIN" in request.environ else response
+        return run_if_cross_origin.hook(response) if "HTTP_ORIGIN" in request.environ else response
 
     run_if_cross_origin.hook = hook  # type: ignore[attr-defined]
     return run_if_cross_origin

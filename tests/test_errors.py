@@ -106,3 +106,10 @@ def test_cors_allows_only_configured_origins(client):
 def test_large_json_responses_are_compressed(client):
     response = client.get("/metrics", headers={"Accept-Encoding": "gzip"})
     assert response.headers.get("Content-Encoding") == "gzip"
+
+
+def test_large_answers_are_compressed_and_small_ones_are_left_as_they_are(client):
+    movers = client.get("/stocks/movers-all?limit=50", headers={"Accept-Encoding": "gzip"})
+    assert movers.headers["Content-Encoding"] == "gzip" and "Accept-Encoding" in movers.headers["Vary"]
+    small = client.get("/health", headers={"Accept-Encoding": "gzip"})
+    assert "Content-Encoding" not in small.headers and small.get_json()["status"] == "success"

@@ -13,7 +13,7 @@ from flask_jwt_extended import JWTManager, create_access_token, decode_token, jw
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
-from backend.extensions import CrossOriginOnly, OriginCORS, RouteLimiter, VerifiedTokenJWTManager
+from backend.extensions import OriginCORS, RouteLimiter, VerifiedTokenJWTManager
 from services.realtime.socketio_packets import PacketJson
 
 
@@ -53,6 +53,40 @@ def test_the_route_limiter_drops_that_hook_and_decorated_routes_are_still_limite
     assert client.get("/free").status_code == 200 and len(checks) == 3  # no check for an undecorated route
 
 
+def test_flask_limiter_registers_its_header_and_teardown_hooks_for_every_request():
+    app, limiter = _app(), Limiter(key_func=get_remote_address, headers_enabled=True)
+    limiter.init_app(app)
+    after = [h for h in app.after_request_funcs[None] if getattr(h, "func", None) is Limiter._Limiter__inject_headers]
+    assert len(after) == 1 and limiter._Limiter__release_context in app.teardown_request_funcs[None]
+
+
+def test_the_route_limiter_runs_those_hooks_only_for_limited_routes():
+    app, limiter = _app(), RouteLimiter(key_func=get_remote_address, headers_enabled=True)
+    limiter.init_app(app)
+    [headers] = [h for h in app.after_request_funcs[None] if hasattr(h, "hook")]
+    [release] = [h for h in app.teardown_request_funcs[None] if hasattr(h, "hook")]
+    calls = []
+    for wrapper in (headers, release):
+        inner = wrapper.hook
+        wrapper.hook = lambda value, inner=inner: calls.append(1) or inner(value)
+
+    @app.get("/limited")
+    @limiter.limit("5/minute")
+    def limited():
+        return "ok"
+
+    @app.get("/free")
+    def free():
+        return "ok"
+
+    client = app.test_client()
+    free_response = client.get("/free")
+    assert calls == [] and "X-RateLimit-Limit" not in free_response.headers
+    limited_response = client.get("/limited")
+    assert limited_response.headers["X-RateLimit-Limit"] == "5" and len(calls) == 2  # headers, then teardown
+    assert client.get("/free").status_code == 200 and len(calls) == 2  # the flag does not leak to later requests
+
+
 def test_flask_cors_hooks_in_with_one_after_request_function_that_answers_cross_origin_requests():
     app = _app()
     before = list(app.after_request_funcs.get(None, []))
@@ -68,7 +102,7 @@ def test_flask_cors_hooks_in_with_one_after_request_function_that_answers_cross_
 def test_origin_cors_runs_that_function_only_for_requests_with_an_origin():
     app = _app()
     OriginCORS().init_app(app, origins=["https://allowed.example"], always_send=False)
-    [wrapper] = [hook for hook in app.after_request_funcs[None] if isinstance(hook, CrossOriginOnly)]
+    [wrapper] = [hook for hook in app.after_request_funcs[None] if hasattr(hook, "hook")]
     calls, cors_hook = [], wrapper.hook
     wrapper.hook = lambda response: calls.append(1) or cors_hook(response)
 
