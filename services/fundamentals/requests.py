@@ -5,16 +5,31 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, TypeAdapter, ValidationError, model_validator
 
 from utils import cron
 from utils.validators import SYMBOL_PATTERN, free_text
 
 Symbol = Annotated[str, Field(pattern=SYMBOL_PATTERN, examples=["RELIANCE"]), AfterValidator(str.upper)]
 Name = free_text(100, trim=True, about="The job's name, unique")
+MetadataKey = free_text(64, about="A metadata key")
+
+
+def _checked_keys(metadata: dict[str, str]) -> dict[str, str]:
+    """Keys are free text too (checked here: a JSON Schema pattern on keys does not survive OpenAPI 3.0)."""
+    checker = TypeAdapter(MetadataKey)
+    for key in metadata:
+        try:
+            checker.validate_python(key)
+        except ValidationError as exc:
+            raise ValueError(f"key {key[:64]!r}: {exc.errors()[0]['msg']}") from None
+    return metadata
+
+
 Metadata = Annotated[
-    dict[free_text(64, about="A metadata key"), free_text(500, about="A metadata value")],
-    Field(max_length=20, description="Free key/value notes (at most 20), kept with the job"),
+    dict[str, free_text(500, about="A metadata value")],
+    Field(max_length=20, description="Free key/value notes (at most 20; keys 1-64 free-text characters)"),
+    AfterValidator(_checked_keys),
 ]
 Schedule = Annotated[
     str,

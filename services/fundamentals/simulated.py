@@ -117,7 +117,8 @@ class SimulatedFundamentals:
             eps = price / pe
             if peg_class < _CHEAP + _FAIR + _EXPENSIVE:
                 low, high = _PEG_RANGES[int(peg_class >= _CHEAP) + int(peg_class >= _CHEAP + _FAIR)]
-                cagr = float(np.clip(pe / (low + (high - low) * peg_draw), 1.0, 60.0))
+                # a soft ceiling: high-P/E names grow fast, but not at a PEG-matching 100 % a year
+                cagr = max(1.0, 55.0 * float(np.tanh(pe / (low + (high - low) * peg_draw) / 55.0)))
             else:
                 cagr = -1.0 - 14.0 * peg_draw
             yoy = max(cagr + rng.normal(0, max(3.0, 0.3 * abs(cagr))), -90.0)
