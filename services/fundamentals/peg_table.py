@@ -64,16 +64,18 @@ class PegTable:
         self._book: Book | None = None
         self._inputs: tuple = ()
         self._built_at = 0.0
+        self._checked_at = 0.0
         self._snapshot_prices: tuple[Base | None, Any, np.ndarray] = (None, None, np.empty(0))
         self._lock = threading.Lock()
 
     def book(self) -> Book:
         """The current book (built now when none is recent enough and prices moved)."""
         current, now = self._book, time.monotonic()
-        if current is not None and now - self._built_at < self.interval_s:
+        if current is not None and now - self._checked_at < self.interval_s:
             return current
         inputs = (_base(), stock_views.exchange_snapshot(EXCHANGE), stock_prices().version, market_open_now())
         if current is not None and now - self._built_at < REPRICE_EVERY_S and self._same(inputs):
+            self._checked_at = now  # nothing moved: look again in one interval
             return current
         if not self._lock.acquire(blocking=current is None):
             return current  # another request is re-pricing: serve the previous book meanwhile
@@ -83,7 +85,8 @@ class PegTable:
             base, snapshot, _, is_open = inputs
             price, live = self._prices(base, snapshot, is_open)
             self._book = Book(base, price, live, clock())
-            self._inputs, self._built_at = inputs, time.monotonic()
+            self._inputs = inputs
+            self._built_at = self._checked_at = time.monotonic()
             return self._book
         finally:
             self._lock.release()
