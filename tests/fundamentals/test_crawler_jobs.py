@@ -201,6 +201,21 @@ def test_deleting_a_job_cancels_its_queued_run(app, admin_client, db_conn):
     assert jobs.get(db_conn, run["run_id"]).status == "cancelled"
 
 
+def test_deleting_a_job_stops_its_running_run_between_instruments(eodhd_app, eodhd, make_runner, db_conn):
+    admin = Client(eodhd_app, db_conn, "root", role="admin")
+    symbols = ["TCS", "INFY", "ITC", "WIPRO", "SBIN", "RELIANCE"]
+    for symbol in symbols:
+        eodhd.state.bodies[symbol] = fundamentals_body(symbol, [2.0] * 8)
+        eodhd.state.delays[symbol] = 0.3  # each instrument takes 0.3 s (within the 0.5 s timeout)
+    job = created(admin, {"name": "Slow", "source": "eodhd", "symbols": symbols})
+    run = admin.post(f"/admin/crawler-jobs/{job['job_id']}/run").get_json()["data"]
+    make_runner(eodhd_app)
+    wait_for(lambda: len(eodhd.state.requests) >= 1)
+    assert admin.delete(f"/admin/crawler-jobs/{job['job_id']}").status_code == 204
+    wait_for(lambda: jobs.get(db_conn, run["run_id"]).status == "cancelled", timeout_s=10)
+    assert len(eodhd.state.requests) < len(symbols)  # it stopped before the last instrument
+
+
 def test_the_leader_queues_a_run_per_firing(app, admin_client):
     freeze(app, OPEN_NOW)
     job = created(admin_client, {**BANKS, "schedule": "0 16 * * 1-5"})
