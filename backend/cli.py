@@ -86,7 +86,7 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 def cmd_seed(args: argparse.Namespace) -> int:
     """Load the reference universe and its synthetic history."""
     from backend.db import connect
-    from backend.seed import seed_market
+    from backend.seed import seed_market, seed_missing_fundamentals
     from controller.market.universe import count_stocks
 
     config = load_settings().database()
@@ -96,7 +96,10 @@ def cmd_seed(args: argparse.Namespace) -> int:
     finally:
         conn.close()
     if args.if_empty and seeded:
-        log.info("database already seeded; skipping")
+        added = seed_missing_fundamentals(config, args.seed)
+        log.info(
+            "database already seeded; skipping%s", f" (simulated fundamentals of {added} stocks added)" * bool(added)
+        )
         return 0
     now = datetime.fromisoformat(args.now) if args.now else None
     days = {"days": args.days} if args.days else {}

@@ -299,6 +299,19 @@ def _seed_indices(
 UNIVERSE_JOB = "NSE universe (simulated)"
 
 
+def seed_missing_fundamentals(config: DatabaseConfig, seed: int = 42) -> int:
+    """For a database seeded before fundamentals existed: their simulated figures and the universe job, once (when no
+    stock has fundamentals yet); the stocks stored."""
+    conn = connect(config, autocommit=False)
+    try:
+        conn.start_transaction()
+        missing = fundamentals.count(conn) == 0
+        conn.commit()
+        return seed_fundamentals(conn, seed, now_utc()) if missing else 0
+    finally:
+        conn.close()
+
+
 def seed_fundamentals(conn: Any, seed: int, now: datetime) -> int:
     """Simulated fundamentals of every quoted NSE stock, and the scheduled universe crawler job that refreshes them
     (created once); the stocks stored."""

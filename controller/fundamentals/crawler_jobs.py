@@ -88,15 +88,14 @@ def create(conn: Any, values: dict[str, Any], created_by: int | None) -> int:
         raise _conflict_on_duplicate(exc, values["name"]) from None
 
 
-def update(conn: Any, crawler_job_id: int, changes: dict[str, Any]) -> bool:
-    """Change some EDITABLE columns of a job; False when there is no such job. Conflict for a duplicate name."""
+def update(conn: Any, crawler_job_id: int, changes: dict[str, Any]) -> None:
+    """Change some EDITABLE columns of a job. Conflict for a duplicate name."""
     sets = [f"{column} = %s" for column in changes if column in EDITABLE]
     params = [_encoded(c, v) for c, v in changes.items() if c in EDITABLE]
     try:
         execute(conn, f"UPDATE crawler_jobs SET {', '.join(sets)} WHERE crawler_job_id = %s", (*params, crawler_job_id))
     except mysql_errors.IntegrityError as exc:
         raise _conflict_on_duplicate(exc, changes.get("name")) from None
-    return get(conn, crawler_job_id) is not None
 
 
 def get(conn: Any, crawler_job_id: int, lock: bool = False) -> CrawlerJob | None:

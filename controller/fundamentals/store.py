@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from controller.fundamentals.models import QUARTERS_KEPT, CrawlTarget, Fundamentals
-from controller.sql import Pause, execute, execute_values, fetch_all
+from controller.sql import Pause, execute, execute_values, fetch_all, fetch_value
 from utils.timeutil import to_db
 
 _UPSERT = """
@@ -91,6 +91,11 @@ def store(conn: Any, rows: Sequence[tuple[int, Fundamentals]], pause: Pause = No
 def table_rows(conn: Any, pause: Pause = None) -> list[dict[str, Any]]:
     """Every instrument of the PEG table with its stored fundamentals (NULL where it has none), by symbol."""
     return fetch_all(conn, _TABLE, (), pause)
+
+
+def count(conn: Any) -> int:
+    """How many stocks have fundamentals."""
+    return int(fetch_value(conn, "SELECT COUNT(*) FROM fundamentals"))
 
 
 def quarters_of(conn: Any, stock_id: int) -> list[dict[str, Any]]:

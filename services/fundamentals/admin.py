@@ -116,7 +116,7 @@ def update(job_id: int, changes: dict[str, Any]) -> dict[str, Any]:
     with db.transaction() as conn:
         job = _get(conn, job_id, lock=True)
         merged = {"schedule": job.schedule, "enabled": job.enabled, **values}
-        crawler_jobs.update(conn, job_id, _planned(merged) | values)
+        crawler_jobs.update(conn, job_id, _planned(merged))
         updated = crawler_jobs.get(conn, job_id)
         last = crawler_jobs.last_runs(conn).get(job_id)
         last_run = jobs.get(conn, last) if last else None

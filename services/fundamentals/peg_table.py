@@ -24,7 +24,7 @@ from services.fundamentals.book import SORTABLE, Base, Book
 from services.market import stock_views
 from services.market.live_price_cache import stock_prices
 from services.market.market_clock import clock, market_open_now
-from services.platform.cache_service import named_cache
+from services.platform.cache_service import NamedCache, named_cache
 from services.platform.green import pause
 from utils.errors import NotFound, ValidationError, field_error
 from utils.quote_format import number
@@ -46,7 +46,7 @@ def _base() -> Base:
     return named_cache("fundamentals", _settings().cache_ttl_fundamentals_s, maxsize=1).get_or_load("table", load)
 
 
-def _quarters_cache():
+def _quarters_cache() -> NamedCache:
     return named_cache("fundamental_quarters", _settings().cache_ttl_fundamentals_s, maxsize=4096)
 
 

@@ -86,3 +86,14 @@ def test_crawler_job_says_what_is_wrong(repo_root, db_config):
     for args, message in cases:
         done = backend(repo_root, db_config, "crawler-job", *args)
         assert done.returncode == 2 and message in done.stderr, (args, done.stderr)
+
+
+def test_seed_if_empty_adds_fundamentals_to_a_database_seeded_before_them(repo_root, db_config, db_conn):
+    db_conn.cursor().execute("DELETE FROM fundamentals")
+    done = backend(repo_root, db_config, "seed", "--if-empty")
+    assert done.returncode == 0, done.stderr
+    count = "SELECT COUNT(*) AS n, MIN(as_of) AS first FROM fundamentals"
+    stored = fetch_one(db_conn, count)
+    assert stored["n"] > 200 and fetch_one(db_conn, "SELECT COUNT(*) AS n FROM crawler_jobs")["n"] == 1
+    assert backend(repo_root, db_config, "seed", "--if-empty").returncode == 0
+    assert fetch_one(db_conn, count) == stored  # once: a second run adds nothing
