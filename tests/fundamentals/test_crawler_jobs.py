@@ -95,6 +95,8 @@ def test_a_universe_job_is_scheduled_daily_after_the_close_unless_told_otherwise
         ({"name": "x", "symbols": ["TCS"], "schedule": "0 0 * * * *"}, "schedule"),
         ({"name": "x", "symbols": ["TCS"], "schedule": "@daily"}, "schedule"),
         ({"name": "x", "symbols": ["TCS"], "metadata": {"note": "evil\u202etext"}}, "metadata.note"),
+        ({"name": "x", "symbols": ["TCS"], "metadata": {"k\u200bey": "v"}}, "metadata"),
+        ({"name": "bad\u0007name", "symbols": ["TCS"]}, "name"),
         ({"name": "x", "symbols": ["TCS"], "metadata": {f"k{i}": "v" for i in range(21)}}, "metadata"),
         ({"name": "   ", "symbols": ["TCS"]}, "name"),
         ({"name": "x", "symbols": ["TCS"], "enabled": "yes"}, "enabled"),
