@@ -57,9 +57,12 @@ class _Filters(BaseModel):
         return values
 
     def filters(self) -> dict[str, Any]:
-        """The filters given (not the sort)."""
-        given = self.model_dump(include=set(_Filters.model_fields) - {"sort"})
-        return {name: value for name, value in given.items() if value is not None and value is not False}
+        """The filters given (not the sort); read per request, so attribute by attribute rather than a model_dump."""
+        given = ((name, getattr(self, name)) for name in FILTERS)
+        return {name: value for name, value in given if value is not None and value is not False}
+
+
+FILTERS = tuple(name for name in _Filters.model_fields if name != "sort")
 
 
 class PegQuery(_Filters):
