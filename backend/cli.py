@@ -1,4 +1,5 @@
-"""Command-line entry points: `serve` (eventlet dev server), `up` (local stack), `migrate`, `seed`."""
+"""Command-line entry points: `serve` (eventlet dev server), `up` (local stack), `migrate`, `seed`, and the
+fundamentals crawler: `crawler-run` (crawl now, here) and `crawler-job` (create a crawler job)."""
 
 from __future__ import annotations
 
@@ -85,7 +86,7 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 def cmd_seed(args: argparse.Namespace) -> int:
     """Load the reference universe and its synthetic history."""
     from backend.db import connect
-    from backend.seed import seed_market
+    from backend.seed import seed_market, seed_missing_fundamentals
     from controller.market.universe import count_stocks
 
     config = load_settings().database()
@@ -95,7 +96,10 @@ def cmd_seed(args: argparse.Namespace) -> int:
     finally:
         conn.close()
     if args.if_empty and seeded:
-        log.info("database already seeded; skipping")
+        added = seed_missing_fundamentals(config, args.seed)
+        log.info(
+            "database already seeded; skipping%s", f" (simulated fundamentals of {added} stocks added)" * bool(added)
+        )
         return 0
     now = datetime.fromisoformat(args.now) if args.now else None
     days = {"days": args.days} if args.days else {}
@@ -104,17 +108,110 @@ def cmd_seed(args: argparse.Namespace) -> int:
     )
     rate = report.candle_rows / report.seconds if report.seconds else 0
     log.info(
-        "seeded %d stocks, %d indices: %d daily + %d minute candles, %d index candles in %.1fs "
-        "(%.0f stock candle rows/s)",
+        "seeded %d stocks, %d indices: %d daily + %d minute candles, %d index candles, fundamentals of %d stocks "
+        "in %.1fs (%.0f stock candle rows/s)",
         report.stocks,
         report.indices,
         report.daily_rows,
         report.minute_rows,
         report.index_rows,
+        report.fundamentals,
         report.seconds,
         rate,
     )
     return 0
+
+
+def _symbols(args: argparse.Namespace) -> list[str]:
+    return [symbol.strip().upper() for symbol in args.symbol or []]
+
+
+def cmd_crawler_run(args: argparse.Namespace) -> int:
+    """Crawl fundamentals now, in this process: fetch, store, print a summary (exit 1 when nothing was stored)."""
+    from tqdm import tqdm
+
+    from backend import db
+    from controller.fundamentals import store
+    from services.fundamentals import providers
+    from services.fundamentals.crawler import crawl
+
+    settings = load_settings(socketio_async_mode="threading")
+    source = args.source or providers.SIMULATOR
+    if source not in providers.available(settings):
+        sys.stderr.write(f"crawler-run: unknown or unavailable source {source!r} ({providers.available(settings)})\n")
+        return 2
+    wanted = None if args.universe else _symbols(args)
+    app = build_app(settings)
+    with app.app_context():
+        with db.connection() as conn:
+            targets = store.crawl_targets(conn, wanted)
+        missing = sorted(set(wanted or ()) - {t.symbol for t in targets})
+        provider = providers.create(source, settings)
+        bar = tqdm(total=len(targets) + len(missing), desc="crawling", unit="stock", disable=args.quiet)
+
+        def save(rows: list) -> None:
+            with db.transaction() as conn:
+                store.store(conn, rows)
+
+        try:
+            report = crawl(targets, provider, save, missing=missing, on_progress=lambda *_: bar.update(1))
+        finally:
+            bar.close()
+            provider.close()
+    lines = [f"crawler-run ({source}): {report.summary()}"]
+    lines += [f"  failed {f['symbol']}: {f['error']}" for f in report.failures]
+    sys.stdout.write("\n".join(lines) + "\n")
+    return 0 if report.updated or not report.total else 1
+
+
+def _metadata(pairs: list[str]) -> dict[str, str]:
+    found = {}
+    for pair in pairs or []:
+        key, sep, value = pair.partition("=")
+        if not sep:
+            raise ValueError(f"--metadata {pair!r}: expected key=value")
+        found[key.strip()] = value.strip()
+    return found
+
+
+def cmd_crawler_job(args: argparse.Namespace) -> int:
+    """Create a crawler job (validated as POST /admin/crawler-jobs is); print it as JSON."""
+    import json
+
+    import pydantic
+
+    from services.fundamentals import admin
+    from services.fundamentals.requests import CrawlerJobCreate, creation
+    from utils.errors import AppError
+
+    request: dict = {"name": args.name, "source": args.source or "simulator", "enabled": not args.disabled}
+    request.update({"universe": "all"} if args.universe else {"symbols": _symbols(args)})
+    if args.schedule is not None:
+        request["schedule"] = args.schedule or None
+    app = build_app(load_settings(socketio_async_mode="threading"))
+    try:
+        request["metadata"] = _metadata(args.metadata)
+        with app.app_context():
+            created = admin.create(creation(CrawlerJobCreate.model_validate(request)), None)
+    except (ValueError, pydantic.ValidationError, AppError) as exc:
+        sys.stderr.write(f"crawler-job: {_problem(exc)}\n")
+        return 2
+    sys.stdout.write(json.dumps(created, indent=2) + "\n")
+    return 0
+
+
+def _problem(exc: Exception) -> str:
+    """One line saying what was wrong with the command's input."""
+    import pydantic
+
+    from utils.errors import AppError
+
+    if isinstance(exc, pydantic.ValidationError):
+        return "; ".join(f"{'.'.join(map(str, e['loc'])) or 'input'}: {e['msg']}" for e in exc.errors())
+    if isinstance(exc, AppError):
+        fields = exc.details.get("fields") or []
+        return "; ".join([exc.message] + [f"{f['field']}: {f['message']}" for f in fields])
+    return str(exc)
 
 
 def cmd_up(args: argparse.Namespace) -> int:
@@ -170,6 +267,23 @@ def build_parser() -> argparse.ArgumentParser:
     seed.add_argument("--if-empty", action="store_true", help="do nothing when stocks exist")
     seed.add_argument("--quiet", action="store_true", help="no progress bar")
     seed.set_defaults(func=cmd_seed)
+    run = sub.add_parser("crawler-run", help="crawl fundamentals now: --symbol S [--symbol T ...] | --universe")
+    target = run.add_mutually_exclusive_group(required=True)
+    target.add_argument("--symbol", action="append", help="an NSE symbol (repeat for more)")
+    target.add_argument("--universe", action="store_true", help="every quoted NSE stock")
+    run.add_argument("--source", help="simulator (default) or eodhd (needs EODHD_API_TOKEN)")
+    run.add_argument("--quiet", action="store_true", help="no progress bar")
+    run.set_defaults(func=cmd_crawler_run)
+    job = sub.add_parser("crawler-job", help="create a crawler job: --name N (--symbol S ... | --universe)")
+    job.add_argument("--name", required=True)
+    job_target = job.add_mutually_exclusive_group(required=True)
+    job_target.add_argument("--symbol", action="append", help="an NSE symbol (repeat for more)")
+    job_target.add_argument("--universe", action="store_true", help="every quoted NSE stock")
+    job.add_argument("--source", help="simulator (default) or eodhd")
+    job.add_argument("--metadata", action="append", metavar="KEY=VALUE", help="a free note (repeat for more)")
+    job.add_argument("--schedule", help="5-field cron in Asia/Kolkata ('' for none; a universe job defaults daily)")
+    job.add_argument("--disabled", action="store_true", help="create it disabled")
+    job.set_defaults(func=cmd_crawler_job)
     return parser
 
 

@@ -1,8 +1,9 @@
 """`python -m backend seed`: load the universe and a deterministic synthetic history.
 
 Daily candles for `days` sessions, the current session's 1-minute candles up to now, latest
-quotes for every stock and index, and indices computed from their constituents. Idempotent (every
-write is an upsert of the same values for the same seed and clock) and batched.
+quotes for every stock and index, indices computed from their constituents, and simulated fundamentals for every
+stock with the crawler job that refreshes them (docs/FUNDAMENTALS.md). Idempotent (every write is an upsert of the
+same values for the same seed and clock) and batched.
 """
 
 from __future__ import annotations
@@ -19,9 +20,14 @@ import numpy as np
 from tqdm import tqdm
 
 from backend.db import connect
-from backend.settings import DatabaseConfig
+from backend.settings import DatabaseConfig, Settings
+from controller.fundamentals import crawler_jobs
+from controller.fundamentals import store as fundamentals
 from controller.market import candles, quotes, universe
+from services.fundamentals.crawler import crawl
+from services.fundamentals.simulated import SimulatedFundamentals
 from services.market_data import history
+from utils.errors import Conflict
 from utils.market_hours import OPEN, SESSION_MINUTES, MarketCalendar, session_open_utc
 from utils.reference_data import IndexRef, StockRef, load_indices, load_stocks, tick_size_for
 from utils.timeutil import IST, now_utc, to_db
@@ -51,6 +57,7 @@ class SeedReport:
     daily_rows: int = 0
     minute_rows: int = 0
     index_rows: int = 0
+    fundamentals: int = 0
     seconds: float = 0.0
 
     @property
@@ -228,6 +235,7 @@ def _seed(
     report.index_rows = _seed_indices(
         conn, seed, index_refs, index_ids, histories, session, day_ts, minute_ts, as_of, days
     )
+    report.fundamentals = seed_fundamentals(conn, seed, now)
     report.seconds = time.perf_counter() - started
     return report
 
@@ -286,3 +294,51 @@ def _seed_indices(
     quotes.upsert_index_quotes(conn, quote_rows)
     conn.commit()
     return len(daily_rows) + len(minute_rows)
+
+
+UNIVERSE_JOB = "NSE universe (simulated)"
+
+
+def seed_missing_fundamentals(config: DatabaseConfig, seed: int = 42) -> int:
+    """For a database seeded before fundamentals existed: their simulated figures and the universe job, once (when no
+    stock has fundamentals yet); the stocks stored."""
+    conn = connect(config, autocommit=False)
+    try:
+        conn.start_transaction()
+        missing = fundamentals.count(conn) == 0
+        conn.commit()
+        return seed_fundamentals(conn, seed, now_utc()) if missing else 0
+    finally:
+        conn.close()
+
+
+def seed_fundamentals(conn: Any, seed: int, now: datetime) -> int:
+    """Simulated fundamentals of every quoted NSE stock, and the scheduled universe crawler job that refreshes them
+    (created once); the stocks stored."""
+
+    def save(rows: list) -> None:
+        conn.start_transaction()
+        fundamentals.store(conn, rows)
+        conn.commit()
+
+    conn.start_transaction()
+    targets = fundamentals.crawl_targets(conn)
+    conn.commit()
+    report = crawl(targets, SimulatedFundamentals(seed, clock=lambda: now), save)
+    conn.start_transaction()
+    try:
+        job = {
+            "name": UNIVERSE_JOB,
+            "universe_all": True,
+            "symbols": [],
+            "source": SimulatedFundamentals.name,
+            "metadata": {"created_by": "seed"},
+            "schedule": Settings.model_fields["crawler_universe_schedule"].default,
+            "enabled": True,
+            "next_run_at": None,  # the leader plans its next firing
+        }
+        crawler_jobs.create(conn, job, None)
+    except Conflict:  # seeded before
+        pass
+    conn.commit()
+    return report.updated

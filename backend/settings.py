@@ -20,6 +20,7 @@ from pydantic import AliasChoices, Field, SecretStr, ValidationError, Validation
 from pydantic_core import PydanticUseDefault
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from utils import cron
 from utils.local_secret import LocalSecretError, local_secret
 
 # The fixed development key of earlier versions: it is in the repository's history, so production refuses it.
@@ -223,6 +224,13 @@ class Settings(BaseSettings):
     news_max_items_per_feed: int = Field(50, ge=1, le=500)
     news_retention_days: int = Field(30, ge=1, le=3650)
 
+    # Fundamentals and crawler jobs (services/fundamentals/, docs/FUNDAMENTALS.md)
+    cache_ttl_fundamentals_s: float = Field(60.0, gt=0)
+    eodhd_api_token: SecretStr | None = None
+    eodhd_base_url: str = "https://eodhd.com/api"
+    crawler_max_symbols: int = Field(500, ge=1, le=10_000)
+    crawler_universe_schedule: str = "0 16 * * 1-5"
+
     @field_validator("*", mode="before")
     @classmethod
     def _empty_is_default(cls, value: object, info: ValidationInfo) -> object:
@@ -248,6 +256,11 @@ class Settings(BaseSettings):
             if urlparse(url).scheme not in ("http", "https"):
                 raise ValueError(f"feed URLs must be http(s): {url!r}")
         return value
+
+    @field_validator("crawler_universe_schedule")
+    @classmethod
+    def _cron(cls, value: str) -> str:
+        return cron.check(value)
 
     @field_validator("admin_emails", mode="before")
     @classmethod

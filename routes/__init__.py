@@ -7,8 +7,10 @@ from routes import (
     admin,
     alerts,
     auth,
+    crawler_jobs,
     dashboard,
     docs,
+    fundamentals,
     health,
     indices,
     market,
@@ -45,3 +47,6 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(watchlists.bp, url_prefix="/watchlists")
     app.register_blueprint(scans.bp, url_prefix="/scans")
     app.register_blueprint(alerts.bp, url_prefix="/alerts")
+    app.register_blueprint(fundamentals.bp, url_prefix="/fundamentals")
+    app.register_blueprint(fundamentals.stock_bp, url_prefix="/stocks/fundamentals")
+    app.register_blueprint(crawler_jobs.bp, url_prefix="/admin/crawler-jobs")

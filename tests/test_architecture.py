@@ -38,6 +38,7 @@ SERVICE_DOMAINS = {
     "jobs": {"platform"},
     "scans": {"jobs", "realtime", "platform"},
     "alerts": {"market", "realtime", "trading", "platform"},
+    "fundamentals": {"jobs", "market", "market_data", "realtime", "platform"},
     "runtime": {
         "platform",
         "market",
@@ -49,6 +50,7 @@ SERVICE_DOMAINS = {
         "jobs",
         "scans",
         "alerts",
+        "fundamentals",
     },
 }
 CONTROLLER_DOMAINS = {
@@ -60,6 +62,7 @@ CONTROLLER_DOMAINS = {
     "jobs": set(),
     "scans": set(),
     "alerts": {"market", "trading"},
+    "fundamentals": {"jobs"},
 }
 # SQL outside controller/: the migration runner and the local server's provisioning (they are the database's own
 # plumbing, not data access).

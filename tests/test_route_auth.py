@@ -10,7 +10,7 @@ from tests.auth_helpers import assert_error
 # (method, path pattern) pairs reachable without a token.
 PUBLIC = [
     ("GET", r"/(health|healthz|metrics|openapi\.json|docs)(/.*)?"),
-    ("GET", r"/(stocks|indices|market|news|sentiment)(/.*)?"),
+    ("GET", r"/(stocks|indices|market|news|sentiment|fundamentals)(/.*)?"),
     ("POST", r"/auth/(register|login|google-login)"),
     ("GET", r"/"),
     ("GET", r"/static/<path:filename>"),  # the dashboard's JavaScript, CSS and vendored libraries

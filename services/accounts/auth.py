@@ -29,12 +29,13 @@ from jwt import ExpiredSignatureError, InvalidTokenError, MissingRequiredClaimEr
 from backend import db
 from backend.extensions import jwt
 from backend.settings import Settings
-from controller.accounts import tokens
+from controller.accounts import tokens, users
 from controller.accounts.users import User
 from services.accounts.auth_cache import AuthState
 from utils.errors import (
     AccountBlocked,
     Forbidden,
+    NotFound,
     TokenExpired,
     TokenInvalid,
     TokenRevoked,
@@ -153,6 +154,15 @@ def current_user() -> AuthUser:
 def current_user_id() -> int:
     """The signed-in user's id (inside a `jwt_required` view)."""
     return current_user().user_id
+
+
+def is_admin(user_id: int) -> bool:
+    """Whether the user's role, read from the database now, is admin (a Socket.IO connection joins `admins`)."""
+    try:
+        with db.connection() as conn:
+            return users.get_user(conn, user_id).role == "admin"
+    except NotFound:  # deleted since its token was checked
+        return False
 
 
 def admin_required(fn: F) -> F:

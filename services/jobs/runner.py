@@ -1,8 +1,9 @@
 """The job runner of one process: claims queued jobs from MySQL, runs them, heartbeats, and fails dead processes' jobs.
 
 Every process that runs `start_services` runs one. It claims the oldest queued job of the kinds it has handlers for
-(`SELECT … FOR UPDATE SKIP LOCKED`, controller/jobs/jobs.py) while it has a free slot (JOB_SLOTS_PER_PROCESS), so
-capacity grows with processes and machines. While a job runs, a ticker refreshes its heartbeat and progress every
+(`SELECT … FOR UPDATE SKIP LOCKED`, controller/jobs/jobs.py) while it has a free slot of that kind
+(JOB_SLOTS_PER_PROCESS per kind, so a long crawl never holds up a scan), and capacity grows with processes and
+machines. While a job runs, a ticker refreshes its heartbeat and progress every
 JOB_HEARTBEAT_INTERVAL_S and notices a cancel request; any runner fails a running job whose heartbeat is older than
 three intervals (its process died). Handlers do the kind-specific work (services/scans/executor.py for scans).
 """
@@ -127,15 +128,18 @@ class JobRunner:
             self._woken = False
 
     def pass_once(self) -> Job | None:
-        """Reap stale jobs (once per heartbeat interval) and claim one job if a slot is free; the job claimed."""
+        """Reap stale jobs (once per heartbeat interval) and claim one job of a kind with a free slot; the job
+        claimed."""
         now = time.monotonic()
         if now - self._last_reap >= self.heartbeat_interval_s:
             self._last_reap = now
             self.reap()
-        if len(self.running) >= self.slots or self._stopping:
+        busy = [ctx.job.kind for ctx in list(self.running.values())]
+        free = tuple(kind for kind in self.handlers if busy.count(kind) < self.slots)
+        if not free or self._stopping:
             return None
         with self.app.extensions["db"].transaction() as conn:
-            job = jobs.claim(conn, tuple(self.handlers), self.claimed_by)
+            job = jobs.claim(conn, free, self.claimed_by)
         if job is not None:
             ctx = JobContext(self, job)
             self.running[job.job_id] = ctx

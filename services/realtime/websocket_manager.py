@@ -1,7 +1,8 @@
 """Socket.IO handlers: optional JWT on connect, subscribe/unsubscribe with acks, and the connection gauge.
 
-Rooms: `symbol:<SYMBOL>` (price_update), `user:<id>` (private order/trade/account events). A signed-in socket
-is remembered with its user and token id until it ends (services/realtime/sessions.py).
+Rooms: `symbol:<SYMBOL>` (price_update), `user:<id>` (private order/trade/account events), `admins` (signed-in
+administrators: crawler_run_progress). A signed-in socket is remembered with its user and token id until it ends
+(services/realtime/sessions.py).
 A client subscribes with `{symbols: [...]}` and is acked `{subscribed, unknown, prices_batch}` (plus
 `error` when the request is invalid or would exceed WS_MAX_SUBSCRIPTIONS); a new subscription gets the
 symbol's latest cached quote at once, so a client never waits a full tick for its first price.
@@ -22,7 +23,7 @@ from flask import Flask, current_app, request
 from flask_socketio import SocketIO, join_room, leave_room, rooms
 
 from backend.extensions import socketio
-from services.accounts.auth import verify_access_token
+from services.accounts.auth import is_admin, verify_access_token
 from services.market import market_clock
 from services.realtime import payloads
 from services.realtime.batch_subscriptions import batch_subscriptions
@@ -35,6 +36,7 @@ log = logging.getLogger(__name__)
 MAX_SYMBOL_LENGTH = 32
 _ROOM_PREFIX = "symbol:"
 _MODES = ("symbol", "batch")
+ADMIN_ROOM = "admins"
 
 
 def session_from_token(token: str) -> SocketSession:
@@ -87,12 +89,15 @@ def process_subscriptions() -> set[str]:
 
 
 def on_connect(auth: Any = None) -> bool:
-    """Accept the connection; a token (auth.token) must be a valid access token and joins `user:<id>`."""
+    """Accept the connection; a token (auth.token) must be a valid access token and joins `user:<id>` (and
+    `admins` when the user's role, read from the database, is admin)."""
     token = auth.get("token") if isinstance(auth, dict) else None
     if token:
         session = session_from_token(str(token))
         join_room(user_room(session.user_id))
         socket_sessions().add(request.sid, session)
+        if is_admin(session.user_id):
+            join_room(ADMIN_ROOM)
     join_room(PRICES_BATCH_ROOM)
     metrics.SOCKETIO_CLIENTS.inc()
     emit("market_status", market_clock.status_json(market_clock.current_status()), to=request.sid)

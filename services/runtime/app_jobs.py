@@ -6,6 +6,7 @@ from __future__ import annotations
 from backend.settings import Settings
 from services.accounts.auth import purge_revoked_tokens
 from services.alerts import jobs as alert_jobs
+from services.fundamentals import schedule as crawler_schedule
 from services.market.hot_cache import refresh_hot_caches
 from services.news.headlines import refresh_news
 from services.platform.scheduler import Job
@@ -28,6 +29,7 @@ def writer_process_jobs(settings: Settings) -> list[Job]:
     jobs = [
         Job("news", settings.news_refresh_interval_s, refresh_news),
         Job("purge_revoked_tokens", 3600.0, purge_revoked_tokens),
+        Job("crawler_schedule", crawler_schedule.CHECK_INTERVAL_S, crawler_schedule.enqueue_due_runs),
     ]
     jobs += [Job(name, interval, func, _PHASES[phase]) for name, (func, interval, phase) in trading_jobs().items()]
     return jobs + alert_jobs.writer_jobs()

@@ -28,6 +28,8 @@ from backend.settings import Settings
 from services import market_data
 from services.alerts import jobs as alert_jobs
 from services.alerts.engine import AlertEngine
+from services.fundamentals.runs import KIND as CRAWL_KIND
+from services.fundamentals.runs import CrawlHandler
 from services.jobs.runner import JobRunner
 from services.market import market_clock
 from services.market_data.universe import load_universe
@@ -77,7 +79,7 @@ class Realtime:
         self.leadership = Leadership(
             self.settings.database(), self.settings.leader_check_interval_s, self._start_writer, self._stop_writer
         )
-        self.job_runner = JobRunner(app, {SCAN_KIND: ScanExecutor(app)})
+        self.job_runner = JobRunner(app, {SCAN_KIND: ScanExecutor(app), CRAWL_KIND: CrawlHandler(app)})
         self.started_monotonic = 0.0
         self.gc_threshold = gc.get_threshold()
 
@@ -106,7 +108,7 @@ class Realtime:
         checks["scheduler"] = self.scheduler_check
         checks["leader"] = self.leadership.readiness
         self.leadership.start()  # a process alone on its database leads when this returns
-        self.job_runner.start()  # scans: claimed from MySQL, computed in this process's scan process
+        self.job_runner.start()  # scans and crawler runs: claimed from MySQL (scans computed in the scan process)
         self.app.extensions["job_runner"] = self.job_runner
         log.info(
             "realtime services started (%s provider, leader=%s)",

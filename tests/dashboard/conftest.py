@@ -35,6 +35,7 @@ SERVER_ENV = {
     "QUOTE_WRITE_INTERVAL_S": "1",
     "NEWS_FEEDS": "",
     "ALLOWED_ORIGINS": "https://another-site.example",  # the page's own origin needs no listing
+    "ADMIN_EMAILS": "peg.admin@example.com",  # registers as an administrator (the admin page's test)
 }
 
 

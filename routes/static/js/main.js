@@ -1,6 +1,7 @@
 // Boot: theme, live connection, header widgets and the hash router (#/stock/RELIANCE, #/orders, ...).
 import { session } from "./session.js";
 import { connect } from "./socket.js";
+import { renderAdmin } from "./views/admin.js";
 import { startAlertBell } from "./views/alert_bell.js";
 import { renderAlerts } from "./views/alerts.js";
 import { renderSignIn, startUserMenu } from "./views/auth.js";
@@ -8,6 +9,7 @@ import { startIndexStrip } from "./views/indices.js";
 import { renderMarket } from "./views/market.js";
 import { renderNews } from "./views/news.js";
 import { renderOrders } from "./views/orders.js";
+import { renderPeg } from "./views/peg.js";
 import { renderPortfolio } from "./views/portfolio.js";
 import { renderScanner } from "./views/scanner.js";
 import { startSearch } from "./views/search.js";
@@ -25,6 +27,8 @@ const ROUTES = [
   [/^\/alerts$/, "alerts", renderAlerts],
   [/^\/news$/, "news", renderNews],
   [/^\/scanner$/, "scanner", renderScanner],
+  [/^\/peg$/, "peg", renderPeg],
+  [/^\/admin$/, "admin", renderAdmin],
   [/^\/login$/, "", renderSignIn],
 ];
 let cleanup = null;
@@ -58,6 +62,9 @@ startIndexStrip(document.getElementById("index-strip"));
 startSearch(document.getElementById("search"));
 startUserMenu(document.getElementById("user-menu"));
 startAlertBell(document.getElementById("alert-bell"));
+const showAdminTab = (user) => { document.querySelector(".tabs a[data-view=admin]").hidden = user?.role !== "admin"; };
+showAdminTab(session.user());
+session.onChange(showAdminTab);
 window.addEventListener("hashchange", route);
 session.onChange(route); // signing in or out re-renders the current view
 route();

@@ -4,7 +4,7 @@ import { io } from "../vendor/socket.io.esm.min.js";
 import { refreshAccess } from "./api.js";
 import { session } from "./session.js";
 
-const SERVER_EVENTS = ["indices_update", "movers_update", "market_status", "order_update", "trade", "account_update", "scan_progress", "scan_done", "alert_triggered"];
+const SERVER_EVENTS = ["indices_update", "movers_update", "market_status", "order_update", "trade", "account_update", "scan_progress", "scan_done", "alert_triggered", "crawler_run_progress"];
 const handlers = new Map(); // event -> Set of callbacks
 const wanted = new Map(); // symbol -> number of views watching it
 /** Latest quote per symbol from price_update / prices_batch ({symbol, ltp, change, change_pct, ...}). */

@@ -1,11 +1,12 @@
 // #/stock/<SYMBOL>: price header, candlestick chart (1 minute … 1 month), day stats, ranges and
-// circuit band, the order panel and the stock's news, all following the live price.
+// circuit band, fundamentals with quarterly results, the order panel and the stock's news, following the live price.
 import { api } from "../api.js";
 import { card, h, lifetime, note } from "../dom.js";
 import { pct, price, signedPrice, stamp, trend, updateNumber, volume } from "../format.js";
 import { on, watch } from "../socket.js";
 import { activeAlerts, alertMenu } from "./alerts.js";
 import { candleChart } from "./chart.js";
+import { fundamentalsCard } from "./fundamentals.js";
 import { newsList } from "./news.js";
 import { orderPanel } from "./order_panel.js";
 import { markUpdated } from "./status.js";
@@ -137,7 +138,8 @@ function build(view, life, stock, focusDay) {
       h("div", { class: "stack" },
         card("Chart", h("div", {}, chartBox, chartNote), h("div", { class: "segmented", role: "group", "aria-label": "Interval" }, ...buttons),
           alertMenu(symbol, () => quote.ltp, () => drawAlerts())),
-        card("Today", h("div", {}, statsEl, dayRange.el, yearRange.el, circuit.el))),
+        card("Today", h("div", {}, statsEl, dayRange.el, yearRange.el, circuit.el)),
+        fundamentalsCard(life, symbol)),
       h("div", { class: "stack" }, panel.el, card(`News · ${symbol}`, newsList(life, { symbol, limit: 5 })))),
   );
   chart = candleChart(chartBox);

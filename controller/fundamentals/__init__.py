@@ -1,0 +1,1 @@
+"""SQL of the fundamentals: the per-instrument figures and quarters, and the crawler jobs that fill them."""
