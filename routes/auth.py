@@ -103,7 +103,8 @@ def google_login(body: GoogleLoginBody):
         "status": user.status,
         "is_new_user": is_new,
     }
-    return {"status": "success", "data": data}
+    # `token` and `role` also at the top level: where existing dashboard clients read them.
+    return {"status": "success", "token": data["token"], "role": user.role, "data": data}
 
 
 @bp.post("/refresh")
@@ -129,13 +130,21 @@ def logout(body: LogoutBody):
     return {"status": "success", "data": {"revoked": sorted(revoked - {None})}}
 
 
+def _signed_in_user() -> dict[str, Any]:
+    with db.connection() as conn:
+        return users.get_user(conn, auth.current_user_id()).to_json()
+
+
 @bp.get("/me")
 @jwt_required()
 def me():
     """The signed-in user."""
-    with db.connection() as conn:
-        user = users.get_user(conn, auth.current_user_id())
-    return {"status": "success", "data": {"user": user.to_json()}}
+    return {"status": "success", "data": {"user": _signed_in_user()}}
 
 
-user_alias_bp.add_url_rule("/verify", endpoint="verify", view_func=me, methods=["GET"])
+@user_alias_bp.get("/verify")
+@jwt_required()
+def verify():
+    """The signed-in user, also as top-level `valid: true` and `user` (where existing dashboard clients read it)."""
+    user = _signed_in_user()
+    return {"status": "success", "valid": True, "user": user, "data": {"user": user}}

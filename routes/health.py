@@ -56,4 +56,4 @@ def prometheus_metrics():
         presented = request.headers.get("Authorization", "").encode()
         if not hmac.compare_digest(presented, f"Bearer {token.get_secret_value()}".encode()):
             raise Unauthorized("Metrics need 'Authorization: Bearer <METRICS_TOKEN>'", {"reason": "metrics_token"})
-    return Response(generate_latest(), mimetype=CONTENT_TYPE_LATEST)
+    return Response(generate_latest(), content_type=CONTENT_TYPE_LATEST)  # it names its charset already

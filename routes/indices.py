@@ -13,8 +13,16 @@ bp = Blueprint("indices", __name__)
 
 @bp.get("/all")
 def all_indices():
-    """Every index, grouped by tag, live while the market is open."""
-    return cached_json(index_views.indices_all(), QUOTE_MAX_AGE_S)
+    """Every index, grouped by tag, live while the market is open: the tag map is the top-level `data`, with
+    `source`, `market_status` and `totalIndices` beside it (the shape existing dashboard clients read)."""
+    found = index_views.indices_all()
+    return cached_json(
+        found["data"],
+        QUOTE_MAX_AGE_S,
+        source=found["source"],
+        market_status=found["market_status"],
+        totalIndices=found["totalIndices"],
+    )
 
 
 @bp.get("/market-status")

@@ -48,17 +48,23 @@ class DetailQuery(Query):
     )
 
 
+_NSE_ONLY = "Only NSE is available on this server: use exchange=NSE or leave it out"
+
+
 class MoversQuery(Query):
-    """?limit=1..50&exchange=NSE|BSE&intraday=true|false"""
+    """?limit=1..50&exchange=NSE&intraday=true|false"""
 
     limit: int = Field(10, ge=1, le=50, description="Rows per list")
-    exchange: Literal["NSE", "BSE"] = "NSE"
+    exchange: Literal["NSE"] = Field("NSE", description="Only NSE is available (anything else is a 400)")
     intraday: bool = Field(False, description="Change vs the day's open instead of the previous close")
 
     @field_validator("exchange", mode="before")
     @classmethod
-    def _upper(cls, value: object) -> object:
-        return value.upper() if isinstance(value, str) else value
+    def _nse_only(cls, value: object) -> object:
+        """Any other exchange (BSE included) is a 400 that says so, raised as is (pydantic wraps only ValueError)."""
+        if isinstance(value, str) and value.strip().upper() == "NSE":
+            return "NSE"
+        raise ValidationError(_NSE_ONLY, fields=[field_error("exchange", _NSE_ONLY)])
 
 
 class SearchQuery(Query):
@@ -161,10 +167,13 @@ def search(query: SearchQuery):
 @bp.get("/history/<symbol>")
 @query_params(HistoryQuery)
 def history(symbol: str, query: HistoryQuery):
-    """OHLCV bars of a stock for an interval and date range."""
+    """OHLCV bars of a stock for an interval and date range: the bar array is the top-level `data`, with `symbol`,
+    `interval` and `count` beside it (the shape existing dashboard clients read)."""
     limit = query.limit or _DEFAULT_HISTORY_LIMIT[query.interval]
-    data = stock_history.stock_history(_symbol(symbol), query.interval, query.first, query.last, limit)
-    return cached_json(data, HISTORY_MAX_AGE_S)
+    found = stock_history.stock_history(_symbol(symbol), query.interval, query.first, query.last, limit)
+    return cached_json(
+        found["data"], HISTORY_MAX_AGE_S, symbol=found["symbol"], interval=found["interval"], count=found["count"]
+    )
 
 
 @bp.get("/sectors")

@@ -14,6 +14,23 @@ from utils.timeutil import IST
 
 OPEN_NOW = SEED_NOW  # Friday 2026-11-20 11:00 IST, mid-session
 CLOSED_NOW = datetime(2026, 11, 20, 16, 0, tzinfo=IST)  # the same day after the close
+# An index row of /indices/all and /indices/<name>, exactly (the existing dashboard clients' shape).
+INDEX_ROW = {
+    "name",
+    "value",
+    "valueNum",
+    "open",
+    "high",
+    "low",
+    "prevClose",
+    "change",
+    "changeValue",
+    "changePercentNum",
+    "changeValueNum",
+    "direction",
+    "tag",
+    "lastUpdated",
+}
 
 
 def freeze(app: Flask, when: datetime) -> datetime:

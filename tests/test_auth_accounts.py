@@ -49,11 +49,12 @@ def test_register_creates_user_account_and_session(client, db_conn):
     assert me.status_code == 200 and me.get_json()["data"]["user"] == user
 
 
-def test_user_verify_is_an_alias_of_me(client, db_conn, app):
+def test_user_verify_is_me_with_valid_and_user_at_the_top_level(client, db_conn, app):
     client.post("/auth/register", json=NEW)
     token = client.post("/auth/login", json={"email": NEW["email"], "password": NEW["password"]}).get_json()
     headers = bearer(token["data"]["access_token"])
-    assert client.get("/user/verify", headers=headers).get_json() == client.get("/auth/me", headers=headers).get_json()
+    me = client.get("/auth/me", headers=headers).get_json()
+    assert client.get("/user/verify", headers=headers).get_json() == {**me, "valid": True, "user": me["data"]["user"]}
 
 
 def test_duplicate_email_is_409_whatever_the_case(client):

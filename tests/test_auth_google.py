@@ -73,6 +73,14 @@ def test_valid_credential_signs_up_a_new_user_with_an_account(client, google_key
     assert again["is_new_user"] is False and again["user"]["user_id"] == data["user"]["user_id"]
 
 
+def test_token_and_role_are_also_at_the_top_level(client, google_key):
+    """Existing dashboard clients read `token` and `role` beside `status`; they stay inside `data` too."""
+    body = _login(client, credential=google_key.id_token(email="boss@example.com")).get_json()
+    assert body["token"] == body["data"]["token"] == body["data"]["access_token"]
+    assert body["role"] == body["data"]["role"] == "admin"
+    assert client.get("/user/verify", headers=bearer(body["token"])).get_json()["valid"] is True
+
+
 def test_existing_password_user_is_linked_by_verified_email(client, google_key, db_conn):
     user_id = make_user(db_conn, "priya@gmail.com")
     data = _login(client, credential=google_key.id_token(email="Priya@Gmail.com")).get_json()["data"]

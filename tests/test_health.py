@@ -30,7 +30,9 @@ def test_healthz_is_503_when_the_database_is_unreachable(db_config):
 
 def test_metrics_exposes_request_counts_latency_and_pool(client):
     client.get("/health")
-    text = client.get("/metrics").get_data(as_text=True)
+    response = client.get("/metrics")
+    assert response.headers["Content-Type"].count("charset") == 1 and response.mimetype == "text/plain"
+    text = response.get_data(as_text=True)
     assert 'http_requests_total{endpoint="/health",method="GET",status="200"}' in text
     assert "http_request_duration_seconds_bucket" in text
     assert "db_pool_in_use" in text and "db_pool_size" in text

@@ -18,7 +18,7 @@ def frozen(app):
 def history(client, query: str, symbol: str = "TCS"):
     response = client.get(f"/stocks/history/{symbol}?{query}")
     assert response.status_code == 200, response.get_json()
-    return response.get_json()["data"]
+    return response.get_json()  # the bars are the top-level `data`, with symbol, interval and count beside it
 
 
 def daily_bars(db_conn, symbol: str = "TCS") -> list[dict]:

@@ -4,22 +4,8 @@ import pytest
 
 from controller.sql import fetch_all
 from tests.market_helpers import CLOSED_NOW, OPEN_NOW, freeze, put_index_quotes, quote, seconds_ago
+from tests.market_helpers import INDEX_ROW as FIELDS
 from utils.timeutil import iso_ist
-
-FIELDS = {
-    "name",
-    "value",
-    "open",
-    "high",
-    "low",
-    "prevClose",
-    "change",
-    "changeValue",
-    "changePercent",
-    "direction",
-    "tag",
-    "lastUpdated",
-}
 
 
 def snapshot(db_conn) -> dict[str, dict]:
@@ -33,7 +19,7 @@ def snapshot(db_conn) -> dict[str, dict]:
 
 def test_all_indices_grouped_by_tag(app, client, db_conn):
     freeze(app, CLOSED_NOW)
-    body = client.get("/indices/all").get_json()["data"]
+    body = client.get("/indices/all").get_json()
     expected = snapshot(db_conn)
     assert (body["source"], body["market_status"], body["totalIndices"]) == ("database", "closed", 9)
     assert sorted(body["data"]) == ["BSE", "NSE"]
@@ -41,10 +27,10 @@ def test_all_indices_grouped_by_tag(app, client, db_conn):
     nifty = body["data"]["NSE"][0]
     row = expected["NIFTY 50"]
     assert set(nifty) == FIELDS
-    assert nifty["value"] == float(row["ltp"]) and nifty["prevClose"] == float(row["prev_close"])
-    assert nifty["changeValue"] == float(row["change_value"])
-    assert nifty["changePercent"] == float(round(row["change_pct"], 2))
-    assert nifty["direction"] == ("up" if row["change_value"] > 0 else "down")
+    assert nifty["valueNum"] == float(row["ltp"]) and nifty["prevClose"] == f"{row['prev_close']:,.2f}"
+    assert nifty["changeValueNum"] == float(round(row["change_value"], 2))
+    assert nifty["changePercentNum"] == float(round(row["change_pct"], 2))
+    assert nifty["direction"] == ("up" if row["change_value"] >= 0 else "down")
     assert nifty["change"] == f"{row['change_pct']:+.2f}%" and nifty["lastUpdated"] == iso_ist(row["as_of"])
 
 
@@ -69,12 +55,12 @@ def test_live_levels_replace_the_snapshot_only_while_open_and_fresh(app, client)
         quote("NIFTY 50", "26500.25", "26062.30", seconds_ago(now, 2)),
         quote("SENSEX", "85000", "84909.43", seconds_ago(now, 30)),
     )  # stale
-    body = client.get("/indices/all").get_json()["data"]
+    body = client.get("/indices/all").get_json()
     assert (body["source"], body["market_status"]) == ("websocket_cache", "open")
     nifty = body["data"]["NSE"][0]
-    assert (nifty["value"], nifty["direction"], nifty["change"]) == (26500.25, "up", "+1.68%")
-    assert body["data"]["BSE"][0]["value"] != 85000.0
-    assert client.get("/indices/NIFTY%2050").get_json()["data"]["value"] == 26500.25
+    assert (nifty["valueNum"], nifty["direction"], nifty["change"]) == (26500.25, "up", "+1.68%")
+    assert body["data"]["BSE"][0]["valueNum"] != 85000.0
+    assert client.get("/indices/NIFTY%2050").get_json()["data"]["valueNum"] == 26500.25
     freeze(app, CLOSED_NOW)
-    closed = client.get("/indices/all").get_json()["data"]
-    assert closed["source"] == "database" and closed["data"]["NSE"][0]["value"] != 26500.25
+    closed = client.get("/indices/all").get_json()
+    assert closed["source"] == "database" and closed["data"]["NSE"][0]["valueNum"] != 26500.25

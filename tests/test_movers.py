@@ -76,9 +76,17 @@ def test_movers_all_combines_the_three_lists(app, client):
     assert data["source"] == "database"
 
 
-def test_defaults_and_an_exchange_without_stocks(app, client):
+def test_defaults(app, client):
     assert get(client, "/stocks/top-gainers")["count"] == 10
-    assert get(client, "/stocks/top-gainers?exchange=BSE")["data"] == []
+
+
+@pytest.mark.parametrize("path", ["top-gainers", "top-losers", "most-active", "movers-all"])
+def test_bse_is_a_400_saying_only_nse_is_available(client, path):
+    response = client.get(f"/stocks/{path}?exchange=BSE")
+    assert response.status_code == 400
+    body = response.get_json()
+    assert body["message"].startswith("Only NSE is available")
+    assert body["error"]["details"]["fields"] == [{"field": "exchange", "message": body["message"]}]
 
 
 @pytest.mark.parametrize(

@@ -27,6 +27,12 @@ def display_change_pct(value: Decimal) -> str:
     return f"{rounded:.2f}%" if rounded == 0 else f"{rounded:+.2f}%"
 
 
+def display_change(value: Decimal) -> str:
+    """A price change with its sign and two decimals, grouped like prices ("+62.08", "-1,204.50", "0.00")."""
+    rounded = Decimal(value).quantize(_PLACES[2], rounding=ROUND_HALF_UP)
+    return f"{rounded:,.2f}" if rounded == 0 else f"{rounded:+,.2f}"
+
+
 def percent_change(value: Decimal, base: Decimal) -> Decimal:
     """(value - base) / base in percent, 4 decimals; 0 when there is no base."""
     if not base:
@@ -35,8 +41,8 @@ def percent_change(value: Decimal, base: Decimal) -> Decimal:
 
 
 def direction(change: Decimal) -> str:
-    """ "up", "down" or "flat" for a change."""
-    return "up" if change > 0 else "down" if change < 0 else "flat"
+    """ "up" or "down" for a change (no change counts as up, as the existing dashboard clients expect)."""
+    return "down" if change < 0 else "up"
 
 
 def circuit_limits(prev_close: Decimal, band_pct: Decimal, tick: Decimal) -> tuple[Decimal, Decimal]:

@@ -11,22 +11,25 @@ from services.market.live_overlay import DATABASE, WEBSOCKET_CACHE, overlay_indi
 from services.market.market_clock import status_now
 from services.platform.cache_service import NamedCache, named_cache
 from utils.errors import NotFound
-from utils.quote_format import direction, display_change_pct, number
+from utils.quote_format import direction, display_change, display_change_pct, display_price, number
 from utils.timeutil import iso_ist
 
 
 def index_json(row: IndexQuote) -> dict:
-    """The API shape of one index."""
+    """The API shape of one index: display strings beside their numbers, as the existing dashboard clients read
+    them (`value` "26,072.29" and `valueNum` 26072.29; `change` "+0.24%"; `changeValue` "+62.08")."""
     return {
         "name": row.name,
-        "value": number(row.ltp),
-        "open": number(row.day_open),
-        "high": number(row.day_high),
-        "low": number(row.day_low),
-        "prevClose": number(row.prev_close),
+        "value": display_price(row.ltp),
+        "valueNum": number(row.ltp),
+        "open": display_price(row.day_open),
+        "high": display_price(row.day_high),
+        "low": display_price(row.day_low),
+        "prevClose": display_price(row.prev_close),
         "change": display_change_pct(row.change_pct),
-        "changeValue": number(row.change_value),
-        "changePercent": number(row.change_pct),
+        "changeValue": display_change(row.change_value),
+        "changePercentNum": number(row.change_pct),
+        "changeValueNum": number(row.change_value),
         "direction": direction(row.change_value),
         "tag": row.tag,
         "lastUpdated": iso_ist(row.as_of),

@@ -10,9 +10,9 @@ export class ApiError extends Error {
     this.details = details;
   }
 
-  /** The message plus field details ("quantity: must be a multiple of 5"). */
+  /** The message plus the field errors of `details.fields` ("quantity: must be a multiple of 5"). */
   get text() {
-    const fields = Array.isArray(this.details) ? this.details : [];
+    const fields = Array.isArray(this.details?.fields) ? this.details.fields : [];
     const extra = fields.filter((d) => d && d.message).map((d) => (d.field && d.field !== "body" ? `${d.field}: ${d.message}` : d.message));
     return [this.message, ...extra].join(" · ");
   }

@@ -7,12 +7,12 @@ import { markUpdated } from "./status.js";
 
 const chips = new Map(); // index name -> {root, value, change}
 
-/** One shape for the REST row ({value, changeValue, changePercent}) and the socket row ({ltp, change_value, change_percent}). */
+/** One shape for the REST row ({valueNum, changeValueNum, changePercentNum}) and the socket row ({ltp, change_value, change_percent}). */
 const normalize = (row) => ({
   name: row.name,
-  value: row.value ?? row.ltp,
-  change: row.changeValue ?? row.change_value,
-  percent: row.changePercent ?? row.change_percent,
+  value: row.valueNum ?? row.ltp,
+  change: row.changeValueNum ?? row.change_value,
+  percent: row.changePercentNum ?? row.change_percent,
 });
 
 function chip(name) {
@@ -41,8 +41,8 @@ function show(strip, rows) {
 export function startIndexStrip(strip) {
   api("/indices/all")
     .then((body) => {
-      show(strip, Object.values(body.data.data).flat());
-      markUpdated(null, body.data.source);
+      show(strip, Object.values(body.data).flat());
+      markUpdated(null, body.source);
     })
     .catch((err) => { if (!chips.size) strip.textContent = `Indices unavailable: ${err.message}`; });
   on("indices_update", (update) => show(strip, update.data ?? []));

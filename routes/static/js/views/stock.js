@@ -104,14 +104,14 @@ function build(view, life, stock, focusDay) {
     localStorage.setItem(INTERVAL_KEY, value);
     buttons.forEach((b) => b.setAttribute("aria-pressed", String(b.dataset.interval === value)));
     chartBox.dataset.state = "loading";
-    api(`/stocks/history/${encodeURIComponent(symbol)}?interval=${value}`).then(({ data }) => {
+    api(`/stocks/history/${encodeURIComponent(symbol)}?interval=${value}`).then(({ data: bars }) => {
       if (!life.alive || value !== interval) return;
-      chart.setBars(value, data.data);
+      chart.setBars(value, bars);
       chart.tick(quote); // the stored bars end at the last write; the latest quote may be newer
       if (focusDay && value === "day") chart.focus(focusDay);
-      chartBox.dataset.state = data.data.length ? "ready" : "empty";
+      chartBox.dataset.state = bars.length ? "ready" : "empty";
       chartBox.dataset.interval = value;
-      chartNote.hidden = data.data.length > 0;
+      chartNote.hidden = bars.length > 0;
       chartNote.textContent = "No candles for this interval yet.";
     }).catch((err) => {
       chartBox.dataset.state = "error";
