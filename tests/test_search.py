@@ -4,6 +4,7 @@ import pytest
 
 from controller.sql import fetch_all
 from tests.market_helpers import CLOSED_NOW, OPEN_NOW, freeze, put_stock_quotes, quote, seconds_ago
+from utils.search_rank import search_rank
 
 
 def search(client, query: str):
@@ -90,3 +91,45 @@ def test_search_prices_follow_the_live_cache_only_while_open(app, client):
     freeze(app, CLOSED_NOW)
     closed = search(client, "q=TCS&limit=1")
     assert closed["source"] == "database" and closed["data"][0]["currentPrice"] != 3300.0
+
+
+def test_bank_finds_the_banks_a_trader_means_among_the_dashboards_eight(client, db_conn):
+    """Symbol prefixes first (BANKBARODA, BANKINDIA), then company-word matches by index membership and traded
+    value: the NIFTY 50 banks lead, HDFC Bank and ICICI Bank first (the largest traded values)."""
+    found = symbols(search(client, "q=bank&limit=8"))
+    prefixed = sorted(r["symbol"] for r in fetch_all(db_conn, "SELECT symbol FROM stocks WHERE symbol LIKE 'BANK%'"))
+    assert sorted(found[: len(prefixed)]) == prefixed
+    assert found[len(prefixed) : len(prefixed) + 2] == ["HDFCBANK", "ICICIBANK"]
+    assert {"HDFCBANK", "ICICIBANK", "KOTAKBANK", "AXISBANK"} <= set(found)
+
+
+def test_company_word_matches_rank_nifty_50_then_other_indices_then_traded_value(client, db_conn):
+    members = fetch_all(
+        db_conn,
+        """SELECT s.symbol, GROUP_CONCAT(i.name SEPARATOR '|') AS names, MAX(q.traded_value) AS traded
+        FROM stocks s JOIN stock_quotes q ON q.stock_id = s.stock_id
+        LEFT JOIN index_constituents c ON c.stock_id = s.stock_id LEFT JOIN indices i ON i.index_id = c.index_id
+        GROUP BY s.symbol""",
+    )
+    by_symbol = {r["symbol"]: r for r in members}
+    found = [s for s in symbols(search(client, "q=india&limit=50")) if not s.startswith("INDIA")]
+
+    def tier(symbol):
+        names = (by_symbol[symbol]["names"] or "").split("|")
+        return 0 if "NIFTY 50" in names else 1 if names != [""] else 2
+
+    keys = [(tier(s), -by_symbol[s]["traded"]) for s in found]
+    assert keys == sorted(keys) and {k[0] for k in keys} == {0, 1, 2}
+
+
+def test_the_ranking_rule_is_one_pure_function():
+    assert search_rank("bank", "BANKBARODA", "Bank of Baroda", {"NIFTY NEXT 50"}, 10) < search_rank(
+        "bank", "HDFCBANK", "HDFC Bank Ltd.", {"NIFTY 50"}, 10**12
+    )
+    hdfc = search_rank("bank", "HDFCBANK", "HDFC Bank Ltd.", {"NIFTY 50", "NIFTY BANK"}, 2e10)
+    yes = search_rank("bank", "YESBANK", "Yes Bank Ltd.", set(), 9e10)
+    au = search_rank("bank", "AUBANK", "AU Small Finance Bank Ltd.", {"NIFTY MIDCAP 50"}, 1e9)
+    assert hdfc < au < yes
+    assert search_rank("tcs", "TCS", "Tata Consultancy Services Ltd.", set(), 0)[0] == 0  # exact symbol first
+    assert search_rank("services", "TCS", "Tata Consultancy Services Ltd.", set(), 0)[0] == 2
+    assert search_rank("ank", "HDFCBANK", "HDFC Bank Ltd.", {"NIFTY 50"}, 1) is None  # not a word start

@@ -1,4 +1,5 @@
-"""Stock search: symbol prefix first, then word prefixes of the company name; `%` and `_` are literal."""
+"""Stock search: the stocks whose symbol or a word of whose company name starts with the query, ranked by
+`utils.search_rank.search_rank`; `%` and `_` are literal."""
 
 from __future__ import annotations
 
@@ -6,18 +7,18 @@ from typing import Any
 
 from controller.market.stocks import QUOTE_COLUMNS, QUOTE_FROM, StockQuote, quote_from_row
 from controller.sql import fetch_all
+from utils.search_rank import search_rank
 
 _ESCAPE = "!"
-# rank 0: exact symbol, 1: symbol prefix, 2: company name starts with q, 3: a later word starts with q
+# Every match with what the ranking needs: its traded value and the indices it belongs to.
 _SEARCH = f"""
-SELECT {QUOTE_COLUMNS} {QUOTE_FROM}
+SELECT {QUOTE_COLUMNS}, q.traded_value,
+    (SELECT GROUP_CONCAT(i.name SEPARATOR '|') FROM index_constituents c JOIN indices i ON i.index_id = c.index_id
+     WHERE c.stock_id = s.stock_id) AS index_names
+{QUOTE_FROM}
 WHERE s.is_active = 1 AND (s.symbol LIKE %(prefix)s ESCAPE '!' OR s.company_name LIKE %(prefix)s ESCAPE '!'
     OR s.company_name LIKE %(word)s ESCAPE '!' OR s.company_name LIKE %(hyphen)s ESCAPE '!'
     OR s.company_name LIKE %(paren)s ESCAPE '!')
-ORDER BY CASE WHEN s.symbol = %(exact)s THEN 0 WHEN s.symbol LIKE %(prefix)s ESCAPE '!' THEN 1
-    WHEN s.company_name LIKE %(prefix)s ESCAPE '!' THEN 2 ELSE 3 END,
-    CHAR_LENGTH(s.symbol), s.symbol, s.exchange = 'NSE' DESC
-LIMIT %(limit)s
 """
 
 
@@ -29,12 +30,12 @@ def like_escape(text: str) -> str:
 def search_stocks(conn: Any, query: str, limit: int) -> list[StockQuote]:
     """Active stocks matching `query` (case-insensitive), best match first, with their snapshot quotes."""
     term = like_escape(query)
-    params = {
-        "exact": query,
-        "prefix": f"{term}%",
-        "word": f"% {term}%",
-        "hyphen": f"%-{term}%",
-        "paren": f"%({term}%",
-        "limit": limit,
-    }
-    return [quote_from_row(row) for row in fetch_all(conn, _SEARCH, params)]
+    params = {"prefix": f"{term}%", "word": f"% {term}%", "hyphen": f"%-{term}%", "paren": f"%({term}%"}
+    ranked = []
+    for row in fetch_all(conn, _SEARCH, params):
+        names = set(filter(None, (row.pop("index_names") or "").split("|")))
+        key = search_rank(query, row["symbol"], row["company_name"], names, row.pop("traded_value"))
+        if key is not None:
+            ranked.append((key, row["exchange"] != "NSE", quote_from_row(row)))
+    ranked.sort(key=lambda item: item[:2])
+    return [quote for *_, quote in ranked[:limit]]
