@@ -67,6 +67,12 @@ class MoversQuery(Query):
         raise ValidationError(_NSE_ONLY, fields=[field_error("exchange", _NSE_ONLY)])
 
 
+class MostActiveQuery(MoversQuery):
+    """MoversQuery plus ?by=volume|value"""
+
+    by: Literal["volume", "value"] = Field("volume", description="Rank by traded volume (shares) or value (₹)")
+
+
 class SearchQuery(Query):
     """?q=1..50 characters&limit=1..50"""
 
@@ -143,10 +149,10 @@ def top_losers(query: MoversQuery):
 
 
 @bp.get("/most-active")
-@query_params(MoversQuery)
-def most_active(query: MoversQuery):
-    """Most active stocks by traded volume."""
-    return _movers_list("active", query)
+@query_params(MostActiveQuery)
+def most_active(query: MostActiveQuery):
+    """Most active stocks by traded volume (or by traded value with by=value)."""
+    return _movers_list("active" if query.by == "volume" else "active_value", query)
 
 
 @bp.get("/movers-all")
@@ -178,6 +184,15 @@ def history(symbol: str, query: HistoryQuery):
 
 @bp.get("/sectors")
 def sectors():
-    """Sector performance: average change, advances and declines."""
+    """Sector performance: average change, advances, declines and traded value."""
     result = stock_views.sectors()
     return cached_json(result["rows"], SLOW_MAX_AGE_S, count=len(result["rows"]), source=result["source"])
+
+
+@bp.get("/sectors/<sector>")
+def sector(sector: str):
+    """A sector's stocks in the movers' row shape, largest traded value first (404 for an unknown sector)."""
+    result = stock_views.sector_stocks(sector)
+    return cached_json(
+        result["rows"], QUOTE_MAX_AGE_S, sector=result["sector"], count=len(result["rows"]), source=result["source"]
+    )

@@ -42,9 +42,11 @@ def test_detail_is_the_seeded_snapshot(app, client, db_conn):
         "week52High": float(row["week52_high"]),
         "week52Low": float(row["week52_low"]),
         "asOf": iso_ist(row["as_of"]),
+        "tickSize": float(row["tick_size"]),
         "priceSource": "database",
         "timestamp": iso_ist(CLOSED_NOW),
     }
+    assert detail(client, "RELIANCE")["tickSize"] == 0.1  # the order panel steps its prices by it
     # circuits: previous close ± 20% (PRICE_BAND_PERCENT), on the tick grid, inside the band
     prev, tick = row["prev_close"], row["tick_size"]
     upper, lower = Decimal(str(data["upperCircuit"])), Decimal(str(data["lowerCircuit"]))

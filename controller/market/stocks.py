@@ -17,7 +17,7 @@ from controller.sql import Pause, fetch_all
 from utils.quote_format import PriceChanges
 from utils.timeutil import as_utc
 
-MoverKind = Literal["gainers", "losers", "active"]
+MoverKind = Literal["gainers", "losers", "active", "active_value"]  # most active by volume, by traded value
 
 QUOTE_COLUMNS = """s.stock_id, s.symbol, s.company_name, s.exchange, s.sector, s.tick_size,
     q.ltp, q.prev_close, q.day_open, q.day_high, q.day_low, q.volume, q.week52_high, q.week52_low,
@@ -34,6 +34,8 @@ _MOVER_ORDER = {
     ("losers", True): ("q.intraday_change_pct", "< 0", "ASC"),
     ("active", False): ("q.volume", "> 0", "DESC"),
     ("active", True): ("q.volume", "> 0", "DESC"),
+    ("active_value", False): ("q.traded_value", "> 0", "DESC"),
+    ("active_value", True): ("q.traded_value", "> 0", "DESC"),
 }
 
 
@@ -57,6 +59,11 @@ class StockQuote(PriceChanges):
     week52_low: Decimal | None
     as_of: datetime  # aware UTC
     source: str
+
+    @property
+    def traded_value(self) -> Decimal:
+        """Volume × last price, rounded to paise (as the snapshot table's stored column)."""
+        return (self.ltp * self.volume).quantize(Decimal("0.01"))
 
     def change(self, intraday: bool) -> tuple[Decimal, Decimal]:
         """(change value, change percent) vs the day open when `intraday`, else vs the previous close."""
@@ -93,7 +100,7 @@ def active_symbols(conn: Any) -> frozenset[str]:
 
 
 def top_movers(conn: Any, kind: MoverKind, exchange: str, intraday: bool, limit: int) -> list[StockQuote]:
-    """Top `limit` gainers (change > 0), losers (change < 0) or most active (by volume) from the snapshot."""
+    """Top `limit` gainers (change > 0), losers (change < 0) or most active (by volume or value) from the snapshot."""
     column, condition, order = _MOVER_ORDER[(kind, intraday)]
     sql = (
         f"SELECT {QUOTE_COLUMNS} {QUOTE_FROM} WHERE s.exchange = %s AND s.is_active = 1 AND {column} {condition} "
@@ -106,6 +113,8 @@ def rank_movers(rows: Iterable[StockQuote], kind: MoverKind, intraday: bool, lim
     """The same ranking as `top_movers`, over rows in memory (used when live quotes are laid over)."""
     if kind == "active":
         ranked = sorted((r for r in rows if r.volume > 0), key=lambda r: (-r.volume, r.symbol))
+    elif kind == "active_value":
+        ranked = sorted((r for r in rows if r.volume > 0), key=lambda r: (-r.traded_value, r.symbol))
     else:
         sign = 1 if kind == "gainers" else -1  # losers: the most negative change first
         scored = [(r.change(intraday)[1] * sign, r) for r in rows]
@@ -115,28 +124,37 @@ def rank_movers(rows: Iterable[StockQuote], kind: MoverKind, intraday: bool, lim
 
 @dataclass(frozen=True, slots=True)
 class SectorPerformance:
-    """Equal-weighted average change of a sector with its breadth."""
+    """Equal-weighted average change of a sector with its breadth and traded value."""
 
     sector: str
     change_pct: Decimal
     advances: int
     declines: int
     count: int
+    traded_value: Decimal
 
 
 def sector_performance(rows: Iterable[StockQuote]) -> list[SectorPerformance]:
-    """Per sector: mean percent change vs previous close, advances, declines; best sector first."""
-    groups: dict[str, list[Decimal]] = {}
+    """Per sector: mean percent change vs previous close, advances, declines, traded value; best sector first."""
+    groups: dict[str, list[StockQuote]] = {}
     for row in rows:
-        groups.setdefault(row.sector, []).append(row.change_pct)
+        groups.setdefault(row.sector, []).append(row)
     result = [
         SectorPerformance(
             sector=sector,
-            change_pct=(sum(changes, Decimal(0)) / len(changes)).quantize(Decimal("0.0001")),
-            advances=sum(1 for c in changes if c > 0),
-            declines=sum(1 for c in changes if c < 0),
-            count=len(changes),
+            change_pct=(sum((m.change_pct for m in members), Decimal(0)) / len(members)).quantize(Decimal("0.0001")),
+            advances=sum(1 for m in members if m.change_pct > 0),
+            declines=sum(1 for m in members if m.change_pct < 0),
+            count=len(members),
+            traded_value=sum((m.traded_value for m in members), Decimal(0)),
         )
-        for sector, changes in groups.items()
+        for sector, members in groups.items()
     ]
     return sorted(result, key=lambda s: (-s.change_pct, s.sector))
+
+
+def sector_members(rows: Iterable[StockQuote], sector: str) -> list[StockQuote] | None:
+    """The stocks of `sector` (matched case-insensitively), largest traded value first; None for an unknown one."""
+    wanted = sector.strip().casefold()
+    members = [row for row in rows if row.sector.casefold() == wanted]
+    return sorted(members, key=lambda r: (-r.traded_value, r.symbol)) if members else None

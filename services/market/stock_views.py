@@ -110,6 +110,7 @@ def detail_json(row: StockQuote, timestamp: datetime) -> dict:
         "week52High": number(row.week52_high),
         "week52Low": number(row.week52_low),
         "asOf": iso_ist(row.as_of),
+        "tickSize": number(row.tick_size),
         "priceSource": row.source,
         "timestamp": iso_ist(timestamp),
     }
@@ -154,7 +155,7 @@ def compute_movers(kind: MoverKind, exchange: str, intraday: bool, limit: int) -
 
 def movers_key(kind: MoverKind, exchange: str, intraday: bool, limit: int) -> tuple:
     """The movers cache key (most active does not depend on `intraday`)."""
-    return kind, exchange, intraday and kind != "active", limit
+    return kind, exchange, intraday and kind not in ("active", "active_value"), limit
 
 
 def _movers_cache() -> NamedCache:
@@ -231,6 +232,7 @@ def compute_sectors(exchange: str) -> dict:
             "advances": s.advances,
             "declines": s.declines,
             "count": s.count,
+            "tradedValue": number(s.traded_value),
         }
         for s in stocks.sector_performance(rows)
     ]
@@ -244,6 +246,25 @@ def _sectors_cache() -> NamedCache:
 def sectors(exchange: str = DEFAULT_EXCHANGE) -> dict:
     """`{rows, source}` of sector performance (cached for CACHE_TTL_SECTORS_S)."""
     return _sectors_cache().get_or_load(exchange, lambda: compute_sectors(exchange))
+
+
+def sector_stocks(sector: str, exchange: str = DEFAULT_EXCHANGE) -> dict:
+    """`{sector, rows, source}`: a sector's stocks in the movers' row shape, largest traded value first (live
+    while the market is open; cached like the movers); NotFound for an unknown sector (never cached)."""
+
+    def load() -> dict:
+        rows, live = overlay_stocks(exchange_snapshot(exchange))
+        members = stocks.sector_members(rows, sector)
+        if members is None:
+            raise NotFound(f"unknown sector {sector[:60]!r}")
+        return {
+            "sector": members[0].sector,
+            "rows": [mover_json(row, intraday=False) for row in members],
+            "source": WEBSOCKET_CACHE if live else DATABASE,
+        }
+
+    cache = named_cache("sector_stocks", _settings().cache_ttl_movers_s, maxsize=64)
+    return cache.get_or_load((exchange, sector.strip().casefold()), load)
 
 
 def refresh_sectors() -> int:

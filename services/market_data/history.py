@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from utils.liquidity import typical_traded_value
+
 SESSION_MINUTES = 375
 
 
@@ -45,9 +47,10 @@ def daily_volatility(seed: int, symbol: str) -> float:
 
 
 def base_volume(seed: int, symbol: str, price: float) -> float:
-    """A typical daily volume: cheaper stocks trade more shares."""
+    """A typical daily volume in shares: the stock's typical traded value (its index standing, utils/liquidity.py)
+    with a little per-stock spread, at its price (cheaper stocks trade more shares)."""
     rng = np.random.default_rng(stable_seed(seed, "volu:" + symbol))
-    traded_value = rng.lognormal(np.log(4e9), 0.8)  # ~₹400 crore a day, widely spread
+    traded_value = typical_traded_value(symbol) * rng.lognormal(0, 0.2)
     return max(traded_value / price, 1_000.0)
 
 
@@ -83,7 +86,8 @@ def generate_stock(seed: int, symbol: str, ref_price: float, tick: float, days: 
     open_ = prev_close * np.exp(rng.normal(0, 0.3 * sigma, days))
     high = np.maximum(open_, close) * np.exp(np.abs(rng.normal(0, 0.5 * sigma, days)))
     low = np.minimum(open_, close) * np.exp(-np.abs(rng.normal(0, 0.5 * sigma, days)))
-    volume = avg_volume * rng.lognormal(0, 0.35, days) * (1 + 2 * np.abs(returns) / sigma)
+    busy = 1 + 2 * np.abs(returns) / sigma  # big moves trade more; scaled so the days average the typical volume
+    volume = avg_volume * rng.lognormal(0, 0.35, days) * busy / busy.mean()
     daily = Candles(*_tick_candles(open_, high, low, close, tick), np.maximum(volume, 1).astype(np.int64))
 
     minutes = _session(rng, ref_price, sigma, avg_volume, tick)
