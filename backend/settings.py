@@ -325,9 +325,11 @@ class Settings(BaseSettings):
         return holidays
 
     @property
-    def market_always_open(self) -> bool:
-        """FORCE_MARKET_OPEN, or the simulator told to run around the clock (SIM_ALWAYS_OPEN)."""
-        return self.force_market_open or (self.market_data_provider == "simulator" and self.sim_always_open)
+    def default_session_mode(self) -> Literal["exchange", "simulated"]:
+        """The market session until an administrator chooses one: "simulated" (open around the clock) with
+        FORCE_MARKET_OPEN or with the simulator told to (SIM_ALWAYS_OPEN), else "exchange" (the calendar)."""
+        always_open = self.force_market_open or (self.market_data_provider == "simulator" and self.sim_always_open)
+        return "simulated" if always_open else "exchange"
 
     @classmethod
     def load(cls, **overrides: object) -> Settings:

@@ -1,4 +1,4 @@
-"""Administration (role admin, checked against the database): users and scheduler jobs."""
+"""Administration (role admin, checked against the database): users, scheduler jobs, the market session."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from controller.accounts import users
 from routes.validation import json_body, query_params
 from services.accounts import auth
 from services.accounts.auth import admin_required
+from services.market import market_clock
 from services.platform import admin_jobs
 from services.trading import account_status
 from utils.errors import Conflict
@@ -97,3 +98,23 @@ def list_jobs():
 def run_job(name: str):
     """Run a registered job now, in this request."""
     return {"status": "success", "data": admin_jobs.run_job_now(name)}
+
+
+class SessionChange(BaseModel):
+    """PUT /admin/market/session."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    mode: Literal["exchange", "simulated"] = Field(
+        description="`exchange`: follow the exchange calendar (closed nights, weekends and holidays; after-market "
+        "orders, DAY expiry); `simulated`: hold the market open around the clock"
+    )
+
+
+@bp.put("/market/session")
+@admin_required
+@json_body(SessionChange)
+def set_market_session(body: SessionChange):
+    """Switch every process between following the exchange calendar and a simulated session; the new status."""
+    market_clock.set_session_mode(body.mode, auth.current_user_id())
+    return {"status": "success", "data": market_clock.status_json(market_clock.current_status())}

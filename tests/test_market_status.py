@@ -97,6 +97,9 @@ def test_market_status_endpoint_and_its_alias(app, client):
         "holiday_name": None,
         "simulated": True,
         "forced_open": False,
+        "session": "exchange",
+        "exchange_phase": "pre_open",
+        "closed_reason": "before_open",
     }
     alias = client.get("/indices/market-status")
     assert alias.status_code == 200 and alias.get_json()["data"] == body["data"]

@@ -111,7 +111,12 @@ def session_close_utc(day: date) -> datetime:
 
 @dataclass(frozen=True)
 class MarketStatus:
-    """The market phase at `now` and the next session boundaries."""
+    """The market phase at `now` and the next session boundaries.
+
+    `phase` is what the order matcher and the phase-gated jobs follow; with `forced_open` (a simulated session)
+    it is "open" whatever the exchange does, and `exchange_phase` and `closed_reason` still say what the
+    exchange itself is doing.
+    """
 
     phase: str  # "pre_open" | "open" | "closed"
     is_market_open: bool
@@ -121,21 +126,32 @@ class MarketStatus:
     now: datetime
     holiday_name: str | None
     forced_open: bool = False
+    exchange_phase: str = "closed"  # the exchange calendar's phase, never forced
+    closed_reason: str | None = None  # "weekend" | "holiday" | "before_open" | "after_hours" | None (open)
+
+
+def _closed_reason(day: date, clock: time, trading: bool, exchange_phase: str) -> str | None:
+    """Why the exchange is not in its continuous session (None while it is)."""
+    if exchange_phase == "open":
+        return None
+    if not trading:
+        return "weekend" if day.weekday() >= 5 else "holiday"
+    return "before_open" if clock < OPEN else "after_hours"
 
 
 def market_status(now: datetime, calendar: MarketCalendar, force_open: bool = False) -> MarketStatus:
-    """Phase at `now`: pre_open 09:00-09:08, open 09:15-15:30 IST on trading days, else closed."""
+    """Phase at `now`: pre_open 09:00-09:08, open 09:15-15:30 IST on trading days, else closed (open whatever
+    the calendar says with `force_open`)."""
     local = now.astimezone(IST)
     today, clock = local.date(), local.time()
     trading = calendar.is_trading_day(today)
     if trading and PRE_OPEN <= clock < PRE_OPEN_END:
-        phase = "pre_open"
+        exchange_phase = "pre_open"
     elif trading and OPEN <= clock < CLOSE:
-        phase = "open"
+        exchange_phase = "open"
     else:
-        phase = "closed"
-    if force_open:
-        phase = "open"
+        exchange_phase = "closed"
+    phase = "open" if force_open else exchange_phase
     open_day = today if trading and clock < OPEN else calendar.next_trading_day(today)
     close_day = today if trading and clock < CLOSE else open_day
     return MarketStatus(
@@ -147,4 +163,6 @@ def market_status(now: datetime, calendar: MarketCalendar, force_open: bool = Fa
         now=now,
         holiday_name=calendar.holiday_name(today),
         forced_open=force_open,
+        exchange_phase=exchange_phase,
+        closed_reason=_closed_reason(today, clock, trading, exchange_phase),
     )

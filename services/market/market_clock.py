@@ -1,17 +1,33 @@
-"""The market status as the app sees it: the exchange calendar plus the configured overrides, and the
-exchange's own word for the day when a live feed gave one (services/market/exchange_session.py)."""
+"""The market status as the app sees it: the exchange calendar, the session an administrator chose, and the
+exchange's own word for the day when a live feed gave one (services/market/exchange_session.py).
+
+The session is "exchange" (follow the calendar) or "simulated" (held open around the clock, for the simulator on
+a weekend night). An administrator switches it at run time (`set_session_mode`, PUT /admin/market/session); the
+choice is one row in MySQL, so every process and every machine on the database follows it: each process reads
+it again when its copy is older than SESSION_CHECK_S. Without a stored choice the settings' default applies.
+"""
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 
 from flask import Flask, current_app
+from mysql.connector import Error as MySQLError
 
+from backend import db
+from controller.market import session_mode as session_sql
+from controller.market.session_mode import SessionMode
 from services.market import exchange_session
+from utils.errors import ServiceUnavailable
 from utils.market_hours import MarketCalendar, MarketStatus, market_status
 from utils.timeutil import iso_ist, now_utc
+
+log = logging.getLogger(__name__)
+SESSION_CHECK_S = 2.0  # how stale a process's copy of the chosen session may be
 
 
 def calendar() -> MarketCalendar:
@@ -37,15 +53,41 @@ def set_clock(app: Flask, source: Callable[[], datetime] | None) -> None:
         app.extensions["clock"] = source
 
 
+def session_mode() -> SessionMode:
+    """The session this process follows: the stored choice (re-read every SESSION_CHECK_S), else the default."""
+    known = current_app.extensions.get("session_mode")
+    if known is not None and time.monotonic() - known[1] < SESSION_CHECK_S:
+        return known[0]
+    try:
+        with db.connection() as conn:
+            stored = session_sql.stored_mode(conn)
+    except (ServiceUnavailable, MySQLError) as exc:  # keep what this process knew; the next call asks again
+        log.warning("market session not read (%s); keeping the current one", exc)
+        return known[0] if known is not None else current_app.extensions["settings"].default_session_mode
+    mode = stored or current_app.extensions["settings"].default_session_mode
+    current_app.extensions["session_mode"] = (mode, time.monotonic())
+    return mode
+
+
+def set_session_mode(mode: SessionMode, user_id: int | None) -> None:
+    """Store `mode` for every process; this one follows it at once, the others within SESSION_CHECK_S."""
+    with db.transaction() as conn:
+        session_sql.save_mode(conn, mode, user_id)
+    current_app.extensions["session_mode"] = (mode, time.monotonic())
+    current_app.extensions.pop("market_status_memo", None)
+
+
 def current_status(now: datetime | None = None) -> MarketStatus:
-    """Phase and session boundaries now (open around the clock when forced or SIM_ALWAYS_OPEN); the exchange's
-    word for the day, when the feed gave one, wins over the calendar's phase."""
-    settings = current_app.extensions["settings"]
-    status = market_status(now or clock(), calendar(), force_open=settings.market_always_open)
-    word = None if status.forced_open else exchange_session.exchange_phase(status.now)
-    if word is None or word == status.phase:
+    """Phase and session boundaries now (held open around the clock in a simulated session); the exchange's word
+    for the day, when the feed gave one, wins over the calendar's: for `phase` in the exchange's session, and for
+    `exchange_phase` always."""
+    status = market_status(now or clock(), calendar(), force_open=session_mode() == "simulated")
+    word = exchange_session.exchange_phase(status.now)
+    if word is None or word == status.exchange_phase:
         return status
-    return replace(status, phase=word, is_market_open=word == "open")
+    reason = None if word == "open" else status.closed_reason or "holiday"  # closed on a day the calendar opens
+    status = replace(status, exchange_phase=word, closed_reason=reason)
+    return status if status.forced_open else replace(status, phase=word, is_market_open=word == "open")
 
 
 def current_phase() -> str:
@@ -87,4 +129,7 @@ def status_json(status: MarketStatus) -> dict:
         "holiday_name": status.holiday_name,
         "simulated": is_simulated(),
         "forced_open": status.forced_open,
+        "session": "simulated" if status.forced_open else "exchange",
+        "exchange_phase": status.exchange_phase,
+        "closed_reason": status.closed_reason,
     }

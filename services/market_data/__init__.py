@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Flask, current_app
 
 from backend.settings import Settings
+from services.market import market_clock
 from services.market_data.base import MarketDataProvider
 from services.market_data.provider_token import ProviderTokens
 from services.market_data.simulator import Simulator
@@ -28,7 +29,7 @@ def create_provider(settings: Settings, calendar: MarketCalendar, tokens: Provid
         load_universe,
         seed=settings.sim_seed,
         calendar=calendar,
-        always_open=settings.sim_always_open,
+        always_open=lambda: market_clock.session_mode() == "simulated",  # the session switches at run time
         max_ticks=settings.sim_max_ticks,
     )
 

@@ -4,8 +4,10 @@ It starts from the latest snapshot in the database, so prices continue from wher
 Every advance moves each stock by a fat-tailed step scaled by its daily volatility and the elapsed
 time, adds volume along the U-shaped intraday curve, and recomputes every index from its
 constituents exactly as the seed does: level = prev_close * Σ wᵢ·(ltpᵢ / prev_closeᵢ) / Σ wᵢ.
-INDIA VIX (an index without constituents) mean-reverts. A new trading day resets open, high, low
-and volume. The market calendar is respected unless SIM_ALWAYS_OPEN is set.
+INDIA VIX (an index without constituents) mean-reverts. A new day resets open, high, low and volume.
+The market calendar is respected unless the session is held open (`always_open`, a simulated session).
+Only an exchange trading day's last price becomes the previous close: a simulated session on a weekend or a
+holiday moves prices, but the change it shows (and the next trading day's) is against the last real close.
 """
 
 from __future__ import annotations
@@ -49,7 +51,7 @@ class Simulator:
         loader: Callable[[], Universe],
         seed: int = 42,
         calendar: MarketCalendar | None = None,
-        always_open: bool = False,
+        always_open: Callable[[], bool] = lambda: False,
         max_ticks: int = 0,
         clock: Callable[[], datetime] = now_utc,
     ) -> None:
@@ -101,7 +103,7 @@ class Simulator:
 
     def market_status(self) -> MarketStatus:
         """The exchange calendar's phase now (always open with SIM_ALWAYS_OPEN)."""
-        return market_status(self.clock(), self.calendar, force_open=self.always_open)
+        return market_status(self.clock(), self.calendar, force_open=self.always_open())
 
     @property
     def symbols(self) -> list[str]:
@@ -124,6 +126,7 @@ class Simulator:
         self._fair = np.array([float(s.quote.ltp) for s in stocks])
         self._ltp = self._fair.copy()
         self._prev = np.array([float(s.quote.prev_close) for s in stocks])
+        self._close = self._prev.copy()  # the last exchange trading day's close: the next day's previous close
         self._open = np.array([float(s.quote.day_open) for s in stocks])
         self._high = np.array([float(s.quote.day_high) for s in stocks])
         self._low = np.array([float(s.quote.day_low) for s in stocks])
@@ -141,6 +144,7 @@ class Simulator:
         self._is_vix = np.array([not i.members for i in self._idx])
         self._idx_level = np.array([float(i.quote.ltp) for i in self._idx])
         self._idx_prev = np.array([float(i.quote.prev_close) for i in self._idx])
+        self._idx_close = self._idx_prev.copy()
         self._idx_open = np.array([float(i.quote.day_open) for i in self._idx])
         self._idx_high = np.array([float(i.quote.day_high) for i in self._idx])
         self._idx_low = np.array([float(i.quote.day_low) for i in self._idx])
@@ -158,7 +162,7 @@ class Simulator:
             now = self.clock()
             if now <= self._as_of or (self.max_ticks and self.ticks >= self.max_ticks):
                 return
-            if not market_status(now, self.calendar, force_open=self.always_open).is_market_open:
+            if not market_status(now, self.calendar, force_open=self.always_open()).is_market_open:
                 return
             today = now.astimezone(IST).date()
             if today != self._day:
@@ -169,13 +173,15 @@ class Simulator:
             self._publish()
 
     def _new_day(self, day: date) -> None:
-        """Yesterday's last price becomes the previous close; open with a small gap; volume from zero."""
-        self._prev = self._ltp.copy()
-        self._fair = self._prev * np.exp(self._rng.normal(0, 0.3, len(self._prev)) * self._sigma)
+        """Open with a small gap from the last price, volume from zero. The day that ended gives the previous
+        close only if the exchange traded that day (a simulated weekend or holiday session has no close)."""
+        if self.calendar.is_trading_day(self._day):
+            self._close, self._idx_close = self._ltp.copy(), self._idx_level.copy()
+        self._prev, self._idx_prev = self._close.copy(), self._idx_close.copy()
+        self._fair = self._ltp * np.exp(self._rng.normal(0, 0.3, len(self._ltp)) * self._sigma)
         self._ltp = self._round(self._fair)
         self._open, self._high, self._low = self._ltp.copy(), self._ltp.copy(), self._ltp.copy()
         self._volume = np.zeros(len(self._ltp))
-        self._idx_prev = self._idx_level.copy()
         self._idx_level = self._index_levels(self._idx_level)
         self._idx_open, self._idx_high, self._idx_low = (self._idx_level.copy() for _ in range(3))
         self._day = day

@@ -17,16 +17,17 @@ from controller.market import candles, snapshots
 from services import market_data
 from services.market import market_clock
 from services.market.live_price_cache import Quote
+from services.market_data.universe import load_universe
 from services.platform.scheduler import Job
 from services.realtime import payloads
 from services.realtime.fanout import emit
 from services.realtime.tick_bus import Kind, TickBatch, tick_bus
 from services.realtime.tick_writer import TickWriter, ist_day_bounds
-from utils.timeutil import IST, as_utc, now_utc
+from utils.market_hours import MarketStatus
+from utils.timeutil import IST, as_utc, iso_ist, now_utc
 
 log = logging.getLogger(__name__)
 _OPEN = frozenset({"open"})
-_CLOSED = frozenset({"closed"})
 
 
 def publish_new(kind: Kind, quotes: list[Quote]) -> int:
@@ -53,6 +54,7 @@ def poll_index_quotes() -> int:
 
 def write_eod_candles(writer: TickWriter) -> tuple[int, int]:
     """Upsert the daily candle of the latest quoted day from the snapshot (real day high/low/volume); idempotent.
+    A day the exchange did not trade (a simulated weekend or holiday session) gets none.
 
     The first run for a day also rolls every stock's 52-week range over the last 52 weeks of daily candles
     (a year-long scan: once a day per process, not on every run of this job). It runs while `writer` does not
@@ -64,11 +66,21 @@ def write_eod_candles(writer: TickWriter) -> tuple[int, int]:
         if newest is None:
             return 0, 0
         day = as_utc(newest).astimezone(IST).date()
+        if not market_clock.calendar().is_trading_day(day):
+            return 0, 0
         written = candles.write_daily_candles_from_quotes(conn, *ist_day_bounds(day))
         if rolled_for != day:
             candles.roll_52_week_range(conn, ist_day_bounds(day - timedelta(weeks=52))[0])
     current_app.extensions["week52_rolled_for"] = day
     return written
+
+
+def scheduled_eod_candles(writer: TickWriter) -> tuple[int, int]:
+    """The end-of-day job: after the close, or at any time in a simulated session (which has no close phase)."""
+    status = market_clock.current_status()
+    if status.phase == "closed" or status.forced_open:
+        return write_eod_candles(writer)
+    return 0, 0
 
 
 def refresh_stale_snapshot(writer: TickWriter | None) -> bool:
@@ -86,19 +98,35 @@ def refresh_stale_snapshot(writer: TickWriter | None) -> bool:
 
 
 class MarketStatusWatch:
-    """Emits `market_status` to everyone when the phase changes."""
+    """Emits `market_status` to everyone when the phase or the session changes, and, when the market closes,
+    one `indices_update` with `status: "closed"` (no tick follows to say so)."""
 
     def __init__(self) -> None:
-        self.phase: str | None = None
+        self.state: tuple[str, bool] | None = None
 
     def __call__(self) -> bool:
-        """Check the phase; emit and return True on a change (the first check only records it)."""
+        """Check the phase and session; emit and return True on a change (the first check only records it)."""
         status = market_clock.current_status()
-        changed = self.phase is not None and status.phase != self.phase
-        self.phase = status.phase
+        state = (status.phase, status.forced_open)
+        changed = self.state is not None and state != self.state
+        closed = changed and self.state[0] != "closed" and status.phase == "closed"
+        self.state = state
         if changed:
             emit("market_status", market_clock.status_json(status))
+        if closed:
+            emit("indices_update", closing_indices(status))
         return changed
+
+
+def closing_indices(status: MarketStatus) -> dict:
+    """`indices_update` with `status: "closed"`: the last level of every index (the live cache, else the snapshot)."""
+    directory = payloads.directory()
+    live = current_app.extensions["live_prices"]["indices"].snapshot()
+    quotes = [live[name] for name in directory.index_order if name in live]
+    if not quotes:
+        universe = load_universe()
+        quotes = [index.quote for index in universe.indices]
+    return payloads.indices_update(quotes, directory.index_tags, False, iso_ist(status.now))
 
 
 class MoversFeed:
@@ -122,7 +150,6 @@ def writer_jobs(settings: Settings, writer: TickWriter, feed: list[Job] | None =
     """Jobs of the process that polls the provider and persists ticks; `feed` replaces the simulator's two
     polling jobs (with Upstox: the stream's jobs, services/realtime/upstox_stream.py)."""
     poll_s = settings.sim_tick_interval_s
-    eod_phases = None if settings.market_always_open else _CLOSED
     polling = [
         Job("stock_quotes", poll_s, poll_stock_quotes, _OPEN, settings.enable_stock_scheduler),
         Job("index_quotes", poll_s, poll_index_quotes, _OPEN, settings.enable_index_scheduler),
@@ -132,8 +159,8 @@ def writer_jobs(settings: Settings, writer: TickWriter, feed: list[Job] | None =
         Job(
             "eod_candles",
             settings.eod_interval_s,
-            lambda: write_eod_candles(writer),
-            eod_phases,
+            lambda: scheduled_eod_candles(writer),
+            None,
             settings.enable_eod_scheduler,
         ),
         Job("startup_refresh", None, lambda: refresh_stale_snapshot(writer), None, settings.enable_startup_refresh),

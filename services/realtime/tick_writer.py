@@ -4,8 +4,9 @@ Ticks are conflated in memory (the latest quote per instrument, the running bar 
 minute) and flushed by the `quote_writer` job in one transaction: one multi-row upsert for the
 stock quotes, one for the index quotes, one per candle table. A minute bar keeps its first price
 as open, widens high/low, moves close, and its volume is the cumulative volume's growth since the
-minute began. When the trading day changes, the previous day's daily candles are written from the
-snapshot first (exact end-of-day values, also with SIM_ALWAYS_OPEN where there is no "closed" phase).
+minute began. When the day changes, the previous day's daily candles are written from the snapshot first
+(exact end-of-day values, also in a simulated session where there is no "closed" phase), if that day was an
+exchange trading day: a simulated weekend or holiday session writes its minute bars but no daily candle.
 
 The writers of the snapshot and candle tables (a flush, and the end-of-day job under `exclusive()`) run one at a
 time: they lock the same stock_quotes rows in different orders (a flush in the order the quotes arrived; the
@@ -61,8 +62,9 @@ def ist_day_bounds(day: date) -> tuple[datetime, datetime]:
 class TickWriter:
     """Collects ticks (subscribe `on_batch` to the bus) and persists them on `flush()`."""
 
-    def __init__(self, loader: Callable[[], Universe]) -> None:
+    def __init__(self, loader: Callable[[], Universe], is_trading_day: Callable[[date], bool]) -> None:
         self._loader = loader
+        self._is_trading_day = is_trading_day
         self._lock = threading.Lock()  # guards the collected ticks
         self._writing = threading.Lock()  # one writer of the snapshot and candle tables at a time
         self._quotes: dict[str, dict[str, Quote]] = {"stocks": {}, "indices": {}}
@@ -154,13 +156,14 @@ class TickWriter:
         return taken
 
     def _finished_day(self, pending: Iterable[Quote]) -> date | None:
-        """The previous trading day when these quotes begin a new one (None otherwise)."""
+        """The day that ended when these quotes begin a new one, if the exchange traded on it (None otherwise)."""
         newest = max((q.as_of for q in pending), default=None)
         if newest is None:
             return None
         day = newest.astimezone(IST).date()
         previous, self._day = self._day, day
-        return previous if previous is not None and day > previous else None
+        ended = previous is not None and day > previous
+        return previous if ended and self._is_trading_day(previous) else None
 
     def _instrument_ids(self) -> dict[str, dict[str, int]]:
         if self._ids is None:

@@ -121,7 +121,9 @@ class Realtime:
         if self.terms:  # led before: a fresh provider (a simulator continues from the stored snapshot)
             market_data.init_app(self.app)
         self.terms += 1
-        self.writer = TickWriter(load_universe)
+        with self.app.app_context():
+            is_trading_day = market_clock.calendar().is_trading_day
+        self.writer = TickWriter(load_universe, is_trading_day)
         self.bus.subscribe(self.writer.on_batch, "tick_writer")
         feed = self.feed.start_leading()
         self.leader_scheduler = Scheduler(

@@ -17,7 +17,7 @@ from controller.trading.models import Account, HoldingCost, HoldingCostLookup, H
 from controller.trading.order_rules import MarketView, OrderTicket, TradingRules
 from controller.trading.portfolio import holding_costs, portfolio
 from services.market.live_price_cache import stock_prices
-from services.market.market_clock import clock, current_status
+from services.market.market_clock import clock, current_status, session_mode
 from services.platform.cache_service import app_cache
 from services.trading.events import publish_outcome
 from utils import metrics
@@ -53,13 +53,13 @@ def market_view(now: datetime | None = None) -> MarketView:
 
 
 def _is_open(at: datetime) -> bool:
-    """The market phase, computed once per minute (phases change on whole minutes)."""
+    """The market phase, computed once per minute and session mode (phases change on whole minutes)."""
     phases = app_cache("trading_phases", None, maxsize=64)
-    minute = at.replace(second=0, microsecond=0)
-    found = phases.get(minute)
+    key = at.replace(second=0, microsecond=0), session_mode()
+    found = phases.get(key)
     if found is None:
         found = current_status(at).is_market_open
-        phases.put(minute, found)
+        phases.put(key, found)
     return found
 
 

@@ -19,7 +19,7 @@ def make_sim(clock, seed=SEED, always_open=False, **kwargs) -> Simulator:
         lambda: reference_universe(),
         seed=seed,
         calendar=MarketCalendar(),
-        always_open=always_open,
+        always_open=lambda: always_open,
         clock=clock,
         **kwargs,
     )
@@ -114,6 +114,29 @@ def test_the_market_calendar_holds_prices_outside_the_session(clock):
     always.clock.tick(5)
     assert always.quotes(SYMBOLS) != start
     assert always.market_status().is_market_open
+
+
+def test_a_simulated_weekend_session_moves_prices_but_never_becomes_the_previous_close(clock):
+    """Friday's last price is the previous close on Saturday, Sunday and Monday: the simulated weekend sessions
+    trade (from zero volume each day) but only an exchange trading day's close rolls."""
+    sim = make_sim(clock, always_open=True)
+    run(sim, clock, 30, seconds=60)
+    friday = {q.symbol: q for q in sim.quotes(SYMBOLS)}
+    friday_nifty = sim.index_quotes(["NIFTY 50"])[0]
+    days = {}
+    for name, moment in (
+        ("saturday", datetime(2026, 11, 21, 11, 0, tzinfo=IST)),
+        ("sunday", datetime(2026, 11, 22, 11, 0, tzinfo=IST)),
+        ("monday", datetime(2026, 11, 23, 9, 20, tzinfo=IST)),
+    ):
+        clock.now = moment.astimezone(UTC)
+        run(sim, clock, 20, seconds=30)
+        days[name] = {q.symbol: q for q in sim.quotes(SYMBOLS)}
+    for symbol in SYMBOLS:
+        assert [days[d][symbol].prev_close for d in days] == [friday[symbol].ltp] * 3
+        assert days["sunday"][symbol].ltp != days["saturday"][symbol].ltp  # the simulated sessions trade
+        assert days["sunday"][symbol].volume < days["saturday"][symbol].volume * 3  # each day from zero
+    assert sim.index_quotes(["NIFTY 50"])[0].prev_close == friday_nifty.ltp
 
 
 def test_max_ticks_freezes_the_market(clock):

@@ -17,7 +17,7 @@ from services.market_data.universe import load_universe
 from services.realtime import feed_jobs
 from services.realtime.tick_bus import TickBatch
 from services.realtime.tick_writer import TickWriter, ist_day_bounds
-from utils.market_hours import session_open_utc
+from utils.market_hours import MarketCalendar, session_open_utc
 from utils.timeutil import IST
 
 DAY = datetime(2026, 11, 20, 6, 0, tzinfo=UTC)  # 11:30 IST on the seeded session day
@@ -66,7 +66,7 @@ def com_insert(conn):
 
 def test_a_flush_writes_quotes_and_minute_bars_in_one_statement_each(app, rt_conn):
     universe = load_universe()
-    writer = TickWriter(load_universe)
+    writer = TickWriter(load_universe, MarketCalendar().is_trading_day)
     t0 = DAY.replace(minute=1, second=5)
     batch = tuple(replace(s.quote, volume=s.quote.volume + 10, as_of=t0, source="simulator") for s in universe.stocks)
     writer.on_batch(TickBatch("stocks", batch))
@@ -84,7 +84,7 @@ def test_flushes_run_one_at_a_time(app, monkeypatch):
     rows can deadlock and lose the loser's minute bars, so the second flush waits for the first."""
     from controller.market import quotes
 
-    writer, active, overlaps = TickWriter(load_universe), [], []
+    writer, active, overlaps = TickWriter(load_universe, MarketCalendar().is_trading_day), [], []
     upsert = quotes.upsert_live_stock_quotes
 
     def slow_upsert(*args):
@@ -114,7 +114,7 @@ def test_flushes_run_one_at_a_time(app, monkeypatch):
 
 
 def test_minute_bars_keep_open_widen_high_low_and_count_volume_deltas(app, rt_conn):
-    writer = TickWriter(load_universe)
+    writer = TickWriter(load_universe, MarketCalendar().is_trading_day)
     t0 = DAY.replace(minute=10, second=0)
     ticks = [("1010", 5_000, 1), ("1030", 5_600, 20), ("990", 6_000, 40)]
     for ltp, volume, second in ticks[:2]:
@@ -138,7 +138,7 @@ def test_minute_bars_keep_open_widen_high_low_and_count_volume_deltas(app, rt_co
 
 
 def test_the_52_week_range_only_widens(app, rt_conn):
-    writer = TickWriter(load_universe)
+    writer = TickWriter(load_universe, MarketCalendar().is_trading_day)
     stored = stock_row(rt_conn, "INFY")
     at = DAY.replace(minute=20)
     high = stored["week52_high"] + 100
@@ -150,14 +150,33 @@ def test_the_52_week_range_only_widens(app, rt_conn):
 
 
 def test_a_new_day_first_writes_the_previous_days_daily_candle(app, rt_conn):
-    writer = TickWriter(load_universe)
+    """Friday's candle is written when the next day's ticks arrive; the simulated weekend sessions that follow write
+    their minute bars but no daily candle (daily history holds exchange trading days only), even at the end of day."""
+    writer = TickWriter(load_universe, MarketCalendar().is_trading_day)
     friday = DAY.replace(minute=30)
     writer.on_batch(TickBatch("stocks", (quote("SBIN", "1012.5", 90_000, friday, "1020", "995"),)))
     writer.flush()
+    reports = []
+    for day in (21, 22):  # a simulated Saturday and Sunday session
+        at = datetime(2026, 11, day, 5, 0, tzinfo=UTC)
+        writer.on_batch(TickBatch("stocks", (quote("SBIN", "1030", 500, at, prev_close="1012.5"),)))
+        writer.on_batch(
+            TickBatch("stocks", (quote("SBIN", "1031", 700, at + timedelta(minutes=1), prev_close="1012.5"),))
+        )
+        reports.append(writer.flush())
+        assert feed_jobs.write_eod_candles() == (0, 0)  # the newest quote is a weekend's
+        assert minute_bar(rt_conn, "SBIN", at) is not None  # the weekend's minute bars keep their real time
+    assert reports[0].daily_candles_for == friday.date() and reports[1].daily_candles_for is None
     monday = datetime(2026, 11, 23, 3, 46, tzinfo=UTC)
     writer.on_batch(TickBatch("stocks", (quote("SBIN", "1013", 100, monday, prev_close="1012.5"),)))
     report = writer.flush()
-    assert report.daily_candles_for == friday.date()
+    assert report.daily_candles_for is None  # Sunday was no trading day
+    weekend = fetch_value(
+        rt_conn,
+        "SELECT COUNT(*) FROM stock_candles WHERE timeframe = '1d' AND ts > %s AND ts < %s",
+        (friday.replace(tzinfo=None), monday.replace(tzinfo=None)),
+    )
+    assert weekend == 0
     daily = fetch_one(
         rt_conn,
         "SELECT open, high, low, close, volume FROM stock_candles c JOIN stocks s "

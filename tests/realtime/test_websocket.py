@@ -160,7 +160,7 @@ def test_prices_batch_movers_and_market_status_broadcasts(app):
         assert MoversFeed()() is True
         watch = MarketStatusWatch()
         assert watch() is False  # the first check only records the phase
-        watch.phase = "closed"
+        watch.state = ("closed", True)
         assert watch() is True
     received = client.get_received()
     [batch] = [m["args"][0] for m in received if m["name"] == "prices_batch"]

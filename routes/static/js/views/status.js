@@ -1,5 +1,6 @@
-// Header status: market phase badge (with next open), SIMULATED label, live-connection indicator with a
-// "disconnected" banner, the "signed out by the server" banner, and the footer's "last updated" time and source.
+// Header status: market phase badge (with next open; in a simulated session, why the exchange itself is closed),
+// SIMULATED label, live-connection indicator with a "disconnected" banner, the "signed out by the server" banner,
+// and the footer's "last updated" time and source.
 import { api } from "../api.js";
 import { h } from "../dom.js";
 import { time, when } from "../format.js";
@@ -7,6 +8,18 @@ import { session } from "../session.js";
 import { on } from "../socket.js";
 
 const PHASES = { open: "Market open", pre_open: "Pre-open", closed: "Market closed" };
+const weekday = new Intl.DateTimeFormat("en-IN", { timeZone: "Asia/Kolkata", weekday: "long" });
+
+/** Why the exchange is closed, for "Simulated session — NSE closed (…)": the weekday, the holiday's name, … */
+function closedWhy(status) {
+  switch (status.closed_reason) {
+    case "weekend": return weekday.format(new Date(status.current_time_ist));
+    case "holiday": return status.holiday_name ?? "holiday";
+    case "before_open": return `opens ${when(status.next_open)}`;
+    case "after_hours": return "after hours";
+    default: return null;
+  }
+}
 const SOURCES = { websocket_cache: "live feed", database: "database snapshot", upstox_api: "Upstox" };
 const statusListeners = new Set();
 /** The latest /market/status (null until loaded). */
@@ -24,7 +37,10 @@ function showMarket(status) {
   market = { ...market, ...status };
   const badge = document.getElementById("market-badge");
   badge.dataset.phase = market.phase;
-  badge.replaceChildren(PHASES[market.phase] ?? market.phase);
+  badge.dataset.session = market.session ?? "exchange";
+  const why = market.phase === "open" && market.session === "simulated" ? closedWhy(market) : null;
+  if (why) badge.replaceChildren(`Simulated session — NSE closed (${why})`);
+  else badge.replaceChildren(PHASES[market.phase] ?? market.phase);
   if (market.phase !== "open") badge.append(h("span", { class: "badge-detail", text: ` · opens ${when(market.next_open)}` }));
   badge.title = market.holiday_name ? `Holiday: ${market.holiday_name}` : `Now ${when(market.current_time_ist)} IST`;
   document.getElementById("sim-badge").hidden = !market.simulated;
