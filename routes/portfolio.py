@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from flask import Blueprint
 from flask_jwt_extended import jwt_required
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from backend import db
-from controller.trading import portfolio
 from routes._params import csv_response, success
 from routes.validation import query_params
 from services.accounts.auth import current_user_id
-from services.trading import desk
+from services.trading import desk, equity_curve
 
 bp = Blueprint("portfolio", __name__)
 _CSV_HEADER = [
@@ -33,11 +33,22 @@ _CSV_HEADER = [
 
 
 class EquityHistoryQuery(BaseModel):
-    """GET /portfolio/history?days=N."""
+    """GET /portfolio/history?range=1d|1w|1m|all (or ?days=N, as before)."""
 
     model_config = ConfigDict(extra="forbid")
 
-    days: int = Field(365, ge=1, le=3650, description="How many days back")
+    range: Literal["1d", "1w", "1m", "all"] | None = Field(
+        None,
+        description="1d, 1w: intraday points (every 5 minutes while the market is open, and at each fill); "
+        "1m, all: daily closes, then the intraday points since the last close (default: all)",
+    )
+    days: int | None = Field(None, ge=1, le=3650, description="Alias: the last N days, as `1m` does 30")
+
+    @model_validator(mode="after")
+    def _one(self) -> EquityHistoryQuery:
+        if self.range is not None and self.days is not None:
+            raise ValueError("give `range` or `days`, not both")
+        return self
 
 
 @bp.get("/holdings")
@@ -54,10 +65,9 @@ def holdings():
 @jwt_required()
 @query_params(EquityHistoryQuery)
 def history(query: EquityHistoryQuery):
-    """The daily equity curve (one snapshot per trading day, oldest first)."""
-    with db.connection() as conn:
-        curve = portfolio.equity_history(conn, current_user_id(), query.days)
-    return success(curve, count=len(curve))
+    """The equity curve, oldest first: [{time, equity, cash, holdings_value}] with ISO 8601 times."""
+    points = equity_curve.curve(current_user_id(), query.range, query.days)
+    return success(points, count=len(points))
 
 
 @bp.get("/export.csv")

@@ -7,7 +7,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from controller.sql import defer_rows, execute, fetch_all, fetch_value
+from controller.sql import defer, defer_rows, execute, fetch_all, fetch_value
 from controller.trading.models import (
     Account,
     HoldingCost,
@@ -17,7 +17,7 @@ from controller.trading.models import (
     ValuedHolding,
     account_object,
 )
-from utils.money import money, number
+from utils.money import money
 
 _HOLDINGS = """
 SELECT s.symbol, s.company_name, h.quantity, h.reserved_quantity, h.avg_price,
@@ -46,10 +46,6 @@ LEFT JOIN (
     GROUP BY h.user_id
 ) v ON v.user_id = a.user_id
 ON DUPLICATE KEY UPDATE equity = VALUES(equity), cash = VALUES(cash), holdings_value = VALUES(holdings_value)
-"""
-_HISTORY = """
-SELECT snapshot_date, equity, cash, holdings_value FROM portfolio_snapshots
-WHERE user_id = %s ORDER BY snapshot_date DESC LIMIT %s
 """
 
 
@@ -117,20 +113,7 @@ def snapshot_all(conn: Any, day: date) -> int:
     return int(fetch_value(conn, "SELECT COUNT(*) FROM portfolio_snapshots WHERE snapshot_date = %s", (day,)))
 
 
-def equity_history(conn: Any, user_id: int, days: int) -> list[dict[str, Any]]:
-    """The last `days` daily snapshots, oldest first."""
-    rows = fetch_all(conn, _HISTORY, (user_id, days))
-    return [
-        {
-            "date": row["snapshot_date"].isoformat(),
-            "equity": number(row["equity"]),
-            "cash": number(row["cash"]),
-            "holdings_value": number(row["holdings_value"]),
-        }
-        for row in reversed(rows)
-    ]
-
-
 def delete_history(conn: Any, user_id: int) -> None:
-    """Forget the user's equity curve (account reset)."""
+    """Forget the user's equity curve: daily closes and intraday points (account reset)."""
     execute(conn, "DELETE FROM portfolio_snapshots WHERE user_id = %s", (user_id,))
+    defer(conn, "DELETE FROM equity_points WHERE user_id = %s", (user_id,))  # travels with the next statement

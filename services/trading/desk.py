@@ -19,6 +19,7 @@ from controller.trading.portfolio import holding_costs, portfolio
 from services.market.live_price_cache import stock_prices
 from services.market.market_clock import clock, current_status, session_mode
 from services.platform.cache_service import app_cache
+from services.trading.equity_curve import note_fills
 from services.trading.events import publish_outcome
 from utils import metrics
 from utils.errors import NotFound, ServiceUnavailable, Unauthorized
@@ -192,7 +193,8 @@ def reset_account(user_id: int) -> dict[str, Any]:
 
 
 def publish(outcome: Outcome | None) -> None:
-    """Count the fills and push the outcome to its user (call after commit)."""
+    """Count the fills, keep their equity point and push the outcome to its user (call after commit)."""
     if outcome is not None:
         metrics.TRADING_FILLS.inc(len(outcome.trades))
+    note_fills(outcome)
     publish_outcome(outcome)

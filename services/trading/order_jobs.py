@@ -1,4 +1,5 @@
-"""Scheduled trading jobs: AMO processing at the open, DAY expiry at the close, daily equity snapshots.
+"""Scheduled trading jobs: AMO processing at the open, DAY expiry at the close, daily equity snapshots and the
+intraday equity points.
 
 Plain functions taking an optional `now` (tests pass a frozen one); each is idempotent and safe
 to run in any process. `trading_jobs()` is the registry the scheduler wires in one line.
@@ -16,6 +17,7 @@ from controller.trading import order_queries, orders, portfolio
 from controller.trading.models import Order
 from services.market.market_clock import calendar, clock
 from services.trading.desk import in_transaction, market_view, publish, rules
+from services.trading.equity_curve import RECORD_EVERY_S, record_equity_points
 from services.trading.matcher import process_open_market
 from utils.market_hours import session_close_utc
 from utils.timeutil import IST
@@ -66,4 +68,5 @@ def trading_jobs() -> dict[str, tuple[Callable[..., Any], float, str]]:
         "orders_open_market": (process_open_market, 5.0, "open"),
         "orders_expire_day": (expire_day_orders, 60.0, "any"),
         "portfolio_equity_snapshot": (snapshot_equity, 600.0, "any"),
+        "portfolio_equity_points": (record_equity_points, RECORD_EVERY_S, "open"),
     }

@@ -157,6 +157,25 @@ def test_csv_exports_quote_formula_cells(market, trader):
     assert holdings[0]["quantity"] == "2" and holdings[0]["profit_loss"] == "0.0"
 
 
+def test_trades_export_as_csv_with_the_lists_filters(market, trader, make_trader):
+    market.publish("ZZTEST", "100")
+    trader.order(expect=201, quantity=2)
+    trader.order(expect=201, side="SELL", quantity=1)
+    make_trader("bob").order(expect=201, quantity=5)  # someone else's fill is not in the file
+    response = trader.get("/trades/export.csv")
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    assert response.headers["Content-Disposition"] == 'attachment; filename="trades.csv"'
+    rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
+    assert [(r["side"], r["quantity"], r["price"], r["value"]) for r in rows] == [
+        ("SELL", "1", "100.0", "100.0"),
+        ("BUY", "2", "100.0", "200.0"),
+    ]
+    assert rows[0]["executed_at"] == "2026-11-20T11:00:00.000+05:30" and rows[0]["symbol"] == "ZZTEST"
+    assert list(csv.DictReader(io.StringIO(trader.get("/trades/export.csv?symbol=INFY").get_data(as_text=True)))) == []
+    assert trader.get("/trades/export.csv?status=OPEN").status_code == 400  # trades have no status
+    assert trader.client.get("/trades/export.csv").status_code == 401
+
+
 def test_orders_keep_their_placement_time(market, trader):
     market.at(CLOSED_AT)
     order = trader.order(expect=201, order_type="LIMIT", price=95)

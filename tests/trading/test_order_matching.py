@@ -195,7 +195,12 @@ def test_the_tick_bus_callback_runs_the_matcher_in_the_app_context(market, trade
 
 def test_the_job_registry_names_plain_callables(app):
     jobs = trading_jobs()
-    assert set(jobs) == {"orders_open_market", "orders_expire_day", "portfolio_equity_snapshot"}
+    assert set(jobs) == {
+        "orders_open_market",
+        "orders_expire_day",
+        "portfolio_equity_snapshot",
+        "portfolio_equity_points",
+    }
     assert all(callable(job) and interval > 0 and phase in ("open", "any") for job, interval, phase in jobs.values())
 
 

@@ -146,6 +146,8 @@ def test_the_equity_snapshot_job_builds_the_daily_curve(market, trader, make_tra
         assert snapshot_equity(NEXT_OPEN - timedelta(days=1)) == 0  # Sunday: no session
     curve = trader.get("/portfolio/history").get_json()
     assert curve["count"] == 1
-    assert curve["data"] == [{"date": "2026-11-20", "equity": 100000, "cash": 99000, "holdings_value": 1000}]
+    assert curve["data"] == [
+        {"time": "2026-11-20T15:30:00.000+05:30", "equity": 100000, "cash": 99000, "holdings_value": 1000}
+    ]
     assert idle.get("/portfolio/history?days=5").get_json()["data"][0]["equity"] == 100000
     assert trader.get("/portfolio/history?days=0").status_code == 400
