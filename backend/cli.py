@@ -1,5 +1,6 @@
-"""Command-line entry points: `serve` (eventlet dev server), `up` (local stack), `migrate`, `seed`, and the
-fundamentals crawler: `crawler-run` (crawl now, here) and `crawler-job` (create a crawler job)."""
+"""Command-line entry points: `serve` (eventlet dev server), `up` (local stack), `migrate`, `seed`, the
+fundamentals crawler: `crawler-run` (crawl now, here) and `crawler-job` (create a crawler job), and `create-admin`
+and `promote` (backend/admin_cli.py)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from pathlib import Path
 
 from flask import Flask
 
+from backend.admin_cli import add_commands as add_admin_commands
 from backend.settings import ConfigError, Settings
 from utils.logging_config import configure_logging
 
@@ -284,6 +286,7 @@ def build_parser() -> argparse.ArgumentParser:
     job.add_argument("--schedule", help="5-field cron in Asia/Kolkata ('' for none; a universe job defaults daily)")
     job.add_argument("--disabled", action="store_true", help="create it disabled")
     job.set_defaults(func=cmd_crawler_job)
+    add_admin_commands(sub)
     return parser
 
 

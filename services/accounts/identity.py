@@ -12,7 +12,7 @@ from controller.accounts.users import User
 from controller.trading import paper_accounts
 from services.accounts.google_client import google_client
 from utils import metrics
-from utils.errors import AccountBlocked, Conflict, Unauthorized
+from utils.errors import AccountBlocked, Conflict, NotFound, Unauthorized
 from utils.passwords import hash_password, verify_password
 from utils.timeutil import now_utc
 
@@ -36,6 +36,24 @@ def register(email: str, password: str, name: str) -> User:
     password_hash = hash_password(password)  # before taking a connection: scrypt is slow on purpose
     with db.transaction() as conn:
         return _open(conn, email, name, password_hash)
+
+
+def create_admin(email: str, password: str, name: str) -> User:
+    """Create an administrator with a password and their paper account; Conflict when the email is taken."""
+    password_hash = hash_password(password)
+    with db.transaction() as conn:
+        user = users.create_user(conn, email, name, password_hash, "admin")
+        paper_accounts.create_account(conn, user.user_id, _settings().starting_cash)
+        return user
+
+
+def promote(email: str) -> User:
+    """Give the user with this email the admin role; NotFound when there is none."""
+    with db.transaction() as conn:
+        found = users.find_with_password(conn, email)
+        if found is None:
+            raise NotFound(f"no user with the email {email}")
+        return users.update_user(conn, found[0].user_id, None, "admin")
 
 
 def _login(conn: Connection, user: User) -> User:
