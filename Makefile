@@ -1,23 +1,28 @@
-# Everyday commands. `make run` and `make test` do all set-up themselves.
+# Everyday commands. `make run` and `make test` do all set-up themselves and say what they do, a line a step.
 VENV ?= .venv
 PY := $(VENV)/bin/python
+RUN_STAMP := $(VENV)/.installed-run
 STAMP := $(VENV)/.installed
+STARTED := $(shell date +%s.%N)
 
 .PHONY: run test lint fmt bench clean setup proto
 
+# The app's packages (make run); the test and development tools come with the second stamp (make test).
+$(RUN_STAMP): requirements.txt
+	@bash scripts/python_deps.sh $(VENV) requirements.txt
+	@touch $(RUN_STAMP)
+
 $(STAMP): requirements.txt requirements-dev.txt
-	test -x $(PY) || python3 -m venv $(VENV)
-	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -r requirements-dev.txt
-	touch $(STAMP)
+	@bash scripts/python_deps.sh $(VENV) requirements-dev.txt
+	@touch $(STAMP) $(RUN_STAMP)
 
 setup: $(STAMP)
 
 ## run: local MariaDB (unless DATABASE_URL is set) + migrate + seed + gunicorn on :5000 (dashboard at /)
-run: $(STAMP)
-	bash scripts/system_deps.sh run
-	bash scripts/vendor_assets.sh
-	$(PY) -m backend up
+run: $(RUN_STAMP)
+	@bash scripts/system_deps.sh run
+	@bash scripts/vendor_assets.sh
+	@MAKE_RUN_STARTED=$(STARTED) $(PY) -m backend up
 
 ## test: ruff + the whole pytest suite against a throwaway MariaDB (and Redis, Chromium)
 test: $(STAMP)

@@ -10,6 +10,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -23,6 +24,7 @@ from utils.logging_config import configure_logging
 
 log = logging.getLogger("backend")
 ROOT = Path(__file__).resolve().parent.parent
+_UP_STARTED = time.time()  # for `up` run without make (which passes MAKE_RUN_STARTED)
 
 
 CONFIG_ERROR_EXIT = 2
@@ -216,6 +218,30 @@ def _problem(exc: Exception) -> str:
     return str(exc)
 
 
+def _step(message: str) -> None:
+    """One progress line of `up` (beside the `==>` lines of the Makefile's steps)."""
+    sys.stdout.write(f"==> {message}\n")
+    sys.stdout.flush()
+
+
+def _announce_when_ready(server: subprocess.Popen, port: str) -> None:
+    """Wait until the server answers /health, then say where the dashboard is and how long the start took."""
+    import requests
+
+    url = f"http://127.0.0.1:{port}"
+    while server.poll() is None:
+        try:
+            if requests.get(f"{url}/health", timeout=2).status_code == 200:
+                break
+        except requests.RequestException:  # not listening yet
+            pass
+        time.sleep(0.1)
+    else:
+        return
+    started = float(os.environ.get("MAKE_RUN_STARTED") or _UP_STARTED)
+    _step(f"ready after {time.time() - started:.1f} s: dashboard at {url}/ (Ctrl-C stops)")
+
+
 def cmd_up(args: argparse.Namespace) -> int:
     """Local stack: a project MariaDB (unless DATABASE_URL is set), migrate, seed if empty, gunicorn."""
     from backend.local_mariadb import LocalMariaDB
@@ -226,22 +252,28 @@ def cmd_up(args: argparse.Namespace) -> int:
     # A configuration error is one line before anything starts (the local server's address is not known yet).
     load_settings(**({"database_url": "mysql://127.0.0.1/market"} if own_database else {}))
     if own_database:
+        _step("starting the local MariaDB server (data in var/mariadb)")
         local = LocalMariaDB(ROOT / "var" / "mariadb").start()
         env["DATABASE_URL"] = local.url()
-        log.info("local MariaDB on 127.0.0.1:%d (data in var/mariadb)", local.port)
+        log.info("local MariaDB on 127.0.0.1:%d", local.port)
     env.setdefault("SIM_ALWAYS_OPEN", "1")
     python = sys.executable
     try:
-        for step in (["migrate"], ["seed", "--if-empty"]):
+        for message, step in (
+            ("applying migrations", ["migrate"]),
+            ("seeding the market (only when the database is empty)", ["seed", "--if-empty"]),
+        ):
+            _step(message)
             failed = subprocess.run([python, "-m", "backend", *step], env=env, cwd=ROOT).returncode
             if failed:  # the step has said why (a configuration error in one line)
                 return failed
-        log.info("serving on http://127.0.0.1:%s (Ctrl-C stops)", env.get("PORT", "5000"))
+        _step("starting the server (gunicorn, gevent worker)")
         server = subprocess.Popen(
             [python, "-m", "gunicorn", "-c", "gunicorn.conf.py", "backend.wsgi:app"], env=env, cwd=ROOT
         )
         signal.signal(signal.SIGTERM, lambda *_: server.terminate())
         try:
+            _announce_when_ready(server, env.get("PORT", "5000"))
             return server.wait()
         except KeyboardInterrupt:  # Ctrl-C reached gunicorn too; a lone SIGINT to this process did not
             server.terminate()

@@ -20,7 +20,10 @@ for pkg in "${want[@]}"; do
   bin=${probe[$pkg]}
   command -v "$bin" >/dev/null 2>&1 || [ -x "/usr/sbin/$bin" ] || missing+=("$pkg")
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "==> system packages present: ${want[*]}"
+  exit 0
+fi
 
 if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; then
   echo "missing system packages: ${missing[*]} (install them with your package manager)" >&2

@@ -7,8 +7,11 @@ cd "$(dirname "$0")/.."
 installed=node_modules/.package-lock.json   # written by npm ci; newer than the lock file when up to date
 if [ ! -f "$installed" ] || [ package-lock.json -nt "$installed" ] || [ package.json -nt "$installed" ]; then
   command -v npm >/dev/null 2>&1 || { echo "npm is missing: install Node.js (apt-get install npm)" >&2; exit 1; }
+  echo "==> installing the pinned front-end libraries (npm ci)"
   npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
   touch "$installed"
+else
+  echo "==> front-end libraries up to date"
 fi
 
 vendor=routes/static/vendor
