@@ -246,34 +246,34 @@ def cmd_up(args: argparse.Namespace) -> int:
     """Local stack: a project MariaDB (unless DATABASE_URL is set), migrate, seed if empty, gunicorn."""
     from backend.local_mariadb import LocalMariaDB
 
-    env = dict(os.environ)
     local = None
-    own_database = not (env.get("DATABASE_URL") or env.get("DATABASE_URI") or env.get("DB_HOST"))
+    own_database = not (os.environ.get("DATABASE_URL") or os.environ.get("DATABASE_URI") or os.environ.get("DB_HOST"))
     # A configuration error is one line before anything starts (the local server's address is not known yet).
     load_settings(**({"database_url": "mysql://127.0.0.1/market"} if own_database else {}))
     if own_database:
         _step("starting the local MariaDB server (data in var/mariadb)")
         local = LocalMariaDB(ROOT / "var" / "mariadb").start()
-        env["DATABASE_URL"] = local.url()
+        os.environ["DATABASE_URL"] = local.url()
         log.info("local MariaDB on 127.0.0.1:%d", local.port)
-    env.setdefault("SIM_ALWAYS_OPEN", "1")
-    python = sys.executable
+    os.environ.setdefault("SIM_ALWAYS_OPEN", "1")
     try:
+        # in this process: a Python start-up each is a second or two of a cold start
         for message, step in (
             ("applying migrations", ["migrate"]),
             ("seeding the market (only when the database is empty)", ["seed", "--if-empty"]),
         ):
             _step(message)
-            failed = subprocess.run([python, "-m", "backend", *step], env=env, cwd=ROOT).returncode
-            if failed:  # the step has said why (a configuration error in one line)
+            command = build_parser().parse_args(step)
+            failed = command.func(command)  # a configuration error is one line and SystemExit(2)
+            if failed:  # the step has said why
                 return failed
         _step("starting the server (gunicorn, gevent worker)")
         server = subprocess.Popen(
-            [python, "-m", "gunicorn", "-c", "gunicorn.conf.py", "backend.wsgi:app"], env=env, cwd=ROOT
+            [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "backend.wsgi:app"], cwd=ROOT
         )
         signal.signal(signal.SIGTERM, lambda *_: server.terminate())
         try:
-            _announce_when_ready(server, env.get("PORT", "5000"))
+            _announce_when_ready(server, os.environ.get("PORT", "5000"))
             return server.wait()
         except KeyboardInterrupt:  # Ctrl-C reached gunicorn too; a lone SIGINT to this process did not
             server.terminate()
