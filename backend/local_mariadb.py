@@ -50,6 +50,7 @@ class LocalMariaDB:
         self.base = base.resolve()
         self.database = database
         self.datadir = self.base / "data"
+        self.tmpdir = self.base / "tmp"  # its own: temporary tables of two servers (or bootstraps) never collide
         self.socket = self.base / "mysqld.sock"
         self.pidfile = self.base / "mysqld.pid"
         self._port_file = self.base / "port"
@@ -86,6 +87,7 @@ class LocalMariaDB:
         if self.running_pid():
             log.info("reusing local MariaDB at %s", self.base)
             return self
+        self.tmpdir.mkdir(exist_ok=True)
         if not (self.datadir / "mysql").exists():
             self._install()
         if not self._port_file.exists() or self._requested_port:
@@ -100,6 +102,7 @@ class LocalMariaDB:
             f"--port={self.port}",
             "--bind-address=127.0.0.1",
             f"--log-error={self.base / 'error.log'}",
+            f"--tmpdir={self.tmpdir}",
             "--skip-name-resolve",
             "--skip-log-bin",
             "--character-set-server=utf8mb4",
@@ -128,6 +131,7 @@ class LocalMariaDB:
             f"--datadir={self.datadir}",
             "--auth-root-authentication-method=normal",
             "--skip-test-db",
+            f"--tmpdir={self.tmpdir}",  # passed to the bootstrap server: two bootstraps at once collide in /tmp
         ]
         if os.geteuid() == 0:
             cmd.append("--user=root")
