@@ -46,12 +46,8 @@ def vendored_assets(repo_root):
 
 
 @pytest.fixture(scope="package")
-def live_server(make_database, repo_root, vendored_assets, tmp_path_factory):
-    """Base URL of the app served by gunicorn (gevent worker) on a free loopback port.
-
-    Package-scoped: one server for the browser tests; it writes ticks to the shared MariaDB server every
-    second, so it must be gone before other tests that count the server's statements run.
-    """
+def browser_db(make_database):
+    """The browser tests' database: migrated, seeded as of now, with the simulator's mover headlines."""
     config = make_database(BROWSER_DB)
     with closing(connect(config)) as conn:
         migrate(conn)
@@ -60,7 +56,17 @@ def live_server(make_database, repo_root, vendored_assets, tmp_path_factory):
     with news_app.app_context():
         refresh_news()  # no feeds: the simulator's mover headlines, as the news job writes them
     news_app.extensions["db"].close()
-    env = {**os.environ, **SERVER_ENV, "DATABASE_URL": config.url()}
+    return config
+
+
+@pytest.fixture(scope="package")
+def live_server(browser_db, repo_root, vendored_assets, tmp_path_factory):
+    """Base URL of the app served by gunicorn (gevent worker) on a free loopback port.
+
+    Package-scoped: one server for the browser tests; it writes ticks to the shared MariaDB server every
+    second, so it must be gone before other tests that count the server's statements run.
+    """
+    env = {**os.environ, **SERVER_ENV, "DATABASE_URL": browser_db.url()}
     server = LocalApp(env, tmp_path_factory.mktemp("server") / "gunicorn.log").start()
     yield server.url
     server.stop()

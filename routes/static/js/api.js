@@ -61,3 +61,26 @@ export async function api(path, { method = "GET", body, auth = false } = {}, ret
 
 /** Shorthand for signed-in calls. */
 export const authed = (path, options = {}) => api(path, { ...options, auth: true });
+
+/** Download a signed-in file (a CSV export): fetched with the Bearer header (a link could not send it), saved as
+ * `filename`. Rejects with ApiError. */
+export async function download(path, filename, retried = false) {
+  const token = session.accessToken();
+  let res;
+  try {
+    res = await fetch(path, { headers: token ? { Authorization: `Bearer ${token}` } : {} });
+  } catch {
+    throw new ApiError(0, "NETWORK_ERROR", "Cannot reach the server. Check the connection and try again.");
+  }
+  if (res.status === 401 && !retried && (await refreshAccess())) return download(path, filename, true);
+  if (!res.ok) {
+    const payload = await res.json().catch(() => null);
+    throw new ApiError(res.status, payload?.error?.code ?? "HTTP_ERROR", payload?.message ?? `Download failed (${res.status})`);
+  }
+  const url = URL.createObjectURL(await res.blob());
+  const link = Object.assign(document.createElement("a"), { href: url, download: filename, hidden: true });
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 30_000);
+}

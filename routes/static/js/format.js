@@ -56,3 +56,6 @@ export function updateNumber(el, value, formatter) {
   el.dataset.value = String(value);
   if (before !== null && before !== value) flash(el, value > before ? "up" : "down");
 }
+
+/** Rupee amounts in crores: ₹1,234 Cr (traded values). */
+export const crores = (v) => (isNum(v) ? `₹${whole.format(v / 1e7)} Cr` : "—");

@@ -13,6 +13,7 @@ import { renderPeg } from "./views/peg.js";
 import { renderPortfolio } from "./views/portfolio.js";
 import { renderScanner } from "./views/scanner.js";
 import { startSearch } from "./views/search.js";
+import { renderSector } from "./views/sectors.js";
 import { startStatus } from "./views/status.js";
 import { renderStock } from "./views/stock.js";
 import { renderWatchlists } from "./views/watchlists.js";
@@ -21,6 +22,7 @@ const THEME_KEY = "mdash.theme";
 const ROUTES = [
   [/^\/?$/, "market", renderMarket],
   [/^\/stock\/([^/]+)(?:\/(\d{4}-\d{2}-\d{2}))?$/, "market", renderStock],
+  [/^\/sector\/([^/]+)$/, "market", renderSector],
   [/^\/watchlists$/, "watchlists", renderWatchlists],
   [/^\/orders$/, "orders", renderOrders],
   [/^\/portfolio$/, "portfolio", renderPortfolio],

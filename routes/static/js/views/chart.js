@@ -117,7 +117,7 @@ export function candleChart(container) {
   };
 }
 
-/** An area chart of a daily series ([{time: "YYYY-MM-DD", value}]): setPoints(points), remove(). */
+/** An area chart of a time series ([{time: ISO 8601, value}], shown in IST): setPoints(points, intraday), remove(). */
 export function equityChart(container) {
   let area;
   const style = (colors) => area.applyOptions({ lineColor: colors.accent, topColor: `${colors.accent}55`, bottomColor: `${colors.accent}05` });
@@ -125,8 +125,13 @@ export function equityChart(container) {
   area = chart.addSeries(AreaSeries, { lineWidth: 2, priceFormat: { type: "price", precision: 2, minMove: 0.01 } });
   style(palette());
   return {
-    setPoints(points) {
-      area.setData(points);
+    setPoints(points, intraday) {
+      const byTime = new Map(); // one value per second, the latest wins (the chart needs strictly rising times)
+      for (const p of points) byTime.set(Math.floor(Date.parse(p.time) / 1000) + IST_OFFSET_S, p.value);
+      const data = [...byTime].sort((a, b) => a[0] - b[0]).map(([time, value]) => ({ time, value }));
+      chart.applyOptions({ timeScale: { timeVisible: intraday } });
+      area.setData(data);
+      container.dataset.points = String(data.length);
       chart.timeScale().fitContent();
     },
     remove,

@@ -12,11 +12,14 @@ function row(item, kind, previous) {
   const last = previous.get(`${kind}:${item.symbol}`);
   if (last !== undefined && last !== item.priceNum) flash(priceCell, item.priceNum > last ? "up" : "down");
   previous.set(`${kind}:${item.symbol}`, item.priceNum);
-  const figure = kind === "mostActive" ? volume(item.volume) : pct(item.changePercentNum);
+  // a volume is no change: only the change column is coloured up or down
+  const figure = kind === "mostActive"
+    ? h("td", { class: "num", text: volume(item.volume), title: `Change ${pct(item.changePercentNum)}` })
+    : h("td", { class: `num ${trend(item.changePercentNum)}`, text: pct(item.changePercentNum) });
   return h("tr", { dataset: { symbol: item.symbol } },
     h("td", {}, stockLink(item.symbol), h("div", { class: "company", text: item.name })),
     priceCell,
-    h("td", { class: `num ${trend(item.changePercentNum)}`, text: figure, title: pct(item.changePercentNum) }));
+    figure);
 }
 
 /** The movers card; follows the socket until `life` ends. */

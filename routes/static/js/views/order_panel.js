@@ -8,8 +8,6 @@ import { on } from "../socket.js";
 import { onMarket } from "./status.js";
 
 const TYPES = ["MARKET", "LIMIT", "SL", "SL-M"];
-const TICK = 0.05;
-const roundTick = (v) => Math.round(v / TICK) * TICK;
 
 const newOrderId = () => (crypto.randomUUID ? crypto.randomUUID() : `${Date.now()}-${Math.random().toString(36).slice(2)}`);
 
@@ -26,7 +24,7 @@ function field(label, input) {
   return h("label", { class: "field" }, h("span", { text: label }), input);
 }
 
-/** The panel for `stock` ({symbol, currentPrice}); `setPrice(ltp)` keeps the estimate live. */
+/** The panel for `stock` ({symbol, currentPrice, tickSize}); `setPrice(ltp)` keeps the estimate live. */
 export function orderPanel(life, stock) {
   const head = h("header", { class: "card-head" }, h("h2", { text: "Trade" }));
   if (!session.user()) {
@@ -35,6 +33,8 @@ export function orderPanel(life, stock) {
     return { el, setPrice: () => {} };
   }
   let ltp = stock.currentPrice;
+  const tick = stock.tickSize || 0.05; // the price arrows step by the instrument's tick, as the server enforces
+  const onTick = (v) => (Math.round(v / tick) * tick).toFixed(2);
   let side = "BUY";
   let available = null;
   let lastOrderId = null;
@@ -44,8 +44,8 @@ export function orderPanel(life, stock) {
   }));
   const type = h("select", { name: "order_type" }, ...TYPES.map((t) => h("option", { value: t, text: t })));
   const quantity = h("input", { name: "quantity", type: "number", min: "1", step: "1", value: "1", inputmode: "numeric" });
-  const limit = h("input", { name: "price", type: "number", min: "0", step: String(TICK), value: roundTick(ltp).toFixed(2) });
-  const trigger = h("input", { name: "trigger_price", type: "number", min: "0", step: String(TICK), value: roundTick(ltp).toFixed(2) });
+  const limit = h("input", { name: "price", type: "number", min: "0", step: String(tick), value: onTick(ltp) });
+  const trigger = h("input", { name: "trigger_price", type: "number", min: "0", step: String(tick), value: onTick(ltp) });
   const validity = h("select", { name: "validity" }, h("option", { value: "DAY", text: "DAY" }), h("option", { value: "IOC", text: "IOC" }));
   const limitField = field("Limit price", limit);
   const triggerField = field("Trigger price", trigger);

@@ -1,10 +1,12 @@
-// #/orders: the user's orders with live status (`order_update`), cancel and modify; recent trades.
-import { authed } from "../api.js";
+// #/orders: the user's orders with live status (`order_update`), why one was rejected or cancelled, cancel and a
+// labelled modify form stepping by the instrument's tick; recent trades; CSV exports of both.
+import { api, authed } from "../api.js";
 import { card, h, lifetime, note, stockLink } from "../dom.js";
 import { count, money, price, stamp } from "../format.js";
 import { session } from "../session.js";
 import { on } from "../socket.js";
 import { signInPrompt } from "./auth.js";
+import { exportButton } from "./exports.js";
 
 const WORKING = new Set(["OPEN", "TRIGGER_PENDING"]);
 const COLUMNS = ["Time", "Stock", "Side", "Type", "Qty", "Price", "Avg. price", "Status", ""];
@@ -16,19 +18,28 @@ function priceText(order) {
   return parts.join(" · ") || "MKT";
 }
 
+/** A labelled number input of the modify form. */
+function modifyField(name, label, value, step) {
+  const input = h("input", { name, type: "number", min: "0", step, value: String(value) });
+  return { input, el: h("label", { class: "field field-inline" }, h("span", { text: label }), input) };
+}
+
 function modifyForm(order, done, say) {
-  const input = (name, value) => h("input", { name, type: "number", min: "0", step: name === "quantity" ? "1" : "0.05", value: String(value), "aria-label": name });
-  const quantity = input("quantity", order.quantity);
-  const limit = order.price !== null ? input("price", order.price) : null;
-  const trigger = order.trigger_price !== null ? input("trigger_price", order.trigger_price) : null;
+  const quantity = modifyField("quantity", "Quantity", order.quantity, "1");
+  const limit = order.price !== null ? modifyField("price", "Limit price", order.price, "0.05") : null;
+  const trigger = order.trigger_price !== null ? modifyField("trigger_price", "Trigger price", order.trigger_price, "0.05") : null;
+  // the price arrows step by the instrument's tick size (0.10 for RELIANCE), as the server enforces
+  api(`/stocks/detail/${encodeURIComponent(order.symbol)}`).then(({ data }) => {
+    [limit, trigger].forEach((f) => f?.input.setAttribute("step", String(data.tickSize)));
+  }).catch(() => {});
   const save = () => {
-    const body = { quantity: Number(quantity.value) };
-    if (limit) body.price = Number(limit.value);
-    if (trigger) body.trigger_price = Number(trigger.value);
+    const body = { quantity: Number(quantity.input.value) };
+    if (limit) body.price = Number(limit.input.value);
+    if (trigger) body.trigger_price = Number(trigger.input.value);
     authed(`/orders/${order.order_id}`, { method: "PATCH", body }).then(({ data }) => done(data)).catch((err) => say(err.text));
   };
   return h("td", { colspan: String(COLUMNS.length), class: "modify" },
-    h("div", { class: "toolbar" }, h("span", { text: `Modify #${order.order_id}` }), quantity, limit, trigger,
+    h("div", { class: "toolbar" }, h("span", { text: `Modify #${order.order_id}` }), quantity.el, limit?.el, trigger?.el,
       h("button", { type: "button", class: "button primary", text: "Save", onclick: save }),
       h("button", { type: "button", class: "button", text: "Back", onclick: () => done(order) })));
 }
@@ -53,8 +64,9 @@ export function renderOrders(view) {
       h("td", { class: `side-${order.side.toLowerCase()}`, text: order.side }), h("td", { text: order.order_type }),
       h("td", { class: "num", text: `${count(order.filled_quantity)}/${count(order.quantity)}` }),
       h("td", { class: "num", text: priceText(order) }), h("td", { class: "num", text: price(order.average_price) }),
-      h("td", {}, h("span", { class: `chip status-${order.status.toLowerCase()}`, text: order.status.replace("_", " "), title: order.reject_reason ?? "" }),
-        order.is_amo ? h("span", { class: "chip", text: "AMO", title: "After-market order: executes at the next open" }) : null),
+      h("td", {}, h("span", { class: `chip status-${order.status.toLowerCase()}`, text: order.status.replace("_", " ") }),
+        order.is_amo ? h("span", { class: "chip", text: "AMO", title: "After-market order: executes at the next open" }) : null,
+        order.reject_reason ? h("div", { class: "order-reason", text: order.reject_reason }) : null),
       h("td", { class: "actions" }, working ? [
         h("button", { type: "button", class: "button", text: "Modify", onclick: () => tr.replaceChildren(modifyForm(order, put, say)) }),
         h("button", { type: "button", class: "button danger", text: "Cancel", onclick: () => authed(`/orders/${order.order_id}`, { method: "DELETE" }).then(({ data }) => put(data)).catch((err) => say(err.text)) }),
@@ -86,9 +98,11 @@ export function renderOrders(view) {
 
   view.append(
     card("Orders", h("div", { class: "table-wrap" }, message,
-      h("table", { class: "table orders" }, h("thead", {}, h("tr", {}, ...COLUMNS.map((c) => h("th", { text: c })))), tbody))),
-    card("Recent trades", h("div", { class: "table-wrap" }, h("table", { class: "table" },
-      h("thead", {}, h("tr", {}, ...["Time", "Stock", "Side", "Qty", "Price"].map((c) => h("th", { text: c })))), trades))),
+      h("table", { class: "table orders" }, h("thead", {}, h("tr", {}, ...COLUMNS.map((c) => h("th", { text: c })))), tbody)),
+    exportButton("orders", "/orders/export.csv", "orders.csv")),
+    card("Recent trades", h("div", { class: "table-wrap" }, h("table", { class: "table trades" },
+      h("thead", {}, h("tr", {}, ...["Time", "Stock", "Side", "Qty", "Price"].map((c) => h("th", { text: c })))), trades)),
+    exportButton("trades", "/trades/export.csv", "trades.csv")),
   );
   return life.dispose;
 }

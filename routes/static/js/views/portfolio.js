@@ -1,4 +1,5 @@
-// #/portfolio: account summary, holdings with live P&L, and the equity curve.
+// #/portfolio: account summary, holdings with live P&L (and their CSV export), and the equity curve over a day,
+// a week, a month or everything (intraday points every 5 minutes and at each fill; daily closes before).
 import { authed } from "../api.js";
 import { card, h, lifetime, note, stockLink } from "../dom.js";
 import { count, money, pct, price, signedMoney, trend, updateNumber } from "../format.js";
@@ -6,11 +7,13 @@ import { session } from "../session.js";
 import { on, watch } from "../socket.js";
 import { signInPrompt } from "./auth.js";
 import { equityChart } from "./chart.js";
+import { exportButton } from "./exports.js";
 
 const SUMMARY = [["equity", "Equity"], ["cash", "Cash"], ["available", "Available"], ["reserved", "Reserved"],
   ["holdings_value", "Holdings value"], ["unrealized_pnl", "Unrealised P&L"], ["realized_pnl", "Realised P&L"], ["starting_cash", "Starting cash"]];
 const PNL_KEYS = new Set(["unrealized_pnl", "realized_pnl"]);
-const todayIst = () => new Date(Date.now() + 19_800_000).toISOString().slice(0, 10);
+const RANGES = [["1d", "1D"], ["1w", "1W"], ["1m", "1M"], ["all", "All"]];
+const RANGE_KEY = "mdash.equityRange";
 
 function holdingRow(holding) {
   const cells = { ltp: h("td", { class: "num" }), value: h("td", { class: "num" }), pnl: h("td", { class: "num" }), day: h("td", { class: "num" }) };
@@ -48,13 +51,36 @@ export function renderPortfolio(view) {
   let release = () => {};
   let history = [];
   let chart = null;
+  let range = localStorage.getItem(RANGE_KEY) ?? "1d";
+  let live = null; // the account's equity now: the curve's last point
 
+  const showCurve = () => {
+    const points = history.concat(live === null ? [] : [{ time: new Date().toISOString(), value: live }]);
+    chart?.setPoints(points, range === "1d" || range === "1w");
+    chartNote.textContent = history.length
+      ? "Equity every 5 minutes while the market is open and at each fill (daily closes before), and now."
+      : "No equity points yet in this range: one is recorded every 5 minutes while the market is open and at each fill.";
+  };
   const showAccount = (account) => {
     summary.replaceChildren(...SUMMARY.map(([key, label]) => h("div", {}, h("dt", { text: label }),
       h("dd", { class: PNL_KEYS.has(key) ? trend(account[key]) : "", dataset: { field: key }, text: PNL_KEYS.has(key) ? signedMoney(account[key]) : money(account[key]) }))));
-    const points = history.filter((p) => p.time !== todayIst()).concat({ time: todayIst(), value: account.equity });
-    chart?.setPoints(points);
-    chartNote.textContent = history.length ? "Daily equity (closing snapshots) and today's live value." : "The curve grows by one point each trading day; today's live equity is shown.";
+    live = account.equity;
+    showCurve();
+  };
+  const rangeButtons = RANGES.map(([value, label]) => h("button", {
+    type: "button", class: "seg", text: label, dataset: { range: value }, "aria-pressed": String(value === range),
+    onclick: () => loadCurve(value),
+  }));
+  const loadCurve = (value) => {
+    range = value;
+    localStorage.setItem(RANGE_KEY, value);
+    rangeButtons.forEach((b) => b.setAttribute("aria-pressed", String(b.dataset.range === value)));
+    chartBox.dataset.range = value;
+    return authed(`/portfolio/history?range=${value}`).then(({ data }) => {
+      if (!life.alive || value !== range) return;
+      history = data.map((p) => ({ time: p.time, value: p.equity }));
+      showCurve();
+    }).catch(() => {});
   };
   const loadAccount = () => authed("/account").then(({ data }) => life.alive && showAccount(data)).catch(() => {});
   const loadHoldings = () => authed("/portfolio/holdings").then(({ data }) => {
@@ -78,15 +104,12 @@ export function renderPortfolio(view) {
     card("Account", summary, reset),
     card("Holdings", h("div", { class: "table-wrap" }, h("table", { class: "table holdings" },
       h("thead", {}, h("tr", {}, ...["Stock", "Qty", "Avg. price", "LTP", "Invested", "Value", "P&L", "Day"].map((t, i) => h("th", { class: i ? "num" : "", text: t })))),
-      tbody))),
-    card("Equity", h("div", {}, chartBox, chartNote)),
+      tbody)), exportButton("holdings", "/portfolio/export.csv", "holdings.csv")),
+    card("Equity", h("div", {}, chartBox, chartNote), h("div", { class: "segmented", role: "group", "aria-label": "Range" }, ...rangeButtons)),
   );
   chart = equityChart(chartBox);
   life.add(chart.remove);
-  authed("/portfolio/history").then(({ data }) => {
-    history = data.map((p) => ({ time: p.date, value: p.equity }));
-    loadAccount();
-  }).catch(() => loadAccount());
+  loadCurve(range).finally(loadAccount);
   loadHoldings();
   life.add(on("quote", (q) => rows.get(q.symbol)?.show(q.ltp, q.change)));
   life.add(on("account_update", (account) => life.alive && showAccount(account)));
