@@ -14,7 +14,7 @@ import logging
 import sys
 from collections.abc import Callable
 
-from backend.settings import ConfigError
+from backend.settings import ConfigError, Settings
 
 log = logging.getLogger("backend")
 PASSWORD_LENGTH = (8, 128)  # as POST /auth/register
@@ -41,11 +41,11 @@ def _password(from_stdin: bool) -> str:
 
 def _in_app(work: Callable[[], str]) -> int:
     """Run `work` in an app context on the configured database; print its line, or the error's, and exit 0 or 1."""
-    from backend.cli import build_app, load_settings
+    from backend.app import create_app
     from utils.errors import AppError
 
     try:
-        app = build_app(load_settings())
+        app = create_app(Settings.load())
     except ConfigError as exc:
         sys.stderr.write(f"configuration error: {exc}\n")
         return 2
