@@ -69,14 +69,19 @@ def make_database(mariadb):
     return make
 
 
-def migrate_and_seed(config: DatabaseConfig, **seed_args) -> DatabaseConfig:
-    """Apply the migrations to an empty database and seed it as of SEED_NOW; return its config."""
+def migrated(config: DatabaseConfig) -> DatabaseConfig:
+    """Apply the migrations to an empty database; return its config."""
     conn = connect(config)
     try:
         migrate(conn)
     finally:
         conn.close()
-    seed_market(config, **{"seed": SEED, "now": SEED_NOW, **seed_args})
+    return config
+
+
+def migrate_and_seed(config: DatabaseConfig, **seed_args) -> DatabaseConfig:
+    """Apply the migrations to an empty database and seed it as of SEED_NOW; return its config."""
+    seed_market(migrated(config), **{"seed": SEED, "now": SEED_NOW, **seed_args})
     return config
 
 

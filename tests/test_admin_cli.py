@@ -8,26 +8,21 @@ import pty
 import subprocess
 import sys
 import time
-from contextlib import closing
 
 import pytest
 
 from backend.app import create_app
 from backend.db import connect
-from backend.migrate import migrate
 from controller.sql import execute, fetch_one
 from tests.auth_helpers import make_user
-from tests.conftest import make_settings
+from tests.conftest import make_settings, migrated
 
 PASSWORD = "s3cret-admin-pass"
 
 
 @pytest.fixture(scope="module")
 def cli_db(make_database):
-    config = make_database("test_admin_cli")
-    with closing(connect(config)) as conn:
-        migrate(conn)
-    return config
+    return migrated(make_database("test_admin_cli"))
 
 
 @pytest.fixture

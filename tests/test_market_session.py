@@ -11,11 +11,11 @@ import pytest
 
 from backend.db import connect
 from backend.extensions import socketio
-from backend.migrate import migrate
 from controller.sql import execute
 from services.market.market_clock import SESSION_CHECK_S, set_session_mode
 from services.realtime.feed_jobs import MarketStatusWatch
 from tests.auth_helpers import access_token, bearer, make_user
+from tests.conftest import migrated
 from tests.market_helpers import freeze
 from tests.waiting import wait_for
 from utils.timeutil import IST
@@ -28,10 +28,7 @@ FRIDAY = datetime(2026, 11, 20, 11, 0, tzinfo=IST)
 @pytest.fixture(scope="module")
 def session_db(make_database):
     """A migrated database of this module's own (the stored session must not leak into other tests)."""
-    config = make_database("test_market_session")
-    with closing(connect(config)) as conn:
-        migrate(conn)
-    return config
+    return migrated(make_database("test_market_session"))
 
 
 @pytest.fixture(autouse=True)

@@ -9,22 +9,12 @@ from decimal import Decimal
 from typing import Any
 
 from controller.sql import execute, execute_values, fetch_all
+from controller.trading.portfolio import valued_accounts_insert
 from utils.market_hours import session_close_utc
 from utils.money import number
 from utils.timeutil import IST, as_utc, iso_ist, to_db
 
-# Valued like the daily snapshot: the latest stored quotes, holdings without a quote at cost.
-_RECORD_ALL = """
-INSERT INTO equity_points (user_id, ts, equity, cash, holdings_value)
-SELECT a.user_id, %s, a.cash + COALESCE(v.value, 0), a.cash, COALESCE(v.value, 0)
-FROM accounts a
-LEFT JOIN (
-    SELECT h.user_id, ROUND(SUM(h.quantity * COALESCE(q.ltp, h.avg_price)), 2) AS value
-    FROM holdings h LEFT JOIN stock_quotes q ON q.stock_id = h.stock_id
-    GROUP BY h.user_id
-) v ON v.user_id = a.user_id
-ON DUPLICATE KEY UPDATE equity = VALUES(equity), cash = VALUES(cash), holdings_value = VALUES(holdings_value)
-"""
+_RECORD_ALL = valued_accounts_insert("equity_points", "ts")  # valued like the daily snapshot
 _RECORD = """
 INSERT INTO equity_points (user_id, ts, equity, cash, holdings_value) VALUES (%s, %s, %s, %s, %s)
 ON DUPLICATE KEY UPDATE equity = VALUES(equity), cash = VALUES(cash), holdings_value = VALUES(holdings_value)

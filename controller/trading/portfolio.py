@@ -35,9 +35,14 @@ JOIN stocks s ON s.stock_id = h.stock_id
 LEFT JOIN stock_quotes q ON q.stock_id = h.stock_id
 WHERE h.user_id = %s AND h.quantity > 0
 """
-# After the close the snapshot table holds the closing prices; holdings without a quote count at cost.
-_SNAPSHOT_ALL = """
-INSERT INTO portfolio_snapshots (user_id, snapshot_date, equity, cash, holdings_value)
+
+
+def valued_accounts_insert(table: str, moment_column: str) -> str:
+    """`INSERT INTO table (user_id, moment_column, equity, cash, holdings_value)` of every account valued at the
+    snapshot table's prices (holdings without a quote at cost); the moment is its one parameter, a rerun
+    overwrites. `table` and `moment_column` are names fixed in this package, never input."""
+    return f"""
+INSERT INTO {table} (user_id, {moment_column}, equity, cash, holdings_value)
 SELECT a.user_id, %s, a.cash + COALESCE(v.value, 0), a.cash, COALESCE(v.value, 0)
 FROM accounts a
 LEFT JOIN (
@@ -47,6 +52,9 @@ LEFT JOIN (
 ) v ON v.user_id = a.user_id
 ON DUPLICATE KEY UPDATE equity = VALUES(equity), cash = VALUES(cash), holdings_value = VALUES(holdings_value)
 """
+
+
+_SNAPSHOT_ALL = valued_accounts_insert("portfolio_snapshots", "snapshot_date")  # after the close: closing prices
 
 
 def valued_holdings(conn: Any, user_id: int, fresh: PriceLookup) -> list[ValuedHolding]:
