@@ -19,9 +19,12 @@ $(STAMP): requirements.txt requirements-dev.txt
 setup: $(STAMP)
 
 ## run: local MariaDB (unless DATABASE_URL is set) + migrate + seed + gunicorn on :5000 (dashboard at /)
-run: $(RUN_STAMP)
+# The front-end libraries (npm) install while the Python packages do: a cold start is seconds shorter.
+run:
 	@bash scripts/system_deps.sh run
-	@bash scripts/vendor_assets.sh
+	@bash scripts/vendor_assets.sh & npm=$$!; \
+	  $(MAKE) --no-print-directory $(RUN_STAMP) || { wait $$npm; exit 1; }; \
+	  wait $$npm
 	@MAKE_RUN_STARTED=$(STARTED) $(PY) -m backend up
 
 ## test: ruff + the whole pytest suite against a throwaway MariaDB (and Redis, Chromium)
