@@ -173,7 +173,7 @@ def test_trading_screens(open_page, browser_db, screenshot_dir):
     # an IOC limit far below the market cannot fill: cancelled, with the reason
     panel.locator("select[name=validity]").select_option("IOC")
     _place(page, "LIMIT", 1, round(ltp * 0.9, 1))
-    expect(page.locator(".order-message")).to_contain_text("cancelled")
+    expect(page.locator(".order-message")).to_contain_text("cancelled. IOC order could not be filled immediately")
     panel.locator("select[name=validity]").select_option("DAY")
     _place(page, "LIMIT", 2, round(ltp * 0.95, 1))  # rests OPEN
     expect(page.locator(".order-message")).to_contain_text("open")
@@ -224,10 +224,10 @@ def test_trading_screens(open_page, browser_db, screenshot_dir):
           const res = await fetch("/portfolio/history?range=1d", { headers: { Authorization: `Bearer ${token}` } });
           return (await res.json()).count >= 1;
         }""",
-        timeout=15_000,
+        timeout=30_000,
     )
     page.reload()
-    page.wait_for_function("() => Number(document.querySelector('.chart-small').dataset.points) >= 2", timeout=15_000)
+    page.wait_for_function("() => Number(document.querySelector('.chart-small').dataset.points) >= 2", timeout=30_000)
     page.screenshot(path=screenshot_dir / "portfolio-day-one.png", full_page=True)
     assert errors == []
 

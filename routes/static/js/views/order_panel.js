@@ -15,9 +15,9 @@ const newOrderId = () => (crypto.randomUUID ? crypto.randomUUID() : `${Date.now(
 function orderSummary(order) {
   const what = `${order.side} ${order.quantity} ${order.symbol} (${order.order_type})`;
   if (order.status === "COMPLETE") return `${what}: filled at ${money(order.average_price)}`;
-  if (order.status === "REJECTED") return `${what}: rejected. ${order.reject_reason ?? ""}`.trim();
   const amo = order.is_amo ? ", after-market: executes at the next open" : "";
-  return `${what}: ${order.status.replace("_", " ").toLowerCase()}${amo}`;
+  const why = order.reject_reason ? `. ${order.reject_reason}` : ""; // rejected, or an IOC that could not fill
+  return `${what}: ${order.status.replace("_", " ").toLowerCase()}${amo}${why}`;
 }
 
 function field(label, input) {
