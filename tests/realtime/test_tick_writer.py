@@ -17,6 +17,7 @@ from services.market_data.universe import load_universe
 from services.realtime import feed_jobs
 from services.realtime.tick_bus import TickBatch
 from services.realtime.tick_writer import TickWriter, ist_day_bounds
+from tests.market_helpers import CLOSED_NOW, OPEN_NOW, freeze
 from utils.market_hours import MarketCalendar, session_open_utc
 from utils.timeutil import IST
 
@@ -164,7 +165,7 @@ def test_a_new_day_first_writes_the_previous_days_daily_candle(app, rt_conn):
             TickBatch("stocks", (quote("SBIN", "1031", 700, at + timedelta(minutes=1), prev_close="1012.5"),))
         )
         reports.append(writer.flush())
-        assert feed_jobs.write_eod_candles() == (0, 0)  # the newest quote is a weekend's
+        assert feed_jobs.write_eod_candles(writer) == (0, 0)  # the newest quote is a weekend's
         assert minute_bar(rt_conn, "SBIN", at) is not None  # the weekend's minute bars keep their real time
     assert reports[0].daily_candles_for == friday.date() and reports[1].daily_candles_for is None
     monday = datetime(2026, 11, 23, 3, 46, tzinfo=UTC)
@@ -199,7 +200,7 @@ def test_end_of_day_candles_are_idempotent(app, rt_conn):
             "WHERE timeframe = '1d' ORDER BY stock_id, ts",
         )
 
-    writer = TickWriter(load_universe)
+    writer = TickWriter(load_universe, MarketCalendar().is_trading_day)
     feed_jobs.write_eod_candles(writer)
     first = daily_rows()
     feed_jobs.write_eod_candles(writer)
@@ -234,7 +235,7 @@ def test_end_of_day_lets_extremes_older_than_52_weeks_drop_out_of_the_range(app,
         (stock_id, old),
     )
     execute(rt_conn, "UPDATE stock_quotes SET week52_high = 99999, week52_low = 0.5 WHERE stock_id = %s", (stock_id,))
-    feed_jobs.write_eod_candles(TickWriter(load_universe))
+    feed_jobs.write_eod_candles(TickWriter(load_universe, MarketCalendar().is_trading_day))
     row = fetch_one(
         rt_conn, "SELECT week52_high, week52_low, day_high, day_low FROM stock_quotes WHERE stock_id = %s", (stock_id,)
     )
@@ -276,3 +277,18 @@ def test_fetch_all_with_pause_reads_the_rows_in_chunks_and_pauses_between_them(r
     assert fetch_all(rt_conn, sql, pause=lambda: pauses.append(1), every=3) == [{"seq": n} for n in range(1, 8)]
     assert pauses == [1, 1, 1]  # after rows 1-3, 4-6 and 7
     assert fetch_all(rt_conn, sql) == [{"seq": n} for n in range(1, 8)] and len(pauses) == 3
+
+
+def test_the_scheduled_end_of_day_job_waits_for_the_close_unless_the_session_is_simulated(make_rt_app):
+    writer = TickWriter(load_universe, MarketCalendar().is_trading_day)
+    for overrides, moment, runs in (
+        ({}, OPEN_NOW, False),  # the exchange's session: not before the close
+        ({}, CLOSED_NOW, True),
+        ({"sim_always_open": True}, OPEN_NOW, True),  # a simulated session has no close
+    ):
+        app = make_rt_app(**overrides)
+        freeze(app, moment)
+        with app.app_context():
+            feed_jobs.scheduled_eod_candles(writer)
+        ran = app.extensions.get("week52_rolled_for") is not None  # set by each run of the end-of-day candles
+        assert ran is runs, (overrides, moment)

@@ -19,13 +19,16 @@ from services.market_data.universe import load_universe
 from services.realtime import feed_jobs
 from services.realtime.tick_bus import TickBatch
 from services.realtime.tick_writer import TickWriter
+from tests.market_helpers import CLOSED_NOW, freeze
 from tests.waiting import wait_for
+from utils.market_hours import MarketCalendar
 from utils.timeutil import to_db
 
 
 @pytest.fixture
 def app(make_rt_app):
     application = make_rt_app()
+    freeze(application, CLOSED_NOW)  # the end-of-day job runs after the close (whatever the real clock says)
     with application.app_context():
         yield application
 
@@ -49,7 +52,7 @@ def _run(app, func, errors: list[BaseException]) -> threading.Thread:
 
 def test_a_flush_and_the_end_of_day_job_on_the_same_rows_both_complete(app, rt_db_config, rt_conn):
     universe = load_universe()
-    writer = TickWriter(load_universe)
+    writer = TickWriter(load_universe, MarketCalendar().is_trading_day)
     jobs = {job.name: job for job in feed_jobs.writer_jobs(app.extensions["settings"], writer)}
     later = max(stock.quote.as_of for stock in universe.stocks) + timedelta(seconds=1)  # the same trading day
     arriving = sorted(universe.stocks, key=lambda stock: stock.stock_id, reverse=True)  # not primary-key order
