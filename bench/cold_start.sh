@@ -29,6 +29,11 @@ run() {  # run <label> [VAR=value ...]: start make run, time the first page, sto
   done
   kill -INT -- "-$pid" 2>/dev/null  # make's process group: the app stops gunicorn and its MariaDB
   wait "$pid" 2>/dev/null
+  for _ in $(seq 1 300); do  # the next run must not meet this server still answering
+    [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/" 2>/dev/null)" = 000 ] && break
+    sleep 0.2
+  done
+  while pgrep -f "$work/clone/var/mariadb" >/dev/null; do sleep 0.2; done  # and its MariaDB has stopped
   grep '^==> ' "$work/$label.log"
 }
 run cold "$@"

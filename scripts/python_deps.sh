@@ -30,6 +30,11 @@ have_uv() {
 if have_uv; then
   echo "==> installing the pinned Python packages of $requirements with uv"
   "$venv/bin/uv" pip install --quiet --python "$py" -r "$requirements" "pip==$PIP_VERSION"
+  # uv leaves the bytecode to the first imports, which cannot write it where PYTHONDONTWRITEBYTECODE is set (then
+  # every start compiles again: seconds). Compiled here in the background, at low priority and in a session of its
+  # own (a Ctrl-C of make run does not stop it), while the app starts: the first start is not slowed down.
+  site=$("$py" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
+  setsid -f nice -n 19 "$py" -m compileall -q -j 0 "$site" >/dev/null 2>&1 </dev/null
 else
   echo "==> installing the pinned Python packages of $requirements with pip (a minute or so; uv is faster)"
   venv_pip install -q --disable-pip-version-check -r "$requirements"
