@@ -13,6 +13,7 @@ import pytest
 import requests
 
 from backend.local_mariadb import free_port
+from tests.waiting import wait_for
 
 UP_STEPS = [
     "==> applying migrations",
@@ -58,11 +59,19 @@ def test_up_says_each_step_and_when_the_dashboard_is_ready(make_database, repo_r
 
 @pytest.mark.parametrize(("use_uv", "installer"), [("1", "uv"), ("0", "pip")])
 def test_python_packages_install_with_uv_or_plain_pip(repo_root, tmp_path, use_uv, installer):
-    """scripts/python_deps.sh on a fresh venv: one line per step, the pins installed, pip usable in the venv."""
+    """scripts/python_deps.sh on a fresh venv: one line per step, the pins installed, pip usable in the venv, and the
+    packages' bytecode compiled even where PYTHONDONTWRITEBYTECODE forbids the imports to write it (with uv: in the
+    background, so restarts do not compile everything again)."""
     requirements = tmp_path / "requirements.txt"
     requirements.write_text("cachetools==8.0.1\n")
     venv = tmp_path / "venv"
-    env = {**os.environ, "USE_UV": use_uv, "PIP_NO_CACHE_DIR": "1", "UV_CACHE_DIR": str(tmp_path / "uv-cache")}
+    env = {
+        **os.environ,
+        "USE_UV": use_uv,
+        "PIP_NO_CACHE_DIR": "1",
+        "UV_CACHE_DIR": str(tmp_path / "uv-cache"),
+        "PYTHONDONTWRITEBYTECODE": "1",
+    }
     done = subprocess.run(
         ["bash", "scripts/python_deps.sh", str(venv), str(requirements)],
         cwd=repo_root,
@@ -80,3 +89,5 @@ def test_python_packages_install_with_uv_or_plain_pip(repo_root, tmp_path, use_u
     assert subprocess.run([python, "-c", check], capture_output=True, text=True).stdout.strip() == "8.0.1"
     assert subprocess.run([python, "-m", "pip", "--version"], capture_output=True).returncode == 0
     assert (venv / "bin" / "uv").exists() is (installer == "uv")
+    site = venv / "lib" / f"python{sys.version_info.major}.{sys.version_info.minor}" / "site-packages"
+    wait_for(lambda: list((site / "cachetools" / "__pycache__").glob("__init__.*.pyc")), timeout_s=60)
