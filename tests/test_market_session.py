@@ -4,6 +4,7 @@ the switch is announced on the socket (and the close with an `indices_update` wh
 
 from __future__ import annotations
 
+import logging
 from contextlib import closing
 from datetime import datetime
 
@@ -11,6 +12,8 @@ import pytest
 
 from backend.db import connect
 from backend.extensions import socketio
+from backend.local_mariadb import free_port
+from backend.settings import DatabaseConfig
 from controller.sql import execute
 from services.market.market_clock import SESSION_CHECK_S, set_session_mode
 from services.realtime.feed_jobs import MarketStatusWatch
@@ -170,3 +173,15 @@ def test_after_the_switch_orders_wait_as_after_market_orders(make_app, db_config
     finally:
         with closing(connect(db_config)) as conn:
             execute(conn, "DELETE FROM market_session")
+
+
+def test_without_the_database_the_status_keeps_the_default_session_and_asks_again_later(make_app, caplog):
+    """The stored choice is read at most every SESSION_CHECK_S: a database outage costs one attempt per period,
+    not one per request, and the status still answers (with the session this process knew, here the default)."""
+    dead = DatabaseConfig("127.0.0.1", free_port(), "app", "x", "nowhere")
+    app = make_app(dead, sim_always_open=True, db_connect_timeout_s=1, db_pool_timeout_s=0.5)
+    freeze(app, SUNDAY)
+    with caplog.at_level(logging.WARNING, logger="services.market.market_clock"):
+        first, second = status(app), status(app)
+    assert first["session"] == second["session"] == "simulated" and first["closed_reason"] == "weekend"
+    assert caplog.text.count("market session not read") == 1

@@ -58,13 +58,13 @@ def session_mode() -> SessionMode:
     known = current_app.extensions.get("session_mode")
     if known is not None and time.monotonic() - known[1] < SESSION_CHECK_S:
         return known[0]
+    default = current_app.extensions["settings"].default_session_mode
     try:
         with db.connection() as conn:
-            stored = session_sql.stored_mode(conn)
-    except (ServiceUnavailable, MySQLError) as exc:  # keep what this process knew; the next call asks again
+            mode = session_sql.stored_mode(conn) or default
+    except (ServiceUnavailable, MySQLError) as exc:  # keep what this process knew; asked again SESSION_CHECK_S on
         log.warning("market session not read (%s); keeping the current one", exc)
-        return known[0] if known is not None else current_app.extensions["settings"].default_session_mode
-    mode = stored or current_app.extensions["settings"].default_session_mode
+        mode = known[0] if known is not None else default
     current_app.extensions["session_mode"] = (mode, time.monotonic())
     return mode
 
