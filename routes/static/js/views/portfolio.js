@@ -72,7 +72,7 @@ export function renderPortfolio(view) {
     type: "button", class: "seg", text: label, dataset: { range: value }, "aria-pressed": String(value === range),
     onclick: () => loadCurve(value),
   }));
-  const loadCurve = (value) => {
+  const loadCurve = (value, retries = 3) => {
     range = value;
     localStorage.setItem(RANGE_KEY, value);
     rangeButtons.forEach((b) => b.setAttribute("aria-pressed", String(b.dataset.range === value)));
@@ -81,7 +81,9 @@ export function renderPortfolio(view) {
       if (!life.alive || value !== range) return;
       history = data.map((p) => ({ time: p.time, value: p.equity }));
       showCurve();
-    }).catch(() => {});
+    }).catch(() => {  // a busy server (503): try again shortly
+      if (retries > 0) setTimeout(() => life.alive && value === range && loadCurve(value, retries - 1), 2000);
+    });
   };
   const loadAccount = () => authed("/account").then(({ data }) => life.alive && showAccount(data)).catch(() => {});
   const loadHoldings = () => authed("/portfolio/holdings").then(({ data }) => {
@@ -111,6 +113,7 @@ export function renderPortfolio(view) {
   chart = equityChart(chartBox);
   life.add(chart.remove);
   loadCurve(range).finally(loadAccount);
+  life.every(60_000, () => loadCurve(range)); // new points every 5 minutes while the market is open
   loadHoldings();
   life.add(on("quote", (q) => rows.get(q.symbol)?.show(q.ltp, q.change)));
   life.add(on("account_update", (account) => life.alive && showAccount(account)));
