@@ -226,7 +226,8 @@ def test_trading_screens(open_page, browser_db, screenshot_dir):
         }""",
         timeout=30_000,
     )
-    page.reload()  # the chart now starts from the server's points (the fill's), then the live equity
+    page.locator(".seg[data-range='1w']").click()  # another range: drawn from the server's points (the fill's)
+    expect(chart).to_have_attribute("data-range", "1w")
     page.wait_for_function("() => Number(document.querySelector('.chart-small').dataset.history) >= 1", timeout=30_000)
     page.screenshot(path=screenshot_dir / "portfolio-day-one.png", full_page=True)
     assert errors == []
