@@ -56,8 +56,8 @@ export function renderPortfolio(view) {
 
   const showCurve = () => {
     const points = history.concat(live === null ? [] : [{ time: new Date().toISOString(), value: live }]);
-    chart?.setPoints(points, range === "1d" || range === "1w");
     chartBox.dataset.history = String(history.length); // the server's points among them
+    chart?.setPoints(points, range === "1d" || range === "1w");
     chartNote.textContent = history.length
       ? "Equity every 5 minutes while the market is open and at each fill (daily closes before), and now."
       : "No equity points yet in this range: one is recorded every 5 minutes while the market is open and at each fill.";
