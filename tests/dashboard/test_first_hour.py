@@ -153,7 +153,7 @@ def test_trading_screens(open_page, browser_db, screenshot_dir):
     curve on day one and the three CSV exports."""
     page, errors = open_page()
     page.goto("/")
-    _register(page, "Meera Nair", "meera@example.in")
+    _register(page, "Nisha Menon", "nisha.menon@example.in")
     page.goto("/#/stock/RELIANCE")  # tick 0.10
     panel = page.locator(".order-panel")
     panel.locator("select[name=order_type]").select_option("LIMIT")
@@ -178,7 +178,7 @@ def test_trading_screens(open_page, browser_db, screenshot_dir):
     _place(page, "LIMIT", 2, round(ltp * 0.95, 1))  # rests OPEN
     expect(page.locator(".order-message")).to_contain_text("open")
     with closing(connect(browser_db)) as conn:  # an order rejected at execution (funds gone meanwhile)
-        user_id = fetch_value(conn, "SELECT user_id FROM users WHERE email = 'meera@example.in'")
+        user_id = fetch_value(conn, "SELECT user_id FROM users WHERE email = 'nisha.menon@example.in'")
         execute(
             conn,
             "INSERT INTO orders (user_id, stock_id, symbol, side, order_type, validity, quantity, price, status, "
@@ -236,7 +236,7 @@ def test_trading_screens(open_page, browser_db, screenshot_dir):
 def test_orders_on_a_phone(open_page, screenshot_dir):
     page, errors = open_page(**PHONE)
     page.goto("/")
-    _register(page, "Kiran Rao", "kiran@example.in")
+    _register(page, "Kiran Bose", "kiran.bose@example.in")
     page.goto("/#/orders")
     expect(page.get_by_role("button", name="Export orders as CSV")).to_be_visible()
     _fits(page, 390)
