@@ -16,6 +16,7 @@ from playwright.sync_api import Page, expect
 from backend.db import connect
 from controller.sql import execute, fetch_value
 from tests.dashboard.test_browser import _place, _register
+from tests.waiting import wait_for
 
 PHONE = {"width": 390, "height": 844, "color_scheme": "light", "is_mobile": True, "has_touch": True}
 SUNDAY_NIGHT = "2026-11-22T21:00:00.000+05:30"
@@ -218,14 +219,14 @@ def test_trading_screens(open_page, browser_db, screenshot_dir):
     chart = page.locator(".chart-small")
     expect(chart).to_have_attribute("data-range", "1d")
     page.wait_for_function("() => Number(document.querySelector('.chart-small').dataset.points) >= 1")
-    page.wait_for_function(  # the fill's point is written within seconds (each process's flush job)
-        """async () => {
-          const token = JSON.parse(localStorage.getItem("mdash.session")).access_token;
-          const res = await fetch("/portfolio/history?range=1d", { headers: { Authorization: `Bearer ${token}` } });
-          return (await res.json()).count >= 1;
-        }""",
-        timeout=30_000,
-    )
+    # the fill's point is written within seconds (each process's flush job); polled from here, since a promise
+    # in Page.wait_for_function was not always re-run once another test's pages had used the browser
+    server_points = """async () => {
+      const token = JSON.parse(localStorage.getItem("mdash.session")).access_token;
+      const res = await fetch("/portfolio/history?range=1d", { headers: { Authorization: `Bearer ${token}` } });
+      return (await res.json()).count;
+    }"""
+    wait_for(lambda: page.evaluate(server_points) >= 1, timeout_s=30, interval_s=0.5)
     page.locator(".seg[data-range='1w']").click()  # another range: drawn from the server's points (the fill's)
     expect(chart).to_have_attribute("data-range", "1w")
     page.wait_for_function("() => Number(document.querySelector('.chart-small').dataset.history) >= 1", timeout=30_000)
