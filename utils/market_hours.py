@@ -1,17 +1,20 @@
 """NSE/BSE trading calendar and session times (IST).
 
-Trading days come from exchange-calendars' XBOM calendar plus explicit holiday overrides; beyond
-the calendar's range every weekday that is not a listed BSE holiday (python-holidays' XBOM rules)
-is assumed to be a session, with a logged warning. Holiday names come from the overrides, then
-python-holidays (exchange-calendars lists dates only), then a generic "Exchange holiday".
+Trading days come from exchange-calendars' XBOM calendar (as plain dates in data/xbom_calendar.json, written
+by scripts/xbom_calendar.py: the library imports pandas, too much memory for a web worker's one question) plus
+explicit holiday overrides; beyond the calendar's range every weekday that is not a listed BSE holiday
+(python-holidays' XBOM rules) is assumed to be a session, with a logged warning. Holiday names come from the
+overrides, then python-holidays (exchange-calendars lists dates only), then a generic "Exchange holiday".
 """
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
+from pathlib import Path
 
 from utils.timeutil import IST, UTC
 
@@ -24,11 +27,35 @@ CLOSE = time(15, 30)
 SESSION_MINUTES = 375
 
 
-@lru_cache(maxsize=1)
-def _exchange_calendar():
-    import exchange_calendars  # slow import (pandas): only when a calendar is first needed
+CALENDAR_FILE = Path(__file__).resolve().parent.parent / "data" / "xbom_calendar.json"
 
-    return exchange_calendars.get_calendar("XBOM")
+
+@dataclass(frozen=True)
+class ExchangeCalendar:
+    """The XBOM sessions between two dates: every weekday but the listed closed ones."""
+
+    first_session: date
+    last_session: date
+    closed_weekdays: frozenset[date]
+
+    def covers(self, day: date) -> bool:
+        """Whether `day` is inside the calendar's range."""
+        return self.first_session <= day <= self.last_session
+
+    def is_session(self, day: date) -> bool:
+        """Whether the exchange holds a session on `day` (inside the range)."""
+        return day.weekday() < 5 and day not in self.closed_weekdays
+
+
+@lru_cache(maxsize=1)
+def exchange_calendar() -> ExchangeCalendar:
+    """The XBOM calendar of data/xbom_calendar.json (read once)."""
+    raw = json.loads(CALENDAR_FILE.read_text())
+    return ExchangeCalendar(
+        date.fromisoformat(raw["first_session"]),
+        date.fromisoformat(raw["last_session"]),
+        frozenset(date.fromisoformat(day) for day in raw["closed_weekdays"]),
+    )
 
 
 @lru_cache(maxsize=32)
@@ -57,9 +84,9 @@ class MarketCalendar:
     def _is_session(self, day: date) -> bool:
         if day in self.holidays or day.weekday() >= 5:
             return False
-        cal = _exchange_calendar()
-        if cal.first_session.date() <= day <= cal.last_session.date():
-            return bool(cal.is_session(day.isoformat()))
+        cal = exchange_calendar()
+        if cal.covers(day):
+            return cal.is_session(day)
         if not self._warned:
             log.warning(
                 "%s is beyond the XBOM calendar; assuming weekdays other than listed BSE holidays are trading days", day
