@@ -19,7 +19,7 @@ from routes import register_blueprints
 from services import market_data
 from services.accounts import auth, google_client
 from services.market import live_price_cache
-from services.realtime import bus, socketio_packets, websocket_manager
+from services.realtime import bus, socketio_packets, websocket_frames, websocket_manager
 from utils.logging_config import configure_logging
 from utils.origins import configured_or_same_host
 
@@ -108,6 +108,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         json=socketio_packets.PacketJson,
     )
     websocket_manager.disconnect_on_undecodable_packets(extensions.socketio)
+    websocket_frames.install(extensions.socketio)
     websocket_manager.disable_websocket_compression(app)
     if settings.trusted_proxies:  # behind a load balancer: the client is in X-Forwarded-For
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies, x_proto=settings.trusted_proxies)

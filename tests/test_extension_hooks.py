@@ -150,3 +150,28 @@ def test_python_socketio_decodes_client_packets_in_its_engineio_message_handler(
     for packet in ("not a packet", '2["subscribe",' + "[" * 100 + "]" * 100 + "]"):
         with pytest.raises(ValueError):
             server.eio.handlers["message"]("a-client", packet)
+
+
+def test_engineio_and_simple_websocket_still_send_frames_where_websocket_frames_coalesces_them():
+    """services/realtime/websocket_frames.py: the connection class comes from the server's `_async` table, the writer
+    task sends each packet with `ws.send(text)` then `ws.close()`, simple-websocket encodes with `.ws` and writes to
+    `.sock`, and Socket.IO's manager sends prepared packets with `_send_eio_packet(eio_sid, eio_pkt)`."""
+    import engineio
+    import simple_websocket
+    from engineio.async_drivers import gevent as gevent_driver
+    from engineio.socket import Socket
+    from flask_socketio import SocketIO
+
+    from services.realtime import websocket_frames
+
+    assert engineio.Server(async_mode="gevent")._async["websocket"] is gevent_driver.WebSocketWSGI
+    writer = inspect.getsource(Socket._websocket_handler)
+    assert "ws.send(pkt.encode())" in writer and "ws.close()" in writer
+    sending = inspect.getsource(simple_websocket.ws.Base.send)
+    assert "self.ws.send(" in sending and "self.sock.send(out_data)" in sending
+    assert list(inspect.signature(socketio.Server._send_eio_packet).parameters) == ["self", "eio_sid", "eio_pkt"]
+    sio = SocketIO(_app(), async_mode="gevent")
+    assert websocket_frames.install(sio)
+    installed = sio.server.eio._async["websocket"]
+    assert installed.__mro__[1] is gevent_driver.WebSocketWSGI and {"send", "close"} <= set(vars(installed))
+    assert not websocket_frames.install(SocketIO(_app(), async_mode="threading"))

@@ -17,12 +17,13 @@ import json
 import threading
 import time
 
+from engineio.packet import Packet
 from flask import Flask
 
 from backend.extensions import socketio
 from services.market import market_clock
 from services.market.live_price_cache import Quote
-from services.realtime import payloads
+from services.realtime import payloads, websocket_frames
 from services.realtime.batch_subscriptions import batch_subscriptions
 from services.realtime.socketio_packets import RawJson
 from services.realtime.tick_bus import TickBatch
@@ -54,9 +55,14 @@ def _json(payload: object) -> str:
     return json.dumps(payload, separators=(",", ":"))
 
 
+def room_members(room: str) -> dict[str, str]:
+    """This process's clients in `room`: Socket.IO sid -> Engine.IO sid."""
+    return socketio.server.manager.rooms.get("/", {}).get(room) or {}
+
+
 def room_has_members(room: str) -> bool:
     """True when this process has clients in `room`."""
-    return bool(socketio.server.manager.rooms.get("/", {}).get(room))
+    return bool(room_members(room))
 
 
 class Fanout:
@@ -125,21 +131,32 @@ class Fanout:
         batched = batch_subscriptions().recipients(stocks)
         wanted = set().union(*batched.values())
         encoded: dict[str, str] = {}  # each payload is JSON-encoded once, whoever receives it
-        emitted = 0
+        per_client: dict[str, list[Packet]] = {}  # Engine.IO sid -> its price_update packets of this pass
         for symbol, quote in stocks.items():
-            in_room = room_has_members(symbol_room(symbol))
-            if not in_room and symbol not in wanted:
+            members = room_members(symbol_room(symbol))
+            if not members and symbol not in wanted:
                 continue
             encoded[symbol] = _json(payloads.price_update(quote, directory.stock_ids.get(symbol)))
-            if in_room:
-                emit("price_update", RawJson(encoded[symbol]), to=symbol_room(symbol))
-                emitted += 1
-                if emitted % _YIELD_EVERY == 0:
-                    socketio.sleep(0)
+            if members:
+                packet = websocket_frames.event_packet("price_update", encoded[symbol])
+                for eio_sid in members.values():
+                    per_client.setdefault(eio_sid, []).append(packet)
+        emitted = 0
+        # Client by client: each one's packets of the pass are queued together, so its connection writes them in
+        # one go (services/realtime/websocket_frames.py), whatever the universe size spreads its symbols over.
+        next_yield = _YIELD_EVERY
+        for eio_sid, packets in per_client.items():
+            websocket_frames.send_packets(eio_sid, packets)
+            emitted += len(packets)
+            if emitted >= next_yield:
+                next_yield = emitted + _YIELD_EVERY
+                socketio.sleep(0)
+        metrics.SOCKETIO_EMITS.labels("price_update").inc(emitted)
         for sid, symbols in batched.items():
             emit("price_updates", RawJson("[" + ",".join(encoded[s] for s in symbols) + "]"), to=sid)
             emitted += 1
-            if emitted % _YIELD_EVERY == 0:
+            if emitted >= next_yield:
+                next_yield = emitted + _YIELD_EVERY
                 socketio.sleep(0)
         if indices:
             self.emit_indices()
