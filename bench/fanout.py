@@ -71,16 +71,26 @@ def wait_for_the_last_tick(url: str, timeout_s: float = 120) -> None:
 
 
 def start_clients(
-    tmp: Path, url: str, clients: int, procs: int, mode: str, symbols: list[str], measure_from: float, measure_to: float
+    tmp: Path,
+    url: str,
+    clients: int,
+    procs: int,
+    mode: str,
+    symbols: list[str],
+    measure_from: float,
+    measure_to: float,
+    prices_batch_clients: int = 0,
 ) -> list[tuple[subprocess.Popen, Path, Path]]:
     """Node load generators (bench/fanout_client.js): `clients` over `procs` processes, each client subscribed to
-    SYMBOLS_PER_CLIENT random symbols in `mode`; (process, config, result file) per process."""
+    SYMBOLS_PER_CLIENT random symbols in `mode` (the first `prices_batch_clients` of them asking for `prices_batch`
+    too); (process, config, result file) per process."""
     rng = random.Random(1)
     started = []
     for n in range(procs):
         count = clients // procs + (1 if n < clients % procs else 0)
         config, out = tmp / f"client{n}.json", tmp / f"client{n}.out.json"
         chosen = [rng.sample(symbols, min(SYMBOLS_PER_CLIENT, len(symbols))) for _ in range(count)]
+        first = n * (clients // procs) + min(n, clients % procs)
         config.write_text(
             json.dumps(
                 {
@@ -90,6 +100,7 @@ def start_clients(
                     "measureFrom": measure_from,
                     "measureTo": measure_to,
                     "symbols": chosen,
+                    "pricesBatchClients": max(0, min(count, prices_batch_clients - first)),
                 }
             )
         )
@@ -108,6 +119,9 @@ def main() -> None:
     parser.add_argument("--mode", choices=("symbol", "batch"), default="symbol")
     parser.add_argument("--prices-batch-ms", type=int, default=10_000, help="PRICES_BATCH_INTERVAL_MS (0: off)")
     parser.add_argument("--workers", type=int, default=1, help="gunicorn workers; more than one adds Redis")
+    parser.add_argument(
+        "--prices-batch-clients", type=int, default=0, help="clients that also ask for prices_batch (its cost apart)"
+    )
     args = parser.parse_args()
     if not (ROOT / "bench" / "node_modules" / "socket.io-client").exists():
         subprocess.run(["npm", "ci", "--prefix", str(ROOT / "bench"), "--no-audit", "--no-fund"], check=True)
@@ -148,7 +162,17 @@ def run(args: argparse.Namespace, db: LocalMariaDB, tmp: Path, redis_url: str | 
         workers = children(server.pid)
         measure_from = (started + args.warmup) * 1000
         measure_to = measure_from + args.duration * 1000
-        procs = start_clients(tmp, url, args.clients, args.procs, args.mode, symbols, measure_from, measure_to)
+        procs = start_clients(
+            tmp,
+            url,
+            args.clients,
+            args.procs,
+            args.mode,
+            symbols,
+            measure_from,
+            measure_to,
+            args.prices_batch_clients,
+        )
         time.sleep(max(measure_from / 1000 - time.time(), 0))
         server_cpu0, db_cpu0 = [cpu_seconds(w) for w in workers], cpu_seconds(db.running_pid())
         time.sleep(args.duration)
@@ -186,7 +210,7 @@ def report(args, results, final, server_cpu: list[float], db_cpu, universe) -> N
     print(
         f"command: python bench/fanout.py --clients {args.clients} --procs {args.procs} --duration {args.duration} "
         f"--extra-symbols {args.extra_symbols} --mode {args.mode} --prices-batch-ms {args.prices_batch_ms} "
-        f"--workers {args.workers}"
+        f"--workers {args.workers} --prices-batch-clients {args.prices_batch_clients}"
     )
     print(
         f"universe: {universe} symbols ticking at 1 Hz; clients: {args.clients} x {SYMBOLS_PER_CLIENT} symbols "
@@ -209,6 +233,9 @@ def report(args, results, final, server_cpu: list[float], db_cpu, universe) -> N
         f"symbol update latency (tick as_of -> client receipt): p50 {percentile(histogram, 0.5)} ms, "
         f"p99 {percentile(histogram, 0.99)} ms, max {max(i for i, c in enumerate(histogram) if c)} ms"
     )
+    expected = args.clients * SYMBOLS_PER_CLIENT  # every symbol ticks once a second
+    print(f"symbol updates: {quotes:,.0f}/s delivered of {expected:,}/s offered ({quotes / expected:.1%})")
+    print(f"server CPU per delivered message: {sum(server_cpu) / delivered * 1e6:.1f} µs")
     per_worker = " + ".join(f"{cpu:.2f}" for cpu in server_cpu)
     print(
         f"server CPU ({args.workers} gunicorn gevent worker(s)): {sum(server_cpu):.2f} cores ({per_worker}); "

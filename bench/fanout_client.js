@@ -30,7 +30,9 @@ function start(index) {
   sockets.push(socket);
   socket.on("connect", () => {
     connected++;
-    socket.emit("subscribe", { symbols: config.symbols[index], mode: config.mode }, (ack) => {
+    const request = { symbols: config.symbols[index], mode: config.mode };
+    if (index < (config.pricesBatchClients || 0)) request.prices_batch = true;
+    socket.emit("subscribe", request, (ack) => {
       if (ack && ack.subscribed && ack.subscribed.length === config.symbols[index].length) subscribed++;
       else errors++;
     });
