@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from utils import ratios
+from utils.locked_cache import LockedCache
 from utils.ratios import BASES, rounded
 from utils.timeutil import iso_ist
 
@@ -43,7 +44,8 @@ NUMBER_FIELDS = (
     "roe",
 )
 SORTABLE = NUMBER_FIELDS + TEXT_FIELDS
-PAGES_KEPT = 256  # distinct queries answered from one book before its page memo starts over
+PAGES_KEPT = 256  # distinct queries (and query strings) one book remembers the answer of, the least recent go first
+Page = tuple[list[dict[str, Any]], dict[str, Any]]  # (rows, the envelope's other fields)
 
 
 def _floats(rows: Sequence[dict[str, Any]], column: str) -> np.ndarray:
@@ -132,7 +134,8 @@ class Book:
         self.values = {**f, **self.ratios.values, "price": price}
         self.sector_median_pe = ratios.group_medians(self.values["pe"], base.sector_of, len(base.sector_names))
         self.peg_rank, self.peg_rank_of = ratios.group_ranks(self.values["peg"], base.sector_of)
-        self.pages: dict[tuple, tuple[list[dict[str, Any]], dict[str, Any]]] = {}
+        self.pages = LockedCache(PAGES_KEPT)  # normalised query -> Page
+        self.answered = LockedCache(PAGES_KEPT)  # raw query string -> Page: a repeated request is not parsed again
         self._orders: dict[tuple[str, bool], np.ndarray] = {}
         self._rows: dict[int, dict[str, Any]] = {}
         self._lock = threading.Lock()
@@ -207,13 +210,6 @@ class Book:
             with self._lock:
                 self._rows[i] = found
         return found
-
-    def remember(self, key: tuple, page: tuple[list[dict[str, Any]], dict[str, Any]]) -> None:
-        """Keep a served page for the next request with the same query (until the book is replaced)."""
-        with self._lock:
-            if len(self.pages) >= PAGES_KEPT:
-                self.pages.clear()
-            self.pages[key] = page
 
     def sector_rank(self, i: int) -> dict[str, int] | None:
         """{rank, of}: instrument `i`'s place in its sector by PEG (1 = lowest); None when its PEG is undefined."""

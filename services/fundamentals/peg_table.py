@@ -4,8 +4,9 @@ The stored figures are read once per CACHE_TTL_FUNDAMENTALS_S (and again at once
 The app keeps one priced `Book`; a request older than one fan-out interval (FANOUT_INTERVAL_MS) re-prices it when
 prices moved (the live-price cache's version, the database snapshot or the market phase changed), at least every
 REPRICE_EVERY_S: the current price is the live quote while the market is open and the quote is fresher than
-LIVE_CACHE_MAX_AGE_S, else the snapshot. Pages are memoised per book, so a repeated query is a dict lookup and
-P/E and PEG follow the live price within one fan-out interval.
+LIVE_CACHE_MAX_AGE_S, else the snapshot. Pages are memoised per book, by query and by the raw query string that asked
+for it, so a repeated request is a lookup by its query string (not parsed again) and P/E and PEG follow the live price
+within one fan-out interval.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from flask import current_app
 
 from backend import db
 from controller.fundamentals import store
-from services.fundamentals.book import SORTABLE, Base, Book
+from services.fundamentals.book import SORTABLE, Base, Book, Page
 from services.market import stock_views
 from services.market.live_price_cache import stock_prices
 from services.market.market_clock import clock, market_open_now
@@ -51,9 +52,11 @@ def _quarters_cache() -> NamedCache:
 
 
 def forget_stored() -> None:
-    """Re-read the stored figures on the next request (a crawl in this process has just written them)."""
+    """Re-read the stored figures and re-price on the next request (a crawl in this process has just written them),
+    so neither the book nor the pages it remembers outlive the figures they were computed from."""
     named_cache("fundamentals", _settings().cache_ttl_fundamentals_s, maxsize=1).invalidate("table")
     _quarters_cache().clear()
+    table().recheck()
 
 
 class PegTable:
@@ -90,6 +93,10 @@ class PegTable:
             return self._book
         finally:
             self._lock.release()
+
+    def recheck(self) -> None:
+        """Look at the inputs again on the next request, however recent the book (a new book if they changed)."""
+        self._checked_at = float("-inf")
 
     def _same(self, inputs: tuple) -> bool:
         """Whether nothing a book is priced from changed: the same stored figures and snapshot (the same objects),
@@ -150,14 +157,28 @@ def sector_index(book: Book, sector: str | None) -> int | None:
         ) from None
 
 
-def rows(filters: dict[str, Any], sort: str, limit: int, offset: int) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+def rows(filters: dict[str, Any], sort: str, limit: int, offset: int, query_string: bytes | None = None) -> Page:
     """(one page of rows, the envelope's other fields) for the PEG table query; the same objects for a repeated
-    query within a book."""
+    query within a book. With the request's `query_string` (validated into this query), `answered` finds the page
+    by that string alone until the book is replaced."""
     book = table().book()
     key = (tuple(sorted(filters.items())), sort, limit, offset)
-    found = book.pages.get(key)
-    if found is not None:
-        return found
+    page = book.pages.get(key)
+    if page is None:
+        page = _page(book, filters, sort, limit, offset)
+        book.pages.put(key, page)
+    if query_string is not None:
+        book.answered.put(query_string, page)
+    return page
+
+
+def answered(query_string: bytes) -> Page | None:
+    """The current book's page for a query string that `rows` has already answered, or None: a repeated request
+    skips parsing and validation (the first one with this string passed them), and a re-priced book answers anew."""
+    return table().book().answered.get(query_string)
+
+
+def _page(book: Book, filters: dict[str, Any], sort: str, limit: int, offset: int) -> Page:
     order = parse_sort(sort)
     chosen = book.select(order, sector_index(book, filters.get("sector")), **_numeric(filters))
     data = [book.row(int(i)) for i in chosen[offset : offset + limit]]
@@ -171,7 +192,6 @@ def rows(filters: dict[str, Any], sort: str, limit: int, offset: int) -> tuple[l
         "priced_at": book.priced_at,
         "simulated": book.base.simulated,
     }
-    book.remember(key, (data, extra))
     return data, extra
 
 
