@@ -142,10 +142,14 @@ COMPRESS_MIN_SIZE = 1024  # smaller responses are sent as they are
 
 def compress_large(response: Response) -> Response:
     """Flask-Compress's after-request step (registered with COMPRESS_REGISTER off), skipped for a response
-    known to be smaller than COMPRESS_MIN_SIZE: most API answers are, and its checks cost a large share of a
-    cheap request (docs/BENCHMARKS.md, framework overhead). `Compress.after_request` is its public method."""
+    known to be smaller than COMPRESS_MIN_SIZE (most API answers are, and its checks cost a large share of a
+    cheap request: docs/BENCHMARKS.md, framework overhead) or asked for without Accept-Encoding (the response
+    still says `Vary: Accept-Encoding`). `Compress.after_request` is its public method."""
     length = response.content_length
     if length is not None and length < COMPRESS_MIN_SIZE:
+        return response
+    if not request.headers.get("Accept-Encoding"):  # nothing to choose from: only the Vary header it would add
+        response.vary.add("Accept-Encoding")
         return response
     return compress.after_request(response)
 

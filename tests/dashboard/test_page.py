@@ -110,3 +110,11 @@ def test_static_files_are_compressed_and_revalidated_with_304(client):
     assert first.status_code == 200 and first.headers["Content-Encoding"] == "br"
     again = client.get("/static/js/main.js", headers={**headers, "If-None-Match": first.headers["ETag"]})
     assert again.status_code == 304 and again.get_data() == b""
+
+
+def test_a_large_answer_is_compressed_when_asked_and_always_varies_on_accept_encoding(client):
+    plain = client.get("/openapi.json")
+    assert plain.status_code == 200 and "Content-Encoding" not in plain.headers
+    assert "Accept-Encoding" in plain.headers["Vary"] and len(plain.get_data()) > 1024
+    compressed = client.get("/openapi.json", headers={"Accept-Encoding": "gzip"})
+    assert compressed.headers["Content-Encoding"] == "gzip" and "Accept-Encoding" in compressed.headers["Vary"]
