@@ -1,5 +1,7 @@
 """Liveness, readiness against the real database (and an unreachable one), Prometheus metrics."""
 
+from flask import Flask
+
 from backend.app import create_app
 from backend.local_mariadb import free_port
 from backend.settings import DatabaseConfig
@@ -36,3 +38,14 @@ def test_metrics_exposes_request_counts_latency_and_pool(client):
     assert 'http_requests_total{endpoint="/health",method="GET",status="200"}' in text
     assert "http_request_duration_seconds_bucket" in text
     assert "db_pool_in_use" in text and "db_pool_size" in text
+
+
+def test_the_app_asks_flask_once_per_view_or_hook_whether_it_runs_sync(app, monkeypatch):
+    asked, original = [], Flask.ensure_sync
+    monkeypatch.setattr(Flask, "ensure_sync", lambda self, func: asked.append(func) or original(self, func))
+
+    def view():
+        return "ok"
+
+    assert app.ensure_sync(view) is view and app.ensure_sync(view) is view
+    assert asked == [view]
