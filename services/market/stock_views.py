@@ -13,9 +13,9 @@ from typing import Any
 from flask import current_app
 
 from backend import db
-from controller.market import search as search_sql
 from controller.market import stocks
 from controller.market.stocks import MoverKind, StockQuote
+from services.market import stock_search
 from services.market.live_overlay import (
     DATABASE,
     WEBSOCKET_CACHE,
@@ -212,8 +212,7 @@ def search(query: str, limit: int) -> tuple[list[dict], str]:
     """Search results (symbol prefix first, then company-name word prefixes) and their price source."""
 
     def load() -> tuple[list[StockQuote], list[dict]]:
-        with db.connection() as conn:
-            rows = search_sql.search_stocks(conn, query, limit)
+        rows = stock_search.search_stocks(query, limit)
         return rows, _search_json(rows)
 
     cache = named_cache("search", _settings().cache_ttl_search_s, maxsize=2048)

@@ -1,0 +1,78 @@
+"""Stock search from an in-memory index, per process: no database round trip per query.
+
+The ranking (utils.search_rank) orders matches by the traded value of the `stock_quotes` snapshot, which the quote
+writer refreshes every QUOTE_WRITE_INTERVAL_S; so the snapshot is re-read on that cadence (one query, in the
+background while the previous one keeps serving: a NamedCache's stale-while-revalidate). The symbol and word index
+is rebuilt only when that read shows the instrument list changed (a stock added, removed, renamed, moved exchange),
+or after CACHE_TTL_UNIVERSE_S (index memberships, which rank NIFTY 50 members first, change with no such sign).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from flask import current_app
+
+from backend import db
+from controller.market import search as search_sql
+from controller.market.stocks import StockQuote
+from services.platform.cache_service import app_cache, named_cache
+from services.platform.green import pause
+from utils.search_index import Instrument, RankedSearch, SearchIndex
+
+
+@dataclass(frozen=True)
+class _Built:
+    """A symbol and word index and the instrument list it was built from."""
+
+    index: SearchIndex
+    signature: tuple
+
+
+@dataclass(frozen=True)
+class _Snapshot:
+    """The ranked index and the snapshot quote of each of its instruments (same order)."""
+
+    ranked: RankedSearch
+    quotes: tuple[StockQuote, ...]
+
+
+def _settings() -> Any:
+    return current_app.extensions["settings"]
+
+
+def _signature(quotes: list[StockQuote]) -> tuple:
+    return tuple((q.stock_id, q.symbol, q.company_name, q.exchange) for q in quotes)
+
+
+def _index_for(quotes: list[StockQuote]) -> SearchIndex:
+    """The kept index while the instrument list is unchanged (for up to CACHE_TTL_UNIVERSE_S), else a new one."""
+    kept = app_cache("search_instruments", _settings().cache_ttl_universe_s, maxsize=1)
+    signature = _signature(quotes)
+    built: _Built | None = kept.get("all")
+    if built is None or built.signature != signature:
+        with db.connection() as conn:
+            memberships = search_sql.index_memberships(conn)
+        instruments = [
+            Instrument(q.stock_id, q.symbol, q.company_name, q.exchange, memberships.get(q.stock_id, ()))
+            for q in quotes
+        ]
+        built = _Built(SearchIndex(instruments), signature)
+        kept.put("all", built)
+    return built.index
+
+
+def _load() -> _Snapshot:
+    with db.connection() as conn:
+        rows = search_sql.searchable_quotes(conn, pause)
+    quotes = [quote for quote, _ in rows]
+    ranked = _index_for(quotes).ranked([traded for _, traded in rows], pause)
+    return _Snapshot(ranked, tuple(quotes))
+
+
+def search_stocks(query: str, limit: int) -> list[StockQuote]:
+    """Active stocks matching `query` (case-insensitive), best match first, with their snapshot quotes."""
+    cache = named_cache("search_index", _settings().quote_write_interval_s, maxsize=1)
+    snapshot: _Snapshot = cache.get_or_load("all", _load)
+    return [snapshot.quotes[n] for n in snapshot.ranked.search(query, limit)]
