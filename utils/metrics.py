@@ -64,6 +64,24 @@ FANOUT_PASS_SECONDS = Histogram(
     "Time to emit one conflated fan-out pass",
     buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5),
 )
+_FLUSH_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+QUOTE_WRITER_FLUSH_SECONDS = Histogram(
+    "quote_writer_flush_seconds", "Wall time of one quote-writer flush (quotes and minute bars)", buckets=_FLUSH_BUCKETS
+)
+QUOTE_WRITER_FLUSH_CPU_SECONDS = Histogram(
+    "quote_writer_flush_cpu_seconds",
+    "CPU time of one quote-writer flush in its own green thread (not the fan-out or requests meanwhile)",
+    buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0),
+)
+QUOTE_WRITER_FLUSH_LAG_SECONDS = Histogram(
+    "quote_writer_flush_lag_seconds",
+    "How long the oldest quote of a flush waited before it was written (flushes that wrote quotes)",
+    buckets=_FLUSH_BUCKETS,
+)
+QUOTE_WRITER_LAG_SECONDS = Gauge("quote_writer_lag_seconds", "The oldest quote's wait at the last quote-writer flush")
+QUOTE_WRITER_LAST_FLUSH = Gauge(
+    "quote_writer_last_flush_timestamp_seconds", "Unix time of the last successful quote-writer flush"
+)
 SCHEDULER_JOB_SECONDS = Histogram(
     "scheduler_job_duration_seconds",
     "Scheduler job run time",

@@ -21,14 +21,19 @@ from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from time import monotonic
 
 from backend import db
 from controller.market import candles, quotes
 from services.market.live_price_cache import Quote
 from services.market_data.universe import Universe
+from services.platform.cpu_time import GreenCpu
 from services.platform.green import pause
 from services.realtime.tick_bus import TickBatch
-from utils.timeutil import IST, to_db
+from utils import metrics
+from utils.timeutil import IST, now_utc, to_db
+
+LAG_LIMIT_INTERVALS = 3  # /healthz reports the writer not ok once its oldest unwritten quote is older than this
 
 
 @dataclass
@@ -53,6 +58,18 @@ class FlushReport:
     daily_candles_for: date | None = None
 
 
+@dataclass
+class WriterStats:
+    """How the writer keeps up: flush times (monotonic), durations and lags of the last successful flush."""
+
+    last_flush_at: float | None = None
+    last_flush_s: float = 0.0
+    last_flush_cpu_s: float = 0.0
+    last_lag_s: float = 0.0  # how long the oldest quote of the last flush waited to be written
+    flushes: int = 0
+    failures: int = 0
+
+
 def ist_day_bounds(day: date) -> tuple[datetime, datetime]:
     """[00:00, next 00:00) IST of `day` as naive UTC datetimes."""
     start = datetime.combine(day, time(0), tzinfo=IST)
@@ -72,6 +89,8 @@ class TickWriter:
         self._dirty: dict[str, dict[tuple[str, datetime], _Bar]] = {"stocks": {}, "indices": {}}
         self._ids: dict[str, dict[str, int]] | None = None
         self._day: date | None = None
+        self._oldest: float | None = None  # when the oldest quote not yet written arrived (monotonic)
+        self.stats = WriterStats()
 
     def on_batch(self, batch: TickBatch) -> None:
         """Tick-bus subscriber: remember the latest quote and update the running minute bar."""
@@ -82,6 +101,8 @@ class TickWriter:
                 if current is not None and quote.as_of <= current.as_of:
                     continue
                 latest[quote.symbol] = quote
+                if self._oldest is None:
+                    self._oldest = monotonic()
                 bar = _advance_bar(bars.get(quote.symbol), quote)
                 bars[quote.symbol] = bar
                 dirty[(quote.symbol, bar.minute)] = bar
@@ -95,7 +116,56 @@ class TickWriter:
         deadlock on the same rows, and the loser's minute bars would be lost.
         """
         with self._writing:
-            return self._flush(final)
+            started = monotonic()
+            with self._lock:
+                oldest, self._oldest = self._oldest, None
+            try:
+                with GreenCpu() as cpu:
+                    report = self._flush(final)
+            except BaseException:
+                with self._lock:  # its quotes are gone, but the lag goes on counting from the oldest of them
+                    if oldest is not None:
+                        self._oldest = oldest if self._oldest is None else min(oldest, self._oldest)
+                self.stats.failures += 1
+                raise
+            self._record(started, cpu.seconds, oldest)
+            return report
+
+    def _record(self, started: float, cpu_s: float, oldest: float | None) -> None:
+        now = monotonic()
+        stats = self.stats
+        stats.last_flush_at, stats.last_flush_s, stats.last_flush_cpu_s = now, now - started, cpu_s
+        stats.last_lag_s = 0.0 if oldest is None else now - oldest
+        stats.flushes += 1
+        metrics.QUOTE_WRITER_FLUSH_SECONDS.observe(stats.last_flush_s)
+        metrics.QUOTE_WRITER_FLUSH_CPU_SECONDS.observe(cpu_s)
+        metrics.QUOTE_WRITER_LAG_SECONDS.set(stats.last_lag_s)
+        metrics.QUOTE_WRITER_LAST_FLUSH.set(now_utc().timestamp())
+        if oldest is not None:
+            metrics.QUOTE_WRITER_FLUSH_LAG_SECONDS.observe(stats.last_lag_s)
+
+    def pending_age_s(self) -> float:
+        """How long the oldest quote not yet written has waited (0 when every quote is written)."""
+        with self._lock:
+            oldest = self._oldest
+        return 0.0 if oldest is None else monotonic() - oldest
+
+    def health(self, interval_s: float) -> dict:
+        """The /healthz `writer` check: ok while no quote has waited more than LAG_LIMIT_INTERVALS intervals."""
+        stats, now = self.stats, monotonic()
+        lag = self.pending_age_s()
+        return {
+            "ok": lag <= LAG_LIMIT_INTERVALS * interval_s,
+            "interval_s": interval_s,
+            "lag_s": round(lag, 3),
+            "lag_limit_s": LAG_LIMIT_INTERVALS * interval_s,
+            "last_flush_lag_s": round(stats.last_lag_s, 3),
+            "since_last_flush_s": None if stats.last_flush_at is None else round(now - stats.last_flush_at, 3),
+            "last_flush_s": round(stats.last_flush_s, 4),
+            "last_flush_cpu_s": round(stats.last_flush_cpu_s, 4),
+            "flushes": stats.flushes,
+            "failures": stats.failures,
+        }
 
     def exclusive(self) -> AbstractContextManager[bool]:
         """Hold while writing the snapshot or candle tables outside a flush: no flush runs meanwhile."""

@@ -107,6 +107,7 @@ class Realtime:
         checks["feed"] = self.feed_check
         checks["scheduler"] = self.scheduler_check
         checks["leader"] = self.leadership.readiness
+        checks["writer"] = self.writer_check
         self.leadership.start()  # a process alone on its database leads when this returns
         self.job_runner.start()  # scans and crawler runs: claimed from MySQL (scans computed in the scan process)
         self.app.extensions["job_runner"] = self.job_runner
@@ -184,6 +185,13 @@ class Realtime:
         feed = self.feed.mode()
         ok = not is_open or starting or (age is not None and age <= limit) or feed["reason"] == "token_expired"
         return {"ok": ok, "market_open": is_open, "age_s": None if age is None else round(age, 1), **feed}
+
+    def writer_check(self) -> dict[str, Any]:
+        """The quote writer's lag (services/realtime/tick_writer.py); only the leader writes, so elsewhere ok."""
+        writer = self.writer
+        if writer is None:
+            return {"ok": True, "active": False}
+        return {"active": True, **writer.health(self.settings.quote_write_interval_s)}
 
     def scheduler_check(self) -> dict[str, Any]:
         """Ready while the schedulers run and no job has failed several times in a row."""
