@@ -71,8 +71,16 @@ def _load() -> _Snapshot:
     return _Snapshot(ranked, tuple(quotes))
 
 
+def _snapshot() -> _Snapshot:
+    return named_cache("search_index", _settings().quote_write_interval_s, maxsize=1).get_or_load("all", _load)
+
+
+def ranking() -> RankedSearch:
+    """This process's ranked index (loaded on first use)."""
+    return _snapshot().ranked
+
+
 def search_stocks(query: str, limit: int) -> list[StockQuote]:
     """Active stocks matching `query` (case-insensitive), best match first, with their snapshot quotes."""
-    cache = named_cache("search_index", _settings().quote_write_interval_s, maxsize=1)
-    snapshot: _Snapshot = cache.get_or_load("all", _load)
+    snapshot = _snapshot()
     return [snapshot.quotes[n] for n in snapshot.ranked.search(query, limit)]

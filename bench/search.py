@@ -1,0 +1,180 @@
+"""Benchmark: stock search from the in-memory index as the universe grows (2,001 and 10,000 instruments).
+
+Usage: .venv/bin/python bench/search.py [--extra-symbols 1800 9800] [--days 5] [--duration 10] [--rounds 3]
+                                        [--connections 64]
+For each universe size: a throwaway MariaDB, migrated and seeded (`--days` of daily candles: search reads none),
+then
+- in process: the CPU time (thread_time) per uncached query of `stock_views.search`, the route's work without HTTP,
+  over the typeahead's queries (each distinct, so each misses the response cache), and of the index alone
+  (`stock_search.search_stocks`); and the cost of re-ranking the index (done every QUOTE_WRITE_INTERVAL_S, off the
+  request path) and of rebuilding it (when the instrument list changes);
+- over HTTP (gunicorn, gevent, 1 worker; wrk at `--connections`): a typeahead of distinct prefixes (every two-letter
+  prefix, then every three-letter one that matches something; `limit` 5..14 varies too, so a request rarely finds
+  its key in the 30 s response cache: the hit ratio is printed) against /health, in interleaved rounds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import string
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+from statistics import median
+
+from harness import children, cpu_seconds, migrated_database, run_wrk
+from http_endpoints import seed_database
+
+from backend.app import create_app
+from backend.local_app import LocalApp
+from backend.settings import Settings
+from services.market import stock_search, stock_views
+
+_TYPEAHEAD_LUA = """
+local queries = {%s}
+local n = 0
+request = function()
+  n = n + 1
+  local q = queries[(n %% #queries) + 1]
+  return wrk.format("GET", "/stocks/search?q=" .. q .. "&limit=" .. (5 + (math.floor(n / #queries) %% 10)))
+end
+"""
+
+
+def typeahead_queries(app) -> list[str]:
+    """Every two-letter prefix, then every three-letter one that matches a stock (as a user types them)."""
+    letters = string.ascii_lowercase + string.digits
+    with app.app_context():
+        two = [a + b for a in letters for b in letters]
+        three = [p + c for p in two for c in letters if stock_search.search_stocks(p + c, 1)]
+    return two + three
+
+
+def in_process(app, queries: list[str]) -> dict:
+    """CPU per uncached query (the view and the index alone), and the index's re-rank and rebuild costs."""
+    with app.app_context():
+        stock_views.search("warm", 10)  # builds the index (and the pool)
+        started = time.thread_time()
+        for n, query in enumerate(queries):
+            stock_views.search(query, 5 + n % 10)
+        view_ms = (time.thread_time() - started) * 1000 / len(queries)
+        started = time.thread_time()
+        for query in queries:
+            stock_search.search_stocks(query, 10)
+        index_ms = (time.thread_time() - started) * 1000 / len(queries)
+        index = stock_search.ranking().index
+        started = time.thread_time()
+        index.ranked([0.0] * len(index.instruments))
+        rerank_ms = (time.thread_time() - started) * 1000
+        started = time.thread_time()
+        type(index)(index.instruments)
+        rebuild_ms = (time.thread_time() - started) * 1000
+    return {"view_ms": view_ms, "index_ms": index_ms, "rerank_ms": rerank_ms, "rebuild_ms": rebuild_ms}
+
+
+def cache_events(url: str) -> dict[str, float]:
+    """The server's search response-cache counters (hit, miss, ...) from /metrics."""
+    with urllib.request.urlopen(url + "/metrics", timeout=30) as response:
+        text = response.read().decode()
+    events = {}
+    for line in text.splitlines():
+        if line.startswith('cache_events_total{cache="search"'):
+            event = line.split('event="')[1].split('"')[0]
+            events[event] = float(line.rsplit(" ", 1)[1])
+    return events
+
+
+def over_http(server, args: argparse.Namespace, queries: list[str], workdir: Path) -> dict:
+    """Interleaved wrk rounds of /health and the typeahead on one gunicorn worker."""
+    env = {
+        **os.environ,
+        "DATABASE_URL": server.config().url(),
+        "APP_ENV": "development",
+        "LOG_LEVEL": "WARNING",
+        "WEB_CONCURRENCY": "1",
+        "HOME": str(workdir),
+    }
+    lua = workdir / "typeahead.lua"
+    lua.write_text(_TYPEAHEAD_LUA % ", ".join(f'"{q}"' for q in queries))
+    app = LocalApp(env, workdir / "app.log").start()
+    runs: dict[str, list[dict]] = {"/health": [], "typeahead": []}
+    try:
+        worker = children(app.pid)[0]
+        targets = [("/health", app.url + "/health", None), ("typeahead", app.url + "/", str(lua))]
+        with urllib.request.urlopen(app.url + "/stocks/search?q=warm", timeout=60):
+            pass  # the index is built by the first query
+        for _, url, script in targets:
+            run_wrk(url, args.connections, 2, script)  # warm-up
+        before = cache_events(app.url)
+        for _ in range(args.rounds):
+            for name, url, script in targets:
+                cpu = cpu_seconds(worker)
+                result = run_wrk(url, args.connections, args.duration, script)
+                result["cpu_ms"] = (cpu_seconds(worker) - cpu) * 1000 / max(result["requests"], 1)
+                result["load"] = os.getloadavg()[0]
+                runs[name].append(result)
+        after = cache_events(app.url)
+    finally:
+        app.stop()
+    hits = after.get("hit", 0) - before.get("hit", 0)
+    lookups = hits + after.get("miss", 0) - before.get("miss", 0) + after.get("stale", 0) - before.get("stale", 0)
+    return {"runs": runs, "hit_ratio": hits / lookups if lookups else 0.0}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--extra-symbols", type=int, nargs="+", default=[1800, 9800])
+    parser.add_argument("--days", type=int, default=5)
+    parser.add_argument("--duration", type=int, default=10)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--connections", type=int, default=64)
+    args = parser.parse_args()
+    print(
+        f"command: python bench/search.py --extra-symbols {' '.join(map(str, args.extra_symbols))} --days {args.days} "
+        f"--duration {args.duration} --rounds {args.rounds} --connections {args.connections}"
+    )
+    for extra in args.extra_symbols:
+        with tempfile.TemporaryDirectory() as tmp, migrated_database(Path(tmp) / "db", "bench_search") as server:
+            summary = seed_database(server, extra, args.days)
+            settings = Settings.load(
+                app_env="development", database_url=server.config().url(), log_level="WARNING", _env_file=None
+            )
+            app = create_app(settings)
+            try:
+                queries = typeahead_queries(app)
+                local = in_process(app, queries)
+            finally:
+                app.extensions["db"].close()
+            http = over_http(server, args, queries, Path(tmp))
+        report(summary, queries, local, http, args)
+
+
+def report(summary: str, queries: list[str], local: dict, http: dict, args: argparse.Namespace) -> None:
+    """Print one universe size's figures."""
+    print(f"\ndatabase: {summary}; typeahead: {len(queries):,} distinct prefixes")
+    print(
+        f"in process, CPU per uncached query: view {local['view_ms']:.3f} ms, index alone {local['index_ms']:.4f} ms; "
+        f"re-rank (every QUOTE_WRITE_INTERVAL_S, in the background) {local['rerank_ms']:.1f} ms; "
+        f"rebuild (instrument list changed) {local['rebuild_ms']:.1f} ms"
+    )
+    runs, ceiling = http["runs"], http["runs"]["/health"]
+    print(
+        f"over HTTP, wrk -c{args.connections} -d{args.duration}s, medians of {args.rounds} interleaved rounds; "
+        f"search response-cache hit ratio {http['hit_ratio']:.1%}"
+    )
+    print(
+        f"{'endpoint':12} {'req/s':>7} {'of /health':>10} {'p50 ms':>7} {'p99 ms':>7} {'CPU ms/req':>10} {'load1':>5}"
+    )
+    for name, results in runs.items():
+        ratio = median(r["rps"] / c["rps"] for r, c in zip(results, ceiling, strict=True))
+        print(
+            f"{name:12} {median(r['rps'] for r in results):7.0f} {ratio:10.0%} "
+            f"{median(r['p50'] for r in results):7.1f} {median(r['p99'] for r in results):7.1f} "
+            f"{median(r['cpu_ms'] for r in results):10.3f} {sum(r['load'] for r in results) / len(results):5.1f}"
+        )
+
+
+if __name__ == "__main__":
+    main()
