@@ -100,13 +100,27 @@ def active_symbols(conn: Any) -> frozenset[str]:
 
 
 def top_movers(conn: Any, kind: MoverKind, exchange: str, intraday: bool, limit: int) -> list[StockQuote]:
-    """Top `limit` gainers (change > 0), losers (change < 0) or most active (by volume or value) from the snapshot."""
+    """Top `limit` gainers (change > 0), losers (change < 0) or most active (by volume or value) from the snapshot.
+
+    Ordered by the ranking column alone, the query walks that column's index from its end and stops after `limit`
+    rows (ordering by the symbol too, from the other table, sorted every match: "Using temporary; Using
+    filesort"). The symbol only breaks ties, so the rows tied with the last one are read by an index lookup and
+    the few candidates sorted here: the same rows as `ORDER BY column, symbol LIMIT limit`, at a cost that does
+    not grow with the universe.
+    """
     column, condition, order = _MOVER_ORDER[(kind, intraday)]
-    sql = (
-        f"SELECT {QUOTE_COLUMNS} {QUOTE_FROM} WHERE s.exchange = %s AND s.is_active = 1 AND {column} {condition} "
-        f"ORDER BY {column} {order}, s.symbol LIMIT %s"
+    matching = (
+        f"SELECT STRAIGHT_JOIN {QUOTE_COLUMNS}, {column} AS rank_value {QUOTE_FROM} "
+        f"WHERE s.exchange = %s AND s.is_active = 1 AND {column} {condition}"
     )
-    return [quote_from_row(row) for row in fetch_all(conn, sql, (exchange, limit))]
+    rows = fetch_all(conn, f"{matching} ORDER BY {column} {order} LIMIT %s", (exchange, limit))
+    if rows and len(rows) == limit:
+        boundary = rows[-1]["rank_value"]
+        ties = fetch_all(conn, f"{matching} AND {column} = %s", (exchange, boundary))
+        rows = [row for row in rows if row["rank_value"] != boundary] + ties
+    sign = -1 if order == "DESC" else 1
+    rows.sort(key=lambda row: (sign * row["rank_value"], row["symbol"]))
+    return [quote_from_row({k: v for k, v in row.items() if k != "rank_value"}) for row in rows[:limit]]
 
 
 def rank_movers(rows: Iterable[StockQuote], kind: MoverKind, intraday: bool, limit: int) -> list[StockQuote]:
