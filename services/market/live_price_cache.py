@@ -9,7 +9,7 @@ stale prices as live.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -62,20 +62,30 @@ class LivePriceCache:
         self.name = name
         self._lock = threading.Lock()
         self._quotes: dict[str, Quote] = {}
+        self._listeners: list[Callable[[list[Quote]], None]] = []
         self.version = 0
+        self.generation = 0  # bumped by clear(): what listeners kept is void
+
+    def listen(self, listener: Callable[[list[Quote]], None]) -> None:
+        """Call `listener(stored quotes)` after every update that stored some (in-memory rankings kept per tick)."""
+        with self._lock:
+            self._listeners = [*self._listeners, listener]
 
     def update(self, quotes: Iterable[Quote]) -> int:
         """Store quotes (an older quote never replaces a newer one); return how many were stored."""
-        stored = 0
+        stored: list[Quote] = []
         with self._lock:
             for quote in quotes:
                 current = self._quotes.get(quote.symbol)
                 if current is None or quote.as_of >= current.as_of:
                     self._quotes[quote.symbol] = quote
-                    stored += 1
+                    stored.append(quote)
             if stored:
                 self.version += 1
-        return stored
+            listeners = self._listeners
+        for listener in listeners if stored else ():
+            listener(stored)
+        return len(stored)
 
     def get(self, symbol: str) -> Quote | None:
         """The latest quote of `symbol`, however old."""
@@ -104,6 +114,7 @@ class LivePriceCache:
         with self._lock:
             self._quotes.clear()
             self.version += 1
+            self.generation += 1
 
 
 def stock_prices() -> LivePriceCache:

@@ -16,6 +16,7 @@ from backend import db
 from controller.market import stocks
 from controller.market.stocks import MoverKind, StockQuote
 from services.market import stock_search
+from services.market.live_board import live_board
 from services.market.live_overlay import (
     DATABASE,
     WEBSOCKET_CACHE,
@@ -143,10 +144,10 @@ def mover_json(row: StockQuote, intraday: bool) -> dict:
 
 
 def compute_movers(kind: MoverKind, exchange: str, intraday: bool, limit: int) -> dict:
-    """Movers from the snapshot table's indexes, or ranked in memory while a live feed is laid over."""
+    """Movers from the snapshot table's indexes, or from the live board (kept per tick) while a live feed runs."""
     if live_feed_active():
-        rows, _ = overlay_stocks(exchange_snapshot(exchange))
-        ranked = stocks.rank_movers(rows, kind, intraday, limit)
+        board = live_board(exchange, exchange_snapshot(exchange))
+        ranked = board.movers(kind, intraday, limit, clock(), _settings().live_cache_max_age_s)
     else:
         with db.connection() as conn:
             ranked = stocks.top_movers(conn, kind, exchange, intraday, limit)
@@ -222,8 +223,14 @@ def search(query: str, limit: int) -> tuple[list[dict], str]:
 
 
 def compute_sectors(exchange: str) -> dict:
-    """Sector performance over the snapshot (with live quotes laid over while the market is open)."""
-    rows, live = overlay_stocks(exchange_snapshot(exchange))
+    """Sector performance over the snapshot (with live quotes laid over while the market is open: from the live
+    board's running sums while the feed is live)."""
+    if live_feed_active():
+        board = live_board(exchange, exchange_snapshot(exchange))
+        performance, live = board.sectors(clock(), _settings().live_cache_max_age_s)
+    else:
+        rows, live = overlay_stocks(exchange_snapshot(exchange))
+        performance = stocks.sector_performance(rows)
     sectors = [
         {
             "sector": s.sector,
@@ -233,7 +240,7 @@ def compute_sectors(exchange: str) -> dict:
             "count": s.count,
             "tradedValue": number(s.traded_value),
         }
-        for s in stocks.sector_performance(rows)
+        for s in performance
     ]
     return {"rows": sectors, "source": WEBSOCKET_CACHE if live else DATABASE}
 

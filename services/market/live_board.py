@@ -1,0 +1,181 @@
+"""Movers and sector performance while a live feed runs, kept per tick so a recompute does not grow with the universe.
+
+Each process keeps, per exchange, every active stock's effective numbers (its fresh live quote, else its database
+snapshot row: the rule of `services.market.live_overlay`) in buckets of the four movers rankings
+(`utils.bucket_rank`) and in running per-sector sums. A tick moves a stock between buckets only when its key
+crosses a bucket edge and adjusts its sector's sums; a recompute ranks the stocks of the first few buckets exactly
+(`controller.market.stocks.rank_movers`) and reads the sector sums. A live quote that grows older than
+LIVE_CACHE_MAX_AGE_S falls back to the snapshot row at the next recompute (a heap by quote time). The snapshot rows
+(names, sectors, the numbers of stocks without live quotes) are re-read after CACHE_TTL_UNIVERSE_S, and when the
+live cache is cleared.
+"""
+
+from __future__ import annotations
+
+import heapq
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+from time import monotonic
+from typing import Any
+
+from flask import current_app
+
+from controller.market import stocks
+from controller.market.stocks import MoverKind, SectorPerformance, StockQuote
+from services.market.live_overlay import WEBSOCKET_CACHE, with_stock_quote
+from services.market.live_price_cache import LivePriceCache, Quote, stock_prices
+from utils.bucket_rank import BucketRank, magnitude_bucket, percent_bucket
+from utils.quote_format import percent_change
+
+_PAISE = Decimal("0.01")
+_RANKINGS = ("change", "intraday", "volume", "value")
+# ranking, walk from the top, bucket bounds (gainers: positive changes only; losers: negative ones)
+_WALK: dict[tuple[MoverKind, bool], tuple[str, bool, int | None, int | None]] = {
+    ("gainers", False): ("change", True, 1, None),
+    ("gainers", True): ("intraday", True, 1, None),
+    ("losers", False): ("change", False, None, -1),
+    ("losers", True): ("intraday", False, None, -1),
+    ("active", False): ("volume", True, None, None),
+    ("active", True): ("volume", True, None, None),
+    ("active_value", False): ("value", True, None, None),
+    ("active_value", True): ("value", True, None, None),
+}
+
+
+@dataclass
+class _SectorSums:
+    change_pct: Decimal = Decimal(0)
+    advances: int = 0
+    declines: int = 0
+    count: int = 0
+    traded_value: Decimal = Decimal(0)
+
+    def add(self, pct: Decimal, traded: Decimal, sign: int) -> None:
+        self.change_pct += sign * pct
+        self.advances += sign * (pct > 0)
+        self.declines += sign * (pct < 0)
+        self.count += sign
+        self.traded_value += sign * traded
+
+
+@dataclass
+class LiveBoard:
+    """One exchange's stocks, ranked in buckets and summed per sector, kept current by the live cache's updates."""
+
+    rows: dict[str, StockQuote]
+    generation: int
+    built_at: float = field(default_factory=monotonic)
+    _live: dict[str, Quote] = field(default_factory=dict)
+    _expiry: list[tuple[datetime, str]] = field(default_factory=list)
+    _ranks: dict[str, BucketRank] = field(default_factory=lambda: {name: BucketRank() for name in _RANKINGS})
+    _sectors: dict[str, _SectorSums] = field(default_factory=dict)
+    _counted: dict[str, tuple[Decimal, Decimal]] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @classmethod
+    def build(cls, rows: list[StockQuote], cache: LivePriceCache) -> LiveBoard:
+        """A board over these snapshot rows with the cache's current quotes laid over."""
+        board = cls({row.symbol: row for row in rows}, cache.generation)
+        for row in rows:
+            board._apply(row.symbol, row)
+        return board
+
+    def on_quotes(self, quotes: list[Quote]) -> None:
+        """Live-cache listener: these quotes are now the latest of their stocks."""
+        with self._lock:
+            for quote in quotes:
+                current = self._live.get(quote.symbol)
+                if quote.symbol in self.rows and (current is None or quote.as_of >= current.as_of):
+                    self._live[quote.symbol] = quote
+                    heapq.heappush(self._expiry, (quote.as_of, quote.symbol))
+                    self._apply(quote.symbol, quote)
+
+    def movers(self, kind: MoverKind, intraday: bool, limit: int, now: datetime, max_age_s: float) -> list[StockQuote]:
+        """Top `limit` of a movers ranking over the effective rows (as `rank_movers` over the whole exchange)."""
+        ranking, descending, lowest, highest = _WALK[(kind, intraday)]
+        with self._lock:
+            self._expire(now - timedelta(seconds=max_age_s))
+            candidates = self._ranks[ranking].candidates(limit, descending, lowest, highest)
+            rows = [self._effective(symbol) for symbol in candidates]
+        return stocks.rank_movers(rows, kind, intraday, limit)
+
+    def sectors(self, now: datetime, max_age_s: float) -> tuple[list[SectorPerformance], bool]:
+        """Sector performance over the effective rows (as `sector_performance`), and whether any row is live."""
+        with self._lock:
+            self._expire(now - timedelta(seconds=max_age_s))
+            result = [
+                SectorPerformance(
+                    sector=sector,
+                    change_pct=(sums.change_pct / sums.count).quantize(Decimal("0.0001")),
+                    advances=sums.advances,
+                    declines=sums.declines,
+                    count=sums.count,
+                    traded_value=sums.traded_value,
+                )
+                for sector, sums in self._sectors.items()
+                if sums.count
+            ]
+            live = bool(self._live)
+        return sorted(result, key=lambda s: (-s.change_pct, s.sector)), live
+
+    def _effective(self, symbol: str) -> StockQuote:
+        quote = self._live.get(symbol)
+        row = self.rows[symbol]
+        return row if quote is None else with_stock_quote(row, quote, WEBSOCKET_CACHE)
+
+    def _expire(self, oldest: datetime) -> None:
+        """Live quotes older than `oldest` give way to their snapshot rows."""
+        while self._expiry and self._expiry[0][0] < oldest:
+            as_of, symbol = heapq.heappop(self._expiry)
+            quote = self._live.get(symbol)
+            if quote is not None and quote.as_of == as_of:  # not replaced by a newer quote since
+                del self._live[symbol]
+                self._apply(symbol, self.rows[symbol])
+
+    def _apply(self, symbol: str, numbers: Quote | StockQuote) -> None:
+        """File the stock under the buckets and sector sums of these numbers (the same ones the ranking uses)."""
+        pct = percent_change(numbers.ltp, numbers.prev_close)
+        traded = (numbers.ltp * numbers.volume).quantize(_PAISE)
+        active = numbers.volume > 0
+        self._ranks["change"].place(symbol, percent_bucket(pct))
+        self._ranks["intraday"].place(symbol, percent_bucket(percent_change(numbers.ltp, numbers.day_open)))
+        self._ranks["volume"].place(symbol, magnitude_bucket(numbers.volume) if active else None)
+        self._ranks["value"].place(symbol, magnitude_bucket(int(traded)) if active else None)
+        sums = self._sectors.setdefault(self.rows[symbol].sector, _SectorSums())
+        counted = self._counted.get(symbol)
+        if counted is not None:
+            sums.add(*counted, -1)
+        sums.add(pct, traded, 1)
+        self._counted[symbol] = (pct, traded)
+
+
+_boards_lock = threading.Lock()
+
+
+def _settings() -> Any:
+    return current_app.extensions["settings"]
+
+
+def live_board(exchange: str, rows: list[StockQuote]) -> LiveBoard:
+    """This process's board of `exchange`, built from `rows` (its snapshot) when there is none or it is too old."""
+    cache = stock_prices()
+    with _boards_lock:
+        boards: dict[str, LiveBoard] | None = current_app.extensions.get("live_boards")
+        if boards is None:
+            boards = current_app.extensions["live_boards"] = {}
+            cache.listen(lambda quotes: [board.on_quotes(quotes) for board in list(boards.values())])
+        board = boards.get(exchange)
+        if board is None or board.generation != cache.generation or _too_old(board):
+            board = boards[exchange] = LiveBoard.build(rows, cache)
+            fresh = True
+        else:
+            fresh = False
+    if fresh:  # after it listens: a tick meanwhile is newer than the copy and is kept
+        board.on_quotes(list(cache.snapshot().values()))
+    return board
+
+
+def _too_old(board: LiveBoard) -> bool:
+    return monotonic() - board.built_at > _settings().cache_ttl_universe_s

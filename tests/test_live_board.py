@@ -1,0 +1,112 @@
+"""The live board: movers and sector performance kept per tick give exactly what ranking the whole exchange gives
+(`rank_movers` and `sector_performance` over the snapshot with fresh live quotes laid over), as quotes arrive, go
+stale and come back; and a recompute looks at a few buckets, not at every stock."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+
+from controller.market.stocks import StockQuote, rank_movers, sector_performance
+from services.market.live_board import LiveBoard
+from services.market.live_overlay import WEBSOCKET_CACHE, with_stock_quote
+from services.market.live_price_cache import LivePriceCache, Quote
+from utils.bucket_rank import BucketRank, magnitude_bucket, percent_bucket
+
+START = datetime(2026, 11, 20, 5, 0, tzinfo=UTC)
+MAX_AGE = 10.0
+KINDS = [("gainers", False), ("gainers", True), ("losers", False), ("losers", True), ("active", False)]
+KINDS += [("active_value", False)]
+
+
+def _price(rng: random.Random) -> Decimal:
+    return Decimal(rng.choice([100, 250, 999, 1500])) + Decimal(rng.randrange(0, 400)) / 20
+
+
+def _rows(rng: random.Random, n: int) -> list[StockQuote]:
+    rows = []
+    for i in range(n):
+        prev = _price(rng)
+        rows.append(
+            StockQuote(
+                i + 1, f"S{i:04d}", f"Stock {i}", "NSE", f"Sector {i % 7}", Decimal("0.05"),
+                rng.choice([prev, prev + 1, prev - 1, _price(rng)]), prev, rng.choice([prev, _price(rng)]),
+                prev + 50, prev - 50, rng.choice([0, 100, 100, rng.randrange(1, 10**7)]), None, None,
+                START - timedelta(hours=20), "database",
+            )
+        )  # fmt: skip
+    return rows
+
+
+def _tick(rng: random.Random, row: StockQuote, at: datetime) -> Quote:
+    ltp = rng.choice([row.prev_close, row.prev_close + 2, _price(rng)])
+    return Quote(row.symbol, ltp, row.prev_close, row.day_open, ltp + 1, ltp - 1, rng.randrange(0, 10**7), at)
+
+
+def _expected(rows: list[StockQuote], cache: LivePriceCache, now: datetime) -> list[StockQuote]:
+    result = []
+    for row in rows:
+        quote = cache.fresh(row.symbol, MAX_AGE, now)
+        result.append(row if quote is None else with_stock_quote(row, quote, WEBSOCKET_CACHE))
+    return result
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_the_board_ranks_and_sums_as_the_whole_exchange_would(seed):
+    rng = random.Random(seed)
+    rows = _rows(rng, 400)
+    cache = LivePriceCache("stocks")
+    cache.update([_tick(rng, row, START) for row in rows[:50]])  # quotes before the board existed
+    board = LiveBoard.build(rows, cache)
+    cache.listen(board.on_quotes)
+    board.on_quotes(list(cache.snapshot().values()))
+    now = START
+    for step in range(25):
+        now += timedelta(seconds=rng.choice([0.5, 1, 3, 12]))  # sometimes long enough for quotes to go stale
+        ticking = rng.sample(rows, rng.choice([0, 5, 80, 400]))
+        cache.update([_tick(rng, row, now - timedelta(seconds=rng.choice([0, 0, 1, 30]))) for row in ticking])
+        effective = _expected(rows, cache, now)
+        for kind, intraday in KINDS:
+            for limit in (1, 10, 50):
+                found = board.movers(kind, intraday, limit, now, MAX_AGE)
+                assert found == rank_movers(effective, kind, intraday, limit), (step, kind, intraday, limit)
+        performance, live = board.sectors(now, MAX_AGE)
+        assert performance == sector_performance(effective)
+        assert live == any(row.source == WEBSOCKET_CACHE for row in effective)
+
+
+def test_a_recompute_looks_at_a_few_buckets_not_the_universe():
+    rng = random.Random(9)
+    rows = _rows(rng, 5000)
+    cache = LivePriceCache("stocks")
+    board = LiveBoard.build(rows, cache)
+    cache.listen(board.on_quotes)
+    cache.update([_tick(rng, row, START) for row in rows])
+    ranks = board._ranks  # the buckets the movers are read from
+    assert len(ranks["change"].candidates(10, True, 1, None)) < 100
+    assert len(ranks["volume"].candidates(10, True)) < 100  # volumes spread evenly: the worst case for the buckets
+
+
+def test_bucket_functions_keep_the_order_of_their_keys():
+    values = sorted({Decimal(v) / 10**4 for v in range(-30000, 30000, 7)} | {Decimal(0), Decimal("0.0001")})
+    buckets = [percent_bucket(v) for v in values]
+    assert buckets == sorted(buckets) and percent_bucket(Decimal(0)) == 0
+    assert percent_bucket(Decimal("0.0001")) == 1 and percent_bucket(Decimal("-0.0001")) == -1
+    numbers = sorted(
+        {0, 1, 2, 3, 7, 8, 15, 16, 17, 63, 64, 127, 128, 129}
+        | {random.Random(4).randrange(10**12) for _ in range(2000)}
+    )
+    sizes = [magnitude_bucket(n) for n in numbers]
+    assert sizes == sorted(sizes)
+
+
+def test_an_emptied_bucket_leaves_the_walk():
+    rank = BucketRank()
+    rank.place("a", 5)
+    rank.place("b", 7)
+    rank.place("a", 7)
+    rank.place("b", None)
+    assert rank.candidates(5, True) == ["a"] and len(rank) == 1
