@@ -110,3 +110,16 @@ def test_an_emptied_bucket_leaves_the_walk():
     rank.place("a", 7)
     rank.place("b", None)
     assert rank.candidates(5, True) == ["a"] and len(rank) == 1
+
+
+def test_ticks_without_recomputes_keep_the_expiry_heap_bounded():
+    rng = random.Random(5)
+    rows = _rows(rng, 300)
+    cache = LivePriceCache("stocks")
+    board = LiveBoard.build(rows, cache)
+    cache.listen(board.on_quotes)
+    for second in range(20):
+        cache.update([_tick(rng, row, START + timedelta(seconds=second)) for row in rows])
+    assert len(board._expiry) <= 2 * len(rows) + 1024
+    now = START + timedelta(seconds=19)
+    assert board.movers("active", False, 5, now, MAX_AGE) == rank_movers(_expected(rows, cache, now), "active", False, 5)

@@ -87,10 +87,15 @@ class LiveBoard:
         with self._lock:
             for quote in quotes:
                 current = self._live.get(quote.symbol)
-                if quote.symbol in self.rows and (current is None or quote.as_of >= current.as_of):
-                    self._live[quote.symbol] = quote
-                    heapq.heappush(self._expiry, (quote.as_of, quote.symbol))
+                if quote.symbol not in self.rows or (current is not None and quote.as_of < current.as_of):
+                    continue
+                self._live[quote.symbol] = quote
+                heapq.heappush(self._expiry, (quote.as_of, quote.symbol))
+                if current is None or _numbers(current) != _numbers(quote):
                     self._apply(quote.symbol, quote)
+            if len(self._expiry) > 2 * len(self._live) + 1024:  # superseded entries: keep the heap bounded
+                self._expiry = [(quote.as_of, symbol) for symbol, quote in self._live.items()]
+                heapq.heapify(self._expiry)
 
     def movers(self, kind: MoverKind, intraday: bool, limit: int, now: datetime, max_age_s: float) -> list[StockQuote]:
         """Top `limit` of a movers ranking over the effective rows (as `rank_movers` over the whole exchange)."""
@@ -149,6 +154,11 @@ class LiveBoard:
             sums.add(*counted, -1)
         sums.add(pct, traded, 1)
         self._counted[symbol] = (pct, traded)
+
+
+def _numbers(quote: Quote) -> tuple:
+    """What the rankings and sums read from a quote."""
+    return quote.ltp, quote.prev_close, quote.day_open, quote.volume
 
 
 _boards_lock = threading.Lock()
