@@ -122,4 +122,5 @@ def test_ticks_without_recomputes_keep_the_expiry_heap_bounded():
         cache.update([_tick(rng, row, START + timedelta(seconds=second)) for row in rows])
     assert len(board._expiry) <= 2 * len(rows) + 1024
     now = START + timedelta(seconds=19)
-    assert board.movers("active", False, 5, now, MAX_AGE) == rank_movers(_expected(rows, cache, now), "active", False, 5)
+    expected = rank_movers(_expected(rows, cache, now), "active", False, 5)
+    assert board.movers("active", False, 5, now, MAX_AGE) == expected
