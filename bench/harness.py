@@ -14,6 +14,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from statistics import median
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -41,6 +42,18 @@ def migrated_database(tmp: Path, name: str) -> Iterator[LocalMariaDB]:
         yield server
     finally:
         server.stop()
+
+
+def server_env(database_url: str, home: Path) -> dict[str, str]:
+    """The environment of a benchmarked gunicorn: this database, one worker, quiet logs, `home` for its files."""
+    return {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "APP_ENV": "development",
+        "LOG_LEVEL": "WARNING",
+        "WEB_CONCURRENCY": "1",
+        "HOME": str(home),
+    }
 
 
 @contextmanager
@@ -115,3 +128,21 @@ def wrk_summary(result: dict) -> str:
     """One line of a run_wrk result."""
     line = f"{result['rps']:>8,.0f} req/s  p50 {result['p50']:>7.1f} ms  p99 {result['p99']:>7.1f} ms"
     return line + (f"  non-2xx {result['errors']}" if result["errors"] else "")
+
+
+def wrk_medians_table(runs: dict[str, list[dict]], ceiling: str, width: int = 12) -> list[str]:
+    """Lines of a table of interleaved wrk rounds: medians of req/s, share of `ceiling`'s, p50, p99, CPU per
+    request (`cpu_ms`), errors and the load average, one row per name."""
+    lines = [
+        f"{'endpoint':{width}} {'req/s':>7} {'of ' + ceiling:>12} {'p50 ms':>7} {'p99 ms':>7} {'CPU ms/req':>10} "
+        f"{'errors':>6} {'load1':>5}"
+    ]
+    for name, results in runs.items():
+        ratio = median(r["rps"] / c["rps"] for r, c in zip(results, runs[ceiling], strict=True))
+        lines.append(
+            f"{name:{width}} {median(r['rps'] for r in results):7.0f} {ratio:12.0%} "
+            f"{median(r['p50'] for r in results):7.1f} {median(r['p99'] for r in results):7.1f} "
+            f"{median(r['cpu_ms'] for r in results):10.3f} {sum(r['errors'] + r['timeouts'] for r in results):6d} "
+            f"{sum(r['load'] for r in results) / len(results):5.1f}"
+        )
+    return lines

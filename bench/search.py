@@ -22,9 +22,8 @@ import tempfile
 import time
 import urllib.request
 from pathlib import Path
-from statistics import median
 
-from harness import children, cpu_seconds, migrated_database, run_wrk
+from harness import children, cpu_seconds, migrated_database, run_wrk, server_env, wrk_medians_table
 from http_endpoints import seed_database
 
 from backend.app import create_app
@@ -88,14 +87,7 @@ def cache_events(url: str) -> dict[str, float]:
 
 def over_http(server, args: argparse.Namespace, queries: list[str], workdir: Path) -> dict:
     """Interleaved wrk rounds of /health and the typeahead on one gunicorn worker."""
-    env = {
-        **os.environ,
-        "DATABASE_URL": server.config().url(),
-        "APP_ENV": "development",
-        "LOG_LEVEL": "WARNING",
-        "WEB_CONCURRENCY": "1",
-        "HOME": str(workdir),
-    }
+    env = server_env(server.config().url(), workdir)
     lua = workdir / "typeahead.lua"
     lua.write_text(_TYPEAHEAD_LUA % ", ".join(f'"{q}"' for q in queries))
     app = LocalApp(env, workdir / "app.log").start()
@@ -159,21 +151,11 @@ def report(summary: str, queries: list[str], local: dict, http: dict, args: argp
         f"re-rank (every QUOTE_WRITE_INTERVAL_S, in the background) {local['rerank_ms']:.1f} ms; "
         f"rebuild (instrument list changed) {local['rebuild_ms']:.1f} ms"
     )
-    runs, ceiling = http["runs"], http["runs"]["/health"]
     print(
         f"over HTTP, wrk -c{args.connections} -d{args.duration}s, medians of {args.rounds} interleaved rounds; "
         f"search response-cache hit ratio {http['hit_ratio']:.1%}"
     )
-    print(
-        f"{'endpoint':12} {'req/s':>7} {'of /health':>10} {'p50 ms':>7} {'p99 ms':>7} {'CPU ms/req':>10} {'load1':>5}"
-    )
-    for name, results in runs.items():
-        ratio = median(r["rps"] / c["rps"] for r, c in zip(results, ceiling, strict=True))
-        print(
-            f"{name:12} {median(r['rps'] for r in results):7.0f} {ratio:10.0%} "
-            f"{median(r['p50'] for r in results):7.1f} {median(r['p99'] for r in results):7.1f} "
-            f"{median(r['cpu_ms'] for r in results):10.3f} {sum(r['load'] for r in results) / len(results):5.1f}"
-        )
+    print("\n".join(wrk_medians_table(http["runs"], "/health")))
 
 
 if __name__ == "__main__":

@@ -46,6 +46,13 @@ def _tick(rng: random.Random, row: StockQuote, at: datetime) -> Quote:
     return Quote(row.symbol, ltp, row.prev_close, row.day_open, ltp + 1, ltp - 1, rng.randrange(0, 10**7), at)
 
 
+def _listening_board(rows: list[StockQuote], cache: LivePriceCache) -> LiveBoard:
+    board = LiveBoard.build(rows, cache)
+    cache.listen(board.on_quotes)
+    board.on_quotes(list(cache.snapshot().values()))
+    return board
+
+
 def _expected(rows: list[StockQuote], cache: LivePriceCache, now: datetime) -> list[StockQuote]:
     result = []
     for row in rows:
@@ -60,9 +67,7 @@ def test_the_board_ranks_and_sums_as_the_whole_exchange_would(seed):
     rows = _rows(rng, 400)
     cache = LivePriceCache("stocks")
     cache.update([_tick(rng, row, START) for row in rows[:50]])  # quotes before the board existed
-    board = LiveBoard.build(rows, cache)
-    cache.listen(board.on_quotes)
-    board.on_quotes(list(cache.snapshot().values()))
+    board = _listening_board(rows, cache)
     now = START
     for step in range(25):
         now += timedelta(seconds=rng.choice([0.5, 1, 3, 12]))  # sometimes long enough for quotes to go stale
@@ -82,8 +87,7 @@ def test_a_recompute_looks_at_a_few_buckets_not_the_universe():
     rng = random.Random(9)
     rows = _rows(rng, 5000)
     cache = LivePriceCache("stocks")
-    board = LiveBoard.build(rows, cache)
-    cache.listen(board.on_quotes)
+    board = _listening_board(rows, cache)
     cache.update([_tick(rng, row, START) for row in rows])
     ranks = board._ranks  # the buckets the movers are read from
     assert len(ranks["change"].candidates(10, True, 1, None)) < 100
@@ -116,8 +120,7 @@ def test_ticks_without_recomputes_keep_the_expiry_heap_bounded():
     rng = random.Random(5)
     rows = _rows(rng, 300)
     cache = LivePriceCache("stocks")
-    board = LiveBoard.build(rows, cache)
-    cache.listen(board.on_quotes)
+    board = _listening_board(rows, cache)
     for second in range(20):
         cache.update([_tick(rng, row, START + timedelta(seconds=second)) for row in rows])
     assert len(board._expiry) <= 2 * len(rows) + 1024
