@@ -1,7 +1,8 @@
 """Benchmark: bulk-load speed of the seed (2,000 instruments x 250 daily candles = 500k rows).
 
 Usage: .venv/bin/python bench/seed.py [--extra-symbols 1800] [--days 250]
-Starts a throwaway MariaDB (like the tests), migrates, seeds, and prints rows/s. `--days 520` is the seed's default
+Starts a throwaway MariaDB (like the tests), migrates, seeds, and prints rows/s. `--extra-symbols 9800` builds the
+10,000-instrument synthetic NSE universe (issue 21's scale: about 6.3M candle rows with `--days 250`). `--days 520` is the seed's default
 (about two years, what `make run` stores); `--days 1300` about five years (the scanner's 5-year benchmark,
 bench/scan.py --days 1300 --range-years 5).
 """
