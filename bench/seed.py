@@ -2,9 +2,9 @@
 
 Usage: .venv/bin/python bench/seed.py [--extra-symbols 1800] [--days 250]
 Starts a throwaway MariaDB (like the tests), migrates, seeds, and prints rows/s. `--extra-symbols 9800` builds the
-10,000-instrument synthetic NSE universe (issue 21's scale: about 6.3M candle rows with `--days 250`). `--days 520` is the seed's default
-(about two years, what `make run` stores); `--days 1300` about five years (the scanner's 5-year benchmark,
-bench/scan.py --days 1300 --range-years 5).
+10,000-instrument synthetic NSE universe (issue 21's scale: about 6.3M candle rows with `--days 250`). `--days 520`
+is the seed's default (about two years, what `make run` stores); `--days 1300` about five years (the scanner's
+5-year benchmark, bench/scan.py --days 1300 --range-years 5).
 """
 
 from __future__ import annotations
