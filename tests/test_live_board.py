@@ -116,14 +116,18 @@ def test_an_emptied_bucket_leaves_the_walk():
     assert rank.candidates(5, True) == ["a"] and len(rank) == 1
 
 
-def test_ticks_without_recomputes_keep_the_expiry_heap_bounded():
+def test_the_background_drain_files_ticks_in_chunks_and_keeps_the_expiry_heap_bounded():
     rng = random.Random(5)
-    rows = _rows(rng, 300)
+    rows = _rows(rng, 1000)
     cache = LivePriceCache("stocks")
+    pauses = []
     board = _listening_board(rows, cache)
-    for second in range(20):
+    board.spawn, board.pause = (lambda drain: drain()), (lambda: pauses.append(1))  # the drain runs at once
+    for second in range(8):
         cache.update([_tick(rng, row, START + timedelta(seconds=second)) for row in rows])
-    assert len(board._expiry) <= 2 * len(rows) + 1024
-    now = START + timedelta(seconds=19)
+        assert not board._pending  # filed by the drain, not left for the recompute
+    assert len(pauses) >= 8 * 3  # 1,000 quotes a tick, 256 between pauses
+    assert len(board._expiry) <= 2 * len(rows) + 1024  # 8,000 entries pushed: compacted
+    now = START + timedelta(seconds=7)
     expected = rank_movers(_expected(rows, cache, now), "active", False, 5)
     assert board.movers("active", False, 5, now, MAX_AGE) == expected

@@ -2,18 +2,21 @@
 
 Each process keeps, per exchange, every active stock's effective numbers (its fresh live quote, else its database
 snapshot row: the rule of `services.market.live_overlay`) in buckets of the four movers rankings
-(`utils.bucket_rank`) and in running per-sector sums. A tick moves a stock between buckets only when its key
-crosses a bucket edge and adjusts its sector's sums; a recompute ranks the stocks of the first few buckets exactly
-(`controller.market.stocks.rank_movers`) and reads the sector sums. A live quote that grows older than
-LIVE_CACHE_MAX_AGE_S falls back to the snapshot row at the next recompute (a heap by quote time). The snapshot rows
-(names, sectors, the numbers of stocks without live quotes) are re-read after CACHE_TTL_UNIVERSE_S, and when the
-live cache is cleared.
+(`utils.bucket_rank`) and in running per-sector sums. The tick path only notes each stock's latest quote (a dict
+store per quote, in the live cache's listener); a background drain files the noted quotes 256 at a time with a
+pause between chunks, moving a stock between buckets only when its key crosses a bucket edge and adjusting its
+sector's sums. A recompute files whatever is still noted (little, in steady state), ranks the stocks of the first
+few buckets exactly (`controller.market.stocks.rank_movers`) and reads the sector sums. A live quote that grows
+older than LIVE_CACHE_MAX_AGE_S falls back to the snapshot row at the next recompute (a heap by quote time). The
+snapshot rows (names, sectors, the numbers of stocks without live quotes) are re-read after CACHE_TTL_UNIVERSE_S,
+and when the live cache is cleared.
 """
 
 from __future__ import annotations
 
 import heapq
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -22,14 +25,17 @@ from typing import Any
 
 from flask import current_app
 
+from backend.extensions import socketio
 from controller.market import stocks
 from controller.market.stocks import MoverKind, SectorPerformance, StockQuote
 from services.market.live_overlay import WEBSOCKET_CACHE, with_stock_quote
 from services.market.live_price_cache import LivePriceCache, Quote, stock_prices
+from services.platform.green import pause
 from utils.bucket_rank import BucketRank, magnitude_bucket, percent_bucket
 from utils.quote_format import percent_change
 
 _PAISE = Decimal("0.01")
+_CHUNK = 256  # quotes filed between two pauses of the background drain
 _RANKINGS = ("change", "intraday", "volume", "value")
 # ranking, walk from the top, bucket bounds (gainers: positive changes only; losers: negative ones)
 _WALK: dict[tuple[MoverKind, bool], tuple[str, bool, int | None, int | None]] = {
@@ -72,7 +78,11 @@ class LiveBoard:
     _ranks: dict[str, BucketRank] = field(default_factory=lambda: {name: BucketRank() for name in _RANKINGS})
     _sectors: dict[str, _SectorSums] = field(default_factory=dict)
     _counted: dict[str, tuple[Decimal, Decimal]] = field(default_factory=dict)
+    _pending: dict[str, Quote] = field(default_factory=dict)
+    _draining: bool = False
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    spawn: Callable[[Callable[[], None]], Any] | None = None  # starts the background drain (none: recomputes file)
+    pause: Callable[[], None] | None = None
 
     @classmethod
     def build(cls, rows: list[StockQuote], cache: LivePriceCache) -> LiveBoard:
@@ -83,24 +93,52 @@ class LiveBoard:
         return board
 
     def on_quotes(self, quotes: list[Quote]) -> None:
-        """Live-cache listener: these quotes are now the latest of their stocks."""
+        """Live-cache listener: these quotes are now the latest of their stocks. Only noted here (the tick path
+        pays a dict store per quote); filed by a background drain in chunks, or by the next recompute."""
         with self._lock:
+            pending = self._pending
             for quote in quotes:
-                current = self._live.get(quote.symbol)
-                if quote.symbol not in self.rows or (current is not None and quote.as_of < current.as_of):
-                    continue
-                self._live[quote.symbol] = quote
-                heapq.heappush(self._expiry, (quote.as_of, quote.symbol))
-                if current is None or _numbers(current) != _numbers(quote):
-                    self._apply(quote.symbol, quote)
-            if len(self._expiry) > 2 * len(self._live) + 1024:  # superseded entries: keep the heap bounded
-                self._expiry = [(quote.as_of, symbol) for symbol, quote in self._live.items()]
-                heapq.heapify(self._expiry)
+                if quote.symbol in self.rows:
+                    noted = pending.get(quote.symbol)
+                    if noted is None or quote.as_of >= noted.as_of:
+                        pending[quote.symbol] = quote
+            start = pending and not self._draining and self.spawn is not None
+            self._draining = self._draining or bool(start)
+        if start:
+            self.spawn(self._drain)
+
+    def _drain(self) -> None:
+        """File the noted quotes `_CHUNK` at a time, pausing between chunks (other green threads run meanwhile)."""
+        while True:
+            with self._lock:
+                self._file_pending(_CHUNK)
+                if not self._pending:
+                    self._draining = False
+                    return
+            if self.pause is not None:
+                self.pause()
+
+    def _file_pending(self, limit: int | None = None) -> None:
+        """File up to `limit` noted quotes (all of them by default); the caller holds the lock."""
+        pending = self._pending
+        for _ in range(len(pending) if limit is None else min(limit, len(pending))):
+            symbol, quote = pending.popitem()
+            current = self._live.get(symbol)
+            if current is not None and quote.as_of < current.as_of:
+                continue
+            self._live[symbol] = quote
+            heapq.heappush(self._expiry, (quote.as_of, symbol))
+            if current is None or _numbers(current) != _numbers(quote):
+                self._apply(symbol, quote)
+        if len(self._expiry) > 2 * len(self._live) + 1024:  # superseded entries: keep the heap bounded
+            self._expiry = [(quote.as_of, symbol) for symbol, quote in self._live.items()]
+            heapq.heapify(self._expiry)
 
     def movers(self, kind: MoverKind, intraday: bool, limit: int, now: datetime, max_age_s: float) -> list[StockQuote]:
         """Top `limit` of a movers ranking over the effective rows (as `rank_movers` over the whole exchange)."""
         ranking, descending, lowest, highest = _WALK[(kind, intraday)]
         with self._lock:
+            self._file_pending()
             self._expire(now - timedelta(seconds=max_age_s))
             candidates = self._ranks[ranking].candidates(limit, descending, lowest, highest)
             rows = [self._effective(symbol) for symbol in candidates]
@@ -109,6 +147,7 @@ class LiveBoard:
     def sectors(self, now: datetime, max_age_s: float) -> tuple[list[SectorPerformance], bool]:
         """Sector performance over the effective rows (as `sector_performance`), and whether any row is live."""
         with self._lock:
+            self._file_pending()
             self._expire(now - timedelta(seconds=max_age_s))
             result = [
                 SectorPerformance(
@@ -179,6 +218,7 @@ def live_board(exchange: str, rows: list[StockQuote]) -> LiveBoard:
         board = boards.get(exchange)
         if board is None or board.generation != cache.generation or _too_old(board):
             board = boards[exchange] = LiveBoard.build(rows, cache)
+            board.spawn, board.pause = socketio.start_background_task, pause
             fresh = True
         else:
             fresh = False
