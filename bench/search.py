@@ -4,13 +4,13 @@ Usage: .venv/bin/python bench/search.py [--extra-symbols 1800 9800] [--days 5] [
                                         [--connections 64]
 For each universe size: a throwaway MariaDB, migrated and seeded (`--days` of daily candles: search reads none),
 then
-- in process: the CPU time (thread_time) per uncached query of `stock_views.search`, the route's work without HTTP,
-  over the typeahead's queries (each distinct, so each misses the response cache), and of the index alone
+- in process: the CPU time (thread_time) per query of `stock_views.search` (there is no response cache: every query
+  is answered by the index), the route's work without HTTP, over the typeahead's queries, and of the index alone
   (`stock_search.search_stocks`); and the cost of re-ranking the index (done every QUOTE_WRITE_INTERVAL_S, off the
   request path) and of rebuilding it (when the instrument list changes);
 - over HTTP (gunicorn, gevent, 1 worker; wrk at `--connections`): a typeahead of distinct prefixes (every two-letter
-  prefix, then every three-letter one that matches something; `limit` 5..14 varies too, so a request rarely finds
-  its key in the 30 s response cache: the hit ratio is printed) against /health, in interleaved rounds.
+  prefix, then every three-letter one that matches something; `limit` 5..14 varies too) against /health, in
+  interleaved rounds.
 """
 
 from __future__ import annotations
@@ -52,7 +52,7 @@ def typeahead_queries(app) -> list[str]:
 
 
 def in_process(app, queries: list[str]) -> dict:
-    """CPU per uncached query (the view and the index alone), and the index's re-rank and rebuild costs."""
+    """CPU per query (the view and the index alone), and the index's re-rank and rebuild costs."""
     with app.app_context():
         stock_views.search("warm", 10)  # builds the index (and the pool)
         started = time.thread_time()
@@ -73,18 +73,6 @@ def in_process(app, queries: list[str]) -> dict:
     return {"view_ms": view_ms, "index_ms": index_ms, "rerank_ms": rerank_ms, "rebuild_ms": rebuild_ms}
 
 
-def cache_events(url: str) -> dict[str, float]:
-    """The server's search response-cache counters (hit, miss, ...) from /metrics."""
-    with urllib.request.urlopen(url + "/metrics", timeout=30) as response:
-        text = response.read().decode()
-    events = {}
-    for line in text.splitlines():
-        if line.startswith('cache_events_total{cache="search"'):
-            event = line.split('event="')[1].split('"')[0]
-            events[event] = float(line.rsplit(" ", 1)[1])
-    return events
-
-
 def over_http(server, args: argparse.Namespace, queries: list[str], workdir: Path) -> dict:
     """Interleaved wrk rounds of /health and the typeahead on one gunicorn worker."""
     env = server_env(server.config().url(), workdir)
@@ -99,7 +87,6 @@ def over_http(server, args: argparse.Namespace, queries: list[str], workdir: Pat
             pass  # the index is built by the first query
         for _, url, script in targets:
             run_wrk(url, args.connections, 2, script)  # warm-up
-        before = cache_events(app.url)
         for _ in range(args.rounds):
             for name, url, script in targets:
                 cpu = cpu_seconds(worker)
@@ -107,12 +94,9 @@ def over_http(server, args: argparse.Namespace, queries: list[str], workdir: Pat
                 result["cpu_ms"] = (cpu_seconds(worker) - cpu) * 1000 / max(result["requests"], 1)
                 result["load"] = os.getloadavg()[0]
                 runs[name].append(result)
-        after = cache_events(app.url)
     finally:
         app.stop()
-    hits = after.get("hit", 0) - before.get("hit", 0)
-    lookups = hits + after.get("miss", 0) - before.get("miss", 0) + after.get("stale", 0) - before.get("stale", 0)
-    return {"runs": runs, "hit_ratio": hits / lookups if lookups else 0.0}
+    return {"runs": runs}
 
 
 def main() -> None:
@@ -147,14 +131,11 @@ def report(summary: str, queries: list[str], local: dict, http: dict, args: argp
     """Print one universe size's figures."""
     print(f"\ndatabase: {summary}; typeahead: {len(queries):,} distinct prefixes")
     print(
-        f"in process, CPU per uncached query: view {local['view_ms']:.3f} ms, index alone {local['index_ms']:.4f} ms; "
+        f"in process, CPU per query: view {local['view_ms']:.3f} ms, index alone {local['index_ms']:.4f} ms; "
         f"re-rank (every QUOTE_WRITE_INTERVAL_S, in the background) {local['rerank_ms']:.1f} ms; "
         f"rebuild (instrument list changed) {local['rebuild_ms']:.1f} ms"
     )
-    print(
-        f"over HTTP, wrk -c{args.connections} -d{args.duration}s, medians of {args.rounds} interleaved rounds; "
-        f"search response-cache hit ratio {http['hit_ratio']:.1%}"
-    )
+    print(f"over HTTP, wrk -c{args.connections} -d{args.duration}s, medians of {args.rounds} interleaved rounds")
     print("\n".join(wrk_medians_table(http["runs"], "/health")))
 
 

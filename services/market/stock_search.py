@@ -9,6 +9,7 @@ or after CACHE_TTL_UNIVERSE_S (index memberships, which rank NIFTY 50 members fi
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,10 +33,12 @@ class _Built:
 
 @dataclass(frozen=True)
 class _Snapshot:
-    """The ranked index and the snapshot quote of each of its instruments (same order)."""
+    """The ranked index, the snapshot quote of each of its instruments (same order), and their JSON rows once shaped
+    (a search result's rows are shaped once per snapshot, not per query)."""
 
     ranked: RankedSearch
     quotes: tuple[StockQuote, ...]
+    shaped: list[dict | None]
 
 
 def _settings() -> Any:
@@ -68,7 +71,7 @@ def _load() -> _Snapshot:
         rows = search_sql.searchable_quotes(conn, pause)
     quotes = [quote for quote, _ in rows]
     ranked = _index_for(quotes).ranked([traded for _, traded in rows], pause)
-    return _Snapshot(ranked, tuple(quotes))
+    return _Snapshot(ranked, tuple(quotes), [None] * len(quotes))
 
 
 def _snapshot() -> _Snapshot:
@@ -84,3 +87,15 @@ def search_stocks(query: str, limit: int) -> list[StockQuote]:
     """Active stocks matching `query` (case-insensitive), best match first, with their snapshot quotes."""
     snapshot = _snapshot()
     return [snapshot.quotes[n] for n in snapshot.ranked.search(query, limit)]
+
+
+def search_results(query: str, limit: int, shape: Callable[[StockQuote], dict]) -> tuple[list[StockQuote], list[dict]]:
+    """`search_stocks` and the JSON row of each result, `shape(quote)` computed once per stock and snapshot (the rows
+    are shared between responses: never mutated)."""
+    snapshot = _snapshot()
+    picks = snapshot.ranked.search(query, limit)
+    shaped = snapshot.shaped
+    for n in picks:
+        if shaped[n] is None:
+            shaped[n] = shape(snapshot.quotes[n])
+    return [snapshot.quotes[n] for n in picks], [shaped[n] for n in picks]  # type: ignore[misc]

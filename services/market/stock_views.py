@@ -196,30 +196,22 @@ def movers_all(exchange: str = DEFAULT_EXCHANGE, intraday: bool = False, limit: 
     return payload
 
 
-def _search_json(rows: list[StockQuote]) -> list[dict]:
-    return [
-        {
-            "symbol": row.symbol,
-            "companyName": row.company_name,
-            "exchange": row.exchange,
-            "currentPrice": number(row.ltp),
-            "changePercent": number(row.change_pct),
-        }
-        for row in rows
-    ]
+def _search_row(row: StockQuote) -> dict:
+    return {
+        "symbol": row.symbol,
+        "companyName": row.company_name,
+        "exchange": row.exchange,
+        "currentPrice": number(row.ltp),
+        "changePercent": number(row.change_pct),
+    }
 
 
 def search(query: str, limit: int) -> tuple[list[dict], str]:
-    """Search results (symbol prefix first, then company-name word prefixes) and their price source."""
-
-    def load() -> tuple[list[StockQuote], list[dict]]:
-        rows = stock_search.search_stocks(query, limit)
-        return rows, _search_json(rows)
-
-    cache = named_cache("search", _settings().cache_ttl_search_s, maxsize=2048)
-    rows, results = cache.get_or_load((query.casefold(), limit), load)
+    """Search results (symbol prefix first, then company-name word prefixes) and their price source. Answered from
+    the in-memory index each time (no response cache: a cache lookup and store cost more than the index's answer)."""
+    rows, results = stock_search.search_results(query, limit, _search_row)
     live_rows, live = overlay_stocks(rows)
-    return (_search_json(live_rows), WEBSOCKET_CACHE) if live else (results, DATABASE)
+    return ([_search_row(row) for row in live_rows], WEBSOCKET_CACHE) if live else (results, DATABASE)
 
 
 def compute_sectors(exchange: str) -> dict:
