@@ -39,6 +39,12 @@ from controller.sql import fetch_all
 from utils.timeutil import IST
 
 SYMBOLS_PER_CLIENT = 20
+WRITER_METRICS = (
+    "quote_writer_flush_seconds_count",
+    "quote_writer_flush_seconds_sum",
+    "quote_writer_flush_cpu_seconds_sum",
+    "quote_writer_lag_seconds",
+)
 SETTLE_S = 5  # after the last tick: the writer flushes every 5 s, the fan-out drains
 
 
@@ -58,6 +64,16 @@ def ticks(url: str) -> float:
         if line.startswith('ticks_total{kind="stocks"}'):
             return float(line.split()[-1])
     return 0.0
+
+
+def metrics(url: str, *names: str) -> dict[str, float]:
+    """Unlabelled samples of /metrics by name (0 when absent)."""
+    found = dict.fromkeys(names, 0.0)
+    for line in requests.get(url + "/metrics", timeout=10).text.splitlines():
+        name, _, value = line.partition(" ")
+        if name in found:
+            found[name] = float(value)
+    return found
 
 
 def wait_for_the_last_tick(url: str, timeout_s: float = 120) -> None:
@@ -175,7 +191,10 @@ def run(args: argparse.Namespace, db: LocalMariaDB, tmp: Path, redis_url: str | 
         )
         time.sleep(max(measure_from / 1000 - time.time(), 0))
         server_cpu0, db_cpu0 = [cpu_seconds(w) for w in workers], cpu_seconds(db.running_pid())
+        writer0 = metrics(url, *WRITER_METRICS)
         time.sleep(args.duration)
+        writer = {k: v - writer0[k] for k, v in metrics(url, *WRITER_METRICS).items()}
+        writer["quote_writer_lag_seconds"] += writer0["quote_writer_lag_seconds"]  # a gauge: its last value
         server_cpu = [(cpu_seconds(w) - c0) / args.duration for w, c0 in zip(workers, server_cpu0, strict=True)]
         db_cpu = (cpu_seconds(db.running_pid()) - db_cpu0) / args.duration
         wait_for_the_last_tick(url)
@@ -193,10 +212,10 @@ def run(args: argparse.Namespace, db: LocalMariaDB, tmp: Path, redis_url: str | 
     finally:
         server.stop()
         conn.close()
-    report(args, results, final, server_cpu, db_cpu, len(symbols))
+    report(args, results, final, server_cpu, db_cpu, len(symbols), writer)
 
 
-def report(args, results, final, server_cpu: list[float], db_cpu, universe) -> None:
+def report(args, results, final, server_cpu: list[float], db_cpu, universe, writer: dict[str, float]) -> None:
     histogram = [sum(r["latency"][i] for r, _ in results) for i in range(len(results[0][0]["latency"]))]
     counts = {event: sum(r["counts"][event] for r, _ in results) for event in results[0][0]["counts"]}
     converged = total = 0
@@ -241,6 +260,14 @@ def report(args, results, final, server_cpu: list[float], db_cpu, universe) -> N
         f"server CPU ({args.workers} gunicorn gevent worker(s)): {sum(server_cpu):.2f} cores ({per_worker}); "
         f"MariaDB: {db_cpu:.2f} cores; "
         f"Node clients: {client_cpu:.2f} cores (machine: {os.cpu_count()} cores, shared)"
+    )
+    flushes = writer["quote_writer_flush_seconds_count"] or 1
+    print(
+        f"quote writer (leader): {writer['quote_writer_flush_seconds_count']:.0f} flushes in the window, wall "
+        f"{writer['quote_writer_flush_seconds_sum'] / flushes * 1000:.0f} ms and CPU "
+        f"{writer['quote_writer_flush_cpu_seconds_sum'] / flushes * 1000:.0f} ms per flush (its own green thread: "
+        f"{writer['quote_writer_flush_cpu_seconds_sum'] / args.duration:.2f} cores), oldest quote's wait at the last "
+        f"flush {writer['quote_writer_lag_seconds']:.2f} s"
     )
     print(f"converged: {converged}/{total} clients end with the server's final price of every subscribed symbol")
     print(
