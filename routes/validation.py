@@ -5,6 +5,11 @@ the decorator validates the request (a pydantic error becomes the 400 envelope) 
 `body=` or `query=`. routes/docs.py reads the same declarations to write the operation's `requestBody`
 and query `parameters`, so the document cannot drift from what the code accepts. No view reads
 `request.get_json()` or `request.args` itself (tests/test_openapi.py checks).
+
+A query string is parsed and validated once: the model is kept by its raw text (a bounded LRU) and handed to
+every later request with the same text, so a view must treat its `query` as read-only (none assigns to it). A
+refused query string is not kept: it is refused again every time. Parsing and validating were most of what a
+cached GET cost beyond the framework's floor (docs/BENCHMARKS.md, PEG table).
 """
 
 from __future__ import annotations
@@ -16,21 +21,16 @@ from typing import Any, TypeVar
 from flask import request
 from pydantic import BaseModel
 
+from utils.locked_cache import LockedCache
+
 V = TypeVar("V", bound=Callable[..., Any])
 MODELS_ATTRIBUTE = "request_models"
+_QUERIES = LockedCache(maxsize=4096)  # (model, raw query string) -> the validated model
 
 
-def _declare(kind: str, model: type[BaseModel], read: Callable[[], Any]) -> Callable[[V], V]:
-    def decorate(view: V) -> V:
-        @wraps(view)
-        def validated(*args: Any, **kwargs: Any) -> Any:
-            kwargs[kind] = model.model_validate(read())
-            return view(*args, **kwargs)
-
-        setattr(validated, MODELS_ATTRIBUTE, {**getattr(view, MODELS_ATTRIBUTE, {}), kind: model})
-        return validated  # type: ignore[return-value]
-
-    return decorate
+def _declared(validated: Callable[..., Any], view: Callable[..., Any], kind: str, model: type[BaseModel]) -> Any:
+    setattr(validated, MODELS_ATTRIBUTE, {**getattr(view, MODELS_ATTRIBUTE, {}), kind: model})
+    return validated
 
 
 def _json_payload() -> Any:
@@ -44,12 +44,34 @@ def _query_payload() -> dict[str, str]:
 
 def json_body(model: type[BaseModel]) -> Callable[[V], V]:
     """Validate the JSON body with `model` and pass it to the view as `body`."""
-    return _declare("body", model, _json_payload)
+
+    def decorate(view: V) -> V:
+        @wraps(view)
+        def validated(*args: Any, **kwargs: Any) -> Any:
+            return view(*args, body=model.model_validate(_json_payload()), **kwargs)
+
+        return _declared(validated, view, "body", model)
+
+    return decorate
 
 
 def query_params(model: type[BaseModel]) -> Callable[[V], V]:
-    """Validate the query string with `model` and pass it to the view as `query`."""
-    return _declare("query", model, _query_payload)
+    """Validate the query string with `model` and pass it to the view as `query` (read-only: shared by the requests
+    with the same query string)."""
+
+    def decorate(view: V) -> V:
+        @wraps(view)
+        def validated(*args: Any, **kwargs: Any) -> Any:
+            key = (model, request.query_string)
+            query = _QUERIES.get(key)
+            if query is None:
+                query = model.model_validate(_query_payload())
+                _QUERIES.put(key, query)
+            return view(*args, query=query, **kwargs)
+
+        return _declared(validated, view, "query", model)
+
+    return decorate
 
 
 def request_models(view: Callable[..., Any]) -> dict[str, type[BaseModel]]:
