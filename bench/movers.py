@@ -23,7 +23,7 @@ from http_endpoints import seed_database
 
 from backend.app import create_app
 from backend.settings import Settings
-from services.market import stock_views
+from services.market import stock_views, universe_snapshot
 from services.market.live_board import live_board
 from services.market.live_price_cache import LivePriceCache, Quote, stock_prices
 from utils.timeutil import now_utc
@@ -71,7 +71,7 @@ def live_path(url: str, repeat: int) -> dict:
     app = create_app(settings)
     try:
         with app.app_context():
-            rows = stock_views.exchange_snapshot("NSE")
+            rows = universe_snapshot.exchange_snapshot("NSE")
             quotes = [
                 Quote(r.symbol, r.ltp, r.prev_close, r.day_open, r.day_high, r.day_low, r.volume, r.as_of) for r in rows
             ]

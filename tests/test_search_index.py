@@ -83,7 +83,7 @@ def _found(client, query: str) -> list[str]:
 def test_a_new_stock_is_found_and_a_traded_value_reranks_once_the_snapshot_is_reread(make_app, search_db):
     from backend.db import connect
 
-    app = make_app(search_db, quote_write_interval_s=0.2)
+    app = make_app(search_db, quote_write_interval_s=0.2, cache_ttl_quotes_s=0.2)
     client = app.test_client()
     assert _found(client, "zqx") == []
     industries = _found(client, "industries")

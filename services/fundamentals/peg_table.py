@@ -22,9 +22,9 @@ from flask import current_app
 from backend import db
 from controller.fundamentals import store
 from services.fundamentals.book import SORTABLE, Base, Book, Page
-from services.market import stock_views
 from services.market.live_price_cache import stock_prices
 from services.market.market_clock import clock, market_open_now
+from services.market.universe_snapshot import exchange_snapshot
 from services.platform.cache_service import NamedCache, named_cache
 from services.platform.green import pause
 from utils.errors import NotFound, ValidationError, field_error
@@ -76,7 +76,7 @@ class PegTable:
         current, now = self._book, time.monotonic()
         if current is not None and now - self._checked_at < self.interval_s:
             return current
-        inputs = (_base(), stock_views.exchange_snapshot(EXCHANGE), stock_prices().version, market_open_now())
+        inputs = (_base(), exchange_snapshot(EXCHANGE), stock_prices().version, market_open_now())
         if current is not None and now - self._built_at < REPRICE_EVERY_S and self._same(inputs):
             self._checked_at = now  # nothing moved: look again in one interval
             return current

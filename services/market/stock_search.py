@@ -1,8 +1,10 @@
 """Stock search from an in-memory index, per process: no database round trip per query.
 
-The ranking (utils.search_rank) orders matches by the traded value of the `stock_quotes` snapshot, which the quote
-writer refreshes every QUOTE_WRITE_INTERVAL_S; so the snapshot is re-read on that cadence (one query, in the
-background while the previous one keeps serving: a NamedCache's stale-while-revalidate). The symbol and word index
+The instruments and their snapshot quotes are the universe's shared snapshot rows (services/market/universe_snapshot.py,
+refreshed every CACHE_TTL_QUOTES_S). The ranking (utils.search_rank) orders matches by the traded value of the
+`stock_quotes` snapshot, which the quote writer refreshes every QUOTE_WRITE_INTERVAL_S; so the traded values are
+re-read on that cadence (one two-column query, in the background while the previous ranking keeps serving: a
+NamedCache's stale-while-revalidate). The symbol and word index
 is rebuilt only when that read shows the instrument list changed (a stock added, removed, renamed, moved exchange),
 or after CACHE_TTL_UNIVERSE_S (index memberships, which rank NIFTY 50 members first, change with no such sign).
 """
@@ -18,6 +20,7 @@ from flask import current_app
 from backend import db
 from controller.market import search as search_sql
 from controller.market.stocks import StockQuote
+from services.market.universe_snapshot import universe_snapshot
 from services.platform.cache_service import app_cache, named_cache
 from services.platform.green import pause
 from utils.search_index import Instrument, RankedSearch, SearchIndex
@@ -67,10 +70,10 @@ def _index_for(quotes: list[StockQuote]) -> SearchIndex:
 
 
 def _load() -> _Snapshot:
+    quotes = universe_snapshot()
     with db.connection() as conn:
-        rows = search_sql.searchable_quotes(conn, pause)
-    quotes = [quote for quote, _ in rows]
-    ranked = _index_for(quotes).ranked([traded for _, traded in rows], pause)
+        traded = search_sql.traded_values(conn, pause)
+    ranked = _index_for(quotes).ranked([traded.get(quote.stock_id) for quote in quotes], pause)
     return _Snapshot(ranked, tuple(quotes), [None] * len(quotes))
 
 

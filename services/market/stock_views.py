@@ -28,8 +28,8 @@ from services.market.live_overlay import (
     with_stock_quote,
 )
 from services.market.market_clock import clock
+from services.market.universe_snapshot import exchange_snapshot
 from services.platform.cache_service import NamedCache, named_cache
-from services.platform.green import pause
 from utils.errors import NotFound
 from utils.quote_format import circuit_limits, display_change_pct, display_price, number
 from utils.timeutil import iso_ist
@@ -115,16 +115,6 @@ def detail_json(row: StockQuote, timestamp: datetime) -> dict:
         "priceSource": row.source,
         "timestamp": iso_ist(timestamp),
     }
-
-
-def exchange_snapshot(exchange: str) -> list[StockQuote]:
-    """Every active stock of an exchange with its database snapshot (cached)."""
-
-    def load() -> list[StockQuote]:
-        with db.connection() as conn:
-            return stocks.exchange_quotes(conn, exchange, pause)
-
-    return named_cache("exchange_quotes", _settings().cache_ttl_quotes_s, maxsize=4).get_or_load(exchange, load)
 
 
 def mover_json(row: StockQuote, intraday: bool) -> dict:
