@@ -26,7 +26,7 @@ from utils.origins import configured_or_same_host
 
 class App(Flask):
     """Flask with `ensure_sync` remembered per function: Flask calls it for the view and every request hook on
-    every request, and each call inspects the function's code flags (about 10 µs of a request's 100)."""
+    every request, and each call inspects the function's code flags (docs/BENCHMARKS.md, framework overhead)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -1,8 +1,8 @@
 """WebSocket frames written together: the frames Engine.IO sends a connection in one go leave in one `sendall`.
 
 Engine.IO's writer task takes every packet queued for a connection and sends each as a frame, and simple-websocket
-writes each frame with its own `send` call. On a fan-out server that call is most of the CPU (half of the worker's
-samples at 2,001 instruments, docs/BENCHMARKS.md, fan-out): the kernel's cost per call dwarfs the bytes. Here the
+writes each frame with its own `send` call. On a fan-out server that call was the largest share of the worker's CPU
+(docs/BENCHMARKS.md, fan-out): the kernel's cost per call dwarfs the bytes. Here the
 frames are encoded as they come and written once the writer has handed over its batch (in a task that runs when
 the writer next waits), so a client that receives twenty price updates of one pass costs one system call.
 
