@@ -31,7 +31,7 @@ class GreenCpu:
         return self
 
     def _trace(self, event: str, args: Any) -> None:
-        if event in ("switch", "throw"):
+        if self._me is not None and event in ("switch", "throw"):
             origin, target = args
             now = time.thread_time()
             if origin is self._me:
@@ -45,4 +45,6 @@ class GreenCpu:
         self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
     ) -> None:
         self.seconds += time.thread_time() - self._mark
-        greenlet.settrace(self._previous)
+        self._me = None  # done counting: a hook installed over this one since may still call it
+        if greenlet.gettrace() == self._trace:  # restore only our own: never drop a later block's hook
+            greenlet.settrace(self._previous)
