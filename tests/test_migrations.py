@@ -135,3 +135,21 @@ def test_an_edited_migration_stops_migrate_with_one_clear_line(make_database, tm
     assert (
         done.stderr.strip().splitlines() == [done.stderr.strip()] and "was edited after it was applied" in done.stderr
     )
+
+
+def test_a_database_that_recorded_a_reworded_comment_migrates_and_records_the_new_checksum(make_database):
+    import backend.migrate as migrations
+
+    conn = connect(make_database("test_reworded"))
+    try:
+        migrate(conn)
+        cursor = conn.cursor()
+        version, previous = next(iter(migrations._REWORDED.items()))
+        cursor.execute("UPDATE schema_migrations SET checksum = %s WHERE version = %s", (previous, version))
+        conn.commit()
+        assert migrate(conn) == []
+        cursor.execute("SELECT checksum FROM schema_migrations WHERE version = %s", (version,))
+        current = migrations._checksum((MIGRATIONS_DIR / f"{version}.sql").read_text())
+        assert cursor.fetchone()[0] == current
+    finally:
+        conn.close()

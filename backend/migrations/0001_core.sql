@@ -1,4 +1,4 @@
--- Core schema (DESIGN.md §5). Runs on MySQL 8 and MariaDB 10.11.
+-- Core schema (docs/ARCHITECTURE.md, where each kind of state lives). Runs on MySQL 8 and MariaDB 10.11.
 -- Prices DECIMAL(14,4), money DECIMAL(18,2), times UTC DATETIME(3).
 
 CREATE TABLE IF NOT EXISTS stocks (
