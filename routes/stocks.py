@@ -10,7 +10,7 @@ from flask import Blueprint
 from pydantic import Field, field_validator, model_validator
 
 from controller.market.history import INTERVALS
-from routes.http_cache import HISTORY_MAX_AGE_S, QUOTE_MAX_AGE_S, SLOW_MAX_AGE_S, Query, cached_json
+from routes.http_cache import HISTORY_MAX_AGE_S, QUOTE_MAX_AGE_S, SLOW_MAX_AGE_S, Query, cached_json, cached_json_rows
 from routes.validation import query_params
 from services.market import stock_history, stock_views
 from utils.errors import NotFound, ValidationError, field_error
@@ -166,8 +166,8 @@ def movers_all(query: MoversQuery):
 @query_params(SearchQuery)
 def search(query: SearchQuery):
     """Search by symbol prefix, then by word prefixes of the company name."""
-    results, source = stock_views.search(query.q, query.limit)
-    return cached_json(results, QUOTE_MAX_AGE_S, count=len(results), source=source)
+    rows, source = stock_views.search(query.q, query.limit)
+    return cached_json_rows(rows, QUOTE_MAX_AGE_S, count=len(rows), source=source)
 
 
 @bp.get("/history/<symbol>")

@@ -113,3 +113,10 @@ def test_large_answers_are_compressed_and_small_ones_are_left_as_they_are(client
     assert movers.headers["Content-Encoding"] == "gzip" and "Accept-Encoding" in movers.headers["Vary"]
     small = client.get("/health", headers={"Accept-Encoding": "gzip"})
     assert "Content-Encoding" not in small.headers and small.get_json()["status"] == "success"
+
+
+def test_a_large_answer_without_accept_encoding_is_plain_and_says_what_it_varies_on(client):
+    plain = client.get("/stocks/movers-all?limit=50")
+    assert "Content-Encoding" not in plain.headers and plain.headers["Vary"] == "Accept-Encoding"
+    cross_origin = client.get("/stocks/movers-all?limit=50", headers={"Origin": "http://localhost:5000"})
+    assert {part.strip() for part in cross_origin.headers["Vary"].split(",")} == {"Origin", "Accept-Encoding"}

@@ -93,6 +93,21 @@ def test_search_prices_follow_the_live_cache_only_while_open(app, client):
     assert closed["source"] == "database" and closed["data"][0]["currentPrice"] != 3300.0
 
 
+def test_a_search_row_follows_each_new_live_quote_and_answers_304_when_unchanged(app, client):
+    """Rows are encoded once per live quote: a newer quote of the same stock is served at once, and an unchanged
+    answer is a 304 for a client that has its ETag."""
+    now = freeze(app, OPEN_NOW)
+    put_stock_quotes(app, quote("TCS", "3300.00", "3089.90", seconds_ago(now, 2)))
+    first = client.get("/stocks/search?q=TCS&limit=1")
+    assert first.get_json()["data"][0]["currentPrice"] == 3300.0
+    again = client.get("/stocks/search?q=TCS&limit=1", headers={"If-None-Match": first.headers["ETag"]})
+    assert again.status_code == 304
+    put_stock_quotes(app, quote("TCS", "3310.00", "3089.90", seconds_ago(now, 1)))
+    moved = client.get("/stocks/search?q=TCS&limit=1", headers={"If-None-Match": first.headers["ETag"]})
+    assert moved.status_code == 200 and moved.get_json()["data"][0]["currentPrice"] == 3310.0
+    assert moved.get_json()["count"] == 1 and moved.get_json()["source"] == "websocket_cache"
+
+
 def test_bank_finds_the_banks_a_trader_means_among_the_dashboards_eight(client, db_conn):
     """Symbol prefixes first (BANKBARODA, BANKINDIA), then company-word matches by index membership and traded
     value: the NIFTY 50 banks lead, HDFC Bank and ICICI Bank first (the largest traded values)."""

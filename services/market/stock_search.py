@@ -20,6 +20,7 @@ from flask import current_app
 from backend import db
 from controller.market import search as search_sql
 from controller.market.stocks import StockQuote
+from services.market.live_price_cache import Quote
 from services.market.universe_snapshot import universe_snapshot
 from services.platform.cache_service import app_cache, named_cache
 from services.platform.green import pause
@@ -36,12 +37,14 @@ class _Built:
 
 @dataclass(frozen=True)
 class _Snapshot:
-    """The ranked index, the snapshot quote of each of its instruments (same order), and their JSON rows once shaped
-    (a search result's rows are shaped once per snapshot, not per query)."""
+    """The ranked index, the snapshot quote of each of its instruments (same order), and their JSON rows once encoded:
+    a search result's rows are encoded once per snapshot (and once per live quote while the market is open), not per
+    query."""
 
     ranked: RankedSearch
     quotes: tuple[StockQuote, ...]
-    shaped: list[dict | None]
+    encoded: list[bytes | None]
+    live: dict[int, tuple[Quote, bytes]]  # instrument's position -> the live quote its row was last encoded with
 
 
 def _settings() -> Any:
@@ -74,7 +77,7 @@ def _load() -> _Snapshot:
     with db.connection() as conn:
         traded = search_sql.traded_values(conn, pause)
     ranked = _index_for(quotes).ranked([traded.get(quote.stock_id) for quote in quotes], pause)
-    return _Snapshot(ranked, tuple(quotes), [None] * len(quotes))
+    return _Snapshot(ranked, tuple(quotes), [None] * len(quotes), {})
 
 
 def _snapshot() -> _Snapshot:
@@ -92,13 +95,31 @@ def search_stocks(query: str, limit: int) -> list[StockQuote]:
     return [snapshot.quotes[n] for n in snapshot.ranked.search(query, limit)]
 
 
-def search_results(query: str, limit: int, shape: Callable[[StockQuote], dict]) -> tuple[list[StockQuote], list[dict]]:
-    """`search_stocks` and the JSON row of each result, `shape(quote)` computed once per stock and snapshot (the rows
-    are shared between responses: never mutated)."""
+def search_results(
+    query: str,
+    limit: int,
+    encode: Callable[[StockQuote], bytes],
+    live_quote: Callable[[StockQuote], Quote | None],
+    encode_live: Callable[[StockQuote, Quote], bytes],
+) -> tuple[list[bytes], bool]:
+    """The JSON rows of `search_stocks`' results and whether any was live. A row is `encode(snapshot quote)`, or
+    `encode_live(snapshot quote, live)` where `live_quote` finds a live quote; each is encoded once per snapshot and
+    live quote (rows are shared between responses)."""
     snapshot = _snapshot()
-    picks = snapshot.ranked.search(query, limit)
-    shaped = snapshot.shaped
-    for n in picks:
-        if shaped[n] is None:
-            shaped[n] = shape(snapshot.quotes[n])
-    return [snapshot.quotes[n] for n in picks], [shaped[n] for n in picks]  # type: ignore[misc]
+    encoded, lives, quotes = snapshot.encoded, snapshot.live, snapshot.quotes
+    rows, any_live = [], False
+    for n in snapshot.ranked.search(query, limit):
+        quote = quotes[n]
+        live = live_quote(quote)
+        if live is None:
+            row = encoded[n]
+            if row is None:
+                row = encoded[n] = encode(quote)
+        else:
+            any_live = True
+            kept = lives.get(n)
+            if kept is None or kept[0] is not live:
+                kept = lives[n] = (live, encode_live(quote, live))
+            row = kept[1]
+        rows.append(row)
+    return rows, any_live
