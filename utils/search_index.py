@@ -148,16 +148,22 @@ class RankedSearch:
         return sorted(set(keys.owners[lo:hi].tolist()), key=self._positions.__getitem__)
 
     def search(self, query: str, limit: int) -> list[int]:
-        """Instruments (offsets into `index.instruments`) matching `query`, best first, at most `limit`."""
+        """Instruments (offsets into `index.instruments`) matching `query`, best first, at most `limit`: the exact
+        symbol, then the other symbols starting with it, then company-word matches not already found by symbol
+        (each list is walked only until the page is full)."""
         wanted = query.casefold()
         if not wanted:
             return []
         symbols = self.index.symbols
-        exact = sorted(self.index.exact.get(wanted, ()), key=self._positions.__getitem__)
-        found = exact + [
-            n for n in self._matches(self.index.by_symbol, self._top_symbol, wanted) if symbols[n] != wanted
-        ]
-        if len(found) < limit:
-            words = self._matches(self.index.by_word, self._top_word, wanted)
-            found += [n for n in words if not symbols[n].startswith(wanted)]
-        return found[:limit]
+        found = sorted(self.index.exact.get(wanted, ()), key=self._positions.__getitem__)[:limit]
+        for n in self._matches(self.index.by_symbol, self._top_symbol, wanted):
+            if len(found) >= limit:
+                return found
+            if symbols[n] != wanted:
+                found.append(n)
+        for n in self._matches(self.index.by_word, self._top_word, wanted):
+            if len(found) >= limit:
+                return found
+            if not symbols[n].startswith(wanted):
+                found.append(n)
+        return found
