@@ -270,7 +270,7 @@ def alerts_server(
         )
         server = LocalApp(env, tmp / "app.log", app)
         url = server.env["ALLOWED_ORIGINS"] = server.url
-        server.start(timeout_s=60)
+        server.start(timeout_s=180)  # slow under tracemalloc (bench/memory.py --trace)
         try:
             deadline = time.monotonic() + 120
             while metric(url, "alert_index_alerts") < loaded and time.monotonic() < deadline:
