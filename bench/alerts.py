@@ -189,7 +189,7 @@ def buckets(url: str, name: str) -> list[tuple[float, float]]:
 
 
 def metric(url: str, name: str) -> float:
-    for line in requests.get(url + "/metrics", timeout=10).text.splitlines():
+    for line in requests.get(url + "/metrics", timeout=60).text.splitlines():
         if line.startswith(name + " "):
             return float(line.split()[-1])
     return 0.0
@@ -240,11 +240,17 @@ class AlertsServer:
 
 @contextmanager
 def alerts_server(
-    tmp: Path, extra_symbols: int, alerts: int, alert_users: int, connections: int, app: str = "backend.wsgi:app"
+    tmp: Path,
+    extra_symbols: int,
+    alerts: int,
+    alert_users: int,
+    connections: int,
+    app: str = "backend.wsgi:app",
+    tick_s: float = 1,
 ) -> Iterator[AlertsServer]:
     """A throwaway MariaDB seeded with 201 + `extra_symbols` instruments and `alerts` active background alerts, and
-    the production server (gunicorn + gevent, one worker, `app`) with the simulator ticking every instrument at
-    1 Hz; yielded once the server's index holds every alert and a few ticks have cached every quote."""
+    the production server (gunicorn + gevent, one worker, `app`) with the simulator ticking every instrument every
+    `tick_s`; yielded once the server's index holds every alert and a few ticks have cached every quote."""
     with migrated_database(tmp / "db", "bench_alerts") as db:
         seed_market(
             db.config(), seed=7, extra_symbols=extra_symbols, days=5, now=datetime(2026, 11, 20, 9, 30, tzinfo=IST)
@@ -261,7 +267,7 @@ def alerts_server(
             LOG_LEVEL="WARNING",
             JWT_SECRET_KEY=SECRET,
             SIM_ALWAYS_OPEN="1",
-            SIM_TICK_INTERVAL_S="1",
+            SIM_TICK_INTERVAL_S=f"{tick_s:g}",
             PRICES_BATCH_INTERVAL_MS="0",
             WORKER_CONNECTIONS=str(connections),
             DB_POOL_SIZE="10",
@@ -275,7 +281,7 @@ def alerts_server(
             deadline = time.monotonic() + 120
             while metric(url, "alert_index_alerts") < loaded and time.monotonic() < deadline:
                 time.sleep(0.5)
-            time.sleep(5)  # a few ticks: every instrument's quote is cached
+            time.sleep(5 * tick_s)  # a few ticks: every instrument's quote is cached
             yield AlertsServer(server, url, db, conn, symbols, owners, tokens, loaded)
         finally:
             server.stop()

@@ -7,8 +7,9 @@ Usage: .venv/bin/python bench/memory.py [imports]
 app, then builds it (no database needed: the pool connects lazily), printing the resident memory (RSS) each step
 adds. A library shared by two groups counts in the first.
 
-`worker`: the production server over 201 + `--extra-symbols` instruments ticking at 1 Hz with `--alerts` active
-alerts (`bench/alerts.py`'s server, without clients): the worker's RSS from /proc once the alert index is loaded,
+`worker`: the production server over 201 + `--extra-symbols` instruments ticking at 1 Hz (every 5 s when traced)
+with `--alerts` active alerts (`bench/alerts.py`'s server, without clients): the worker's RSS from /proc once the
+alert index is loaded,
 then every 5 s for `--settle` seconds (the hot caches refresh meanwhile). `--trace N` runs it with tracemalloc
 (N frames; slower, and the traces' own memory inflates the RSS) and prints what the live Python objects were
 allocated by, grouped by the innermost frame in the app's code. With clients, `bench/alerts.py e2e` reports the RSS too.
@@ -98,9 +99,10 @@ def worker(args: argparse.Namespace) -> None:
         if args.trace:
             os.environ.update(PYTHONTRACEMALLOC=str(args.trace), BENCH_TRACE_SNAPSHOT=f"{tmp}/snapshot")
             app = "bench.traced_app:app"
-        with alerts_server(Path(tmp), args.extra_symbols, args.alerts, 0, 200, app) as run:
+        tick_s = 5 if args.trace else 1  # tracing makes every allocation slow: fewer ticks keep the worker responsive
+        with alerts_server(Path(tmp), args.extra_symbols, args.alerts, 0, 200, app, tick_s) as run:
             (pid,) = children(run.server.pid)
-            print(f"{len(run.symbols):,} stocks ticking at 1 Hz, {run.loaded:,} active alerts loaded")
+            print(f"{len(run.symbols):,} stocks ticking every {tick_s} s, {run.loaded:,} active alerts loaded")
             samples = [rss_mib(pid)]
             for _ in range(args.settle // 5):
                 time.sleep(5)
