@@ -14,7 +14,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Literal
 
-from controller.sql import Pause, fetch_all
+from controller.sql import Pause, fetch_all, stream_rows
 from utils.quote_format import PriceChanges
 from utils.timeutil import as_utc
 
@@ -108,12 +108,8 @@ def exchange_quotes(
     """Every active stock of `exchange` with its snapshot quote (thousands of rows: `pause` between chunks), sharing
     the unchanged values of the `previous` snapshot's rows."""
     earlier = {quote.stock_id: quote for quote in previous}
-    quotes = []
-    for n, row in enumerate(fetch_all(conn, _BY_EXCHANGE, (exchange,), pause), 1):
-        quotes.append(quote_from_row(row, earlier.get(row["stock_id"])))
-        if pause is not None and n % 250 == 0:
-            pause()
-    return quotes
+    rows = stream_rows(conn, _BY_EXCHANGE, (exchange,), pause, every=125)  # a row's dict lives until it is converted
+    return [quote_from_row(row, earlier.get(row["stock_id"])) for row in rows]
 
 
 def active_symbols(conn: Any) -> frozenset[str]:
