@@ -8,12 +8,20 @@ from controller.market import stocks
 from controller.market.stocks import StockQuote
 from services.market.universe_snapshot import exchange_snapshot
 from tests.waiting import wait_for
+from utils.interning import shared
+
+
+def test_shared_values_are_one_object_per_exact_value():
+    assert shared(Decimal("0.05")) is shared(Decimal("0.05"))
+    assert shared(Decimal("0.050")) is not shared(Decimal("0.05")) and str(shared(Decimal("0.050"))) == "0.050"
+    assert shared("".join(["N", "SE"])) is shared("NSE")
 
 
 def test_a_reload_shares_the_unchanged_values_of_the_rows_it_replaces(db_conn):
     first = {quote.stock_id: quote for quote in stocks.exchange_quotes(db_conn, "NSE")}
     assert len({id(quote.exchange) for quote in first.values()}) == 1
     assert len({id(quote.sector) for quote in first.values()}) == len({quote.sector for quote in first.values()})
+    assert len({id(quote.tick_size) for quote in first.values()}) == len({quote.tick_size for quote in first.values()})
     moved = next(iter(first.values()))
     # an earlier row of one stock with another price, and a previous close equal in value but not in its exponent
     earlier = replace(moved, ltp=moved.ltp + 1, prev_close=Decimal(f"{moved.prev_close:.3f}"))

@@ -7,7 +7,6 @@ for when live quotes are laid over the snapshot and the ranking must be redone i
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -15,6 +14,7 @@ from decimal import Decimal
 from typing import Any, Literal
 
 from controller.sql import Pause, fetch_all, stream_rows
+from utils.interning import shared
 from utils.quote_format import PriceChanges
 from utils.timeutil import as_utc
 
@@ -26,7 +26,7 @@ QUOTE_COLUMNS = """s.stock_id, s.symbol, s.company_name, s.exchange, s.sector, s
 QUOTE_FROM = "FROM stock_quotes q JOIN stocks s ON s.stock_id = q.stock_id"
 _BY_SYMBOL = f"""SELECT {QUOTE_COLUMNS} {QUOTE_FROM}
 WHERE s.symbol = %s AND s.is_active = 1 ORDER BY s.exchange = 'NSE' DESC LIMIT 1"""
-_REPEATED = ("exchange", "sector", "source")  # a few distinct values over thousands of rows
+_REPEATED = ("exchange", "sector", "tick_size", "source")  # a few distinct values over thousands of rows
 _BY_EXCHANGE = f"SELECT {QUOTE_COLUMNS} {QUOTE_FROM} WHERE s.exchange = %s AND s.is_active = 1"
 # column, comparison and direction per (kind, intraday); the column names are fixed here, never input
 _MOVER_ORDER = {
@@ -76,11 +76,11 @@ class StockQuote(PriceChanges):
 
 def quote_from_row(row: dict[str, Any], previous: StockQuote | None = None) -> StockQuote:
     """A StockQuote from a row selected with QUOTE_COLUMNS; the values equal to `previous`'s (the same stock's row
-    in an earlier snapshot) are `previous`'s objects, and the names shared by many rows are interned, so that
+    in an earlier snapshot) are `previous`'s objects, and the values common to many rows are shared, so that
     snapshots held at once share what did not change."""
     values = {**row, "volume": int(row["volume"]), "as_of": as_utc(row["as_of"])}
     for name in _REPEATED:
-        values[name] = sys.intern(values[name])
+        values[name] = shared(values[name])
     if previous is not None:
         for name, value in values.items():
             kept = getattr(previous, name)

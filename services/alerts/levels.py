@@ -19,13 +19,13 @@ from decimal import Decimal
 from math import inf, nan
 
 from controller.alerts import rules
+from utils.interning import shared
 
 SLACK = 1e-9  # float levels are within 1e-15 of the exact ones: windows are widened by this much
 SCALE = 4  # values are kept in ten-thousandths (the DECIMAL(20,4) column's exactness)
 UP, DOWN, VOLUME = 0, 1, 2  # the sides: fire as the price rises, as it falls, as the session's volume rises
 _CODE_BITS = 4  # kind codes (< 16) in the low bits of a packed value; values up to 10**17 leave room for them
 _CODE_MASK = (1 << _CODE_BITS) - 1
-_TICKS: dict[Decimal, Decimal] = {}  # one Decimal per distinct tick size, shared by every instrument
 
 
 def side_of(kind: str) -> int:
@@ -69,9 +69,9 @@ class InstrumentAlerts:
     )
 
     def __init__(self, instrument_type: str, symbol: str, tick: Decimal | None) -> None:
-        self.instrument_type = instrument_type
+        self.instrument_type = shared(instrument_type)
         self.symbol = symbol
-        self.tick = None if tick is None else _TICKS.setdefault(tick, tick)
+        self.tick = None if tick is None else shared(tick)
         self.session = rules.Session()
         self.week52_day: date | None = None
         self.prev: Decimal | None = None

@@ -1,0 +1,19 @@
+"""One object per distinct value, for the few values repeated across thousands of rows (tick sizes, exchange, sector
+and instrument type names): a row decoded from the database holds its own copy of each otherwise. Only for values
+of low cardinality: what is kept here is kept for the life of the process."""
+
+from __future__ import annotations
+
+import sys
+from decimal import Decimal
+from typing import TypeVar
+
+T = TypeVar("T", str, Decimal)
+_DECIMALS: dict[tuple, Decimal] = {}
+
+
+def shared(value: T) -> T:
+    """The one kept object equal to `value` (a Decimal's exponent included: 0.05 and 0.050 are two values)."""
+    if isinstance(value, str):
+        return sys.intern(value)
+    return _DECIMALS.setdefault(value.as_tuple(), value)
