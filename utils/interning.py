@@ -1,6 +1,7 @@
-"""One object per distinct value, for the few values repeated across thousands of rows (tick sizes, exchange, sector
-and instrument type names): a row decoded from the database holds its own copy of each otherwise. Only for values
-of low cardinality: what is kept here is kept for the life of the process."""
+"""One object per distinct value, for values repeated across thousands of rows and structures (tick sizes; exchange,
+sector, instrument type names and symbols): a row decoded from the database holds its own copy of each otherwise.
+Strings are interned (freed when nothing uses them); a Decimal is kept for the life of the process, so only Decimals
+of a few distinct values (tick sizes) come here."""
 
 from __future__ import annotations
 

@@ -26,7 +26,7 @@ QUOTE_COLUMNS = """s.stock_id, s.symbol, s.company_name, s.exchange, s.sector, s
 QUOTE_FROM = "FROM stock_quotes q JOIN stocks s ON s.stock_id = q.stock_id"
 _BY_SYMBOL = f"""SELECT {QUOTE_COLUMNS} {QUOTE_FROM}
 WHERE s.symbol = %s AND s.is_active = 1 ORDER BY s.exchange = 'NSE' DESC LIMIT 1"""
-_REPEATED = ("exchange", "sector", "tick_size", "source")  # a few distinct values over thousands of rows
+_REPEATED = ("symbol", "exchange", "sector", "tick_size", "source")  # also held by other structures, or repeated
 _BY_EXCHANGE = f"SELECT {QUOTE_COLUMNS} {QUOTE_FROM} WHERE s.exchange = %s AND s.is_active = 1"
 # column, comparison and direction per (kind, intraday); the column names are fixed here, never input
 _MOVER_ORDER = {

@@ -89,7 +89,8 @@ class AlertIndex:
         book = self._books[BOOKS[instrument_type]]
         if symbol in book:
             return
-        ins = book[symbol] = InstrumentAlerts(instrument_type, symbol, tick)
+        ins = InstrumentAlerts(instrument_type, symbol, tick)
+        book[ins.symbol] = ins  # the symbol as interned: one string for the key, the instrument and the snapshot
         ins.prev, ins.prev_f, ins.prev_volume = ltp, (float("nan") if ltp is None else float(ltp)), volume
         if prev_close is not None:
             self._start_session(ins, prev_close, None)

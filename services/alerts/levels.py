@@ -70,7 +70,7 @@ class InstrumentAlerts:
 
     def __init__(self, instrument_type: str, symbol: str, tick: Decimal | None) -> None:
         self.instrument_type = shared(instrument_type)
-        self.symbol = symbol
+        self.symbol = shared(symbol)
         self.tick = None if tick is None else shared(tick)
         self.session = rules.Session()
         self.week52_day: date | None = None
