@@ -32,15 +32,21 @@ import tempfile
 import threading
 import time
 import tracemalloc
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import requests
 from harness import ROOT, children, cpu_seconds, migrated_database
+from memory import rss_mib
 
 from backend.db import connect
 from backend.local_app import LocalApp
+from backend.local_mariadb import LocalMariaDB
 from backend.seed import seed_market
 from bench.fanout import SYMBOLS_PER_CLIENT, percentile
 from bench.orders import SECRET, create_users, mint_tokens
@@ -172,14 +178,6 @@ def background_alerts(conn, users: list[int], count: int) -> int:
     )
 
 
-def rss_mib(pid: int) -> float:
-    """A process's resident memory."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
-
-
 def buckets(url: str, name: str) -> list[tuple[float, float]]:
     """A histogram's cumulative buckets [(upper bound, count)] from /metrics."""
     found = []
@@ -191,7 +189,7 @@ def buckets(url: str, name: str) -> list[tuple[float, float]]:
 
 
 def metric(url: str, name: str) -> float:
-    for line in requests.get(url + "/metrics", timeout=10).text.splitlines():
+    for line in requests.get(url + "/metrics", timeout=60).text.splitlines():
         if line.startswith(name + " "):
             return float(line.split()[-1])
     return 0.0
@@ -226,61 +224,93 @@ class Driver(threading.Thread):
             self.stop.wait(max(0.0, due - time.monotonic()))
 
 
-def run_e2e(args: argparse.Namespace) -> None:
-    if not (ROOT / "bench" / "node_modules" / "socket.io-client").exists():
-        subprocess.run(["npm", "ci", "--prefix", str(ROOT / "bench"), "--no-audit", "--no-fund"], check=True)
-    with tempfile.TemporaryDirectory() as tmp, migrated_database(Path(tmp) / "db", "bench_alerts") as db:
+@dataclass
+class AlertsServer:
+    """The production server over a seeded universe with active alerts loaded (what `alerts_server` yields)."""
+
+    server: LocalApp
+    url: str
+    db: LocalMariaDB
+    conn: Any
+    symbols: list[str]
+    owners: list[int]
+    tokens: list[str]
+    loaded: int
+
+
+@contextmanager
+def alerts_server(
+    tmp: Path,
+    extra_symbols: int,
+    alerts: int,
+    alert_users: int,
+    connections: int,
+    app: str = "backend.wsgi:app",
+    tick_s: float = 1,
+) -> Iterator[AlertsServer]:
+    """A throwaway MariaDB seeded with 201 + `extra_symbols` instruments and `alerts` active background alerts, and
+    the production server (gunicorn + gevent, one worker, `app`) with the simulator ticking every instrument every
+    `tick_s`; yielded once the server's index holds every alert and a few ticks have cached every quote."""
+    with migrated_database(tmp / "db", "bench_alerts") as db:
         seed_market(
-            db.config(), seed=7, extra_symbols=args.extra_symbols, days=5, now=datetime(2026, 11, 20, 9, 30, tzinfo=IST)
+            db.config(), seed=7, extra_symbols=extra_symbols, days=5, now=datetime(2026, 11, 20, 9, 30, tzinfo=IST)
         )
         conn = connect(db.config())
         symbols = [r["symbol"] for r in fetch_all(conn, "SELECT symbol FROM stocks ORDER BY symbol")]
-        owners = create_users(db.config(), args.alert_users, prefix="owner")
-        holders = (
-            create_users(db.config(), -(-args.background_alerts // PER_USER), prefix="holder")
-            if args.background_alerts
-            else []
-        )
-        loaded = background_alerts(conn, holders, args.background_alerts) if holders else 0
-        tokens = list(mint_tokens(owners).values())
+        owners = create_users(db.config(), alert_users, prefix="owner") if alert_users else []
+        holders = create_users(db.config(), -(-alerts // PER_USER), prefix="holder") if alerts else []
+        loaded = background_alerts(conn, holders, alerts) if holders else 0
+        tokens = list(mint_tokens(owners).values()) if owners else []
         env = {k: v for k, v in os.environ.items() if not k.startswith(("DB_", "DATABASE_", "SOCKETIO_"))}
         env.update(
             DATABASE_URL=db.url(),
             LOG_LEVEL="WARNING",
             JWT_SECRET_KEY=SECRET,
             SIM_ALWAYS_OPEN="1",
-            SIM_TICK_INTERVAL_S="1",
+            SIM_TICK_INTERVAL_S=f"{tick_s:g}",
             PRICES_BATCH_INTERVAL_MS="0",
-            WORKER_CONNECTIONS=str(args.clients + 200),
+            WORKER_CONNECTIONS=str(connections),
             DB_POOL_SIZE="10",
             ENABLE_EOD_SCHEDULER="0",
             NEWS_FEEDS="",
         )
-        server = LocalApp(env, Path(tmp) / "app.log")
+        server = LocalApp(env, tmp / "app.log", app)
         url = server.env["ALLOWED_ORIGINS"] = server.url
-        server.start(timeout_s=60)
+        server.start(timeout_s=180)  # slow under tracemalloc (bench/memory.py --trace)
         try:
             deadline = time.monotonic() + 120
             while metric(url, "alert_index_alerts") < loaded and time.monotonic() < deadline:
                 time.sleep(0.5)
-            time.sleep(5)  # a few ticks: every instrument's quote is cached
-            idle_rss = sum(rss_mib(w) for w in children(server.pid))
-            results = drive(args, url, server, db, symbols, tokens, Path(tmp))
-            results["idle_rss"] = idle_rss
-            marks = ", ".join(["%s"] * len(owners))
-            triggers = {
-                bool(row["owned"]): row
-                for row in fetch_all(
-                    conn,
-                    f"SELECT user_id IN ({marks}) AS owned, COUNT(*) AS n, SUM(order_state = 'placed') AS placed "
-                    "FROM alert_triggers GROUP BY owned",
-                    owners,
-                )
-            }
+            time.sleep(5 * tick_s)  # a few ticks: every instrument's quote is cached
+            yield AlertsServer(server, url, db, conn, symbols, owners, tokens, loaded)
         finally:
             server.stop()
             conn.close()
-    report(args, results, triggers, loaded, len(symbols))
+
+
+def run_e2e(args: argparse.Namespace) -> None:
+    if not (ROOT / "bench" / "node_modules" / "socket.io-client").exists():
+        subprocess.run(["npm", "ci", "--prefix", str(ROOT / "bench"), "--no-audit", "--no-fund"], check=True)
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        alerts_server(
+            Path(tmp), args.extra_symbols, args.background_alerts, args.alert_users, args.clients + 200
+        ) as run,
+    ):
+        idle_rss = sum(rss_mib(w) for w in children(run.server.pid))
+        results = drive(args, run.url, run.server, run.db, run.symbols, run.tokens, Path(tmp))
+        results["idle_rss"] = idle_rss
+        marks = ", ".join(["%s"] * len(run.owners))
+        triggers = {
+            bool(row["owned"]): row
+            for row in fetch_all(
+                run.conn,
+                f"SELECT user_id IN ({marks}) AS owned, COUNT(*) AS n, SUM(order_state = 'placed') AS placed "
+                "FROM alert_triggers GROUP BY owned",
+                run.owners,
+            )
+        }
+    report(args, results, triggers, run.loaded, len(run.symbols))
 
 
 def drive(args, url, server, db, symbols, tokens, tmp: Path) -> dict:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 from utils.request_context import add_time
@@ -28,19 +28,33 @@ def fetch_all(conn: Any, sql: str, params: Params = (), pause: Pause = None, eve
     With `pause`, rows are read `every` at a time and `pause()` is called after each chunk: decoding
     thousands of rows in the pure-Python driver takes long enough to stall the event loop.
     """
+    if pause is not None:
+        return list(stream_rows(conn, sql, params, pause, every))
     started = time.perf_counter()
     try:
-        statement = conn.bind(sql, params)
-        if pause is None:
-            result = conn.query(statement)
-            return _dicts(result.columns, result.rows)
-        rows: list[dict[str, Any]] = []
-        for chunk in conn.stream(statement, every):
-            rows += _dicts(chunk.columns, chunk.rows)
-            pause()
-        return rows
+        result = conn.query(conn.bind(sql, params))
+        return _dicts(result.columns, result.rows)
     finally:
         add_time("db", time.perf_counter() - started)
+
+
+def stream_rows(
+    conn: Any, sql: str, params: Params = (), pause: Pause = None, every: int = 250
+) -> Iterator[dict[str, Any]]:
+    """Run a query and yield its rows as dicts, read `every` at a time with `pause()` after each chunk: a caller that
+    keeps a smaller form of each row never holds every row's dict at once (the connection is busy until the last)."""
+    chunks = conn.stream(conn.bind(sql, params), every)
+    while True:
+        started = time.perf_counter()
+        try:
+            chunk = next(chunks, None)
+        finally:
+            add_time("db", time.perf_counter() - started)
+        if chunk is None:
+            return
+        yield from _dicts(chunk.columns, chunk.rows)
+        if pause is not None:
+            pause()
 
 
 def fetch_sets(conn: Any, queries: Sequence[tuple[str, Params]]) -> list[list[dict[str, Any]]]:

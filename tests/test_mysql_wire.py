@@ -13,7 +13,7 @@ from mysql.connector import errors
 from backend import mysql_wire
 from backend.db import connect, connect_args
 from backend.mysql_wire import Connection
-from controller.sql import defer, defer_rows, execute, fetch_all, fetch_sets, fetch_value
+from controller.sql import defer, defer_rows, execute, fetch_all, fetch_sets, fetch_value, stream_rows
 
 
 @pytest.fixture(params=["fast", "public"], autouse=True)
@@ -184,6 +184,20 @@ def test_a_long_read_pauses_between_chunks(db_conn):
         every=2,
     )
     assert [row["n"] for row in rows] == [1, 2, 3, 4, 5] and len(pauses) == 3
+    assert fetch_value(db_conn, "SELECT 8") == 8
+
+
+def test_streamed_rows_are_read_a_chunk_at_a_time(db_conn):
+    events = []
+    rows = stream_rows(
+        db_conn,
+        "SELECT n FROM (SELECT 1 AS n UNION ALL SELECT 2 UNION ALL SELECT 3) AS s ORDER BY n",
+        pause=lambda: events.append("pause"),
+        every=2,
+    )
+    for row in rows:
+        events.append(row["n"])
+    assert events == [1, 2, "pause", 3, "pause"]  # a chunk's rows reach the caller before the next chunk is read
     assert fetch_value(db_conn, "SELECT 8") == 8
 
 

@@ -13,7 +13,8 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Literal
 
-from controller.sql import Pause, fetch_all
+from controller.sql import Pause, fetch_all, stream_rows
+from utils.interning import shared
 from utils.quote_format import PriceChanges
 from utils.timeutil import as_utc
 
@@ -25,6 +26,7 @@ QUOTE_COLUMNS = """s.stock_id, s.symbol, s.company_name, s.exchange, s.sector, s
 QUOTE_FROM = "FROM stock_quotes q JOIN stocks s ON s.stock_id = q.stock_id"
 _BY_SYMBOL = f"""SELECT {QUOTE_COLUMNS} {QUOTE_FROM}
 WHERE s.symbol = %s AND s.is_active = 1 ORDER BY s.exchange = 'NSE' DESC LIMIT 1"""
+_REPEATED = ("symbol", "exchange", "sector", "tick_size", "source")  # also held by other structures, or repeated
 _BY_EXCHANGE = f"SELECT {QUOTE_COLUMNS} {QUOTE_FROM} WHERE s.exchange = %s AND s.is_active = 1"
 # column, comparison and direction per (kind, intraday); the column names are fixed here, never input
 _MOVER_ORDER = {
@@ -72,9 +74,26 @@ class StockQuote(PriceChanges):
         return self.change_value, self.change_pct
 
 
-def quote_from_row(row: dict[str, Any]) -> StockQuote:
-    """A StockQuote from a row selected with QUOTE_COLUMNS."""
-    return StockQuote(**{**row, "volume": int(row["volume"]), "as_of": as_utc(row["as_of"])})
+def quote_from_row(row: dict[str, Any], previous: StockQuote | None = None) -> StockQuote:
+    """A StockQuote from a row selected with QUOTE_COLUMNS; the values equal to `previous`'s (the same stock's row
+    in an earlier snapshot) are `previous`'s objects, and the values common to many rows are shared, so that
+    snapshots held at once share what did not change."""
+    values = {**row, "volume": int(row["volume"]), "as_of": as_utc(row["as_of"])}
+    for name in _REPEATED:
+        values[name] = shared(values[name])
+    if previous is not None:
+        for name, value in values.items():
+            kept = getattr(previous, name)
+            if kept is not value and _same(kept, value):
+                values[name] = kept
+    return StockQuote(**values)
+
+
+def _same(kept: Any, value: Any) -> bool:
+    """Equal and indistinguishable (a Decimal's exponent included: 1.0 and 1.00 are equal, not the same)."""
+    if type(kept) is not type(value) or kept != value:
+        return False
+    return not isinstance(value, Decimal) or kept.as_tuple() == value.as_tuple()
 
 
 def stock_by_symbol(conn: Any, symbol: str) -> StockQuote | None:
@@ -83,14 +102,14 @@ def stock_by_symbol(conn: Any, symbol: str) -> StockQuote | None:
     return quote_from_row(rows[0]) if rows else None
 
 
-def exchange_quotes(conn: Any, exchange: str, pause: Pause = None) -> list[StockQuote]:
-    """Every active stock of `exchange` with its snapshot quote (thousands of rows: `pause` between chunks)."""
-    quotes = []
-    for n, row in enumerate(fetch_all(conn, _BY_EXCHANGE, (exchange,), pause), 1):
-        quotes.append(quote_from_row(row))
-        if pause is not None and n % 250 == 0:
-            pause()
-    return quotes
+def exchange_quotes(
+    conn: Any, exchange: str, pause: Pause = None, previous: Iterable[StockQuote] = ()
+) -> list[StockQuote]:
+    """Every active stock of `exchange` with its snapshot quote (thousands of rows: `pause` between chunks), sharing
+    the unchanged values of the `previous` snapshot's rows."""
+    earlier = {quote.stock_id: quote for quote in previous}
+    rows = stream_rows(conn, _BY_EXCHANGE, (exchange,), pause, every=125)  # a row's dict lives until it is converted
+    return [quote_from_row(row, earlier.get(row["stock_id"])) for row in rows]
 
 
 def active_symbols(conn: Any) -> frozenset[str]:

@@ -34,7 +34,7 @@ from utils.timeutil import IST
 
 log = logging.getLogger(__name__)
 FIRING_TASKS = 8  # tasks firing one batch's alerts at once, each taking the next alert from a shared queue
-LOAD_PAGE = 5000  # alerts read at a time by a first load
+LOAD_PAGE = 1000  # alerts read at a time by a first load (a page of rows is garbage after it: small keeps the peak low)
 
 
 def entry_of(row: Alert | dict[str, Any]) -> Entry:

@@ -1,10 +1,11 @@
 """The in-memory alert index: per instrument, the active alerts' levels in sorted arrays, evaluated per tick batch.
 
 An instrument has three sides: alerts that fire as the price rises through their level (`up`), as it falls
-(`down`), and as the session's volume rises (`volume`). A side is four parallel arrays sorted by level: the
-level as a float, the alert id, the kind (a small int) and the value in ten-thousandths (exact), about 25
-bytes an alert. Percent levels (change and circuit proximity) are turned into prices when the instrument's
-session starts (a quote with a new previous close), 52-week levels when the engine loads the day's range.
+(`down`), and as the session's volume rises (`volume`). Each side is a run of three parallel arrays, sorted by
+level: the level as a float, the alert id, and the kind (a small int) packed with the value in ten-thousandths
+(exact), 24 bytes an alert (services/alerts/levels.py). Percent levels (change and circuit proximity) are turned
+into prices when the instrument's session starts (a quote with a new previous close), 52-week levels when the
+engine loads the day's range.
 
 A quote costs a comparison with the gap between the levels around the previous price (and the next volume
 level): while the price stays in that gap nothing can fire. When it leaves the gap, bisection finds the levels
@@ -23,7 +24,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from controller.alerts import rules
-from services.alerts.levels import SCALE, SLACK, InstrumentAlerts, Side, value_of
+from services.alerts.levels import DOWN, SCALE, SLACK, UP, VOLUME, InstrumentAlerts, side_of, value_of
 from services.market.live_price_cache import Quote
 from utils.quote_format import circuit_limits
 from utils.timeutil import IST
@@ -88,7 +89,8 @@ class AlertIndex:
         book = self._books[BOOKS[instrument_type]]
         if symbol in book:
             return
-        ins = book[symbol] = InstrumentAlerts(instrument_type, symbol, tick)
+        ins = InstrumentAlerts(instrument_type, symbol, tick)
+        book[ins.symbol] = ins  # the symbol as interned: one string for the key, the instrument and the snapshot
         ins.prev, ins.prev_f, ins.prev_volume = ltp, (float("nan") if ltp is None else float(ltp)), volume
         if prev_close is not None:
             self._start_session(ins, prev_close, None)
@@ -118,7 +120,7 @@ class AlertIndex:
     def symbols(self, book_name: str, volume_only: bool = False) -> list[str]:
         """The instruments of one book ("stocks" or "indices") that have alerts (only volume alerts: `volume_only`)."""
         book = self._books[book_name]
-        return [symbol for symbol, ins in book.items() if not volume_only or len(ins.volume)]
+        return [symbol for symbol, ins in book.items() if not volume_only or ins.count(VOLUME)]
 
     def week52_wanted(self, day: date) -> list[str]:
         """Stocks with 52-week alerts whose range for `day` is not loaded."""
@@ -134,7 +136,7 @@ class AlertIndex:
         self._drop(ins, entry.alert_id)
         code = KIND_CODES[entry.kind]
         scaled = 0 if entry.value is None else int(entry.value.scaleb(SCALE))
-        ins.side_of(entry.kind).add(ins.level_f(code, scaled), entry.alert_id, code, scaled)
+        ins.add(side_of(entry.kind), ins.level_f(code, scaled), entry.alert_id, code, scaled)
         self.size += 1
         if entry.kind in rules.WEEK52:
             self._week52[entry.symbol] = self._week52.get(entry.symbol, 0) + 1
@@ -158,22 +160,21 @@ class AlertIndex:
         return True
 
     def _drop(self, ins: InstrumentAlerts, alert_id: int) -> bool:
-        for side in (ins.up, ins.down, ins.volume):
-            at = side.find(alert_id)
-            if at >= 0:
-                if rules.KINDS[side.kinds[at]] in rules.WEEK52:
-                    left = self._week52[ins.symbol] - 1
-                    if left:
-                        self._week52[ins.symbol] = left
-                    else:
-                        del self._week52[ins.symbol]
-                side.remove(alert_id)
-                self.size -= 1
-                if ins.immediate is not None:
-                    ins.immediate.discard(alert_id)
-                    ins.immediate = ins.immediate or None
-                return True
-        return False
+        at = ins.find(alert_id)
+        if at < 0:
+            return False
+        if ins.kind_at(at)[0] in rules.WEEK52:
+            left = self._week52[ins.symbol] - 1
+            if left:
+                self._week52[ins.symbol] = left
+            else:
+                del self._week52[ins.symbol]
+        ins.remove_at(at)
+        self.size -= 1
+        if ins.immediate is not None:
+            ins.immediate.discard(alert_id)
+            ins.immediate = ins.immediate or None
+        return True
 
     # --- evaluation ----------------------------------------------------------------------------------------
 
@@ -200,13 +201,13 @@ class AlertIndex:
         first = len(found)
         ltp, prev = quote.ltp, ins.prev
         if prev is not None and ltp_f > ins.prev_f:
-            self._confirm(ins, ins.up, ins.prev_f * (1 - SLACK), ltp_f * (1 + SLACK), prev, ltp, quote, found)
+            self._confirm(ins, UP, ins.prev_f * (1 - SLACK), ltp_f * (1 + SLACK), prev, ltp, quote, found)
         elif prev is not None and ltp_f < ins.prev_f:
-            self._confirm(ins, ins.down, ltp_f * (1 - SLACK), ins.prev_f * (1 + SLACK), prev, ltp, quote, found)
+            self._confirm(ins, DOWN, ltp_f * (1 - SLACK), ins.prev_f * (1 + SLACK), prev, ltp, quote, found)
         volume = quote.volume
         before = ins.prev_volume if volume >= ins.prev_volume else 0  # less volume than before: a new session
-        if volume > before and len(ins.volume):
-            self._confirm(ins, ins.volume, float(before), float(volume), before, volume, quote, found)
+        if volume > before and ins.count(VOLUME):
+            self._confirm(ins, VOLUME, float(before), float(volume), before, volume, quote, found)
         if ins.immediate is not None:
             fired = {candidate.alert_id for candidate in found[first:]}
             for alert_id in ins.immediate - fired:
@@ -218,7 +219,7 @@ class AlertIndex:
     def _confirm(
         self,
         ins: InstrumentAlerts,
-        side: Side,
+        side: int,
         low: float,
         high: float,
         before: Decimal | int,
@@ -226,40 +227,28 @@ class AlertIndex:
         quote: Quote,
         found: list[Candidate],
     ) -> None:
-        levels = side.levels
-        for at in range(bisect_left(levels, low), bisect_right(levels, high)):
-            kind = rules.KINDS[side.kinds[at]]
-            value = value_of(kind, side.values[at])
+        levels, (first, last) = ins.levels, ins.span(side)
+        for at in range(bisect_left(levels, low, first, last), bisect_right(levels, high, first, last)):
+            kind, scaled = ins.kind_at(at)
+            value = value_of(kind, scaled)
             exact = rules.level(kind, value, ins.session)
             if exact is not None and rules.crossed(kind, exact, before, now):
                 found.append(
                     Candidate(
-                        side.ids[at], ins.instrument_type, ins.symbol, kind, value, exact, now, quote.ltp, quote.as_of
+                        ins.ids[at], ins.instrument_type, ins.symbol, kind, value, exact, now, quote.ltp, quote.as_of
                     )
                 )
 
     def _immediate(self, ins: InstrumentAlerts, alert_id: int, quote: Quote, found: list[Candidate]) -> None:
         """A fire_if_already alert fires on the first quote after it was added if its condition holds then."""
-        for side in (ins.up, ins.down, ins.volume):
-            at = side.find(alert_id)
-            if at < 0:
-                continue
-            kind = rules.KINDS[side.kinds[at]]
-            value = value_of(kind, side.values[at])
-            exact = rules.level(kind, value, ins.session)
-            metric = quote.volume if kind in rules.VOLUME else quote.ltp
-            if exact is not None and rules.holds(kind, exact, metric):
-                found.append(
-                    Candidate(
-                        alert_id, ins.instrument_type, ins.symbol, kind, value, exact, metric, quote.ltp, quote.as_of
-                    )
-                )
+        at = ins.find(alert_id)
+        if at < 0:
             return
-
-    @staticmethod
-    def _candidate(
-        ins: InstrumentAlerts, alert_id: int, kind: str, value: Decimal | None, level: Decimal, metric, quote: Quote
-    ) -> Candidate:
-        return Candidate(alert_id, ins.instrument_type, ins.symbol, kind, value, level, metric, quote.ltp, quote.as_of)
-
-    # --- levels and gaps -----------------------------------------------------------------------------------
+        kind, scaled = ins.kind_at(at)
+        value = value_of(kind, scaled)
+        exact = rules.level(kind, value, ins.session)
+        metric = quote.volume if kind in rules.VOLUME else quote.ltp
+        if exact is not None and rules.holds(kind, exact, metric):
+            found.append(
+                Candidate(alert_id, ins.instrument_type, ins.symbol, kind, value, exact, metric, quote.ltp, quote.as_of)
+            )

@@ -1,6 +1,6 @@
 """Every active stock's database snapshot, per exchange: the one cached copy per process that the views (movers,
 sectors), the live board, the search index and the PEG table share (a copy of the universe's rows is megabytes at
-10,000 instruments: docs/BENCHMARKS.md, memory)."""
+10,000 instruments: docs/BENCHMARKS.md, memory). A reload shares the unchanged values of the rows it replaces."""
 
 from __future__ import annotations
 
@@ -19,11 +19,15 @@ from utils.reference_data import EXCHANGES
 def exchange_snapshot(exchange: str) -> list[StockQuote]:
     """Every active stock of an exchange with its database snapshot (cached for CACHE_TTL_QUOTES_S)."""
 
-    def load() -> list[StockQuote]:
-        with db.connection() as conn:
-            return stocks.exchange_quotes(conn, exchange, pause)
+    cache = named_cache("exchange_quotes", _settings().cache_ttl_quotes_s, maxsize=4)
 
-    return named_cache("exchange_quotes", _settings().cache_ttl_quotes_s, maxsize=4).get_or_load(exchange, load)
+    def load() -> list[StockQuote]:
+        # The rows of the snapshot being replaced (still served while this one loads, and kept by the live boards
+        # built from it) lend the new rows every value that did not change: names, previous close, 52-week range.
+        with db.connection() as conn:
+            return stocks.exchange_quotes(conn, exchange, pause, cache.get(exchange) or ())
+
+    return cache.get_or_load(exchange, load)
 
 
 def universe_snapshot() -> list[StockQuote]:

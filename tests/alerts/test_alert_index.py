@@ -192,3 +192,25 @@ def run_index(specs, steps) -> list[list[int]]:
 def test_the_index_fires_what_brute_force_fires(scenario):
     specs, steps = scenario
     assert run_index(specs, steps) == brute_force(specs, steps)
+
+
+# --- the layout: three arrays per instrument, whatever its sides hold ------------------------------------------
+
+
+def test_an_instrument_keeps_three_arrays_for_all_its_sides_and_values_stay_exact():
+    index = index_with(
+        alert(7, "price_above", "101"),
+        alert(3, "price_above", "100.5"),
+        alert(9, "change_pct_below", "-2.5"),
+        alert(4, "volume_above", str(rules.MAX_VOLUME)),
+    )
+    ins = index._books["stocks"]["ZZ"]
+    assert [type(getattr(ins, name)).__name__ for name in ("levels", "ids", "packed")] == ["array"] * 3
+    assert not any(hasattr(ins, name) for name in ("up", "down", "volume"))  # no per-side objects
+    assert list(ins.ids) == [3, 7, 9, 4]  # the up run by level, then the down run, then the volume run
+    assert (ins.n_up, ins.n_down, len(ins)) == (2, 1, 4)
+    assert [ins.kind_at(at) for at in (2, 3)] == [("change_pct_below", -25000), ("volume_above", 10**17)]
+    only_up = index_with(alert(1, "price_above", "101"))._books["stocks"]["ZZ"]
+    assert (only_up.count(0), only_up.count(1), only_up.count(2)) == (1, 0, 0)
+    assert index.remove("stock", "ZZ", 9) and (ins.n_up, ins.n_down, list(ins.ids)) == (2, 0, [3, 7, 4])
+    assert fired(index, quote("98"), quote("100.75", volume=10**13 + 1)) == [[], [3, 4]]
