@@ -1,0 +1,170 @@
+"""Benchmark: CPU per instrument-tick of the whole tick path, in process, without clients.
+
+Usage: .venv/bin/python bench/tick_path.py [--extra-symbols 0 1800 9800] [--ticks 20] [--warmup 5]
+
+For each universe size: a throwaway MariaDB seeded with 201 + N instruments (2 days of history), the app
+(threading mode, SIM_ALWAYS_OPEN) with the tick path wired as `start_services` wires it — the simulator, the tick
+bus with the live-price cache (and the live board's listener), the Socket.IO fan-out, the alert engine (no
+alerts), the order matcher and the tick writer — and the periodic work that grows with the universe: the live
+board's background drain, the fan-out pass (no client is connected, so nothing is sent), `movers_update` every
+MOVERS_INTERVAL_S, the hot caches (movers, indices, sectors) every 8 s and the writer's flush every
+QUOTE_WRITE_INTERVAL_S. Ticks come once a second of wall time (so caches expire as in production); each stage is
+timed with the thread's CPU time (`time.thread_time`), and the figures are µs of CPU per instrument-tick (per
+stock quote published) and the longest single step (what one green thread would hold the loop for).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import tempfile
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+
+from harness import migrated_database
+
+from backend.app import create_app
+from backend.seed import seed_market
+from backend.settings import Settings
+from services.alerts.engine import AlertEngine
+from services.market import market_clock
+from services.market.hot_cache import refresh_hot_caches
+from services.market.live_board import live_board
+from services.market.universe_snapshot import exchange_snapshot
+from services.market_data import provider
+from services.market_data.universe import load_universe
+from services.realtime import feed_jobs, payloads
+from services.realtime.fanout import Fanout
+from services.realtime.tick_writer import TickWriter
+from services.trading import matcher
+from utils.timeutil import IST
+
+HOT_CACHE_EVERY_S = 8  # the hot-cache job's interval at the default CACHE_TTL_MOVERS_S (10 s x 0.8)
+
+
+class Meter:
+    """CPU seconds and the longest single step, per stage."""
+
+    def __init__(self) -> None:
+        self.cpu: dict[str, float] = defaultdict(float)
+        self.longest: dict[str, float] = defaultdict(float)
+
+    def time(self, stage: str, work: Callable[[], object]) -> object:
+        """Run `work`, charging its thread CPU time to `stage`."""
+        started = time.thread_time()
+        result = work()
+        spent = time.thread_time() - started
+        self.cpu[stage] += spent
+        self.longest[stage] = max(self.longest[stage], spent)
+        return result
+
+    def wrap(self, stage: str, callback: Callable) -> Callable:
+        """`callback`, timed under `stage` on every call."""
+        return lambda *args: self.time(stage, lambda: callback(*args))
+
+
+def measure(extra_symbols: int, ticks: int, warmup: int) -> tuple[int, Meter, float]:
+    """Seed, wire and tick; return the number of stock quotes published while measuring, the meter and the
+    process CPU seconds of the measured ticks."""
+    with tempfile.TemporaryDirectory() as tmp, migrated_database(Path(tmp) / "db", "bench_tick_path") as db:
+        seed_market(
+            db.config(), seed=7, extra_symbols=extra_symbols, days=2, now=datetime(2026, 11, 20, 9, 30, tzinfo=IST)
+        )
+        settings = Settings.load(
+            app_env="development",
+            database_url=db.url(),
+            socketio_async_mode="threading",
+            log_level="WARNING",
+            sim_always_open=True,
+            _env_file=None,
+        )
+        app = create_app(settings)
+        try:
+            return run(app, settings, ticks, warmup)
+        finally:
+            app.extensions["db"].close()
+
+
+def run(app, settings: Settings, ticks: int, warmup: int) -> tuple[int, Meter, float]:
+    meter = Meter()
+    with app.app_context():
+        bus = app.extensions["tick_bus"]
+        fanout = Fanout(app, settings.fanout_interval_ms / 1000, settings.prices_batch_interval_ms / 1000)
+        alerts = AlertEngine(app)
+        alerts.sync()
+        writer = TickWriter(load_universe, market_clock.calendar().is_trading_day)
+        # subscribed as Realtime.start and _start_writer subscribe them
+        for name, callback in (
+            ("fanout", fanout.on_batch),
+            ("alerts", alerts.on_batch),
+            ("order_matcher", matcher.tick_subscriber(app)),
+            ("tick_writer", writer.on_batch),
+        ):
+            bus.subscribe(callback, name)
+        bus._subscribers = [(name, meter.wrap(f"bus: {name}", cb)) for name, cb in bus._subscribers]
+        drains: list[Callable[[], None]] = []
+        board = live_board("NSE", exchange_snapshot("NSE"))
+        board.spawn, board.pause = drains.append, (lambda: None)  # the drain runs here, timed
+        movers_feed = feed_jobs.MoversFeed()
+        stocks_published = 0
+        gc.collect()
+        cpu0 = 0.0
+        for n in range(warmup + ticks):
+            if n == warmup:  # the measurement starts: forget the warm-up's figures
+                meter.cpu.clear()
+                meter.longest.clear()
+                stocks_published = 0
+                cpu0 = time.process_time()
+            started = time.monotonic()
+            quotes = meter.time("simulator", lambda: provider().quotes(list(payloads.directory().stock_ids)))
+            stocks_published += meter.time("publish (filter, bus)", lambda: feed_jobs.publish_new("stocks", quotes))
+            meter.time("index quotes", feed_jobs.poll_index_quotes)
+            while drains:
+                meter.time("live board drain", drains.pop())
+            meter.time("fanout pass (no clients)", fanout.emit_pending)
+            if n % int(settings.movers_interval_s) == 0:
+                meter.time("movers_update", movers_feed)
+            if n % HOT_CACHE_EVERY_S == 0:
+                meter.time("hot caches", refresh_hot_caches)
+            if n % int(settings.quote_write_interval_s) == 0:
+                meter.time("writer flush", writer.flush)
+            time.sleep(max(0.0, 1.0 - (time.monotonic() - started)))
+        cpu = time.process_time() - cpu0
+    # the bus's time includes its subscribers': report the filter and the batch alone
+    meter.cpu["publish (filter, bus)"] -= sum(v for k, v in meter.cpu.items() if k.startswith("bus: "))
+    return stocks_published, meter, cpu
+
+
+def report(extra_symbols: int, published: int, meter: Meter, process_cpu: float, ticks: int) -> None:
+    print(f"\n--extra-symbols {extra_symbols}: {published:,} stock quotes published in {ticks} ticks")
+    print(f"{'stage':32} {'µs/instrument-tick':>18} {'longest step ms':>16}")
+    for stage, seconds in meter.cpu.items():
+        print(f"{stage:32} {seconds / published * 1e6:18.2f} {meter.longest[stage] * 1000:16.1f}")
+    total = sum(meter.cpu.values())
+    print(f"{'total (stages)':32} {total / published * 1e6:18.2f}")
+    print(
+        f"{'process CPU (all threads)':32} {process_cpu / published * 1e6:18.2f}   "
+        f"= {process_cpu / ticks:.3f} cores at 1 Hz"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--extra-symbols", type=int, nargs="+", default=[0, 1800, 9800])
+    parser.add_argument("--ticks", type=int, default=20, help="measured ticks (one a second)")
+    parser.add_argument("--warmup", type=int, default=5, help="ticks before measuring")
+    args = parser.parse_args()
+    print(
+        f"command: python bench/tick_path.py --extra-symbols {' '.join(map(str, args.extra_symbols))} "
+        f"--ticks {args.ticks} --warmup {args.warmup}"
+    )
+    for extra in args.extra_symbols:
+        published, meter, cpu = measure(extra, args.ticks, args.warmup)
+        report(extra, published, meter, cpu, args.ticks)
+
+
+if __name__ == "__main__":
+    main()
