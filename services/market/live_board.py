@@ -58,12 +58,18 @@ class _SectorSums:
     count: int = 0
     traded_value: Decimal = Decimal(0)
 
-    def add(self, pct: Decimal, traded: Decimal, sign: int) -> None:
-        self.change_pct += sign * pct
-        self.advances += sign * (pct > 0)
-        self.declines += sign * (pct < 0)
-        self.count += sign
-        self.traded_value += sign * traded
+
+class _Filed:
+    """What a stock is filed under: the numbers the rankings read and what it adds to its sector's sums."""
+
+    __slots__ = ("ltp", "prev_close", "day_open", "volume", "pct", "traded", "sums")
+
+    def __init__(self, sums: _SectorSums) -> None:
+        self.ltp = self.prev_close = self.day_open = None  # nothing filed yet: the first filing computes everything
+        self.volume = -1
+        self.pct = self.traded = Decimal(0)
+        self.sums = sums
+        sums.count += 1
 
 
 @dataclass
@@ -77,12 +83,15 @@ class LiveBoard:
     _expiry: list[tuple[datetime, str]] = field(default_factory=list)
     _ranks: dict[str, BucketRank] = field(default_factory=lambda: {name: BucketRank() for name in _RANKINGS})
     _sectors: dict[str, _SectorSums] = field(default_factory=dict)
-    _counted: dict[str, tuple[Decimal, Decimal]] = field(default_factory=dict)
+    _filed: dict[str, _Filed] = field(default_factory=dict)
     _pending: dict[str, Quote] = field(default_factory=dict)
     _draining: bool = False
     _lock: threading.Lock = field(default_factory=threading.Lock)
     spawn: Callable[[Callable[[], None]], Any] | None = None  # starts the background drain (none: recomputes file)
     pause: Callable[[], None] | None = None
+
+    def __post_init__(self) -> None:
+        self._change, self._intraday, self._volume, self._value = (self._ranks[name] for name in _RANKINGS)
 
     @classmethod
     def build(cls, rows: list[StockQuote], cache: LivePriceCache) -> LiveBoard:
@@ -128,8 +137,7 @@ class LiveBoard:
                 continue
             self._live[symbol] = quote
             heapq.heappush(self._expiry, (quote.as_of, symbol))
-            if current is None or _numbers(current) != _numbers(quote):
-                self._apply(symbol, quote)
+            self._apply(symbol, quote)
         if len(self._expiry) > 2 * len(self._live) + 1024:  # superseded entries: keep the heap bounded
             self._expiry = [(quote.as_of, symbol) for symbol, quote in self._live.items()]
             heapq.heapify(self._expiry)
@@ -179,25 +187,39 @@ class LiveBoard:
                 self._apply(symbol, self.rows[symbol])
 
     def _apply(self, symbol: str, numbers: Quote | StockQuote) -> None:
-        """File the stock under the buckets and sector sums of these numbers (the same ones the ranking uses)."""
-        pct = percent_change(numbers.ltp, numbers.prev_close)
-        traded = (numbers.ltp * numbers.volume).quantize(_PAISE)
-        active = numbers.volume > 0
-        self._ranks["change"].place(symbol, percent_bucket(pct))
-        self._ranks["intraday"].place(symbol, percent_bucket(percent_change(numbers.ltp, numbers.day_open)))
-        self._ranks["volume"].place(symbol, magnitude_bucket(numbers.volume) if active else None)
-        self._ranks["value"].place(symbol, magnitude_bucket(int(traded)) if active else None)
-        sums = self._sectors.setdefault(self.rows[symbol].sector, _SectorSums())
-        counted = self._counted.get(symbol)
-        if counted is not None:
-            sums.add(*counted, -1)
-        sums.add(pct, traded, 1)
-        self._counted[symbol] = (pct, traded)
-
-
-def _numbers(quote: Quote) -> tuple:
-    """What the rankings and sums read from a quote."""
-    return quote.ltp, quote.prev_close, quote.day_open, quote.volume
+        """File the stock under the buckets and sector sums of these numbers (the same ones the ranking uses).
+        Only what changed since its last filing is recomputed: most ticks move the price and the volume, never
+        the previous close or the open."""
+        filed = self._filed.get(symbol)
+        if filed is None:
+            sector = self.rows[symbol].sector
+            sums = self._sectors.get(sector)
+            if sums is None:
+                sums = self._sectors[sector] = _SectorSums()
+            filed = self._filed[symbol] = _Filed(sums)
+        ltp, volume = numbers.ltp, numbers.volume
+        moved = ltp != filed.ltp
+        if moved or numbers.prev_close != filed.prev_close:
+            pct = percent_change(ltp, numbers.prev_close)
+            if pct != filed.pct or filed.prev_close is None:
+                self._change.place(symbol, percent_bucket(pct))
+                sums, old = filed.sums, filed.pct
+                sums.change_pct += pct - old
+                sums.advances += (pct > 0) - (old > 0)
+                sums.declines += (pct < 0) - (old < 0)
+                filed.pct = pct
+            filed.prev_close = numbers.prev_close
+        if moved or numbers.day_open != filed.day_open:
+            self._intraday.place(symbol, percent_bucket(percent_change(ltp, numbers.day_open)))
+            filed.day_open = numbers.day_open
+        if moved or volume != filed.volume:
+            traded = (ltp * volume).quantize(_PAISE)
+            if volume != filed.volume:
+                self._volume.place(symbol, magnitude_bucket(volume) if volume > 0 else None)
+            self._value.place(symbol, magnitude_bucket(int(traded)) if volume > 0 else None)
+            filed.sums.traded_value += traded - filed.traded
+            filed.traded, filed.volume = traded, volume
+        filed.ltp = ltp
 
 
 _boards_lock = threading.Lock()

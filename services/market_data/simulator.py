@@ -66,6 +66,7 @@ class Simulator:
         self._universe: Universe | None = None
         self._quotes: dict[str, Quote] = {}
         self._index_quotes: dict[str, Quote] = {}
+        self._published: dict[str, tuple[np.ndarray, list[Decimal]]] = {}  # per field: values and their Decimals
 
     # -- provider interface ------------------------------------------------------------------------
 
@@ -214,20 +215,21 @@ class Simulator:
         return np.round(np.maximum(np.round(prices / self._tick), 1) * self._tick, 2)
 
     def _publish(self) -> None:
-        as_of = self._as_of
-        self._quotes = {
-            symbol: Quote(
-                symbol, _price(ltp), _price(prev), _price(op), _price(hi), _price(lo), int(vol), as_of, self.name
+        as_of, name = self._as_of, self.name
+        ltp, prev, op, hi, lo = (
+            self._decimals(field, values)
+            for field, values in (
+                ("ltp", self._ltp),
+                ("prev", self._prev),
+                ("open", self._open),
+                ("high", self._high),
+                ("low", self._low),
             )
-            for symbol, ltp, prev, op, hi, lo, vol in zip(
-                self._symbols,
-                self._ltp.tolist(),
-                self._prev.tolist(),
-                self._open.tolist(),
-                self._high.tolist(),
-                self._low.tolist(),
-                self._volume.tolist(),
-                strict=True,
+        )
+        self._quotes = {
+            symbol: Quote(symbol, *numbers, as_of, name)
+            for symbol, *numbers in zip(
+                self._symbols, ltp, prev, op, hi, lo, self._volume.astype(np.int64).tolist(), strict=True
             )
         }
         self._index_quotes = {
@@ -244,6 +246,21 @@ class Simulator:
                 strict=True,
             )
         }
+
+    def _decimals(self, field: str, values: np.ndarray) -> list[Decimal]:
+        """`values` as Decimal prices, one per stock: only the values that changed since the last publish are
+        converted (most ticks leave the previous close, the open, the high and the low, and often the price, as
+        they were; a Decimal per number per stock per tick was most of the simulator's cost)."""
+        known = self._published.get(field)
+        if known is None or len(known[0]) != len(values):
+            decimals = [_price(v) for v in values.tolist()]
+        else:
+            last, decimals = known
+            changed = np.flatnonzero(values != last)
+            for i, v in zip(changed.tolist(), values[changed].tolist(), strict=True):
+                decimals[i] = _price(v)
+        self._published[field] = (values.copy(), decimals)
+        return decimals
 
 
 def aggregate(bars: list[Candle], interval: str) -> list[Candle]:

@@ -94,18 +94,23 @@ class TickWriter:
 
     def on_batch(self, batch: TickBatch) -> None:
         """Tick-bus subscriber: remember the latest quote and update the running minute bar."""
+        minutes: dict[datetime, datetime] = {}  # a batch's quotes share a few timestamps: one minute each
         with self._lock:
             latest, bars, dirty = self._quotes[batch.kind], self._bars[batch.kind], self._dirty[batch.kind]
             for quote in batch.quotes:
-                current = latest.get(quote.symbol)
-                if current is not None and quote.as_of <= current.as_of:
+                symbol, as_of = quote.symbol, quote.as_of
+                current = latest.get(symbol)
+                if current is not None and as_of <= current.as_of:
                     continue
-                latest[quote.symbol] = quote
+                latest[symbol] = quote
                 if self._oldest is None:
                     self._oldest = monotonic()
-                bar = _advance_bar(bars.get(quote.symbol), quote)
-                bars[quote.symbol] = bar
-                dirty[(quote.symbol, bar.minute)] = bar
+                minute = minutes.get(as_of)
+                if minute is None:
+                    minute = minutes[as_of] = to_db(as_of).replace(second=0, microsecond=0)
+                bar = _advance_bar(bars.get(symbol), quote, minute)
+                bars[symbol] = bar
+                dirty[(symbol, minute)] = bar
 
     def flush(self, final: bool = False) -> FlushReport:
         """Persist what arrived since the last flush, in one transaction.
@@ -245,11 +250,15 @@ class TickWriter:
         return self._ids
 
 
-def _advance_bar(bar: _Bar | None, quote: Quote) -> _Bar:
-    minute = to_db(quote.as_of).replace(second=0, microsecond=0)
+def _advance_bar(bar: _Bar | None, quote: Quote, minute: datetime) -> _Bar:
+    """`bar` moved on by `quote` (of this minute: naive UTC), or the next minute's bar."""
+    ltp = quote.ltp
     if bar is not None and bar.minute == minute:
-        bar.high, bar.low = max(bar.high, quote.ltp), min(bar.low, quote.ltp)
-        bar.close, bar.volume = quote.ltp, max(quote.volume - bar.base_volume, 0)
+        if ltp > bar.high:
+            bar.high = ltp
+        elif ltp < bar.low:
+            bar.low = ltp
+        bar.close, bar.volume = ltp, max(quote.volume - bar.base_volume, 0)
         return bar
     if bar is None:
         base = quote.volume  # joined mid-minute: count volume from here on

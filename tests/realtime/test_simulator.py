@@ -144,3 +144,21 @@ def test_max_ticks_freezes_the_market(clock):
     history = run(sim, clock, 6)
     assert history[2] == history[5] and history[1] != history[2]
     assert sim.ticks == 3
+
+
+def test_each_published_number_is_its_state_rounded_and_unchanged_numbers_keep_their_decimal(clock):
+    """Only the numbers that moved are converted again: the others are the previous quote's Decimal objects."""
+    sim = make_sim(clock, always_open=True)
+    before = run(sim, clock, 1)[0]
+    after = run(sim, clock, 1)[0]
+    fields = {"ltp": sim._ltp, "prev_close": sim._prev, "day_open": sim._open, "day_high": sim._high}
+    fields["day_low"] = sim._low
+    for n, symbol in enumerate(sim.symbols):
+        quote, earlier = after[symbol], before[symbol]
+        for name, values in fields.items():
+            assert getattr(quote, name) == Decimal(f"{values[n]:.2f}")
+        assert quote.volume == int(sim._volume[n])
+        assert quote.prev_close is earlier.prev_close and quote.day_open is earlier.day_open  # same day
+    assert sum(after[s].ltp is before[s].ltp for s in sim.symbols) == sum(
+        after[s].ltp == before[s].ltp for s in sim.symbols
+    )
