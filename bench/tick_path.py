@@ -3,14 +3,15 @@
 Usage: .venv/bin/python bench/tick_path.py [--extra-symbols 0 1800 9800] [--ticks 20] [--warmup 5]
 
 For each universe size: a throwaway MariaDB seeded with 201 + N instruments (2 days of history), the app
-(threading mode, SIM_ALWAYS_OPEN) with the tick path wired as `start_services` wires it — the simulator, the tick
-bus with the live-price cache (and the live board's listener), the Socket.IO fan-out, the alert engine (no
-alerts), the order matcher and the tick writer — and the periodic work that grows with the universe: the live
-board's background drain, the fan-out pass (no client is connected, so nothing is sent), `movers_update` every
-MOVERS_INTERVAL_S, the hot caches (movers, indices, sectors) every 8 s and the writer's flush every
-QUOTE_WRITE_INTERVAL_S. Ticks come once a second of wall time (so caches expire as in production); each stage is
-timed with the thread's CPU time (`time.thread_time`), and the figures are µs of CPU per instrument-tick (per
-stock quote published) and the longest single step (what one green thread would hold the loop for).
+(threading mode, SIM_ALWAYS_OPEN) with the tick path wired as `start_services` wires it (the simulator, the tick
+bus with the live-price cache and the live board's listener, the Socket.IO fan-out, the alert engine with no
+alerts, the order matcher and the tick writer), and the periodic work that grows with the universe: the fan-out
+pass (no client is connected, so nothing is sent), `movers_update` every MOVERS_INTERVAL_S (with the live
+board's filing of what ticked since the last recompute), the hot caches (movers, indices, sectors) every 8 s
+and the writer's flush every QUOTE_WRITE_INTERVAL_S. Ticks come once a second of wall time (so caches expire as
+in production). Each stage is timed with the thread's CPU time (`time.thread_time`); the figures are µs of CPU
+per instrument-tick (per stock quote published) and the longest step between two of the app's pauses: how long
+one green thread would hold the event loop (a bus subscriber's steps are part of the publishing step).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import time
 from collections import defaultdict
 from collections.abc import Callable
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 
 from harness import migrated_database
@@ -30,13 +32,14 @@ from backend.app import create_app
 from backend.seed import seed_market
 from backend.settings import Settings
 from services.alerts.engine import AlertEngine
+from services.market import live_board as live_board_module
 from services.market import market_clock
 from services.market.hot_cache import refresh_hot_caches
-from services.market.live_board import live_board
 from services.market.universe_snapshot import exchange_snapshot
 from services.market_data import provider
 from services.market_data.universe import load_universe
 from services.realtime import feed_jobs, payloads
+from services.realtime import tick_writer as tick_writer_module
 from services.realtime.fanout import Fanout
 from services.realtime.tick_writer import TickWriter
 from services.trading import matcher
@@ -46,20 +49,32 @@ HOT_CACHE_EVERY_S = 8  # the hot-cache job's interval at the default CACHE_TTL_M
 
 
 class Meter:
-    """CPU seconds and the longest single step, per stage."""
+    """CPU seconds per stage, and the longest step of each: the CPU between two pauses (where a green thread lets
+    the others run), i.e. how long the stage would hold the event loop at once."""
 
     def __init__(self) -> None:
         self.cpu: dict[str, float] = defaultdict(float)
         self.longest: dict[str, float] = defaultdict(float)
+        self._running: list[list] = []  # stages being timed (nested: the bus's subscribers), with their step start
 
     def time(self, stage: str, work: Callable[[], object]) -> object:
         """Run `work`, charging its thread CPU time to `stage`."""
         started = time.thread_time()
-        result = work()
-        spent = time.thread_time() - started
-        self.cpu[stage] += spent
-        self.longest[stage] = max(self.longest[stage], spent)
-        return result
+        self._running.append([stage, started])
+        try:
+            return work()
+        finally:
+            ended = time.thread_time()
+            self.cpu[stage] += ended - started
+            self.pause()
+            self._running.pop()
+
+    def pause(self) -> None:
+        """A step of every running stage ends here (the app's `pause`, patched in while measuring)."""
+        now = time.thread_time()
+        for running in self._running:
+            self.longest[running[0]] = max(self.longest[running[0]], now - running[1])
+            running[1] = now
 
     def wrap(self, stage: str, callback: Callable) -> Callable:
         """`callback`, timed under `stage` on every call."""
@@ -105,12 +120,15 @@ def run(app, settings: Settings, ticks: int, warmup: int) -> tuple[int, Meter, f
         ):
             bus.subscribe(callback, name)
         bus._subscribers = [(name, meter.wrap(f"bus: {name}", cb)) for name, cb in bus._subscribers]
-        drains: list[Callable[[], None]] = []
-        board = live_board("NSE", exchange_snapshot("NSE"))
-        board.spawn, board.pause = drains.append, (lambda: None)  # the drain runs here, timed
+        for module in (live_board_module, tick_writer_module):
+            module.pause = meter.pause  # a step ends where the app lets other green threads run
+        live_board_module.live_board("NSE", exchange_snapshot("NSE"))
         movers_feed = feed_jobs.MoversFeed()
         stocks_published = 0
         gc.collect()
+        threshold = gc.get_threshold()
+        gc.freeze()  # as start_services does (services/runtime/lifecycle.py)
+        gc.set_threshold(10_000, 10, 10)
         cpu0 = 0.0
         for n in range(warmup + ticks):
             if n == warmup:  # the measurement starts: forget the warm-up's figures
@@ -120,19 +138,19 @@ def run(app, settings: Settings, ticks: int, warmup: int) -> tuple[int, Meter, f
                 cpu0 = time.process_time()
             started = time.monotonic()
             quotes = meter.time("simulator", lambda: provider().quotes(list(payloads.directory().stock_ids)))
-            stocks_published += meter.time("publish (filter, bus)", lambda: feed_jobs.publish_new("stocks", quotes))
+            stocks_published += meter.time("publish (filter, bus)", partial(feed_jobs.publish_new, "stocks", quotes))
             meter.time("index quotes", feed_jobs.poll_index_quotes)
-            while drains:
-                meter.time("live board drain", drains.pop())
             meter.time("fanout pass (no clients)", fanout.emit_pending)
             if n % int(settings.movers_interval_s) == 0:
-                meter.time("movers_update", movers_feed)
+                meter.time("movers_update (files the board)", movers_feed)
             if n % HOT_CACHE_EVERY_S == 0:
                 meter.time("hot caches", refresh_hot_caches)
             if n % int(settings.quote_write_interval_s) == 0:
                 meter.time("writer flush", writer.flush)
             time.sleep(max(0.0, 1.0 - (time.monotonic() - started)))
         cpu = time.process_time() - cpu0
+        gc.unfreeze()
+        gc.set_threshold(*threshold)
     # the bus's time includes its subscribers': report the filter and the batch alone
     meter.cpu["publish (filter, bus)"] -= sum(v for k, v in meter.cpu.items() if k.startswith("bus: "))
     return stocks_published, meter, cpu

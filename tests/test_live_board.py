@@ -116,18 +116,26 @@ def test_an_emptied_bucket_leaves_the_walk():
     assert rank.candidates(5, True) == ["a"] and len(rank) == 1
 
 
-def test_the_background_drain_files_ticks_in_chunks_and_keeps_the_expiry_heap_bounded():
+def test_ticks_are_only_noted_and_a_recompute_files_them_once_each_in_chunks():
     rng = random.Random(5)
     rows = _rows(rng, 1000)
     cache = LivePriceCache("stocks")
     pauses = []
     board = _listening_board(rows, cache)
-    board.spawn, board.pause = (lambda drain: drain()), (lambda: pauses.append(1))  # the drain runs at once
-    for second in range(8):
+    board.pause = lambda: pauses.append(len(board._pending))
+    board.movers("active", False, 5, START, MAX_AGE)  # files what the board noted when it was built
+    filed = {}
+    apply = board._apply
+    board._apply = lambda symbol, numbers: (filed.__setitem__(symbol, numbers), apply(symbol, numbers))
+    for second in range(8):  # 8,000 ticks: noted, not filed
         cache.update([_tick(rng, row, START + timedelta(seconds=second)) for row in rows])
-        assert not board._pending  # filed by the drain, not left for the recompute
-    assert len(pauses) >= 8 * 3  # 1,000 quotes a tick, 256 between pauses
-    assert len(board._expiry) <= 2 * len(rows) + 1024  # 8,000 entries pushed: compacted
+        assert len(board._pending) == len(rows) and not filed
     now = START + timedelta(seconds=7)
     expected = rank_movers(_expected(rows, cache, now), "active", False, 5)
     assert board.movers("active", False, 5, now, MAX_AGE) == expected
+    assert filed == {row.symbol: cache.get(row.symbol) for row in rows}  # the latest quote of each stock, once
+    assert pauses == [1000 - 256, 1000 - 512, 1000 - 768]  # 256 quotes between pauses; the rest under the lock
+    for second in range(8, 16):
+        cache.update([_tick(rng, row, START + timedelta(seconds=second)) for row in rows])
+        board.movers("gainers", False, 5, START + timedelta(seconds=second), MAX_AGE)
+    assert len(board._expiry) <= 2 * len(rows) + 1024  # a heap entry per filing: compacted

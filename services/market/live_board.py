@@ -1,15 +1,15 @@
-"""Movers and sector performance while a live feed runs, kept per tick so a recompute does not grow with the universe.
+"""Movers and sector performance while a live feed runs, kept in memory so a recompute does not sort the universe.
 
 Each process keeps, per exchange, every active stock's effective numbers (its fresh live quote, else its database
 snapshot row: the rule of `services.market.live_overlay`) in buckets of the four movers rankings
 (`utils.bucket_rank`) and in running per-sector sums. The tick path only notes each stock's latest quote (a dict
-store per quote, in the live cache's listener); a background drain files the noted quotes 256 at a time with a
-pause between chunks, moving a stock between buckets only when its key crosses a bucket edge and adjusting its
-sector's sums. A recompute files whatever is still noted (little, in steady state), ranks the stocks of the first
-few buckets exactly (`controller.market.stocks.rank_movers`) and reads the sector sums. A live quote that grows
-older than LIVE_CACHE_MAX_AGE_S falls back to the snapshot row at the next recompute (a heap by quote time). The
-snapshot rows (names, sectors, the numbers of stocks without live quotes) are re-read after CACHE_TTL_UNIVERSE_S,
-and when the live cache is cleared.
+store per quote, in the live cache's listener); a recompute files what was noted since the last one, 256 quotes at a
+time with a pause between chunks (a stock that ticked five times since is filed once), refiling only the numbers
+that changed (a stock moves between buckets only when its key crosses a bucket edge) and adjusting its sector's
+sums; then it ranks the stocks of the first few buckets exactly (`controller.market.stocks.rank_movers`) or reads
+the sector sums. A live quote that grows older than LIVE_CACHE_MAX_AGE_S falls back to the snapshot row at the next
+recompute (a heap by quote time). The snapshot rows (names, sectors, the numbers of stocks without live quotes) are
+re-read after CACHE_TTL_UNIVERSE_S, and when the live cache is cleared.
 """
 
 from __future__ import annotations
@@ -25,11 +25,11 @@ from typing import Any
 
 from flask import current_app
 
-from backend.extensions import socketio
 from controller.market import stocks
 from controller.market.stocks import MoverKind, SectorPerformance, StockQuote
 from services.market.live_overlay import WEBSOCKET_CACHE, with_stock_quote
 from services.market.live_price_cache import LivePriceCache, Quote, stock_prices
+from services.market.universe_snapshot import exchange_snapshot
 from services.platform.green import pause
 from utils.bucket_rank import BucketRank, magnitude_bucket, percent_bucket
 from utils.quote_format import percent_change
@@ -85,45 +85,44 @@ class LiveBoard:
     _sectors: dict[str, _SectorSums] = field(default_factory=dict)
     _filed: dict[str, _Filed] = field(default_factory=dict)
     _pending: dict[str, Quote] = field(default_factory=dict)
-    _draining: bool = False
     _lock: threading.Lock = field(default_factory=threading.Lock)
-    spawn: Callable[[Callable[[], None]], Any] | None = None  # starts the background drain (none: recomputes file)
-    pause: Callable[[], None] | None = None
+    pause: Callable[[], None] | None = None  # lets other green threads run between chunks of filing
 
     def __post_init__(self) -> None:
         self._change, self._intraday, self._volume, self._value = (self._ranks[name] for name in _RANKINGS)
 
     @classmethod
-    def build(cls, rows: list[StockQuote], cache: LivePriceCache) -> LiveBoard:
-        """A board over these snapshot rows with the cache's current quotes laid over."""
-        board = cls({row.symbol: row for row in rows}, cache.generation)
-        for row in rows:
+    def build(cls, rows: list[StockQuote], cache: LivePriceCache, pause: Callable[[], None] | None = None) -> LiveBoard:
+        """A board over these snapshot rows (filed `_CHUNK` at a time, calling `pause` between chunks); the cache's
+        current quotes are laid over by the caller (`on_quotes`)."""
+        board = cls({row.symbol: row for row in rows}, cache.generation, pause=pause)
+        for n, row in enumerate(rows, 1):
             board._apply(row.symbol, row)
+            if pause is not None and n % _CHUNK == 0:
+                pause()
         return board
 
     def on_quotes(self, quotes: list[Quote]) -> None:
         """Live-cache listener: these quotes are now the latest of their stocks. Only noted here (the tick path
-        pays a dict store per quote); filed by a background drain in chunks, or by the next recompute."""
+        pays a dict store per quote); filed by the next recompute, so a stock that ticked several times since
+        is filed once."""
         with self._lock:
-            pending = self._pending
+            pending, rows = self._pending, self.rows
             for quote in quotes:
-                if quote.symbol in self.rows:
-                    noted = pending.get(quote.symbol)
+                symbol = quote.symbol
+                if symbol in rows:
+                    noted = pending.get(symbol)
                     if noted is None or quote.as_of >= noted.as_of:
-                        pending[quote.symbol] = quote
-            start = pending and not self._draining and self.spawn is not None
-            self._draining = self._draining or bool(start)
-        if start:
-            self.spawn(self._drain)
+                        pending[symbol] = quote
 
-    def _drain(self) -> None:
-        """File the noted quotes `_CHUNK` at a time, pausing between chunks (other green threads run meanwhile)."""
+    def _catch_up(self) -> None:
+        """File the noted quotes `_CHUNK` at a time, pausing between chunks (other green threads, the tick path
+        among them, run meanwhile); what is left is at most one chunk, for the caller to file under the lock."""
         while True:
             with self._lock:
-                self._file_pending(_CHUNK)
-                if not self._pending:
-                    self._draining = False
+                if len(self._pending) <= _CHUNK:
                     return
+                self._file_pending(_CHUNK)
             if self.pause is not None:
                 self.pause()
 
@@ -145,6 +144,7 @@ class LiveBoard:
     def movers(self, kind: MoverKind, intraday: bool, limit: int, now: datetime, max_age_s: float) -> list[StockQuote]:
         """Top `limit` of a movers ranking over the effective rows (as `rank_movers` over the whole exchange)."""
         ranking, descending, lowest, highest = _WALK[(kind, intraday)]
+        self._catch_up()
         with self._lock:
             self._file_pending()
             self._expire(now - timedelta(seconds=max_age_s))
@@ -154,6 +154,7 @@ class LiveBoard:
 
     def sectors(self, now: datetime, max_age_s: float) -> tuple[list[SectorPerformance], bool]:
         """Sector performance over the effective rows (as `sector_performance`), and whether any row is live."""
+        self._catch_up()
         with self._lock:
             self._file_pending()
             self._expire(now - timedelta(seconds=max_age_s))
@@ -229,8 +230,9 @@ def _settings() -> Any:
     return current_app.extensions["settings"]
 
 
-def live_board(exchange: str, rows: list[StockQuote]) -> LiveBoard:
-    """This process's board of `exchange`, built from `rows` (its snapshot) when there is none or it is too old."""
+def live_board(exchange: str, rows: list[StockQuote] | None = None) -> LiveBoard:
+    """This process's board of `exchange`, built from `rows` (its snapshot; by default read only when the board is
+    built) when there is none or it is too old."""
     cache = stock_prices()
     with _boards_lock:
         boards: dict[str, LiveBoard] | None = current_app.extensions.get("live_boards")
@@ -239,8 +241,8 @@ def live_board(exchange: str, rows: list[StockQuote]) -> LiveBoard:
             cache.listen(lambda quotes: [board.on_quotes(quotes) for board in list(boards.values())])
         board = boards.get(exchange)
         if board is None or board.generation != cache.generation or _too_old(board):
-            board = boards[exchange] = LiveBoard.build(rows, cache)
-            board.spawn, board.pause = socketio.start_background_task, pause
+            snapshot = exchange_snapshot(exchange) if rows is None else rows
+            board = boards[exchange] = LiveBoard.build(snapshot, cache, pause)
             fresh = True
         else:
             fresh = False

@@ -130,7 +130,8 @@ def closing_indices(status: MarketStatus) -> dict:
 
 
 class MoversFeed:
-    """Emits `movers_update` from the live cache (no SQL per tick) when prices moved since the last one."""
+    """Emits `movers_update` from the live board (services/market/live_board.py: no SQL, no sort of the universe)
+    when prices moved since the last one."""
 
     def __init__(self) -> None:
         self.version = -1
@@ -141,8 +142,7 @@ class MoversFeed:
         if cache.version == self.version:
             return False
         self.version = cache.version
-        names = payloads.directory().company_names
-        emit("movers_update", payloads.movers(cache.snapshot().values(), names))
+        emit("movers_update", payloads.movers())
         return True
 
 

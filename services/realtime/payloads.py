@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import heapq
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -11,7 +10,10 @@ from typing import Any
 
 from flask import current_app
 
+from services.market.live_board import live_board
 from services.market.live_price_cache import Quote
+from services.market.market_clock import clock
+from services.market.stock_views import DEFAULT_EXCHANGE, mover_json
 from services.market_data.universe import load_universe
 from utils.timeutil import iso_ist
 
@@ -23,7 +25,6 @@ class Directory:
     """Instrument metadata the fan-out needs without touching the database per tick."""
 
     stock_ids: dict[str, int]
-    company_names: dict[str, str]
     index_tags: dict[str, str]
     index_order: tuple[str, ...]
 
@@ -35,7 +36,6 @@ def directory() -> Directory:
         universe = load_universe()
         found = current_app.extensions["instrument_directory"] = Directory(
             stock_ids={s.symbol: s.stock_id for s in universe.stocks},
-            company_names={s.symbol: s.company_name for s in universe.stocks},
             index_tags={i.name: i.tag for i in universe.indices},
             index_order=tuple(i.name for i in universe.indices),
         )
@@ -88,29 +88,12 @@ def indices_update(quotes: Iterable[Quote], tags: dict[str, str], is_open: bool,
     return {"status": "live" if is_open else "closed", "data": data, "timestamp": now_iso}
 
 
-def movers(quotes: Iterable[Quote], names: dict[str, str], limit: int = MOVERS_LIMIT) -> dict[str, list[dict]]:
-    """`movers_update`: {gainers, losers, mostActive} from live quotes (vs previous close; by volume)."""
-    quotes = [q for q in quotes if q.symbol in names and q.prev_close]
-    gainers = heapq.nlargest(limit, (q for q in quotes if q.ltp > q.prev_close), key=lambda q: q.change_pct)
-    losers = heapq.nsmallest(limit, (q for q in quotes if q.ltp < q.prev_close), key=lambda q: q.change_pct)
-    active = heapq.nlargest(limit, quotes, key=lambda q: q.volume)
+def movers(exchange: str = DEFAULT_EXCHANGE, limit: int = MOVERS_LIMIT) -> dict[str, list[dict]]:
+    """`movers_update`: {gainers, losers, mostActive} of the exchange, vs previous close, most active by volume: the
+    live board's ranking (as GET /movers: fresh live quotes laid over the snapshot), in GET /movers' row shape."""
+    board = live_board(exchange)
+    now, max_age = clock(), current_app.extensions["settings"].live_cache_max_age_s
     return {
-        "gainers": [_mover(q, names) for q in gainers],
-        "losers": [_mover(q, names) for q in losers],
-        "mostActive": [_mover(q, names) for q in active],
-    }
-
-
-def _mover(quote: Quote, names: dict[str, str]) -> dict[str, Any]:
-    pct = float(quote.change_pct)
-    return {
-        "name": names[quote.symbol],
-        "symbol": quote.symbol,
-        "price": f"{quote.ltp:,.2f}",
-        "change": f"{pct:+.2f}%",
-        "priceNum": float(quote.ltp),
-        "changePercentNum": round(pct, 2),
-        "changeValueNum": round(float(quote.change_value), 2),
-        "volume": quote.volume,
-        "asOf": iso_ist(quote.as_of),
+        key: [mover_json(row, False) for row in board.movers(kind, False, limit, now, max_age)]
+        for key, kind in (("gainers", "gainers"), ("losers", "losers"), ("mostActive", "active"))
     }

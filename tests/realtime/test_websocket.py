@@ -11,6 +11,7 @@ from flask_jwt_extended import create_access_token
 
 from backend.extensions import socketio
 from services.market.live_price_cache import Quote
+from services.market.market_clock import set_clock
 from services.realtime.fanout import Fanout
 from services.realtime.feed_jobs import MarketStatusWatch, MoversFeed
 from services.realtime.tick_bus import TickBatch
@@ -154,7 +155,8 @@ def test_prices_batch_movers_and_market_status_broadcasts(app):
     app.extensions["tick_bus"].subscribe(fanout.on_batch, "fanout")
     client = socketio.test_client(app)
     client.get_received()
-    publish(app, "stocks", q("RELIANCE", "110", 1), q("TCS", "90", 1, volume=9000), q("INFY", "100", 1))
+    publish(app, "stocks", q("RELIANCE", "110", 1), q("TCS", "90", 1, volume=10**10), q("INFY", "100", 1))
+    set_clock(app, lambda: AT + timedelta(seconds=2))  # the quotes are fresh: the movers rank them
     with app.app_context():
         fanout.emit_prices_batch()
         assert MoversFeed()() is True
