@@ -11,6 +11,7 @@ from services.market_data.provider_token import ProviderTokens
 from services.market_data.simulator import Simulator
 from services.market_data.universe import load_universe
 from services.market_data.upstox import Upstox, upstox_client
+from services.platform.green import pause
 from utils.market_hours import MarketCalendar
 
 
@@ -31,6 +32,7 @@ def create_provider(settings: Settings, calendar: MarketCalendar, tokens: Provid
         calendar=calendar,
         always_open=lambda: market_clock.session_mode() == "simulated",  # the session switches at run time
         max_ticks=settings.sim_max_ticks,
+        pause=pause,
     )
 
 

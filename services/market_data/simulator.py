@@ -29,6 +29,7 @@ from utils.market_hours import MarketCalendar, MarketStatus, market_status, sess
 from utils.timeutil import IST, as_utc, now_utc, to_db
 
 _SESSION_SECONDS = SESSION_MINUTES * 60
+_PUBLISH_CHUNK = 1000  # quotes made between two pauses
 _MAX_STEP_S = 60.0  # a long pause (a restart, a closed market) moves prices like one minute, not hours
 _MINUTES = np.arange(SESSION_MINUTES)
 _CURVE = 1 + 2.5 * np.exp(-_MINUTES / 25) + 1.5 * np.exp(-(SESSION_MINUTES - 1 - _MINUTES) / 25)
@@ -54,6 +55,7 @@ class Simulator:
         always_open: Callable[[], bool] = lambda: False,
         max_ticks: int = 0,
         clock: Callable[[], datetime] = now_utc,
+        pause: Callable[[], None] = lambda: None,
     ) -> None:
         self._loader = loader
         self.seed = seed
@@ -61,6 +63,7 @@ class Simulator:
         self.always_open = always_open
         self.max_ticks = max_ticks
         self.clock = clock
+        self._pause = pause  # lets other green threads run between chunks of a tick's quotes
         self.ticks = 0
         self._lock = threading.Lock()
         self._universe: Universe | None = None
@@ -226,12 +229,19 @@ class Simulator:
                 ("low", self._low),
             )
         )
-        self._quotes = {
-            symbol: Quote(symbol, *numbers, as_of, name)
-            for symbol, *numbers in zip(
-                self._symbols, ltp, prev, op, hi, lo, self._volume.astype(np.int64).tolist(), strict=True
+        volume, symbols = self._volume.astype(np.int64).tolist(), self._symbols
+        quotes: dict[str, Quote] = {}
+        for start in range(0, len(symbols), _PUBLISH_CHUNK):  # 10,000 quotes in one go held the event loop ~30 ms
+            if start:
+                self._pause()
+            chunk = slice(start, start + _PUBLISH_CHUNK)
+            quotes.update(
+                (symbol, Quote(symbol, *numbers, as_of, name))
+                for symbol, *numbers in zip(
+                    symbols[chunk], ltp[chunk], prev[chunk], op[chunk], hi[chunk], lo[chunk], volume[chunk], strict=True
+                )
             )
-        }
+        self._quotes = quotes
         self._index_quotes = {
             index.name: Quote(
                 index.name, _price(level), _price(prev), _price(op), _price(hi), _price(lo), 0, as_of, self.name

@@ -162,3 +162,15 @@ def test_each_published_number_is_its_state_rounded_and_unchanged_numbers_keep_t
     assert sum(after[s].ltp is before[s].ltp for s in sim.symbols) == sum(
         after[s].ltp == before[s].ltp for s in sim.symbols
     )
+
+
+def test_a_tick_is_published_in_chunks_with_pauses_between(clock, monkeypatch):
+    whole = make_sim(Clock(clock.now), always_open=True)
+    pauses = []
+    chunked = make_sim(Clock(clock.now), always_open=True, pause=lambda: pauses.append(1))
+    monkeypatch.setattr("services.market_data.simulator._PUBLISH_CHUNK", 50)
+    for sim in (whole, chunked):
+        sim.clock.tick(1)
+        sim.advance()
+    assert chunked.quotes(chunked.symbols) == whole.quotes(whole.symbols)
+    assert len(pauses) == 2 * ((len(chunked.symbols) - 1) // 50)  # loading, then the tick: a pause between chunks
