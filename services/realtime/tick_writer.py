@@ -33,6 +33,7 @@ from services.realtime.tick_bus import TickBatch
 from utils import metrics
 from utils.timeutil import IST, now_utc, to_db
 
+_ROWS_BETWEEN_PAUSES = 1000  # a flush of 10,000 quotes lets other green threads run while it builds its rows
 LAG_LIMIT_INTERVALS = 3  # /healthz reports the writer not ok once its oldest unwritten quote is older than this
 
 
@@ -94,7 +95,7 @@ class TickWriter:
 
     def on_batch(self, batch: TickBatch) -> None:
         """Tick-bus subscriber: remember the latest quote and update the running minute bar."""
-        minutes: dict[datetime, datetime] = {}  # a batch's quotes share a few timestamps: one minute each
+        minutes = _Memo(_db_minute)
         with self._lock:
             latest, bars, dirty = self._quotes[batch.kind], self._bars[batch.kind], self._dirty[batch.kind]
             for quote in batch.quotes:
@@ -105,9 +106,7 @@ class TickWriter:
                 latest[symbol] = quote
                 if self._oldest is None:
                     self._oldest = monotonic()
-                minute = minutes.get(as_of)
-                if minute is None:
-                    minute = minutes[as_of] = to_db(as_of).replace(second=0, microsecond=0)
+                minute = minutes[as_of]
                 bar = _advance_bar(bars.get(symbol), quote, minute)
                 bars[symbol] = bar
                 dirty[(symbol, minute)] = bar
@@ -185,21 +184,13 @@ class TickWriter:
         if not any(pending.values()) and not any(bars.values()):
             return FlushReport()
         ids = self._instrument_ids()
-        stock_rows = [
-            (
-                ids["stocks"][s],
-                q.ltp,
-                q.prev_close,
-                q.day_open,
-                q.day_high,
-                q.day_low,
-                q.volume,
-                to_db(q.as_of),
-                q.source,
-            )
-            for s, q in pending["stocks"].items()
-            if s in ids["stocks"]
-        ]
+        stock_rows, stock_ids, times = [], ids["stocks"], _Memo(to_db)
+        for n, (s, q) in enumerate(pending["stocks"].items(), 1):
+            if s in stock_ids:
+                row = (stock_ids[s], q.ltp, q.prev_close, q.day_open, q.day_high, q.day_low, q.volume, times[q.as_of])
+                stock_rows.append((*row, q.source))
+            if n % _ROWS_BETWEEN_PAUSES == 0:
+                pause()
         index_rows = [
             (ids["indices"][n], q.ltp, q.prev_close, q.day_open, q.day_high, q.day_low, to_db(q.as_of), q.source)
             for n, q in pending["indices"].items()
@@ -248,6 +239,22 @@ class TickWriter:
                 "indices": {i.name: i.index_id for i in universe.indices},
             }
         return self._ids
+
+
+class _Memo(dict):
+    """`convert(key)`, computed once per key: a batch's quotes share a few timestamps."""
+
+    def __init__(self, convert: Callable[[datetime], datetime]) -> None:
+        super().__init__()
+        self._convert = convert
+
+    def __missing__(self, key: datetime) -> datetime:
+        self[key] = value = self._convert(key)
+        return value
+
+
+def _db_minute(as_of: datetime) -> datetime:
+    return to_db(as_of).replace(second=0, microsecond=0)
 
 
 def _advance_bar(bar: _Bar | None, quote: Quote, minute: datetime) -> _Bar:
