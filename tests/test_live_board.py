@@ -139,3 +139,16 @@ def test_ticks_are_only_noted_and_a_recompute_files_them_once_each_in_chunks():
         cache.update([_tick(rng, row, START + timedelta(seconds=second)) for row in rows])
         board.movers("gainers", False, 5, START + timedelta(seconds=second), MAX_AGE)
     assert len(board._expiry) <= 2 * len(rows) + 1024  # a heap entry per filing: compacted
+
+
+def test_the_cache_knows_its_newest_quote_without_a_scan():
+    cache = LivePriceCache("stocks")
+    assert cache.newest_as_of() is None
+    rows = _rows(random.Random(2), 3)
+    first = [_tick(random.Random(n), row, START + timedelta(seconds=n)) for n, row in enumerate(rows)]
+    cache.update(first)
+    assert cache.newest_as_of() == START + timedelta(seconds=2)
+    cache.update([_tick(random.Random(9), rows[2], START)])  # older than the one cached: not stored
+    assert cache.newest_as_of() == START + timedelta(seconds=2) and cache.get(rows[2].symbol) == first[2]
+    cache.clear()
+    assert cache.newest_as_of() is None

@@ -62,6 +62,7 @@ class LivePriceCache:
         self.name = name
         self._lock = threading.Lock()
         self._quotes: dict[str, Quote] = {}
+        self._newest: datetime | None = None  # kept by update: a quote never gives way to an older one
         self._listeners: list[Callable[[list[Quote]], None]] = []
         self.version = 0
         self.generation = 0  # bumped by clear(): what listeners kept is void
@@ -75,13 +76,18 @@ class LivePriceCache:
         """Store quotes (an older quote never replaces a newer one); return how many were stored."""
         stored: list[Quote] = []
         with self._lock:
+            cached, newest = self._quotes, self._newest
             for quote in quotes:
-                current = self._quotes.get(quote.symbol)
-                if current is None or quote.as_of >= current.as_of:
-                    self._quotes[quote.symbol] = quote
+                current = cached.get(quote.symbol)
+                as_of = quote.as_of
+                if current is None or as_of >= current.as_of:
+                    cached[quote.symbol] = quote
                     stored.append(quote)
+                    if newest is None or as_of > newest:
+                        newest = as_of
             if stored:
                 self.version += 1
+                self._newest = newest
             listeners = self._listeners
         for listener in listeners if stored else ():
             listener(stored)
@@ -106,13 +112,13 @@ class LivePriceCache:
 
     def newest_as_of(self) -> datetime | None:
         """The timestamp of the most recent quote (feed freshness), or None when empty."""
-        with self._lock:
-            return max((q.as_of for q in self._quotes.values()), default=None)
+        return self._newest
 
     def clear(self) -> None:
         """Forget everything (tests, provider switch)."""
         with self._lock:
             self._quotes.clear()
+            self._newest = None
             self.version += 1
             self.generation += 1
 
