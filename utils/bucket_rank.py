@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from bisect import bisect_left, insort
 from collections.abc import Hashable, Iterator
-from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
+from decimal import Decimal
 
 _HUNDRED = Decimal(100)
 
@@ -18,10 +18,10 @@ _HUNDRED = Decimal(100)
 def percent_bucket(pct: Decimal) -> int:
     """0.01-percentage-point buckets; 0 holds only an exact 0 (so unchanged stocks never crowd the gainers or
     losers), positive changes are >= 1 and negative ones <= -1."""
-    if pct > 0:
-        return int((pct * _HUNDRED).to_integral_value(ROUND_FLOOR)) + 1
+    if pct > 0:  # int() truncates towards zero: the floor of a positive number, the ceiling of a negative one
+        return int(pct * _HUNDRED) + 1
     if pct < 0:
-        return int((pct * _HUNDRED).to_integral_value(ROUND_CEILING)) - 1
+        return int(pct * _HUNDRED) - 1
     return 0
 
 

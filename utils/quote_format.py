@@ -7,6 +7,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from utils.money import HUNDRED, ceil_to, floor_to
 
 _PLACES = {n: Decimal(1).scaleb(-n) for n in range(5)}
+_FOUR_PLACES = _PLACES[4]
 
 
 def number(value: Decimal | int | None, places: int = 2) -> float | None:
@@ -37,7 +38,7 @@ def percent_change(value: Decimal, base: Decimal) -> Decimal:
     """(value - base) / base in percent, 4 decimals; 0 when there is no base."""
     if not base:
         return Decimal(0)
-    return ((value - base) * HUNDRED / base).quantize(_PLACES[4], rounding=ROUND_HALF_UP)
+    return ((value - base) * HUNDRED / base).quantize(_FOUR_PLACES, ROUND_HALF_UP)
 
 
 def direction(change: Decimal) -> str:
