@@ -135,10 +135,12 @@ def test_ticks_are_only_noted_and_a_recompute_files_them_once_each_in_chunks():
     assert board.movers("active", False, 5, now, MAX_AGE) == expected
     assert filed == {row.symbol: cache.get(row.symbol) for row in rows}  # the latest quote of each stock, once
     assert pauses == [1000 - 256, 1000 - 512, 1000 - 768]  # 256 quotes between pauses; the rest under the lock
-    for second in range(8, 16):
+    for second in range(8, 24):
         cache.update([_tick(rng, row, START + timedelta(seconds=second)) for row in rows])
         board.movers("gainers", False, 5, START + timedelta(seconds=second), MAX_AGE)
-    assert len(board._expiry) <= 2 * len(rows) + 1024  # a heap entry per filing: compacted
+    # what a recompute keeps to expire live quotes: one heap entry per quote time, and only the recent ones
+    assert sorted(board._times) == sorted(board._expiring)
+    assert min(board._times) >= START + timedelta(seconds=23 - MAX_AGE)
 
 
 def test_the_cache_knows_its_newest_quote_without_a_scan():

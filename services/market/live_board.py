@@ -35,6 +35,7 @@ from utils.bucket_rank import BucketRank, magnitude_bucket, percent_bucket
 from utils.quote_format import percent_change
 
 _PAISE = Decimal("0.01")
+_ZERO = Decimal(0)
 _CHUNK = 256  # quotes filed between two pauses of the background drain
 _RANKINGS = ("change", "intraday", "volume", "value")
 # ranking, walk from the top, bucket bounds (gainers: positive changes only; losers: negative ones)
@@ -80,7 +81,8 @@ class LiveBoard:
     generation: int
     built_at: float = field(default_factory=monotonic)
     _live: dict[str, Quote] = field(default_factory=dict)
-    _expiry: list[tuple[datetime, str]] = field(default_factory=list)
+    _expiring: dict[datetime, list[str]] = field(default_factory=dict)  # quote time -> stocks filed at that time
+    _times: list[datetime] = field(default_factory=list)  # a heap of _expiring's keys (one per tick, not per quote)
     _ranks: dict[str, BucketRank] = field(default_factory=lambda: {name: BucketRank() for name in _RANKINGS})
     _sectors: dict[str, _SectorSums] = field(default_factory=dict)
     _filed: dict[str, _Filed] = field(default_factory=dict)
@@ -135,11 +137,12 @@ class LiveBoard:
             if current is not None and quote.as_of < current.as_of:
                 continue
             self._live[symbol] = quote
-            heapq.heappush(self._expiry, (quote.as_of, symbol))
+            filed_at = self._expiring.get(quote.as_of)
+            if filed_at is None:
+                filed_at = self._expiring[quote.as_of] = []
+                heapq.heappush(self._times, quote.as_of)
+            filed_at.append(symbol)
             self._apply(symbol, quote)
-        if len(self._expiry) > 2 * len(self._live) + 1024:  # superseded entries: keep the heap bounded
-            self._expiry = [(quote.as_of, symbol) for symbol, quote in self._live.items()]
-            heapq.heapify(self._expiry)
 
     def movers(self, kind: MoverKind, intraday: bool, limit: int, now: datetime, max_age_s: float) -> list[StockQuote]:
         """Top `limit` of a movers ranking over the effective rows (as `rank_movers` over the whole exchange)."""
@@ -180,36 +183,33 @@ class LiveBoard:
 
     def _expire(self, oldest: datetime) -> None:
         """Live quotes older than `oldest` give way to their snapshot rows."""
-        while self._expiry and self._expiry[0][0] < oldest:
-            as_of, symbol = heapq.heappop(self._expiry)
-            quote = self._live.get(symbol)
-            if quote is not None and quote.as_of == as_of:  # not replaced by a newer quote since
-                del self._live[symbol]
-                self._apply(symbol, self.rows[symbol])
+        while self._times and self._times[0] < oldest:
+            as_of = heapq.heappop(self._times)
+            for symbol in self._expiring.pop(as_of):
+                quote = self._live.get(symbol)
+                if quote is not None and quote.as_of == as_of:  # not replaced by a newer quote since
+                    del self._live[symbol]
+                    self._apply(symbol, self.rows[symbol])
 
     def _apply(self, symbol: str, numbers: Quote | StockQuote) -> None:
         """File the stock under the buckets and sector sums of these numbers (the same ones the ranking uses).
         Only what changed since its last filing is recomputed: most ticks move the price and the volume, never
         the previous close or the open."""
-        filed = self._filed.get(symbol)
-        if filed is None:
-            sector = self.rows[symbol].sector
-            sums = self._sectors.get(sector)
-            if sums is None:
-                sums = self._sectors[sector] = _SectorSums()
-            filed = self._filed[symbol] = _Filed(sums)
-        ltp, volume = numbers.ltp, numbers.volume
+        filed = self._filed.get(symbol) or self._first_filing(symbol)
+        ltp, volume, prev_close = numbers.ltp, numbers.volume, numbers.prev_close
         moved = ltp != filed.ltp
-        if moved or numbers.prev_close != filed.prev_close:
-            pct = percent_change(ltp, numbers.prev_close)
-            if pct != filed.pct or filed.prev_close is None:
+        if moved or prev_close != filed.prev_close:
+            pct, old = percent_change(ltp, prev_close), filed.pct
+            if pct != old or filed.prev_close is None:
                 self._change.place(symbol, percent_bucket(pct))
-                sums, old = filed.sums, filed.pct
+                sums = filed.sums
                 sums.change_pct += pct - old
-                sums.advances += (pct > 0) - (old > 0)
-                sums.declines += (pct < 0) - (old < 0)
+                sign, old_sign = (pct > _ZERO) - (pct < _ZERO), (old > _ZERO) - (old < _ZERO)
+                if sign != old_sign:
+                    sums.advances += (sign > 0) - (old_sign > 0)
+                    sums.declines += (sign < 0) - (old_sign < 0)
                 filed.pct = pct
-            filed.prev_close = numbers.prev_close
+            filed.prev_close = prev_close
         if moved or numbers.day_open != filed.day_open:
             self._intraday.place(symbol, percent_bucket(percent_change(ltp, numbers.day_open)))
             filed.day_open = numbers.day_open
@@ -221,6 +221,14 @@ class LiveBoard:
             filed.sums.traded_value += traded - filed.traded
             filed.traded, filed.volume = traded, volume
         filed.ltp = ltp
+
+    def _first_filing(self, symbol: str) -> _Filed:
+        sector = self.rows[symbol].sector
+        sums = self._sectors.get(sector)
+        if sums is None:
+            sums = self._sectors[sector] = _SectorSums()
+        filed = self._filed[symbol] = _Filed(sums)
+        return filed
 
 
 _boards_lock = threading.Lock()
