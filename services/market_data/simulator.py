@@ -232,8 +232,7 @@ class Simulator:
         volume, symbols = self._volume.astype(np.int64).tolist(), self._symbols
         quotes: dict[str, Quote] = {}
         for start in range(0, len(symbols), _PUBLISH_CHUNK):  # 10,000 quotes in one go held the event loop ~30 ms
-            if start:
-                self._pause()
+            self._pause()
             chunk = slice(start, start + _PUBLISH_CHUNK)
             quotes.update(
                 (symbol, Quote(symbol, *numbers, as_of, name))
@@ -270,6 +269,7 @@ class Simulator:
             for i, v in zip(changed.tolist(), values[changed].tolist(), strict=True):
                 decimals[i] = _price(v)
         self._published[field] = (values.copy(), decimals)
+        self._pause()
         return decimals
 
 

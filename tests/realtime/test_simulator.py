@@ -173,4 +173,5 @@ def test_a_tick_is_published_in_chunks_with_pauses_between(clock, monkeypatch):
         sim.clock.tick(1)
         sim.advance()
     assert chunked.quotes(chunked.symbols) == whole.quotes(whole.symbols)
-    assert len(pauses) == 2 * ((len(chunked.symbols) - 1) // 50)  # loading, then the tick: a pause between chunks
+    per_publish = 5 + (len(chunked.symbols) + 49) // 50  # after each of the 5 prices' Decimals, before each chunk
+    assert len(pauses) == 2 * per_publish  # loading, then the tick

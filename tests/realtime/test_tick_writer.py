@@ -294,12 +294,14 @@ def test_the_scheduled_end_of_day_job_waits_for_the_close_unless_the_session_is_
         assert ran is runs, (overrides, moment)
 
 
-def test_a_flush_lets_other_green_threads_run_while_it_builds_its_rows(app, rt_conn, monkeypatch):
+def test_taking_a_batch_and_flushing_let_other_green_threads_run(app, rt_conn, monkeypatch):
     stored = {s.symbol: s.quote for s in load_universe().stocks}  # written back as they are: the table keeps its rows
     pauses = []
+    monkeypatch.setattr("services.realtime.tick_writer._QUOTES_BETWEEN_PAUSES", 40)
     monkeypatch.setattr("services.realtime.tick_writer._ROWS_BETWEEN_PAUSES", 50)
     monkeypatch.setattr("services.realtime.tick_writer.pause", lambda: pauses.append(1))
     writer = TickWriter(load_universe, MarketCalendar().is_trading_day)
     writer.on_batch(TickBatch("stocks", tuple(stored.values())))
-    assert writer.flush().stock_quotes == len(stored) and len(pauses) >= len(stored) // 50
+    assert len(pauses) == (len(stored) - 1) // 40  # between chunks of the batch
+    assert writer.flush().stock_quotes == len(stored) and len(pauses) >= (len(stored) - 1) // 40 + len(stored) // 50
     assert stock_row(rt_conn, "TCS")["ltp"] == stored["TCS"].ltp
