@@ -36,7 +36,7 @@ from utils.quote_format import percent_change
 
 _PAISE = Decimal("0.01")
 _ZERO = Decimal(0)
-_CHUNK = 256  # quotes filed between two pauses of the background drain
+_CHUNK = 256  # stocks filed between two pauses (a recompute catching up, a new board)
 _RANKINGS = ("change", "intraday", "volume", "value")
 # ranking, walk from the top, bucket bounds (gainers: positive changes only; losers: negative ones)
 _WALK: dict[tuple[MoverKind, bool], tuple[str, bool, int | None, int | None]] = {
