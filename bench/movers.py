@@ -24,7 +24,6 @@ from http_endpoints import seed_database
 from backend.app import create_app
 from backend.settings import Settings
 from services.market import stock_views, universe_snapshot
-from services.market.live_board import live_board
 from services.market.live_price_cache import LivePriceCache, Quote, stock_prices
 from utils.timeutil import now_utc
 
@@ -77,8 +76,6 @@ def live_path(url: str, repeat: int) -> dict:
             ]
             stock_prices().update(_ticks(quotes))
             stock_views.compute_movers("gainers", "NSE", False, 10)  # builds the board
-            board = live_board("NSE", rows)
-            board.spawn = None  # no background drain: the filing is measured below, in this thread
             movers_cpu, _ = _per_call_ms(
                 lambda: [stock_views.compute_movers(kind, "NSE", False, 10) for kind in KINDS], repeat
             )

@@ -35,7 +35,6 @@ from services.alerts.engine import AlertEngine
 from services.market import live_board as live_board_module
 from services.market import market_clock
 from services.market.hot_cache import refresh_hot_caches
-from services.market.universe_snapshot import exchange_snapshot
 from services.market_data import provider
 from services.market_data.universe import load_universe
 from services.realtime import feed_jobs, payloads
@@ -123,7 +122,7 @@ def run(app, settings: Settings, ticks: int, warmup: int) -> tuple[int, Meter, f
         for module in (live_board_module, tick_writer_module):
             module.pause = meter.pause  # a step ends where the app lets other green threads run
         provider()._pause = meter.pause
-        live_board_module.live_board("NSE", exchange_snapshot("NSE"))
+        live_board_module.live_board("NSE")
         movers_feed = feed_jobs.MoversFeed()
         stocks_published = 0
         gc.collect()

@@ -238,9 +238,9 @@ def _settings() -> Any:
     return current_app.extensions["settings"]
 
 
-def live_board(exchange: str, rows: list[StockQuote] | None = None) -> LiveBoard:
-    """This process's board of `exchange`, built from `rows` (its snapshot; by default read only when the board is
-    built) when there is none or it is too old."""
+def live_board(exchange: str) -> LiveBoard:
+    """This process's board of `exchange`, built from its snapshot (read only then) when there is none or it is too
+    old."""
     cache = stock_prices()
     with _boards_lock:
         boards: dict[str, LiveBoard] | None = current_app.extensions.get("live_boards")
@@ -249,8 +249,7 @@ def live_board(exchange: str, rows: list[StockQuote] | None = None) -> LiveBoard
             cache.listen(lambda quotes: [board.on_quotes(quotes) for board in list(boards.values())])
         board = boards.get(exchange)
         if board is None or board.generation != cache.generation or _too_old(board):
-            snapshot = exchange_snapshot(exchange) if rows is None else rows
-            board = boards[exchange] = LiveBoard.build(snapshot, cache, pause)
+            board = boards[exchange] = LiveBoard.build(exchange_snapshot(exchange), cache, pause)
             fresh = True
         else:
             fresh = False

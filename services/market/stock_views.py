@@ -137,7 +137,7 @@ def mover_json(row: StockQuote, intraday: bool) -> dict:
 def compute_movers(kind: MoverKind, exchange: str, intraday: bool, limit: int) -> dict:
     """Movers from the snapshot table's indexes, or from the live board (kept per tick) while a live feed runs."""
     if live_feed_active():
-        board = live_board(exchange, exchange_snapshot(exchange))
+        board = live_board(exchange)
         ranked = board.movers(kind, intraday, limit, clock(), _settings().live_cache_max_age_s)
     else:
         with db.connection() as conn:
@@ -223,7 +223,7 @@ def compute_sectors(exchange: str) -> dict:
     """Sector performance over the snapshot (with live quotes laid over while the market is open: from the live
     board's running sums while the feed is live)."""
     if live_feed_active():
-        board = live_board(exchange, exchange_snapshot(exchange))
+        board = live_board(exchange)
         performance, live = board.sectors(clock(), _settings().live_cache_max_age_s)
     else:
         rows, live = overlay_stocks(exchange_snapshot(exchange))
