@@ -170,8 +170,25 @@ def test_engineio_and_simple_websocket_still_send_frames_where_websocket_frames_
     sending = inspect.getsource(simple_websocket.ws.Base.send)
     assert "self.ws.send(" in sending and "self.sock.send(out_data)" in sending
     assert list(inspect.signature(socketio.Server._send_eio_packet).parameters) == ["self", "eio_sid", "eio_pkt"]
+    assert list(inspect.signature(engineio.Server.send_packet).parameters) == ["self", "sid", "pkt"]
+    assert engineio.Server(async_mode="gevent").sockets == {} and "self.upgraded = True" in inspect.getsource(Socket)
     sio = SocketIO(_app(), async_mode="gevent")
     assert websocket_frames.install(sio)
     installed = sio.server.eio._async["websocket"]
     assert installed.__mro__[1] is gevent_driver.WebSocketWSGI and {"send", "close"} <= set(vars(installed))
     assert not websocket_frames.install(SocketIO(_app(), async_mode="threading"))
+
+
+@pytest.mark.parametrize("size", [0, 1, 125, 126, 127, 65535, 65536, 70000])
+def test_websocket_frames_writes_the_text_frames_wsproto_would(size):
+    """services/realtime/websocket_frames.py frames text itself (no extension is negotiated): byte for byte what a
+    server-side wsproto connection sends for the same message."""
+    from wsproto import ConnectionType
+    from wsproto.connection import Connection
+    from wsproto.events import TextMessage
+
+    from services.realtime import websocket_frames
+
+    text = ("é" * size)[: max(size // 2, 0)] + "x" * (size - max(size // 2, 0))
+    expected = Connection(ConnectionType.SERVER).send(TextMessage(data=text))
+    assert websocket_frames.text_frame(text.encode()) == expected

@@ -17,7 +17,6 @@ import json
 import threading
 import time
 
-from engineio.packet import Packet
 from flask import Flask
 
 from backend.extensions import socketio
@@ -27,6 +26,7 @@ from services.realtime import payloads, websocket_frames
 from services.realtime.batch_subscriptions import batch_subscriptions
 from services.realtime.socketio_packets import RawJson
 from services.realtime.tick_bus import TickBatch
+from services.realtime.websocket_frames import Outgoing
 from utils import metrics
 from utils.timeutil import iso_ist, now_utc
 
@@ -131,7 +131,7 @@ class Fanout:
         batched = batch_subscriptions().recipients(stocks)
         wanted = set().union(*batched.values())
         encoded: dict[str, str] = {}  # each payload is JSON-encoded once, whoever receives it
-        per_client: dict[str, list[Packet]] = {}  # Engine.IO sid -> its price_update packets of this pass
+        per_client: dict[str, list[Outgoing]] = {}  # Engine.IO sid -> its price_update events of this pass
         for symbol, quote in stocks.items():
             members = room_members(symbol_room(symbol))
             if not members and symbol not in wanted:

@@ -6,42 +6,90 @@ writes each frame with its own `send` call. On a fan-out server that call was th
 frames are encoded as they come and written once the writer has handed over its batch (in a task that runs when
 the writer next waits), so a client that receives twenty price updates of one pass costs one system call.
 
-The fan-out queues each client's packets of a pass together (`send_packets`), as Socket.IO's own room emit does
-for one packet: one Engine.IO packet built per payload, handed to the server's `_send_eio_packet` per recipient.
+The fan-out prepares each payload once (`event_packet`: its Engine.IO packet and its WebSocket frame) and queues a
+client's events of a pass together (`send_packets`): to a WebSocket client as one item of its Engine.IO queue whose
+frames the connection writes as they are (no per-message queueing, logging or framing), to a long-polling client
+packet by packet with the server's `_send_eio_packet`, as Socket.IO's own room emit does. Frames are written here
+(RFC 6455: a server's frames are unmasked) rather than by wsproto: no extension is ever negotiated, since the
+WebSocket handshake never sees the client's offer (services/realtime/websocket_manager.py), so a text frame is its
+two-to-ten-byte header and the UTF-8 text.
 
 Written against python-socketio 5.18.1, python-engineio 4.15.1 (gevent driver) and simple-websocket 1.1.0: Engine.IO
 builds each WebSocket connection with the class in its server's `_async["websocket"]` and calls its `send(text)` and
 `close()`; the simple-websocket connection (`.ws`) encodes frames with its wsproto connection (`.ws.ws`) and writes
 them to its socket (`.ws.sock`); Socket.IO's manager sends a prepared packet with the server's
-`_send_eio_packet(eio_sid, packet)`. tests/test_extension_hooks.py fails when that changes; anything but gevent keeps
-the library's own connection class.
+`_send_eio_packet(eio_sid, packet)`; Engine.IO keeps its connections in `eio.sockets` (sid -> Socket, `upgraded`
+once on WebSocket), whose writer passes each queued item's `encode()` to `send`. tests/test_extension_hooks.py
+fails when that changes; anything but gevent keeps the library's own connection class.
 """
 
 from __future__ import annotations
 
+import struct
+from dataclasses import dataclass
 from typing import Any
 
 from engineio import packet as eio_packet
 from flask_socketio import SocketIO
 from socketio import packet
-from wsproto.events import Message, TextMessage
+from wsproto.events import Message
 
 from backend.extensions import socketio
 from services.realtime.socketio_packets import RawJson, TextPacket
 
+_FIN_TEXT = 0x81  # FIN bit and the text opcode
 CLOSE_WAIT_STEPS = 100  # a close waits up to a second (100 x 10 ms) for a write in progress
 
 
-def event_packet(event: str, payload: str) -> eio_packet.Packet:
-    """The Engine.IO packet of Socket.IO `event` with a JSON text payload on the default namespace."""
-    return eio_packet.Packet(eio_packet.MESSAGE, TextPacket(packet.EVENT, data=[event, RawJson(payload)]).encode())
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    """One prepared Socket.IO event: its Engine.IO packet and the WebSocket frame that carries it."""
+
+    packet: eio_packet.Packet
+    frame: bytes
 
 
-def send_packets(eio_sid: str, packets: list[eio_packet.Packet]) -> None:
-    """Queue prepared packets for one client of this process, in order."""
+def text_frame(text: bytes) -> bytes:
+    """A final, unmasked WebSocket text frame (RFC 6455 section 5.2) carrying `text` (UTF-8)."""
+    size = len(text)
+    if size < 126:
+        return bytes((_FIN_TEXT, size)) + text
+    if size < 65536:
+        return struct.pack("!BBH", _FIN_TEXT, 126, size) + text
+    return struct.pack("!BBQ", _FIN_TEXT, 127, size) + text
+
+
+def event_packet(event: str, payload: str) -> Outgoing:
+    """Socket.IO `event` with a JSON text payload on the default namespace, prepared once for every recipient."""
+    prepared = eio_packet.Packet(eio_packet.MESSAGE, TextPacket(packet.EVENT, data=[event, RawJson(payload)]).encode())
+    return Outgoing(prepared, text_frame(prepared.encode().encode()))
+
+
+class _Frames:
+    """Several prepared events queued as one item of a WebSocket client's Engine.IO queue (its writer hands
+    `encode()` to the connection's `send`, which writes the frames as they are)."""
+
+    __slots__ = ("frames",)
+    packet_type = eio_packet.MESSAGE  # what Engine.IO logs of a queued packet
+    data = "<prepared frames>"
+
+    def __init__(self, frames: list[bytes]) -> None:
+        self.frames = frames
+
+    def encode(self) -> _Frames:
+        return self
+
+
+def send_packets(eio_sid: str, prepared: list[Outgoing]) -> None:
+    """Queue prepared events for one client of this process, in order."""
+    eio = socketio.server.eio
+    connection = eio.sockets.get(eio_sid)
+    if connection is not None and connection.upgraded and getattr(eio._async.get("websocket"), "coalescing", False):
+        eio.send_packet(eio_sid, _Frames([item.frame for item in prepared]))
+        return
     send = socketio.server._send_eio_packet
-    for prepared in packets:
-        send(eio_sid, prepared)
+    for item in prepared:
+        send(eio_sid, item.packet)
 
 
 def install(sio: SocketIO) -> bool:
@@ -57,18 +105,25 @@ def coalescing(base: type) -> type:
     """`base` (Engine.IO's simple-websocket connection) with its frames written in one call per batch."""
 
     class CoalescingWebSocket(base):
+        coalescing = True  # send_packets may queue prepared frames for it
+
         def __init__(self, handler: Any, server: Any) -> None:
             super().__init__(handler, server)
             self._frames: list[bytes] = []
             self._flushing = False
             self._failed = False
 
-        def send(self, message: str | bytes) -> None:
-            """Encode one frame; it is written with the others of its batch (OSError once the connection is gone)."""
+        def send(self, message: str | bytes | _Frames) -> None:
+            """Encode one frame (or take prepared ones); they are written with the others of their batch (OSError
+            once the connection is gone)."""
             if self._failed or not self.ws.connected:
                 raise OSError("WebSocket connection closed")
-            event = Message(data=message) if isinstance(message, bytes) else TextMessage(data=str(message))
-            self._frames.append(self.ws.ws.send(event))
+            if isinstance(message, _Frames):
+                self._frames.extend(message.frames)
+            elif isinstance(message, bytes):
+                self._frames.append(self.ws.ws.send(Message(data=message)))
+            else:
+                self._frames.append(text_frame(str(message).encode()))
             if not self._flushing:
                 self._flushing = True
                 socketio.start_background_task(self._flush)

@@ -107,7 +107,10 @@ def handshake_headers(url: str) -> str:
         return sock.recv(4096).decode(errors="replace").split("\r\n\r\n")[0]
 
 
-def test_streams_subscribed_prices_indices_and_converges(server, rt_conn):
+@pytest.mark.parametrize("transport", ["websocket", "polling"])
+def test_streams_subscribed_prices_indices_and_converges(server, rt_conn, transport):
+    """A WebSocket client gets its events as frames prepared once for all recipients; a long-polling one the same
+    events packet by packet (services/realtime/websocket_frames.py)."""
     prices: dict[str, list[dict]] = {}
     indices: list[dict] = []
     lock = threading.Lock()
@@ -122,7 +125,7 @@ def test_streams_subscribed_prices_indices_and_converges(server, rt_conn):
     def on_indices(data):
         indices.append(data)
 
-    client.connect(server, transports=["websocket"], wait_timeout=10)
+    client.connect(server, transports=[transport], wait_timeout=10)
     try:
         ack = client.call("subscribe", {"symbols": SUBSCRIBED + ["NOT-A-STOCK"]}, timeout=10)
         assert ack == {"subscribed": SUBSCRIBED, "unknown": ["NOT-A-STOCK"], "prices_batch": False}
