@@ -13,7 +13,6 @@ does not need. Rooms nobody joined in this process are skipped: every process fa
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 
@@ -49,10 +48,6 @@ def emit(event: str, payload: object, to: str | None = None) -> None:
     """
     socketio.emit(event, payload, to=to, ignore_queue=True)
     metrics.SOCKETIO_EMITS.labels(event).inc()
-
-
-def _json(payload: object) -> str:
-    return json.dumps(payload, separators=(",", ":"))
 
 
 def room_members(room: str) -> dict[str, str]:
@@ -136,7 +131,7 @@ class Fanout:
             members = room_members(symbol_room(symbol))
             if not members and symbol not in wanted:
                 continue
-            encoded[symbol] = _json(payloads.price_update(quote, directory.stock_ids.get(symbol)))
+            encoded[symbol] = payloads.price_update_json(quote, directory.stock_ids.get(symbol))
             if members:
                 packet = websocket_frames.event_packet("price_update", encoded[symbol])
                 for eio_sid in members.values():
@@ -181,5 +176,5 @@ class Fanout:
             batch, self._batch = self._batch, {}
         if batch and room_has_members(PRICES_BATCH_ROOM):
             ids = payloads.directory().stock_ids
-            items = [payloads.price_update(q, ids.get(s)) for s, q in batch.items()]
-            emit("prices_batch", RawJson(_json(items)), to=PRICES_BATCH_ROOM)
+            items = ",".join(payloads.price_update_json(q, ids.get(s)) for s, q in batch.items())
+            emit("prices_batch", RawJson("[" + items + "]"), to=PRICES_BATCH_ROOM)

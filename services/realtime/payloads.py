@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -47,18 +48,24 @@ def _iso(as_of: datetime) -> str | None:
     return iso_ist(as_of)  # a tick's quotes share one timestamp: format it once
 
 
+def _changes(ltp: float, prev_close: float) -> tuple[float, float]:
+    """Change and change % from the previous close, rounded to 2 decimals (0 % without a previous close)."""
+    return round(ltp - prev_close, 2), (round((ltp - prev_close) * 100 / prev_close, 2) if prev_close else 0.0)
+
+
 def price_update(quote: Quote, stock_id: int | None) -> dict[str, Any]:
     """`price_update` (and `prices_batch` item): {symbol, stock_id, ltp, change, change_pct, ...}.
 
     Display arithmetic in floats (the payload is JSON numbers anyway); the cache keeps Decimals.
     """
     ltp, prev_close = float(quote.ltp), float(quote.prev_close)
+    change, change_pct = _changes(ltp, prev_close)
     return {
         "symbol": quote.symbol,
         "stock_id": stock_id,
         "ltp": ltp,
-        "change": round(ltp - prev_close, 2),
-        "change_pct": round((ltp - prev_close) * 100 / prev_close, 2) if prev_close else 0.0,
+        "change": change,
+        "change_pct": change_pct,
         "day_open": float(quote.day_open),
         "day_high": float(quote.day_high),
         "day_low": float(quote.day_low),
@@ -66,6 +73,25 @@ def price_update(quote: Quote, stock_id: int | None) -> dict[str, Any]:
         "volume": quote.volume,
         "as_of": _iso(quote.as_of),
     }
+
+
+@lru_cache(maxsize=16384)
+def _json_string(text: str) -> str:
+    return json.dumps(text)
+
+
+def price_update_json(quote: Quote, stock_id: int | None) -> str:
+    """`price_update` as compact JSON text, written directly: the fan-out encodes one per changed symbol per pass, and
+    this costs half of json.dumps of the dict (tests/realtime/test_payloads.py checks they are the same text)."""
+    ltp, prev_close = float(quote.ltp), float(quote.prev_close)
+    change, change_pct = _changes(ltp, prev_close)
+    as_of = _iso(quote.as_of)
+    return (
+        f'{{"symbol":{_json_string(quote.symbol)},"stock_id":{"null" if stock_id is None else int(stock_id)},'
+        f'"ltp":{ltp!r},"change":{change!r},"change_pct":{change_pct!r},"day_open":{float(quote.day_open)!r},'
+        f'"day_high":{float(quote.day_high)!r},"day_low":{float(quote.day_low)!r},"prev_close":{prev_close!r},'
+        f'"volume":{int(quote.volume)},"as_of":{"null" if as_of is None else _json_string(as_of)}}}'
+    )
 
 
 def indices_update(quotes: Iterable[Quote], tags: dict[str, str], is_open: bool, now_iso: str) -> dict[str, Any]:
