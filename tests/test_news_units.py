@@ -1,6 +1,8 @@
 """Pure helpers of the news feature: HTML stripping, LIKE escaping, sentiment labels, symbol tagging, settings."""
 
 import shutil
+import subprocess
+import sys
 
 import pytest
 
@@ -146,3 +148,16 @@ def test_aliases_of_stocks_outside_the_universe_are_ignored():
     assert SymbolMatcher([(7, "SBIN", "State Bank of India")], {"SBI": "SBIN", "L&T": "LT"}).find("SBI and L&T") == [
         (7, "SBIN")
     ]
+
+
+def test_the_word_lists_load_when_a_text_is_scored_and_keep_no_file_text():
+    code = (
+        "from backend.settings import Settings; from backend.app import create_app; from utils import sentiment; "
+        "create_app(Settings.load(_env_file=None, app_env='test', database_url='mysql://a:b@127.0.0.1:1/x', "
+        "news_feeds='', socketio_async_mode='threading')); "
+        "print(sentiment._analyzer is None); sentiment.score_text('Shares surge'); "
+        "print(sentiment._analyzer is not None, sentiment._analyzer.lexicon_full_filepath == '', "
+        "sentiment._analyzer.emoji_full_filepath == '', sentiment.score_text('Stocks crash :(').label)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["True", "True", "True", "True", "negative"], done.stdout

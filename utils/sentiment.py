@@ -68,12 +68,16 @@ class Sentiment:
 
 
 def _get_analyzer() -> SentimentIntensityAnalyzer:
+    """The shared analyzer, built when the first text is scored (a process that scores nothing never loads it)."""
     global _analyzer
     if _analyzer is None:
         with _lock:
             if _analyzer is None:
                 analyzer = SentimentIntensityAnalyzer()
                 analyzer.lexicon.update(MARKET_LEXICON)
+                # VADER keeps both word lists' whole file texts (0.8 MiB) after parsing them into its dicts, which
+                # are all that scoring reads
+                analyzer.lexicon_full_filepath = analyzer.emoji_full_filepath = ""
                 _analyzer = analyzer
     return _analyzer
 

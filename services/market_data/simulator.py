@@ -66,7 +66,7 @@ class Simulator:
         self._pause = pause  # lets other green threads run between chunks of a tick's quotes
         self.ticks = 0
         self._lock = threading.Lock()
-        self._universe: Universe | None = None
+        self._loaded = False
         self._quotes: dict[str, Quote] = {}
         self._index_quotes: dict[str, Quote] = {}
         self._published: dict[str, tuple[np.ndarray, list[Decimal]]] = {}  # per field: values and their Decimals
@@ -93,8 +93,9 @@ class Simulator:
         return aggregate(bars, interval)
 
     def instruments(self) -> list[Instrument]:
-        """The stored universe: stocks (NSE_EQ) and indices (NSE_INDEX/BSE_INDEX)."""
-        universe = self._ensure_loaded()
+        """The stored universe: stocks (NSE_EQ) and indices (NSE_INDEX/BSE_INDEX), read when asked (the ticking
+        state keeps no names or instrument keys)."""
+        universe = self._loader()
         stocks = [
             Instrument(s.symbol, s.company_name, "NSE", "NSE_EQ", s.instrument_key, tick_size=s.tick_size)
             for s in universe.stocks
@@ -118,12 +119,14 @@ class Simulator:
 
     # -- state -------------------------------------------------------------------------------------
 
-    def _ensure_loaded(self) -> Universe:
-        if self._universe is None:
+    def _ensure_loaded(self) -> None:
+        if not self._loaded:
             self._init_state(self._loader())
-        return self._universe
+            self._loaded = True
 
     def _init_state(self, universe: Universe) -> None:
+        """The ticking state: parallel arrays of floats, the symbols and the index names. Nothing else of the
+        universe as loaded is kept (at 10,000 instruments its rows, names and first quotes were ~13 MiB)."""
         stocks = universe.stocks
         self._symbols = [s.symbol for s in stocks]
         self._tick = np.array([float(s.tick_size) for s in stocks])
@@ -139,24 +142,24 @@ class Simulator:
         self._avg_volume = np.array([base_volume(self.seed, s.symbol, float(s.quote.prev_close)) for s in stocks])
         self._rng = np.random.default_rng(stable_seed(self.seed, "simulator"))
         position = {symbol: n for n, symbol in enumerate(self._symbols)}
-        self._idx = list(universe.indices)
-        self._weights = np.zeros((len(self._idx), len(stocks)))
-        for row, index in enumerate(self._idx):
+        indices = universe.indices
+        self._idx_names = [i.name for i in indices]
+        self._weights = np.zeros((len(indices), len(stocks)))
+        for row, index in enumerate(indices):
             total = sum(float(w) for _, w in index.members) or 1.0
             for symbol, weight in index.members:
                 self._weights[row, position[symbol]] = float(weight) / total
-        self._is_vix = np.array([not i.members for i in self._idx])
-        self._idx_level = np.array([float(i.quote.ltp) for i in self._idx])
-        self._idx_prev = np.array([float(i.quote.prev_close) for i in self._idx])
+        self._is_vix = np.array([not i.members for i in indices])
+        self._idx_level = np.array([float(i.quote.ltp) for i in indices])
+        self._idx_prev = np.array([float(i.quote.prev_close) for i in indices])
         self._idx_close = self._idx_prev.copy()
-        self._idx_open = np.array([float(i.quote.day_open) for i in self._idx])
-        self._idx_high = np.array([float(i.quote.day_high) for i in self._idx])
-        self._idx_low = np.array([float(i.quote.day_low) for i in self._idx])
-        self._idx_mean = np.array([float(i.ref_value) for i in self._idx])
+        self._idx_open = np.array([float(i.quote.day_open) for i in indices])
+        self._idx_high = np.array([float(i.quote.day_high) for i in indices])
+        self._idx_low = np.array([float(i.quote.day_low) for i in indices])
+        self._idx_mean = np.array([float(i.ref_value) for i in indices])
         known = [s.quote.as_of for s in stocks]
         self._as_of = min(max(known), self.clock()) if known else self.clock()  # never start in the future
         self._day = self._as_of.astimezone(IST).date()
-        self._universe = universe
         self._publish()
 
     def advance(self) -> None:
@@ -242,11 +245,9 @@ class Simulator:
             )
         self._quotes = quotes
         self._index_quotes = {
-            index.name: Quote(
-                index.name, _price(level), _price(prev), _price(op), _price(hi), _price(lo), 0, as_of, self.name
-            )
-            for index, level, prev, op, hi, lo in zip(
-                self._idx,
+            name: Quote(name, _price(level), _price(prev), _price(op), _price(hi), _price(lo), 0, as_of, self.name)
+            for name, level, prev, op, hi, lo in zip(
+                self._idx_names,
                 self._idx_level.tolist(),
                 self._idx_prev.tolist(),
                 self._idx_open.tolist(),

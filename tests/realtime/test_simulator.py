@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import gc
+import weakref
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from services.market_data.simulator import Simulator
+from services.market_data.universe import IndexSnapshot, StockSnapshot, Universe
 from tests.conftest import SEED
 from tests.realtime.conftest import Clock, reference_universe
 from utils.market_hours import MarketCalendar
@@ -175,3 +178,39 @@ def test_a_tick_is_published_in_chunks_with_pauses_between(clock, monkeypatch):
     assert chunked.quotes(chunked.symbols) == whole.quotes(whole.symbols)
     per_publish = 5 + (len(chunked.symbols) + 49) // 50  # after each of the 5 prices' Decimals, before each chunk
     assert len(pauses) == 2 * per_publish  # loading, then the tick
+
+
+def test_the_ticking_state_keeps_nothing_of_the_universe_as_loaded(clock):
+    """Once started, the simulator holds arrays, symbols and index names: not the loaded universe (its stocks' first
+    quotes, names and instrument keys), which a 10,000-instrument worker paid ~13 MiB for."""
+    loaded = []
+
+    def loader():
+        universe = reference_universe()
+        loaded.append(weakref.ref(universe))
+        return universe
+
+    sim = Simulator(loader, seed=SEED, calendar=MarketCalendar(), always_open=lambda: True, clock=clock)
+    run(sim, clock, 3)
+    gc.collect()
+    assert len(loaded) == 1 and loaded[0]() is None
+    snapshots = (Universe, StockSnapshot, IndexSnapshot)
+    for value in vars(sim).values():
+        items = value.values() if isinstance(value, dict) else value if isinstance(value, list | tuple) else [value]
+        assert not any(isinstance(item, snapshots) for item in items)
+
+
+def test_instruments_list_the_stored_universe(clock):
+    sim = make_sim(clock)
+    run(sim, clock, 1)
+    universe = reference_universe()
+    instruments = {i.symbol: i for i in sim.instruments()}
+    assert len(instruments) == len(universe.stocks) + len(universe.indices)
+    for stock in universe.stocks:
+        found = instruments[stock.symbol]
+        assert (found.name, found.segment, found.instrument_key, found.tick_size) == (
+            stock.company_name,
+            "NSE_EQ",
+            stock.instrument_key,
+            stock.tick_size,
+        )
