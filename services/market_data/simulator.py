@@ -13,6 +13,7 @@ holiday moves prices, but the change it shows (and the next trading day's) is ag
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -29,7 +30,11 @@ from utils.market_hours import MarketCalendar, MarketStatus, market_status, sess
 from utils.timeutil import IST, as_utc, now_utc, to_db
 
 _SESSION_SECONDS = SESSION_MINUTES * 60
-_PUBLISH_CHUNK = 1000  # quotes made between two pauses
+_PUBLISH_CHUNK = 1000  # quotes made between two chances to pause
+# A tick's work pauses once it has held the event loop this long: a pause puts it behind every green thread that is
+# ready (on a fan-out server, a writer per client after each pass: tens of ms), so pausing at every step delayed
+# each tick's quotes by ~150 ms (docs/BENCHMARKS.md, fan-out at 10,000 instruments).
+PAUSE_AFTER_S = 0.010
 _MAX_STEP_S = 60.0  # a long pause (a restart, a closed market) moves prices like one minute, not hours
 _MINUTES = np.arange(SESSION_MINUTES)
 _CURVE = 1 + 2.5 * np.exp(-_MINUTES / 25) + 1.5 * np.exp(-(SESSION_MINUTES - 1 - _MINUTES) / 25)
@@ -63,7 +68,8 @@ class Simulator:
         self.always_open = always_open
         self.max_ticks = max_ticks
         self.clock = clock
-        self._pause = pause  # lets other green threads run between chunks of a tick's quotes
+        self._pause = pause  # lets other green threads run between chunks of a tick's quotes (see PAUSE_AFTER_S)
+        self._held_since = time.perf_counter()
         self.ticks = 0
         self._lock = threading.Lock()
         self._loaded = False
@@ -165,6 +171,7 @@ class Simulator:
     def advance(self) -> None:
         """Move the market from the last step to the clock's now (no movement while it is closed)."""
         with self._lock:
+            self._held_since = time.perf_counter()
             self._ensure_loaded()
             now = self.clock()
             if now <= self._as_of or (self.max_ticks and self.ticks >= self.max_ticks):
@@ -235,7 +242,7 @@ class Simulator:
         volume, symbols = self._volume.astype(np.int64).tolist(), self._symbols
         quotes: dict[str, Quote] = {}
         for start in range(0, len(symbols), _PUBLISH_CHUNK):  # 10,000 quotes in one go held the event loop ~30 ms
-            self._pause()
+            self._pause_if_held()
             chunk = slice(start, start + _PUBLISH_CHUNK)
             quotes.update(
                 (symbol, Quote(symbol, *numbers, as_of, name))
@@ -270,8 +277,14 @@ class Simulator:
             for i, v in zip(changed.tolist(), values[changed].tolist(), strict=True):
                 decimals[i] = _price(v)
         self._published[field] = (values.copy(), decimals)
-        self._pause()
+        self._pause_if_held()
         return decimals
+
+    def _pause_if_held(self) -> None:
+        """Pause when this tick's work has held the event loop for PAUSE_AFTER_S since it began or last paused."""
+        if time.perf_counter() - self._held_since >= PAUSE_AFTER_S:
+            self._pause()
+            self._held_since = time.perf_counter()
 
 
 def aggregate(bars: list[Candle], interval: str) -> list[Candle]:

@@ -168,16 +168,31 @@ def test_each_published_number_is_its_state_rounded_and_unchanged_numbers_keep_t
 
 
 def test_a_tick_is_published_in_chunks_with_pauses_between(clock, monkeypatch):
+    """With no time budget (PAUSE_AFTER_S 0) it pauses at every step; the default pauses only after 10 ms of work."""
     whole = make_sim(Clock(clock.now), always_open=True)
     pauses = []
     chunked = make_sim(Clock(clock.now), always_open=True, pause=lambda: pauses.append(1))
     monkeypatch.setattr("services.market_data.simulator._PUBLISH_CHUNK", 50)
+    monkeypatch.setattr("services.market_data.simulator.PAUSE_AFTER_S", 0.0)
     for sim in (whole, chunked):
         sim.clock.tick(1)
         sim.advance()
     assert chunked.quotes(chunked.symbols) == whole.quotes(whole.symbols)
     per_publish = 5 + (len(chunked.symbols) + 49) // 50  # after each of the 5 prices' Decimals, before each chunk
     assert len(pauses) == 2 * per_publish  # loading, then the tick
+
+
+def test_a_tick_that_holds_the_loop_briefly_does_not_pause(clock):
+    """A pause puts the tick behind every ready green thread: a small universe's tick (well under 10 ms) never
+    pauses."""
+    pauses = []
+    sim = make_sim(Clock(clock.now), always_open=True, pause=lambda: pauses.append(1))
+    sim.advance()
+    pauses.clear()
+    for _ in range(3):
+        sim.clock.tick(1)
+        sim.advance()
+    assert pauses == []
 
 
 def test_the_ticking_state_keeps_nothing_of_the_universe_as_loaded(clock):
