@@ -48,43 +48,20 @@ def _iso(as_of: datetime) -> str | None:
     return iso_ist(as_of)  # a tick's quotes share one timestamp: format it once
 
 
-def _changes(ltp: float, prev_close: float) -> tuple[float, float]:
-    """Change and change % from the previous close, rounded to 2 decimals (0 % without a previous close)."""
-    return round(ltp - prev_close, 2), (round((ltp - prev_close) * 100 / prev_close, 2) if prev_close else 0.0)
-
-
-def price_update(quote: Quote, stock_id: int | None) -> dict[str, Any]:
-    """`price_update` (and `prices_batch` item): {symbol, stock_id, ltp, change, change_pct, ...}.
-
-    Display arithmetic in floats (the payload is JSON numbers anyway); the cache keeps Decimals.
-    """
-    ltp, prev_close = float(quote.ltp), float(quote.prev_close)
-    change, change_pct = _changes(ltp, prev_close)
-    return {
-        "symbol": quote.symbol,
-        "stock_id": stock_id,
-        "ltp": ltp,
-        "change": change,
-        "change_pct": change_pct,
-        "day_open": float(quote.day_open),
-        "day_high": float(quote.day_high),
-        "day_low": float(quote.day_low),
-        "prev_close": prev_close,
-        "volume": quote.volume,
-        "as_of": _iso(quote.as_of),
-    }
-
-
 @lru_cache(maxsize=16384)
 def _json_string(text: str) -> str:
     return json.dumps(text)
 
 
 def price_update_json(quote: Quote, stock_id: int | None) -> str:
-    """`price_update` as compact JSON text, written directly: the fan-out encodes one per changed symbol per pass, and
-    this costs half of json.dumps of the dict (tests/realtime/test_payloads.py checks they are the same text)."""
+    """`price_update` (and `prices_batch` item) as compact JSON text: {symbol, stock_id, ltp, change, change_pct, ...}.
+
+    Display arithmetic in floats (the payload is JSON numbers anyway); the cache keeps Decimals. Written directly:
+    the fan-out encodes one per changed symbol per pass, and this costs half of json.dumps of a dict.
+    """
     ltp, prev_close = float(quote.ltp), float(quote.prev_close)
-    change, change_pct = _changes(ltp, prev_close)
+    change = round(ltp - prev_close, 2)
+    change_pct = round((ltp - prev_close) * 100 / prev_close, 2) if prev_close else 0.0
     as_of = _iso(quote.as_of)
     return (
         f'{{"symbol":{_json_string(quote.symbol)},"stock_id":{"null" if stock_id is None else int(stock_id)},'
@@ -92,6 +69,11 @@ def price_update_json(quote: Quote, stock_id: int | None) -> str:
         f'"day_high":{float(quote.day_high)!r},"day_low":{float(quote.day_low)!r},"prev_close":{prev_close!r},'
         f'"volume":{int(quote.volume)},"as_of":{"null" if as_of is None else _json_string(as_of)}}}'
     )
+
+
+def price_update(quote: Quote, stock_id: int | None) -> dict[str, Any]:
+    """`price_update` as a dict (a subscription's cached prices go out in its acknowledgement)."""
+    return json.loads(price_update_json(quote, stock_id))
 
 
 def indices_update(quotes: Iterable[Quote], tags: dict[str, str], is_open: bool, now_iso: str) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""The fan-out's directly written `price_update` JSON is the text json.dumps makes of the payload dict."""
+"""The directly written `price_update` JSON: valid, compact, and the text json.dumps makes of what it parses to."""
 
 import json
 from datetime import UTC, datetime
