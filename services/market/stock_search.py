@@ -20,6 +20,7 @@ from flask import current_app
 from backend import db
 from controller.market import search as search_sql
 from controller.market.stocks import StockQuote
+from services.market.live_overlay import WEBSOCKET_CACHE, fresh_stock_quote, overlay_enabled, with_stock_quote
 from services.market.live_price_cache import Quote
 from services.market.universe_snapshot import universe_snapshot
 from services.platform.cache_service import app_cache, named_cache
@@ -95,22 +96,17 @@ def search_stocks(query: str, limit: int) -> list[StockQuote]:
     return [snapshot.quotes[n] for n in snapshot.ranked.search(query, limit)]
 
 
-def search_results(
-    query: str,
-    limit: int,
-    encode: Callable[[StockQuote], bytes],
-    live_quote: Callable[[StockQuote], Quote | None],
-    encode_live: Callable[[StockQuote, Quote], bytes],
-) -> tuple[list[bytes], bool]:
-    """The JSON rows of `search_stocks`' results and whether any was live. A row is `encode(snapshot quote)`, or
-    `encode_live(snapshot quote, live)` where `live_quote` finds a live quote; each is encoded once per snapshot and
-    live quote (rows are shared between responses)."""
+def search_results(query: str, limit: int, encode: Callable[[StockQuote], bytes]) -> tuple[list[bytes], bool]:
+    """The JSON rows (`encode(row)`) of `search_stocks`' results, with fresh live quotes laid over while the market is
+    open, and whether any was live. Each row is encoded once per snapshot, or per live quote (rows are shared
+    between responses)."""
     snapshot = _snapshot()
     encoded, lives, quotes = snapshot.encoded, snapshot.live, snapshot.quotes
+    is_open = overlay_enabled()
     rows, any_live = [], False
     for n in snapshot.ranked.search(query, limit):
         quote = quotes[n]
-        live = live_quote(quote)
+        live = fresh_stock_quote(quote.symbol) if is_open else None
         if live is None:
             row = encoded[n]
             if row is None:
@@ -119,7 +115,7 @@ def search_results(
             any_live = True
             kept = lives.get(n)
             if kept is None or kept[0] is not live:
-                kept = lives[n] = (live, encode_live(quote, live))
+                kept = lives[n] = (live, encode(with_stock_quote(quote, live, WEBSOCKET_CACHE)))
             row = kept[1]
         rows.append(row)
     return rows, any_live

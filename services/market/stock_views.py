@@ -27,7 +27,6 @@ from services.market.live_overlay import (
     provider_quote,
     with_stock_quote,
 )
-from services.market.live_price_cache import Quote
 from services.market.market_clock import clock
 from services.market.universe_snapshot import exchange_snapshot
 from services.platform.cache_service import NamedCache, named_cache
@@ -198,24 +197,11 @@ def _search_row(row: StockQuote) -> bytes:
     return current_app.json.dumps(row_json, separators=(",", ":")).encode()
 
 
-def _fresh_quote(row: StockQuote) -> Quote | None:
-    return fresh_stock_quote(row.symbol)
-
-
-def _no_quote(row: StockQuote) -> None:
-    return None
-
-
-def _live_search_row(row: StockQuote, quote: Quote) -> bytes:
-    return _search_row(with_stock_quote(row, quote, WEBSOCKET_CACHE))
-
-
 def search(query: str, limit: int) -> tuple[list[bytes], str]:
     """Search results as JSON rows (symbol prefix first, then company-name word prefixes) and their price source.
     Answered from the in-memory index each time (no response cache: a cache lookup and store cost more than the
     index's answer); each row is encoded once per snapshot or live quote."""
-    live_quote = _fresh_quote if overlay_enabled() else _no_quote
-    rows, live = stock_search.search_results(query, limit, _search_row, live_quote, _live_search_row)
+    rows, live = stock_search.search_results(query, limit, _search_row)
     return rows, WEBSOCKET_CACHE if live else DATABASE
 
 
