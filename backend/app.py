@@ -95,6 +95,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         always_send=False,  # only for CORS requests
         expose_headers=["X-Request-ID", "Server-Timing"],
     )
+    init_observability(app, settings)  # wraps Flask's own wsgi_app: before Socket.IO's middleware wraps it
     websocket_manager.register_handlers(extensions.socketio)
     extensions.socketio.server_options.pop("client_manager", None)  # an earlier app's queue manager (tests)
     extensions.socketio.init_app(
@@ -118,6 +119,5 @@ def create_app(settings: Settings | None = None) -> Flask:
     bus.init_app(app)
     market_data.init_app(app)
     register_error_handlers(app)
-    init_observability(app, settings)
     register_blueprints(app)
     return app

@@ -1,11 +1,14 @@
 """Liveness, readiness against the real database (and an unreachable one), Prometheus metrics."""
 
+import pytest
 from flask import Flask
+from prometheus_client import CollectorRegistry
 
 from backend.app import create_app
 from backend.local_mariadb import free_port
 from backend.settings import DatabaseConfig
 from tests.conftest import make_settings
+from utils.metrics import HttpMetrics
 
 
 def test_health_is_cheap_and_ok(client):
@@ -38,6 +41,25 @@ def test_metrics_exposes_request_counts_latency_and_pool(client):
     assert 'http_requests_total{endpoint="/health",method="GET",status="200"}' in text
     assert "http_request_duration_seconds_bucket" in text
     assert "db_pool_in_use" in text and "db_pool_size" in text
+
+
+def test_http_metrics_expose_counts_cumulative_buckets_and_sums():
+    registry = CollectorRegistry()
+    http = HttpMetrics()
+    registry.register(http)
+    for seconds in (0.0005, 0.001, 0.003, 7.0):  # 0.001 is counted in its own bucket (le is inclusive)
+        http.observe("GET", "/x", "200", seconds)
+    http.observe("POST", "/x", "400", 0.02)
+    value = registry.get_sample_value
+    assert value("http_requests_total", {"method": "GET", "endpoint": "/x", "status": "200"}) == 4
+    assert value("http_requests_total", {"method": "POST", "endpoint": "/x", "status": "400"}) == 1
+    buckets = {le: value("http_request_duration_seconds_bucket", {"endpoint": "/x", "le": le}) for le in _LE}
+    assert buckets == {"0.001": 2, "0.0025": 2, "0.005": 3, "0.025": 4, "5.0": 4, "+Inf": 5}
+    assert value("http_request_duration_seconds_count", {"endpoint": "/x"}) == 5
+    assert value("http_request_duration_seconds_sum", {"endpoint": "/x"}) == pytest.approx(7.0245)
+
+
+_LE = ("0.001", "0.0025", "0.005", "0.025", "5.0", "+Inf")
 
 
 def test_the_app_asks_flask_once_per_view_or_hook_whether_it_runs_sync(app, monkeypatch):
