@@ -148,8 +148,8 @@ def compress_large(response: Response) -> Response:
     length = response.content_length
     if length is not None and length < COMPRESS_MIN_SIZE:
         return response
-    if not request.environ.get("HTTP_ACCEPT_ENCODING") and not response.headers.getlist("Vary"):
-        response.headers["Vary"] = "Accept-Encoding"  # nothing to choose from: only the Vary header it would add
+    if "HTTP_ACCEPT_ENCODING" not in request.environ and "Vary" not in response.headers:
+        response.headers.add("Vary", "Accept-Encoding")  # nothing to choose from: only the Vary header it would add
         return response  # (a route's own Vary goes to Flask-Compress, which extends it)
     return compress.after_request(response)
 

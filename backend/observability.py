@@ -77,7 +77,9 @@ class RequestObservability:
         rule = request.url_rule if request is not None else None
         method = environ["REQUEST_METHOD"]
         code = status[:3]
-        metrics.HTTP.observe(method, rule.rule if rule is not None else "unmatched", code, elapsed)
+        endpoint = rule.rule if rule is not None else "unmatched"
+        metrics.HTTP_REQUESTS.labels(method, endpoint, code).inc()
+        metrics.HTTP_LATENCY.labels(endpoint).observe(elapsed)
         if elapsed > self._slow_s:
             log.warning("slow request %s %s %s in %.0f ms", method, environ.get("PATH_INFO"), code, elapsed * 1000)
 

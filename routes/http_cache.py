@@ -13,12 +13,13 @@ from typing import Any
 from flask import Response, current_app, request
 from pydantic import BaseModel, ConfigDict
 
-from utils.locked_cache import LockedCache
+from utils.locked_cache import Memo
 
 QUOTE_MAX_AGE_S = 2  # live-ish numbers: detail, movers, indices, search
 SLOW_MAX_AGE_S = 30  # sectors
 HISTORY_MAX_AGE_S = 60
-_encoded = LockedCache(maxsize=512)
+_encoded = Memo(maxsize=512)
+_COMPACT = json.JSONEncoder(separators=(",", ":"))  # one encoder: json.dumps with options builds one per call
 
 
 class Query(BaseModel):
@@ -50,7 +51,7 @@ def cached_json(data: Any, max_age_s: int, no_cache: bool = False, **extra: Any)
 def cached_json_rows(rows: list[bytes], max_age_s: int, **extra: Any) -> Response:
     """`cached_json` of a `data` array whose rows are JSON already (encoded once and shared between responses):
     the envelope is joined around them, so a fresh list of rows costs no encoding. `extra` holds JSON types only."""
-    tail = json.dumps(extra, separators=(",", ":"))[1:-1].encode() if extra else b""
+    tail = _COMPACT.encode(extra)[1:-1].encode() if extra else b""
     body = b'{"status":"success","data":[' + b",".join(rows) + (b"]," + tail if tail else b"]") + b"}"
     return _conditional(body, _etag(body), max_age_s, False)
 
@@ -60,8 +61,8 @@ def _etag(body: bytes) -> str:
 
 
 def _conditional(body: bytes, etag: str, max_age_s: int, no_cache: bool) -> Response:
-    headers = {"ETag": etag, "Cache-Control": "no-cache" if no_cache else f"public, max-age={max_age_s}"}
+    headers = [("ETag", etag), ("Cache-Control", "no-cache" if no_cache else f"public, max-age={max_age_s}")]
     known = request.environ.get("HTTP_IF_NONE_MATCH")
     if known and (known.strip() == "*" or etag in known):
         return Response(status=304, headers=headers)
-    return Response(body, mimetype="application/json", headers=headers)
+    return Response(body, headers=headers, content_type="application/json")

@@ -6,7 +6,7 @@ the decorator validates the request (a pydantic error becomes the 400 envelope) 
 and query `parameters`, so the document cannot drift from what the code accepts. No view reads
 `request.get_json()` or `request.args` itself (tests/test_openapi.py checks).
 
-A query string is parsed and validated once: the model is kept by its raw text (a bounded LRU) and handed to
+A query string is parsed and validated once: the model is kept by its raw text (a bounded `Memo`) and handed to
 every later request with the same text, so a view must treat its `query` as read-only (none assigns to it). A
 refused query string is not kept: it is refused again every time. Parsing and validating were most of what a
 cached GET cost beyond the framework's floor (docs/BENCHMARKS.md, PEG table).
@@ -21,11 +21,11 @@ from typing import Any, TypeVar
 from flask import request
 from pydantic import BaseModel
 
-from utils.locked_cache import LockedCache
+from utils.locked_cache import Memo
 
 V = TypeVar("V", bound=Callable[..., Any])
 MODELS_ATTRIBUTE = "request_models"
-_QUERIES = LockedCache(maxsize=4096)  # (model, raw query string) -> the validated model
+_QUERIES = Memo(maxsize=4096)  # (model, raw query string) -> the validated model
 
 
 def _declared(validated: Callable[..., Any], view: Callable[..., Any], kind: str, model: type[BaseModel]) -> Any:
@@ -38,8 +38,8 @@ def _json_payload() -> Any:
     return {} if payload is None else payload  # a missing or non-JSON body is validated as an empty object
 
 
-def _query_payload() -> dict[str, str]:
-    return request.args.to_dict() if request.query_string else {}  # the first value of each name
+def _query_payload(query_string: bytes) -> dict[str, str]:
+    return request.args.to_dict() if query_string else {}  # the first value of each name
 
 
 def json_body(model: type[BaseModel]) -> Callable[[V], V]:
@@ -62,10 +62,11 @@ def query_params(model: type[BaseModel]) -> Callable[[V], V]:
     def decorate(view: V) -> V:
         @wraps(view)
         def validated(*args: Any, **kwargs: Any) -> Any:
-            key = (model, request.query_string)
+            query_string = request.query_string
+            key = (model, query_string)
             query = _QUERIES.get(key)
             if query is None:
-                query = model.model_validate(_query_payload())
+                query = model.model_validate(_query_payload(query_string))
                 _QUERIES.put(key, query)
             return view(*args, query=query, **kwargs)
 

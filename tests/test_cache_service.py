@@ -8,6 +8,7 @@ from prometheus_client import REGISTRY
 
 from services.platform.cache_service import NamedCache, clear_all, named_cache
 from utils.errors import NotFound
+from utils.locked_cache import Memo
 
 
 class FakeTimer:
@@ -215,3 +216,12 @@ def test_a_refresh_that_cannot_start_serves_stale_and_frees_the_key():
     timer.now += 30  # past the stale window: the key is free to load again (no orphaned flight)
     assert cache.get_or_load("k", lambda: "new") == "new"
     assert counter("t_no_spawn", "refresh_error") == 1
+
+
+def test_a_memo_keeps_what_it_was_given_and_forgets_everything_when_full():
+    memo = Memo(maxsize=3)
+    for n in range(3):
+        memo.put(n, str(n))
+    assert [memo.get(n) for n in range(3)] == ["0", "1", "2"] and memo.get("absent") is None
+    memo.put(3, "3")  # full: everything kept so far goes, the new entry stays
+    assert len(memo) == 1 and memo.get(3) == "3" and memo.get(0) is None

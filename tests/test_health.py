@@ -2,13 +2,13 @@
 
 import pytest
 from flask import Flask
-from prometheus_client import CollectorRegistry
+from prometheus_client import CollectorRegistry, generate_latest
 
 from backend.app import create_app
 from backend.local_mariadb import free_port
 from backend.settings import DatabaseConfig
 from tests.conftest import make_settings
-from utils.metrics import HttpMetrics
+from utils.metrics import UnlockedCounter, UnlockedHistogram
 
 
 def test_health_is_cheap_and_ok(client):
@@ -43,23 +43,25 @@ def test_metrics_exposes_request_counts_latency_and_pool(client):
     assert "db_pool_in_use" in text and "db_pool_size" in text
 
 
-def test_http_metrics_expose_counts_cumulative_buckets_and_sums():
+def test_unlocked_metrics_expose_counts_cumulative_buckets_and_sums():
     registry = CollectorRegistry()
-    http = HttpMetrics()
-    registry.register(http)
+    requests = UnlockedCounter("requests_total", "Requests", ("method", "status"), registry)
+    latency = UnlockedHistogram("latency_seconds", "Latency", ("endpoint",), (0.001, 0.0025, 0.005), registry)
     for seconds in (0.0005, 0.001, 0.003, 7.0):  # 0.001 is counted in its own bucket (le is inclusive)
-        http.observe("GET", "/x", "200", seconds)
-    http.observe("POST", "/x", "400", 0.02)
+        requests.labels("GET", "200").inc()
+        latency.labels("/x").observe(seconds)
+    requests.labels("POST", "400").inc(2)
     value = registry.get_sample_value
-    assert value("http_requests_total", {"method": "GET", "endpoint": "/x", "status": "200"}) == 4
-    assert value("http_requests_total", {"method": "POST", "endpoint": "/x", "status": "400"}) == 1
-    buckets = {le: value("http_request_duration_seconds_bucket", {"endpoint": "/x", "le": le}) for le in _LE}
-    assert buckets == {"0.001": 2, "0.0025": 2, "0.005": 3, "0.025": 4, "5.0": 4, "+Inf": 5}
-    assert value("http_request_duration_seconds_count", {"endpoint": "/x"}) == 5
-    assert value("http_request_duration_seconds_sum", {"endpoint": "/x"}) == pytest.approx(7.0245)
+    assert value("requests_total", {"method": "GET", "status": "200"}) == 4
+    assert value("requests_total", {"method": "POST", "status": "400"}) == 2
+    buckets = {le: value("latency_seconds_bucket", {"endpoint": "/x", "le": le}) for le in _LE}
+    assert buckets == {"0.001": 2, "0.0025": 2, "0.005": 3, "+Inf": 4}
+    assert value("latency_seconds_count", {"endpoint": "/x"}) == 4
+    assert value("latency_seconds_sum", {"endpoint": "/x"}) == pytest.approx(7.0045)
+    assert "# TYPE requests_total counter" in generate_latest(registry).decode()
 
 
-_LE = ("0.001", "0.0025", "0.005", "0.025", "5.0", "+Inf")
+_LE = ("0.001", "0.0025", "0.005", "+Inf")
 
 
 def test_the_app_asks_flask_once_per_view_or_hook_whether_it_runs_sync(app, monkeypatch):

@@ -1,9 +1,10 @@
-"""The one small cache for everything that is not a response cache: cachetools behind a lock.
+"""The small caches for everything that is not a response cache.
 
 Response caches (single flight, stale-while-revalidate, metrics) are NamedCache
 (services/platform/cache_service.py); lookups that only need "keep this for a while" (auth states,
-instruments, holding costs, encoded bodies) use `LockedCache`: a TTLCache, or an LRUCache when there
-is no TTL, whose every operation takes the lock (cachetools caches are not thread-safe).
+instruments, holding costs) use `LockedCache`: a TTLCache, or an LRUCache when there
+is no TTL, whose every operation takes the lock (cachetools caches are not thread-safe). Memos on the request path
+whose misses cost less than that bookkeeping (validated query strings, encoded bodies) use `Memo`.
 """
 
 from __future__ import annotations
@@ -59,3 +60,28 @@ class LockedCache:
     def __len__(self) -> int:
         with self._lock:
             return len(self._entries)
+
+
+class Memo:
+    """A bounded memo that forgets everything when it is full: a lookup or a store costs one dict operation (atomic
+    in CPython: no lock) instead of a lock and least-recently-used bookkeeping. For a small hot set (a dashboard's
+    query strings, cached payloads) it hits as often; under a stream of distinct keys (a typeahead) every request
+    misses anyway, and then LockedCache's get, eviction and store cost more than the miss itself (docs/BENCHMARKS.md,
+    search)."""
+
+    def __init__(self, maxsize: int) -> None:
+        self._maxsize = maxsize
+        self._entries: dict[Hashable, Any] = {}
+
+    def get(self, key: Hashable) -> Any:
+        """The value kept under `key`, or None."""
+        return self._entries.get(key)
+
+    def put(self, key: Hashable, value: Any) -> None:
+        """Keep `value` under `key` (everything kept is dropped first when the memo is full)."""
+        if len(self._entries) >= self._maxsize:
+            self._entries.clear()
+        self._entries[key] = value
+
+    def __len__(self) -> int:
+        return len(self._entries)

@@ -5,57 +5,110 @@ from __future__ import annotations
 from bisect import bisect_left
 from collections.abc import Iterator
 from itertools import accumulate
+from typing import Any
 
-from prometheus_client import REGISTRY, Counter, Gauge, Histogram
+from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 
-class HttpMetrics(Collector):
-    """`http_requests_total{method,endpoint,status}` and the histogram `http_request_duration_seconds{endpoint}`,
-    counted in plain dicts and exposed when scraped.
-
-    prometheus_client's Counter and Histogram take a lock per increment (three per request, gevent's lock once the
-    worker is patched): ~5 µs of every request in process (docs/BENCHMARKS.md, framework overhead). Requests are
-    served by one OS thread (the gevent and eventlet workers), which a greenlet switch cannot interrupt between
-    reading a count and writing it back, so the counts are exact there; a threaded server could lose an increment.
-    """
-
-    BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
+class _CounterChild:
+    __slots__ = ("value",)
 
     def __init__(self) -> None:
-        self._requests: dict[tuple[str, str, str], int] = {}
-        self._latencies: dict[str, list] = {}  # endpoint -> [count per bucket..., count over the last, sum]
+        self.value = 0.0
 
-    def observe(self, method: str, endpoint: str, status: str, seconds: float) -> None:
-        """Count one request and its latency."""
-        key = (method, endpoint, status)
-        self._requests[key] = self._requests.get(key, 0) + 1
-        row = self._latencies.get(endpoint)
-        if row is None:
-            row = self._latencies[endpoint] = [0] * (len(self.BUCKETS) + 1) + [0.0]
-        row[bisect_left(self.BUCKETS, seconds)] += 1  # the first bucket whose bound is >= seconds
-        row[-1] += seconds
+    def inc(self, amount: float = 1.0) -> None:
+        self.value += amount
+
+
+class _HistogramChild:
+    __slots__ = ("bounds", "counts", "sum")
+
+    def __init__(self, bounds: tuple[float, ...]) -> None:
+        self.bounds = bounds
+        self.counts = [0] * (len(bounds) + 1)  # per bucket, then above the last bound
+        self.sum = 0.0
+
+    def observe(self, amount: float) -> None:
+        self.counts[bisect_left(self.bounds, amount)] += 1  # the first bucket whose bound is >= amount
+        self.sum += amount
+
+
+class _Unlocked(Collector):
+    """Labelled children kept in a dict, created on first use, exposed when scraped.
+
+    For the metrics of every request (HTTP, named caches): prometheus_client's children take a lock per update, a
+    gevent lock once the worker is patched, ~1.5 µs each, several per request (docs/BENCHMARKS.md, framework
+    overhead). Requests are served by one OS thread (the gevent and eventlet workers), which a greenlet switch
+    cannot interrupt inside an update, so the counts are exact there; a threaded server could lose an update.
+    """
+
+    def __init__(
+        self, name: str, documentation: str, labelnames: tuple[str, ...], registry: CollectorRegistry = REGISTRY
+    ) -> None:
+        self._name, self._documentation, self._labelnames = name, documentation, list(labelnames)
+        self._children: dict[tuple[str, ...], Any] = {}
+        registry.register(self)
+
+    def labels(self, *values: str) -> Any:
+        """The child of these label values."""
+        child = self._children.get(values)
+        if child is None:
+            child = self._children[values] = self._child()
+        return child
+
+    def _child(self) -> Any:
+        raise NotImplementedError
+
+
+class UnlockedCounter(_Unlocked):
+    """A labelled counter without locks (see `_Unlocked`), exposed as prometheus_client's Counter would be."""
+
+    def _child(self) -> _CounterChild:
+        return _CounterChild()
 
     def collect(self) -> Iterator[Metric]:
-        """The two families, as prometheus_client's Counter and Histogram would expose them."""
-        requests = CounterMetricFamily(
-            "http_requests", "HTTP requests by endpoint and status", labels=["method", "endpoint", "status"]
-        )
-        for labels, count in list(self._requests.items()):
-            requests.add_metric(labels, count)
-        yield requests
-        latency = HistogramMetricFamily(
-            "http_request_duration_seconds", "HTTP request latency by endpoint", labels=["endpoint"]
-        )
-        bounds = [*map(str, self.BUCKETS), "+Inf"]
-        for endpoint, row in list(self._latencies.items()):
-            latency.add_metric([endpoint], list(zip(bounds, accumulate(row[:-1]), strict=True)), row[-1])
-        yield latency
+        family = CounterMetricFamily(self._name, self._documentation, labels=self._labelnames)
+        for values, child in list(self._children.items()):
+            family.add_metric(values, child.value)
+        yield family
 
 
-HTTP = HttpMetrics()
-REGISTRY.register(HTTP)
+class UnlockedHistogram(_Unlocked):
+    """A labelled histogram without locks (see `_Unlocked`), exposed as prometheus_client's Histogram would be."""
+
+    def __init__(
+        self,
+        name: str,
+        documentation: str,
+        labelnames: tuple[str, ...],
+        buckets: tuple[float, ...],
+        registry: CollectorRegistry = REGISTRY,
+    ) -> None:
+        self._bounds = buckets
+        super().__init__(name, documentation, labelnames, registry)
+
+    def _child(self) -> _HistogramChild:
+        return _HistogramChild(self._bounds)
+
+    def collect(self) -> Iterator[Metric]:
+        family = HistogramMetricFamily(self._name, self._documentation, labels=self._labelnames)
+        bounds = [*map(str, self._bounds), "+Inf"]
+        for values, child in list(self._children.items()):
+            family.add_metric(values, list(zip(bounds, accumulate(child.counts), strict=True)), child.sum)
+        yield family
+
+
+HTTP_REQUESTS = UnlockedCounter(
+    "http_requests_total", "HTTP requests by endpoint and status", ("method", "endpoint", "status")
+)
+HTTP_LATENCY = UnlockedHistogram(
+    "http_request_duration_seconds",
+    "HTTP request latency by endpoint",
+    ("endpoint",),
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
+)
 DB_POOL_SIZE = Gauge("db_pool_size", "Configured size of the database connection pool")
 DB_POOL_IN_USE = Gauge("db_pool_in_use", "Database connections currently checked out")
 DB_POOL_TIMEOUTS = Counter("db_pool_timeouts_total", "Requests that gave up waiting for a DB connection")
@@ -70,10 +123,10 @@ NEWS_REFRESH_SECONDS = Histogram(
     buckets=(0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0),
 )
 AUTH_EVENTS = Counter("auth_events_total", "Sign-up, sign-in, refresh and logout events", ["event", "outcome"])
-CACHE_EVENTS = Counter(
+CACHE_EVENTS = UnlockedCounter(
     "cache_events_total",
     "Named-cache lookups and refreshes by cache and outcome (hit, miss, stale, coalesced, refresh, refresh_error)",
-    ["cache", "event"],
+    ("cache", "event"),
 )
 CACHE_LOAD_SECONDS = Histogram(
     "cache_load_seconds",
