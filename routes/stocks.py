@@ -163,7 +163,7 @@ def movers_all(query: MoversQuery):
 
 
 @bp.get("/search")
-@query_params(SearchQuery)
+@query_params(SearchQuery, repeats=False)
 def search(query: SearchQuery):
     """Search by symbol prefix, then by word prefixes of the company name."""
     rows, source = stock_views.search(query.q, query.limit)

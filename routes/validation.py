@@ -55,19 +55,21 @@ def json_body(model: type[BaseModel]) -> Callable[[V], V]:
     return decorate
 
 
-def query_params(model: type[BaseModel]) -> Callable[[V], V]:
+def query_params(model: type[BaseModel], repeats: bool = True) -> Callable[[V], V]:
     """Validate the query string with `model` and pass it to the view as `query` (read-only: shared by the requests
-    with the same query string)."""
+    with the same query string). `repeats=False` for query strings that seldom come again (a typeahead's prefixes):
+    each is validated without being kept, as keeping them would only push the others out."""
 
     def decorate(view: V) -> V:
         @wraps(view)
         def validated(*args: Any, **kwargs: Any) -> Any:
             query_string = request.query_string
             key = (model, query_string)
-            query = _QUERIES.get(key)
+            query = _QUERIES.get(key) if repeats else None
             if query is None:
                 query = model.model_validate(_query_payload(query_string))
-                _QUERIES.put(key, query)
+                if repeats:
+                    _QUERIES.put(key, query)
             return view(*args, query=query, **kwargs)
 
         return _declared(validated, view, "query", model)
