@@ -271,13 +271,13 @@ def cmd_up(args: argparse.Namespace) -> int:
         server = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "backend.wsgi:app"], cwd=ROOT
         )
-        signal.signal(signal.SIGTERM, lambda *_: server.terminate())
-        try:
-            _announce_when_ready(server, os.environ.get("PORT", "5000"))
-            return server.wait()
-        except KeyboardInterrupt:  # Ctrl-C reached gunicorn too; a lone SIGINT to this process did not
-            server.terminate()
-            return server.wait()
+        # Ctrl-C reaches gunicorn too (the terminal signals the whole foreground group); a lone SIGINT or SIGTERM to
+        # this process stops it as well. A handler, not KeyboardInterrupt: that could land inside a finalizer (the
+        # readiness probe's connection pool), which prints it as a traceback and carries on.
+        for stop in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(stop, lambda *_: server.terminate())
+        _announce_when_ready(server, os.environ.get("PORT", "5000"))
+        return server.wait()
     finally:
         if local is not None:
             local.stop()
