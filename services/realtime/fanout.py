@@ -13,6 +13,7 @@ does not need. Rooms nobody joined in this process are skipped: every process fa
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 
@@ -29,6 +30,7 @@ from services.realtime.websocket_frames import Outgoing
 from utils import metrics
 from utils.timeutil import iso_ist, now_utc
 
+log = logging.getLogger(__name__)
 _YIELD_EVERY = 50  # emits between cooperative yields, so sends start while the pass goes on
 
 
@@ -108,10 +110,13 @@ class Fanout:
             self._wake.clear()
             with self.app.app_context():
                 started = time.perf_counter()
-                self.emit_pending()
-                if self.batch_interval_s and time.monotonic() >= next_batch:
-                    next_batch = time.monotonic() + self.batch_interval_s
-                    self.emit_prices_batch()
+                try:
+                    self.emit_pending()
+                    if self.batch_interval_s and time.monotonic() >= next_batch:
+                        next_batch = time.monotonic() + self.batch_interval_s
+                        self.emit_prices_batch()
+                except Exception:  # a failed pass must not end the stream: the next pass sends what moves next
+                    log.exception("fan-out pass failed")
                 metrics.FANOUT_PASS_SECONDS.observe(time.perf_counter() - started)
             socketio.sleep(self.interval_s)
 

@@ -56,8 +56,9 @@ def _json_string(text: str) -> str:
 def price_update_json(quote: Quote, stock_id: int | None) -> str:
     """`price_update` (and `prices_batch` item) as compact JSON text: {symbol, stock_id, ltp, change, change_pct, ...}.
 
-    Display arithmetic in floats (the payload is JSON numbers anyway); the cache keeps Decimals. Written directly:
-    the fan-out encodes one per changed symbol per pass, and this costs half of json.dumps of a dict.
+    Prices are the cache's Decimals written as they are (a Decimal's text is a JSON number: "2441.50" is 2441.5 to
+    any JSON reader); the change and percent are float arithmetic rounded to 2 places. Written directly: the fan-out
+    encodes one per changed symbol per pass, and this costs a third of json.dumps of a dict of floats.
     """
     ltp, prev_close = float(quote.ltp), float(quote.prev_close)
     change = round(ltp - prev_close, 2)
@@ -65,8 +66,8 @@ def price_update_json(quote: Quote, stock_id: int | None) -> str:
     as_of = _iso(quote.as_of)
     return (
         f'{{"symbol":{_json_string(quote.symbol)},"stock_id":{"null" if stock_id is None else int(stock_id)},'
-        f'"ltp":{ltp!r},"change":{change!r},"change_pct":{change_pct!r},"day_open":{float(quote.day_open)!r},'
-        f'"day_high":{float(quote.day_high)!r},"day_low":{float(quote.day_low)!r},"prev_close":{prev_close!r},'
+        f'"ltp":{quote.ltp},"change":{change!r},"change_pct":{change_pct!r},"day_open":{quote.day_open},'
+        f'"day_high":{quote.day_high},"day_low":{quote.day_low},"prev_close":{quote.prev_close},'
         f'"volume":{int(quote.volume)},"as_of":{"null" if as_of is None else _json_string(as_of)}}}'
     )
 

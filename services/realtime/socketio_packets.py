@@ -4,8 +4,9 @@ Socket.IO and Engine.IO decode clients' packets with (nesting limited like HTTP 
 from __future__ import annotations
 
 import json
+from functools import lru_cache
 
-from socketio.packet import Packet
+from socketio.packet import EVENT, Packet
 
 from utils import json_depth
 
@@ -53,4 +54,15 @@ class TextPacket(Packet):
             return super().encode()
         namespace = f"{self.namespace}," if self.namespace not in (None, "/") else ""
         ack = "" if self.id is None else str(self.id)
-        return f"{self.packet_type}{namespace}{ack}[{json.dumps(data[0])},{data[1]}]"
+        return f"{self.packet_type}{namespace}{ack}[{_event_name(data[0])},{data[1]}]"
+
+
+def event_text(event: str, payload: str) -> str:
+    """The wire text of an EVENT packet on the default namespace whose payload is JSON text: what TextPacket encodes
+    for `[event, RawJson(payload)]`, without building the packet (the fan-out prepares one per changed symbol)."""
+    return f"{EVENT}[{_event_name(event)},{payload}]"
+
+
+@lru_cache(maxsize=256)
+def _event_name(event: str) -> str:
+    return json.dumps(event)  # a server's event names are few

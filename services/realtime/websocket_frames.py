@@ -6,10 +6,11 @@ writes each frame with its own `send` call. On a fan-out server that call was th
 frames are encoded as they come and written once the writer has handed over its batch (in a task that runs when
 the writer next waits), so a client that receives twenty price updates of one pass costs one system call.
 
-The fan-out prepares each payload once (`event_packet`: its Engine.IO packet and its WebSocket frame) and queues a
+The fan-out prepares each payload once (`event_packet`: its Socket.IO text and its WebSocket frame) and queues a
 client's events of a pass together (`send_packets`): to a WebSocket client as one item of its Engine.IO queue whose
-frames the connection writes as they are (no per-message queueing, logging or framing), to a long-polling client
-packet by packet with the server's `_send_eio_packet`, as Socket.IO's own room emit does. Frames are written here
+frames the connection writes as they are, at once, from its writer (no per-message queueing, logging or framing,
+and no task to start), to a long-polling client packet by packet with the server's `_send_eio_packet`, as
+Socket.IO's own room emit does. Frames are written here
 (RFC 6455: a server's frames are unmasked) rather than by wsproto: no extension is ever negotiated, since the
 WebSocket handshake never sees the client's offer (services/realtime/websocket_manager.py), so a text frame is its
 two-to-ten-byte header and the UTF-8 text.
@@ -31,11 +32,10 @@ from typing import Any
 
 from engineio import packet as eio_packet
 from flask_socketio import SocketIO
-from socketio import packet
 from wsproto.events import Message
 
 from backend.extensions import socketio
-from services.realtime.socketio_packets import RawJson, TextPacket
+from services.realtime.socketio_packets import event_text
 
 _FIN_TEXT = 0x81  # FIN bit and the text opcode
 CLOSE_WAIT_STEPS = 100  # a close waits up to a second (100 x 10 ms) for a write in progress
@@ -43,10 +43,14 @@ CLOSE_WAIT_STEPS = 100  # a close waits up to a second (100 x 10 ms) for a write
 
 @dataclass(frozen=True, slots=True)
 class Outgoing:
-    """One prepared Socket.IO event: its Engine.IO packet and the WebSocket frame that carries it."""
+    """One prepared Socket.IO event: its Socket.IO text and the WebSocket frame that carries it."""
 
-    packet: eio_packet.Packet
+    text: str
     frame: bytes
+
+    def packet(self) -> eio_packet.Packet:
+        """Its Engine.IO packet, for a long-polling recipient (built when one needs it)."""
+        return eio_packet.Packet(eio_packet.MESSAGE, self.text)
 
 
 def text_frame(text: bytes) -> bytes:
@@ -61,8 +65,8 @@ def text_frame(text: bytes) -> bytes:
 
 def event_packet(event: str, payload: str) -> Outgoing:
     """Socket.IO `event` with a JSON text payload on the default namespace, prepared once for every recipient."""
-    prepared = eio_packet.Packet(eio_packet.MESSAGE, TextPacket(packet.EVENT, data=[event, RawJson(payload)]).encode())
-    return Outgoing(prepared, text_frame(prepared.encode().encode()))
+    text = event_text(event, payload)
+    return Outgoing(text, text_frame(f"{eio_packet.MESSAGE}{text}".encode()))
 
 
 class _Frames:
@@ -89,7 +93,7 @@ def send_packets(eio_sid: str, prepared: list[Outgoing]) -> None:
         return
     send = socketio.server._send_eio_packet
     for item in prepared:
-        send(eio_sid, item.packet)
+        send(eio_sid, item.packet())
 
 
 def install(sio: SocketIO) -> bool:
@@ -124,8 +128,12 @@ def coalescing(base: type) -> type:
                 self._frames.append(self.ws.ws.send(Message(data=message)))
             else:
                 self._frames.append(text_frame(str(message).encode()))
-            if not self._flushing:
-                self._flushing = True
+            if self._flushing:  # a write is due or under way: it takes these frames too
+                return
+            self._flushing = True
+            if isinstance(message, _Frames):  # a whole batch already: write it now, from the connection's writer
+                self._flush()
+            else:  # more may follow from the writer's batch: write them together once it waits
                 socketio.start_background_task(self._flush)
 
         def _flush(self) -> None:

@@ -16,6 +16,7 @@ from services.realtime.fanout import Fanout
 from services.realtime.feed_jobs import MarketStatusWatch, MoversFeed
 from services.realtime.tick_bus import TickBatch
 from tests.auth_helpers import access_token, make_user, refresh_token
+from tests.waiting import wait_for
 
 AT = datetime(2026, 11, 20, 6, 0, tzinfo=UTC)
 
@@ -148,6 +149,25 @@ def test_fanout_conflates_and_sends_only_subscribed_symbols(app):
     }
     with app.app_context():
         assert fanout.emit_pending() == 0  # nothing new
+
+
+def test_a_failed_fanout_pass_is_logged_and_the_stream_goes_on(app, monkeypatch, caplog):
+    fanout = Fanout(app, 0.01, 0)
+    passes = []
+
+    def failing_once() -> int:
+        passes.append(1)
+        if len(passes) == 1:
+            raise RuntimeError("an unexpected quote")
+        return 0
+
+    monkeypatch.setattr(fanout, "emit_pending", failing_once)
+    fanout.start()
+    try:
+        wait_for(lambda: len(passes) >= 2, timeout_s=5)  # the loop wakes at least once a second
+    finally:
+        fanout.stop()
+    assert "fan-out pass failed" in caplog.text
 
 
 def test_prices_batch_movers_and_market_status_broadcasts(app):
