@@ -58,7 +58,8 @@ def price_update_json(quote: Quote, stock_id: int | None) -> str:
 
     Prices are the cache's Decimals written as they are (a Decimal's text is a JSON number: "2441.50" is 2441.5 to
     any JSON reader); the change and percent are float arithmetic rounded to 2 places. Written directly: the fan-out
-    encodes one per changed symbol per pass, and this costs a third of json.dumps of a dict of floats.
+    encodes one per changed symbol per pass, and this costs under half of building and dumping a dict of floats
+    (2.4 against 5.4 µs in process).
     """
     ltp, prev_close = float(quote.ltp), float(quote.prev_close)
     change = round(ltp - prev_close, 2)
