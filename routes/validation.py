@@ -64,12 +64,11 @@ def query_params(model: type[BaseModel], repeats: bool = True) -> Callable[[V], 
         @wraps(view)
         def validated(*args: Any, **kwargs: Any) -> Any:
             query_string = request.query_string
-            key = (model, query_string)
-            query = _QUERIES.get(key) if repeats else None
+            query = _QUERIES.get((model, query_string)) if repeats else None
             if query is None:
                 query = model.model_validate(_query_payload(query_string))
                 if repeats:
-                    _QUERIES.put(key, query)
+                    _QUERIES.put((model, query_string), query)
             return view(*args, query=query, **kwargs)
 
         return _declared(validated, view, "query", model)

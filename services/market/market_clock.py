@@ -97,14 +97,13 @@ def current_phase() -> str:
 
 def status_now() -> MarketStatus:
     """The market status, computed at most once per clock second (for hot paths; `now` is coarse)."""
+    now = clock()
+    second = int(now.timestamp())
     extensions = current_app.extensions
-    source = extensions.get("clock")
-    now = None if source is None else source()
-    second = int(time.time() if now is None else now.timestamp())
     known = extensions.get("market_status_memo")
     if known is not None and known[0] == second:
         return known[1]
-    status = current_status(now or now_utc())
+    status = current_status(now)
     extensions["market_status_memo"] = (second, status)
     return status
 
