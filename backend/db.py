@@ -25,11 +25,12 @@ from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
-from flask import Flask, current_app
+from flask import Flask
 from gevent import monkey
 from gevent.lock import BoundedSemaphore as GreenSemaphore
 from mysql.connector import errors as mysql_errors
 
+from backend.extensions import app_extensions
 from backend.mysql_wire import Connection
 from backend.settings import DatabaseConfig
 from utils import metrics
@@ -233,7 +234,7 @@ def init_app(app: Flask, database: Database) -> None:
 
 def get_db() -> Database:
     """The current app's Database."""
-    return current_app.extensions["db"]
+    return app_extensions()["db"]
 
 
 def connection():

@@ -1,4 +1,5 @@
-"""Extension objects, unbound; `create_app` binds them with `init_app`. Imports none of our packages.
+"""Extension objects, unbound; `create_app` binds them with `init_app`; and the reads of the current app's extensions
+and the request's environ that every module uses. Imports none of our packages.
 
 Three of them step around a hook of their library that has no public switch; each was written against the
 version named in its docstring, and tests/test_extension_hooks.py fails when the library changes that hook.
@@ -18,7 +19,22 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_socketio import SocketIO
 
+_app = current_app._get_current_object  # type: ignore[attr-defined]
+_request = request._get_current_object  # type: ignore[attr-defined]
 _RATE_LIMITED = "_rate_limited"  # set on `g` when a request went through a rate-limited route
+
+
+def app_extensions() -> dict[str, Any]:
+    """`current_app.extensions` (RuntimeError outside an app context), without the proxy's attribute lookup:
+    `current_app.extensions` costs ~0.6 µs through `LocalProxy`'s machinery; `_get_current_object()`, the proxies'
+    documented way to the object behind them, and a plain attribute ~0.1 µs. The request path reads the extensions
+    (settings, caches, the clock, live prices) many times per request (docs/BENCHMARKS.md, search)."""
+    return _app().extensions
+
+
+def request_environ() -> dict[str, Any]:
+    """`request.environ` (RuntimeError outside a request context), as `app_extensions` reads the app's."""
+    return _request().environ
 
 
 def limited_only(hook: Callable[[Any], Any]) -> Callable[[Any], Any]:
@@ -93,7 +109,7 @@ def cross_origin_only(hook: Callable[[Response], Response]) -> Callable[[Respons
     function, as `limited_only` explains)."""
 
     def run_if_cross_origin(response: Response) -> Response:
-        return run_if_cross_origin.hook(response) if "HTTP_ORIGIN" in request.environ else response
+        return run_if_cross_origin.hook(response) if "HTTP_ORIGIN" in request_environ() else response
 
     run_if_cross_origin.hook = hook  # type: ignore[attr-defined]
     return run_if_cross_origin
@@ -125,7 +141,7 @@ class VerifiedTokenJWTManager(JWTManager):
     def _decode_jwt_from_config(self, encoded_token: str, csrf_value: Any = None, allow_expired: bool = False) -> dict:
         if csrf_value is not None or allow_expired:
             return super()._decode_jwt_from_config(encoded_token, csrf_value, allow_expired)
-        verified, lock = current_app.extensions["verified_tokens"]
+        verified, lock = app_extensions()["verified_tokens"]
         with lock:
             known = verified.get(encoded_token)
         if known is not None and known["exp"] > time.time():
@@ -148,7 +164,7 @@ def compress_large(response: Response) -> Response:
     length = response.content_length
     if length is not None and length < COMPRESS_MIN_SIZE:
         return response
-    if "HTTP_ACCEPT_ENCODING" not in request.environ and "Vary" not in response.headers:
+    if "HTTP_ACCEPT_ENCODING" not in request_environ() and "Vary" not in response.headers:
         response.headers.add("Vary", "Accept-Encoding")  # nothing to choose from: only the Vary header it would add
         return response  # (a route's own Vary goes to Flask-Compress, which extends it)
     return compress.after_request(response)

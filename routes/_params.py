@@ -7,9 +7,10 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Annotated, Any
 
-from flask import Response, current_app
+from flask import Response
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StrictInt
 
+from backend.extensions import app_extensions
 from controller.trading.order_queries import PageQuery
 from utils.csv_export import to_csv
 from utils.errors import ValidationError, field_error
@@ -88,7 +89,7 @@ class PageParams(BaseModel):
                 f"unknown status {', '.join(unknown)}",
                 fields=[field_error("status", f"one of {', '.join(statuses)}")],
             )
-        limit = self.limit or current_app.extensions["settings"].orders_page_size
+        limit = self.limit or app_extensions()["settings"].orders_page_size
         return PageQuery(
             statuses=wanted,
             symbol=self.symbol,

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app
+from flask import Blueprint
 from flask_jwt_extended import jwt_required
 
 from backend import db
+from backend.extensions import app_extensions
 from controller.alerts import history
 from controller.alerts.models import VISIBLE
 from routes._alert_models import AlertCreate, AlertQuery, AlertUpdate, HistoryExportQuery, HistoryQuery, HistoryRead
@@ -108,7 +109,7 @@ def export_history(query: HistoryExportQuery):
     """The user's triggers as CSV (formula-safe), newest first."""
     with db.connection() as conn:
         found = history.list_triggers(
-            conn, current_user_id(), None, current_app.extensions["settings"].export_max_rows, query.symbol
+            conn, current_user_id(), None, app_extensions()["settings"].export_max_rows, query.symbol
         )
     rows = [
         [

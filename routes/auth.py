@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from flask import Blueprint, current_app
+from flask import Blueprint
 from flask_jwt_extended import get_jwt, jwt_required
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from backend import db
-from backend.extensions import limiter
+from backend.extensions import app_extensions, limiter
 from controller.accounts import users
 from routes.validation import json_body
 from services.accounts import auth, identity
@@ -60,7 +60,7 @@ class LogoutBody(_Body):
 
 
 def _auth_rate_limit() -> str:
-    return current_app.extensions["settings"].auth_rate_limit
+    return app_extensions()["settings"].auth_rate_limit
 
 
 rate_limited = limiter.limit(_auth_rate_limit, error_message="Too many attempts; retry later")

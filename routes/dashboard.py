@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Blueprint, current_app, make_response, render_template, request
+from flask import Blueprint, make_response, render_template, request
+
+from backend.extensions import app_extensions
 
 bp = Blueprint("dashboard", __name__, template_folder="templates", static_folder="static", static_url_path="/static")
 VENDOR_DIR = Path(__file__).resolve().parent / "static" / "vendor"
@@ -40,7 +42,7 @@ def content_security_policy(host: str, google: bool, style_hashes: tuple[str, ..
 @bp.get("/")
 def index():
     """The dashboard page."""
-    google_client_id = current_app.extensions["settings"].google_client_id or ""
+    google_client_id = app_extensions()["settings"].google_client_id or ""
     missing = [name for name in VENDOR_FILES if not (VENDOR_DIR / name).is_file()]
     html = render_template("dashboard.html", google_client_id=google_client_id, missing_vendor=missing)
     response = make_response(html)

@@ -7,9 +7,10 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Annotated, Any
 
-from flask import Blueprint, current_app, request
+from flask import Blueprint, request
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, model_validator
 
+from backend.extensions import app_extensions
 from routes._params import csv_response, success
 from routes.http_cache import QUOTE_MAX_AGE_S, cached_json
 from routes.validation import query_params
@@ -105,7 +106,7 @@ def peg(query: PegQuery):
 @query_params(PegCsvQuery)
 def peg_csv(query: PegCsvQuery):
     """The PEG table as formula-safe CSV."""
-    max_rows = current_app.extensions["settings"].export_max_rows
+    max_rows = app_extensions()["settings"].export_max_rows
     return csv_response("peg.csv", peg_table.CSV_HEADER, peg_table.csv_table(query.filters(), query.sort, max_rows))
 
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import hmac
 
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Response, request
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from backend import db
 from backend.errors import error_response
+from backend.extensions import app_extensions
 from controller.platform import health
 from utils.errors import ServiceUnavailable, Unauthorized
 from utils.timeutil import iso_ist, now_utc
@@ -27,10 +28,10 @@ def liveness():
 def readiness():
     """Readiness: the database answers and every registered check passes; 503 otherwise."""
     checks = {"database": _database_check()}
-    for name, check in current_app.extensions.get("readiness_checks", {}).items():
+    for name, check in app_extensions().get("readiness_checks", {}).items():
         checks[name] = check()
     ready = all(check["ok"] for check in checks.values())
-    if not current_app.extensions["settings"].show_healthz_details:  # e.g. production: the verdict alone
+    if not app_extensions()["settings"].show_healthz_details:  # e.g. production: the verdict alone
         if ready:
             return {"status": "success", "data": {"ready": True}}
         return error_response(503, "SERVICE_UNAVAILABLE", "not ready", {"ready": False})
@@ -51,7 +52,7 @@ def _database_check() -> dict:
 @bp.get("/metrics")
 def prometheus_metrics():
     """Prometheus text exposition of this process's metrics (`Authorization: Bearer <METRICS_TOKEN>` when set)."""
-    token = current_app.extensions["settings"].metrics_token
+    token = app_extensions()["settings"].metrics_token
     if token is not None:
         presented = request.headers.get("Authorization", "").encode()
         if not hmac.compare_digest(presented, f"Bearer {token.get_secret_value()}".encode()):

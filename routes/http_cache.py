@@ -10,9 +10,10 @@ import hashlib
 import json
 from typing import Any
 
-from flask import Response, current_app, request
+from flask import Response, current_app
 from pydantic import BaseModel, ConfigDict
 
+from backend.extensions import request_environ
 from utils.locked_cache import Memo
 
 QUOTE_MAX_AGE_S = 2  # live-ish numbers: detail, movers, indices, search
@@ -62,7 +63,7 @@ def _etag(body: bytes) -> str:
 
 def _conditional(body: bytes, etag: str, max_age_s: int, no_cache: bool) -> Response:
     headers = [("ETag", etag), ("Cache-Control", "no-cache" if no_cache else f"public, max-age={max_age_s}")]
-    known = request.environ.get("HTTP_IF_NONE_MATCH")
+    known = request_environ().get("HTTP_IF_NONE_MATCH")
     if known and (known.strip() == "*" or etag in known):
         return Response(status=304, headers=headers)
     return Response(body, headers=headers, content_type="application/json")

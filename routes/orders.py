@@ -5,11 +5,12 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Literal
 
-from flask import Blueprint, current_app
+from flask import Blueprint
 from flask_jwt_extended import jwt_required
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from backend import db
+from backend.extensions import app_extensions
 from controller.trading import order_queries, orders
 from controller.trading.order_rules import PRICED, STOP, OrderTicket
 from routes._params import PageParams, Price, Quantity, Symbol, csv_response, page, success
@@ -128,7 +129,7 @@ def list_orders(query: PageParams):
 @query_params(PageParams)
 def export_orders(query: PageParams):
     """The user's orders (same filters as the list) as CSV."""
-    query = replace(query.page_query(STATUSES), limit=current_app.extensions["settings"].export_max_rows)
+    query = replace(query.page_query(STATUSES), limit=app_extensions()["settings"].export_max_rows)
     with db.connection() as conn:
         found = order_queries.list_orders(conn, current_user_id(), query)
     rows = [

@@ -10,6 +10,7 @@ from flask_jwt_extended import jwt_required
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
 from backend import db
+from backend.extensions import app_extensions
 from controller.scans import definitions
 from routes._params import Symbol, csv_response, success
 from routes.validation import json_body, query_params
@@ -144,7 +145,7 @@ def list_definitions():
 @json_body(ScanDefinitionCreate)
 def create_definition(body: ScanDefinitionCreate):
     """Save a named scan (validated as POST /scans would); 409 for a duplicate name."""
-    settings = current_app.extensions["settings"]
+    settings = app_extensions()["settings"]
     request = _request(body.scan)
     build_spec(request, universe.current(), Limits(settings.scan_max_range_days, settings.scan_max_conditions))
     with db.connection() as conn:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from flask import Blueprint, current_app
+from flask import Blueprint
 from flask_jwt_extended import jwt_required
 
 from backend import db
+from backend.extensions import app_extensions
 from controller.trading import order_queries
 from routes._params import PageParams, csv_response, page, success
 from routes.validation import query_params
@@ -34,7 +35,7 @@ def list_trades(query: PageParams):
 @query_params(PageParams)
 def export_trades(query: PageParams):
     """The user's fills (same filters as the list, up to EXPORT_MAX_ROWS) as CSV."""
-    query = replace(query.page_query(), limit=current_app.extensions["settings"].export_max_rows)
+    query = replace(query.page_query(), limit=app_extensions()["settings"].export_max_rows)
     with db.connection() as conn:
         found = order_queries.list_trades(conn, current_user_id(), query)
     return csv_response("trades.csv", _CSV_HEADER, [[t.to_json()[name] for name in _CSV_HEADER] for t in found])

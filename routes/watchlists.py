@@ -5,11 +5,12 @@ from __future__ import annotations
 import re
 from typing import Annotated
 
-from flask import Blueprint, current_app
+from flask import Blueprint
 from flask_jwt_extended import jwt_required
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, model_validator
 
 from backend import db
+from backend.extensions import app_extensions
 from controller.trading import watchlists
 from routes._params import Symbol, success
 from routes.validation import json_body
@@ -72,7 +73,7 @@ class WatchlistReorder(BaseModel):
 
 
 def _limits():
-    return current_app.extensions["settings"]
+    return app_extensions()["settings"]
 
 
 def _one(conn, user_id: int, watchlist_id: int, status: int = 200):

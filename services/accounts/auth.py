@@ -27,7 +27,7 @@ from flask_jwt_extended.exceptions import JWTExtendedException
 from jwt import ExpiredSignatureError, InvalidTokenError, MissingRequiredClaimError, PyJWTError
 
 from backend import db
-from backend.extensions import jwt
+from backend.extensions import app_extensions, jwt
 from backend.settings import Settings
 from controller.accounts import tokens, users
 from controller.accounts.users import User
@@ -89,7 +89,7 @@ def _decode_key(_header: dict[str, Any], claims: dict[str, Any]) -> str:
 
 
 def _cache() -> LockedCache:
-    return current_app.extensions["auth_cache"]
+    return app_extensions()["auth_cache"]
 
 
 def _identity(payload: dict[str, Any]) -> tuple[int, str]:
@@ -185,7 +185,7 @@ def issue_tokens(user: User) -> dict[str, Any]:
 
 def issue_access_token(user_id: int, role: str) -> dict[str, Any]:
     """A new access token (with an informative `role` claim; the server never trusts it)."""
-    settings: Settings = current_app.extensions["settings"]
+    settings: Settings = app_extensions()["settings"]
     return {
         "access_token": create_access_token(str(user_id), additional_claims={"role": role}),
         "token_type": "Bearer",

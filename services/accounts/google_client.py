@@ -13,12 +13,13 @@ from dataclasses import dataclass
 from typing import Any
 
 import requests
-from flask import Flask, current_app
+from flask import Flask
 from google.auth import exceptions as google_exceptions
 from google.auth.transport.requests import Request as GoogleTransport
 from google.oauth2 import id_token
 from jwt import PyJWTError
 
+from backend.extensions import app_extensions
 from backend.settings import Settings
 from services.platform.http_client import HttpClient, UpstreamError
 from utils.errors import NotFound, ServiceUnavailable, Unauthorized
@@ -185,4 +186,4 @@ def init_app(app: Flask, settings: Settings) -> None:
 
 def google_client() -> GoogleClient:
     """The current app's GoogleClient."""
-    return current_app.extensions["google_client"]
+    return app_extensions()["google_client"]

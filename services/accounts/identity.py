@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from flask import current_app
-
 from backend import db
 from backend.db import Connection
+from backend.extensions import app_extensions
 from backend.settings import Settings
 from controller.accounts import users
 from controller.accounts.users import User
@@ -18,7 +17,7 @@ from utils.timeutil import now_utc
 
 
 def _settings() -> Settings:
-    return current_app.extensions["settings"]
+    return app_extensions()["settings"]
 
 
 def _bootstrap_role(email: str) -> str:

@@ -16,10 +16,10 @@ from collections import deque
 from collections.abc import Iterable
 from typing import Any
 
-from flask import Flask, current_app
+from flask import Flask
 
 from backend import db
-from backend.extensions import socketio
+from backend.extensions import app_extensions, socketio
 from controller.alerts import index_source
 from controller.alerts.models import Alert
 from services.alerts.firing import fire
@@ -164,7 +164,7 @@ class AlertEngine:
             "stock": index_source.stock_prices(conn, stocks),
             "index": index_source.index_prices(conn, indices),
         }
-        live = current_app.extensions["live_prices"]
+        live = app_extensions()["live_prices"]
         with self._lock:
             for kind, symbol in new:
                 row = snapshots[kind].get(symbol) or {}
@@ -202,4 +202,4 @@ def _status(row: Alert | dict[str, Any]) -> str:
 
 def engine() -> AlertEngine | None:
     """The current app's alert engine (None when its services are not running, e.g. in most tests)."""
-    return current_app.extensions.get("alert_engine")
+    return app_extensions().get("alert_engine")

@@ -14,9 +14,8 @@ import logging
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
-from flask import current_app
-
 from backend import db
+from backend.extensions import app_extensions
 from controller.alerts import firing, index_source
 from controller.alerts.models import Alert, Trigger, client_order_id
 from services.alerts.events import publish_alert_triggered
@@ -64,7 +63,7 @@ def fire_one(candidate: Candidate) -> tuple[Alert, Trigger] | None:
     """Fire one alert if the database agrees: its order, its record, its event. None when another process (or
     the alert's state: not active, expired, cooling down, its user blocked or gone) said no."""
     now = clock()
-    if (now - candidate.as_of).total_seconds() > current_app.extensions["settings"].live_cache_max_age_s:
+    if (now - candidate.as_of).total_seconds() > app_extensions()["settings"].live_cache_max_age_s:
         metrics.ALERT_CLAIMS.labels("stale").inc()  # a late quote (a feed replay) fires nothing
         return None
     claimed = desk.in_transaction(

@@ -8,9 +8,8 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from flask import current_app
-
 from backend import db
+from backend.extensions import app_extensions
 from controller.alerts import alerts, index_source, rules
 from controller.alerts.alerts import NewAlert
 from controller.alerts.models import Alert, AlertAction
@@ -25,7 +24,7 @@ from utils.trading_errors import OrderRejected
 
 
 def _max_active() -> int:
-    return current_app.extensions["settings"].alerts_max_active
+    return app_extensions()["settings"].alerts_max_active
 
 
 def _apply(alert: Alert) -> None:

@@ -8,9 +8,8 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from flask import current_app
-
 from backend import db
+from backend.extensions import app_extensions
 from controller.alerts import index_source, rules
 from controller.alerts.models import Alert
 from services.market.market_clock import calendar, clock
@@ -33,9 +32,9 @@ def alert_objects(alerts: Sequence[Alert]) -> list[dict[str, Any]]:
     """The API's alert objects, with `level`, `current` and `distance_pct` filled in where they are known."""
     if not alerts:
         return []
-    settings = current_app.extensions["settings"]
+    settings = app_extensions()["settings"]
     now = clock()
-    live = current_app.extensions["live_prices"]
+    live = app_extensions()["live_prices"]
     prices: dict[tuple[str, str], dict[str, Any]] = {}
     for alert in alerts:
         book = live["stocks" if alert.instrument_type == "stock" else "indices"]

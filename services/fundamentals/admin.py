@@ -10,9 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app
-
 from backend import db
+from backend.extensions import app_extensions
 from controller.fundamentals import crawler_jobs
 from controller.fundamentals.crawler_jobs import CrawlerJob
 from controller.jobs import jobs
@@ -25,7 +24,7 @@ from utils.errors import Conflict, NotFound, ValidationError, field_error
 
 
 def _settings() -> Any:
-    return current_app.extensions["settings"]
+    return app_extensions()["settings"]
 
 
 def _check_source(source: str) -> None:
@@ -143,7 +142,7 @@ def trigger(job_id: int, user_id: int) -> dict[str, Any]:
             raise Conflict(f"crawler job {job_id} has a run queued or running", details={"run_id": active})
         run_id = crawler_jobs.enqueue_run(conn, job_id, run_params(job, "manual"), user_id)
         run = jobs.get(conn, run_id)
-    runner = current_app.extensions.get("job_runner")
+    runner = app_extensions().get("job_runner")
     if runner is not None:
         runner.wake()  # this process may claim it at once; any other polls within JOB_POLL_INTERVAL_S
     return views.run_json(run)

@@ -17,9 +17,9 @@ from datetime import timedelta
 from typing import Any
 
 import numpy as np
-from flask import current_app
 
 from backend import db
+from backend.extensions import app_extensions
 from controller.fundamentals import store
 from services.fundamentals.book import SORTABLE, Base, Book, Page
 from services.market.live_price_cache import stock_prices
@@ -36,7 +36,7 @@ EXCHANGE = "NSE"
 
 
 def _settings() -> Any:
-    return current_app.extensions["settings"]
+    return app_extensions()["settings"]
 
 
 def _base() -> Base:
@@ -124,9 +124,9 @@ class PegTable:
 
 def table() -> PegTable:
     """The current app's PEG table."""
-    found = current_app.extensions.get("peg_table")
+    found = app_extensions().get("peg_table")
     if found is None:
-        found = current_app.extensions.setdefault("peg_table", PegTable(_settings().fanout_interval_ms / 1000))
+        found = app_extensions().setdefault("peg_table", PegTable(_settings().fanout_interval_ms / 1000))
     return found
 
 

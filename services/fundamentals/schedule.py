@@ -11,9 +11,8 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from flask import current_app
-
 from backend import db
+from backend.extensions import app_extensions
 from controller.fundamentals import crawler_jobs
 from services.fundamentals.runs import run_params
 from services.market.market_clock import clock
@@ -42,7 +41,7 @@ def enqueue_due_runs(now: datetime | None = None) -> list[int]:
                 continue
             queued.append(crawler_jobs.enqueue_run(conn, job.crawler_job_id, run_params(job, "schedule"), None))
     if queued:
-        runner = current_app.extensions.get("job_runner")
+        runner = app_extensions().get("job_runner")
         if runner is not None:
             runner.wake()
     return queued

@@ -15,10 +15,10 @@ import time
 from datetime import datetime
 from typing import Any
 
-from flask import current_app
 from mysql.connector import Error as MySQLError
 
 from backend import db
+from backend.extensions import app_extensions
 from controller.platform import feed_state
 from utils.errors import ServiceUnavailable
 from utils.timeutil import IST, as_utc, now_utc
@@ -39,7 +39,7 @@ def phase_of(exchange_status: str) -> str:
 
 def latest_report() -> dict[str, Any] | None:
     """The leader's latest report while it is fresh (read at most every READ_EVERY_S), else None."""
-    memo = current_app.extensions.get("feed_report_memo")
+    memo = app_extensions().get("feed_report_memo")
     if memo is None or time.monotonic() - memo[0] >= READ_EVERY_S:
         try:
             with db.connection() as conn:
@@ -47,7 +47,7 @@ def latest_report() -> dict[str, Any] | None:
         except (ServiceUnavailable, MySQLError) as exc:  # keep what was known; the pool logs the outage
             log.debug("feed report not read (%s)", exc.__class__.__name__)
             row = memo[1] if memo else None
-        memo = current_app.extensions["feed_report_memo"] = (time.monotonic(), row)
+        memo = app_extensions()["feed_report_memo"] = (time.monotonic(), row)
     row = memo[1]
     if row is None or (now_utc() - as_utc(row["updated_at"])).total_seconds() > REPORT_FRESH_S:
         return None
@@ -56,7 +56,7 @@ def latest_report() -> dict[str, Any] | None:
 
 def exchange_phase(now: datetime) -> str | None:
     """The exchange's phase for `now`'s IST day when the leader reported one for that day, else None."""
-    if current_app.extensions["settings"].market_data_provider != PROVIDER:
+    if app_extensions()["settings"].market_data_provider != PROVIDER:
         return None
     report = latest_report()
     if report is None or not report["exchange_status"] or report["status_day"] != now.astimezone(IST).date():

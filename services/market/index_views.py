@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from flask import current_app
-
 from backend import db
+from backend.extensions import app_extensions
 from controller.market import indices
 from controller.market.indices import IndexQuote
 from services.market.live_overlay import DATABASE, WEBSOCKET_CACHE, overlay_indices
@@ -48,7 +47,7 @@ def _load() -> tuple[list[IndexQuote], list[dict]]:
 
 
 def _cache() -> NamedCache:
-    return named_cache("indices", current_app.extensions["settings"].cache_ttl_indices_s, maxsize=1)
+    return named_cache("indices", app_extensions()["settings"].cache_ttl_indices_s, maxsize=1)
 
 
 def _current() -> tuple[list[IndexQuote], list[dict], bool]:
@@ -69,7 +68,7 @@ def indices_all() -> dict:
     the snapshot nor the phase changes and nothing live is laid over)."""
     rows, shaped, live = _current()
     phase = status_now().phase
-    composed = named_cache("indices_all", current_app.extensions["settings"].cache_ttl_indices_s, maxsize=4)
+    composed = named_cache("indices_all", app_extensions()["settings"].cache_ttl_indices_s, maxsize=4)
     known = None if live else composed.get(phase)
     if known is not None and known[0] is shaped:
         return known[1]

@@ -23,8 +23,7 @@ from decimal import Decimal
 from time import monotonic
 from typing import Any
 
-from flask import current_app
-
+from backend.extensions import app_extensions
 from controller.market import stocks
 from controller.market.stocks import MoverKind, SectorPerformance, StockQuote
 from services.market.live_overlay import WEBSOCKET_CACHE, with_stock_quote
@@ -235,7 +234,7 @@ _boards_lock = threading.Lock()
 
 
 def _settings() -> Any:
-    return current_app.extensions["settings"]
+    return app_extensions()["settings"]
 
 
 def live_board(exchange: str) -> LiveBoard:
@@ -243,9 +242,9 @@ def live_board(exchange: str) -> LiveBoard:
     old."""
     cache = stock_prices()
     with _boards_lock:
-        boards: dict[str, LiveBoard] | None = current_app.extensions.get("live_boards")
+        boards: dict[str, LiveBoard] | None = app_extensions().get("live_boards")
         if boards is None:
-            boards = current_app.extensions["live_boards"] = {}
+            boards = app_extensions()["live_boards"] = {}
             cache.listen(lambda quotes: [board.on_quotes(quotes) for board in list(boards.values())])
         board = boards.get(exchange)
         if board is None or board.generation != cache.generation or _too_old(board):

@@ -13,8 +13,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import replace
 from typing import TypeVar
 
-from flask import current_app
-
+from backend.extensions import app_extensions
 from controller.market.indices import IndexQuote
 from controller.market.stocks import StockQuote
 from services.market.live_price_cache import LivePriceCache, Quote, index_prices, stock_prices
@@ -31,7 +30,7 @@ def overlay_enabled() -> bool:
 
 
 def _max_age() -> float:
-    return current_app.extensions["settings"].live_cache_max_age_s
+    return app_extensions()["settings"].live_cache_max_age_s
 
 
 def fresh_stock_quote(symbol: str) -> Quote | None:
@@ -108,7 +107,7 @@ def live_feed_active() -> bool:
 def provider_quote(symbol: str) -> tuple[Quote, str] | None:
     """Ask the app's market-data provider for one quote (and cache it); None when it fails (unreachable or
     answering errors: its ProviderError is an AppError) or does not know the symbol."""
-    provider = current_app.extensions["market_data_provider"]
+    provider = app_extensions()["market_data_provider"]
     try:
         quotes = provider.quotes([symbol])
     except (OSError, ValueError, AppError) as exc:

@@ -14,8 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from flask import current_app
-
+from backend.extensions import app_extensions
 from utils.timeutil import now_utc
 
 _HUNDRED = Decimal(100)
@@ -125,12 +124,12 @@ class LivePriceCache:
 
 def stock_prices() -> LivePriceCache:
     """The current app's stock price cache."""
-    return current_app.extensions["live_prices"]["stocks"]
+    return app_extensions()["live_prices"]["stocks"]
 
 
 def index_prices() -> LivePriceCache:
     """The current app's index price cache."""
-    return current_app.extensions["live_prices"]["indices"]
+    return app_extensions()["live_prices"]["indices"]
 
 
 def init_app(app) -> None:

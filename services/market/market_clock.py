@@ -15,10 +15,11 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 
-from flask import Flask, current_app
+from flask import Flask
 from mysql.connector import Error as MySQLError
 
 from backend import db
+from backend.extensions import app_extensions
 from controller.market import session_mode as session_sql
 from controller.market.session_mode import SessionMode
 from services.market import exchange_session
@@ -32,17 +33,16 @@ SESSION_CHECK_S = 2.0  # how stale a process's copy of the chosen session may be
 
 def calendar() -> MarketCalendar:
     """The app's trading calendar (XBOM plus MARKET_HOLIDAYS), built once per app."""
-    cal = current_app.extensions.get("market_calendar")
+    extensions = app_extensions()
+    cal = extensions.get("market_calendar")
     if cal is None:
-        cal = current_app.extensions["market_calendar"] = MarketCalendar(
-            current_app.extensions["settings"].market_holidays
-        )
+        cal = extensions["market_calendar"] = MarketCalendar(extensions["settings"].market_holidays)
     return cal
 
 
 def clock() -> datetime:
     """The app's idea of "now" (aware UTC): the real time unless a test froze it with `set_clock`."""
-    return current_app.extensions.get("clock", now_utc)()
+    return app_extensions().get("clock", now_utc)()
 
 
 def set_clock(app: Flask, source: Callable[[], datetime] | None) -> None:
@@ -55,17 +55,17 @@ def set_clock(app: Flask, source: Callable[[], datetime] | None) -> None:
 
 def session_mode() -> SessionMode:
     """The session this process follows: the stored choice (re-read every SESSION_CHECK_S), else the default."""
-    known = current_app.extensions.get("session_mode")
+    known = app_extensions().get("session_mode")
     if known is not None and time.monotonic() - known[1] < SESSION_CHECK_S:
         return known[0]
-    default = current_app.extensions["settings"].default_session_mode
+    default = app_extensions()["settings"].default_session_mode
     try:
         with db.connection() as conn:
             mode = session_sql.stored_mode(conn) or default
     except (ServiceUnavailable, MySQLError) as exc:  # keep what this process knew; asked again SESSION_CHECK_S on
         log.warning("market session not read (%s); keeping the current one", exc)
         mode = known[0] if known is not None else default
-    current_app.extensions["session_mode"] = (mode, time.monotonic())
+    app_extensions()["session_mode"] = (mode, time.monotonic())
     return mode
 
 
@@ -73,8 +73,8 @@ def set_session_mode(mode: SessionMode, user_id: int | None) -> None:
     """Store `mode` for every process; this one follows it at once, the others within SESSION_CHECK_S."""
     with db.transaction() as conn:
         session_sql.save_mode(conn, mode, user_id)
-    current_app.extensions["session_mode"] = (mode, time.monotonic())
-    current_app.extensions.pop("market_status_memo", None)
+    app_extensions()["session_mode"] = (mode, time.monotonic())
+    app_extensions().pop("market_status_memo", None)
 
 
 def current_status(now: datetime | None = None) -> MarketStatus:
@@ -99,7 +99,7 @@ def status_now() -> MarketStatus:
     """The market status, computed at most once per clock second (for hot paths; `now` is coarse)."""
     now = clock()
     second = int(now.timestamp())
-    extensions = current_app.extensions
+    extensions = app_extensions()
     known = extensions.get("market_status_memo")
     if known is not None and known[0] == second:
         return known[1]
@@ -115,7 +115,7 @@ def market_open_now() -> bool:
 
 def is_simulated() -> bool:
     """True when prices come from the offline simulator rather than a real feed."""
-    return current_app.extensions["settings"].market_data_provider == "simulator"
+    return app_extensions()["settings"].market_data_provider == "simulator"
 
 
 def status_json(status: MarketStatus) -> dict:

@@ -8,9 +8,8 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
 
-from flask import current_app
-
 from backend import db
+from backend.extensions import app_extensions
 from controller.market import history
 from controller.market.history import Candle
 from controller.market.stocks import StockQuote
@@ -74,7 +73,7 @@ def compute_history(symbol: str, interval: str, first: date | None, last: date |
 def stock_history(symbol: str, interval: str, first: date | None, last: date | None, limit: int) -> dict:
     """Cached `compute_history` (CACHE_TTL_HISTORY_S); NotFound for an unknown symbol."""
     stock_snapshot(symbol)  # unknown symbols fail before a cache entry is made for them
-    ttl = current_app.extensions["settings"].cache_ttl_history_s
+    ttl = app_extensions()["settings"].cache_ttl_history_s
     key = (symbol, interval, first, last, limit)
     return named_cache("history", ttl, maxsize=1024).get_or_load(
         key, lambda: compute_history(symbol, interval, first, last, limit)

@@ -15,9 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from flask import current_app
-
 from backend import db
+from backend.extensions import app_extensions
 from controller.market import search as search_sql
 from controller.market.stocks import StockQuote
 from services.market.live_overlay import WEBSOCKET_CACHE, fresh_stock_quote, overlay_enabled, with_stock_quote
@@ -49,7 +48,7 @@ class _Snapshot:
 
 
 def _settings() -> Any:
-    return current_app.extensions["settings"]
+    return app_extensions()["settings"]
 
 
 def _signature(quotes: list[StockQuote]) -> tuple:

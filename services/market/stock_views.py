@@ -13,6 +13,7 @@ from typing import Any
 from flask import current_app
 
 from backend import db
+from backend.extensions import app_extensions
 from controller.market import stocks
 from controller.market.stocks import MoverKind, StockQuote
 from services.market import stock_search
@@ -38,7 +39,7 @@ DEFAULT_EXCHANGE = "NSE"
 
 
 def _settings() -> Any:
-    return current_app.extensions["settings"]
+    return app_extensions()["settings"]
 
 
 def _source(rows: list[StockQuote]) -> str:

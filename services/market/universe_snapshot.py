@@ -6,9 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app
-
 from backend import db
+from backend.extensions import app_extensions
 from controller.market import stocks
 from controller.market.stocks import StockQuote
 from services.platform.cache_service import named_cache
@@ -40,4 +39,4 @@ def _stock_id(quote: StockQuote) -> int:
 
 
 def _settings() -> Any:
-    return current_app.extensions["settings"]
+    return app_extensions()["settings"]

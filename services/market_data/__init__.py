@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Flask, current_app
+from flask import Flask
 
+from backend.extensions import app_extensions
 from backend.settings import Settings
 from services.market import market_clock
 from services.market_data.base import MarketDataProvider
@@ -51,9 +52,9 @@ def init_app(app: Flask) -> None:
 
 def provider() -> MarketDataProvider:
     """The current app's market-data provider."""
-    return current_app.extensions["market_data_provider"]
+    return app_extensions()["market_data_provider"]
 
 
 def provider_tokens() -> ProviderTokens:
     """The current app's provider token source."""
-    return current_app.extensions["provider_tokens"]
+    return app_extensions()["provider_tokens"]

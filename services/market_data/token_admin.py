@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app
-
+from backend.extensions import app_extensions
 from services.market_data.base import ProviderError, TokenRejected
 from services.market_data.provider_token import ProviderTokens, fingerprint
 from services.market_data.universe import load_universe
@@ -17,15 +16,15 @@ from utils.timeutil import iso_ist
 def set_upstox_token(token: str, user_id: int | None) -> dict[str, Any]:
     """Check `token` by authorising the market data feed with it, then store it encrypted; every process uses it
     from its next read (the leader's feed at its next connection, at once if it was waiting for a new token)."""
-    tokens: ProviderTokens = current_app.extensions["provider_tokens"]
+    tokens: ProviderTokens = app_extensions()["provider_tokens"]
     if not tokens.can_store:
         raise ServiceUnavailable(
             "PROVIDER_TOKEN_KEY is not set: a token cannot be stored (set the key, or UPSTOX_ACCESS_TOKEN)",
             {"reason": "provider_token_key_missing"},
         )
-    provider = current_app.extensions["market_data_provider"]
+    provider = app_extensions()["market_data_provider"]
     if not isinstance(provider, Upstox):  # the simulator runs: check against the configured Upstox all the same
-        settings = current_app.extensions["settings"]
+        settings = app_extensions()["settings"]
         provider = Upstox(load_universe, tokens.current, settings.upstox_base_url, client=upstox_client(settings))
     try:
         provider.feed_url(token)

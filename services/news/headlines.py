@@ -7,10 +7,8 @@ import threading
 import time
 from datetime import datetime, timedelta
 
-from flask import current_app
-
 from backend import db
-from backend.extensions import socketio
+from backend.extensions import app_extensions, socketio
 from controller.news import headlines as news_sql
 from controller.news.headlines import NewsRecord, NewsRow
 from services.news import news_cache
@@ -33,21 +31,21 @@ _matcher_lock = threading.Lock()
 
 def symbol_matcher() -> SymbolMatcher:
     """The app's symbol/company-name matcher, built from the stocks table on first use."""
-    matcher = current_app.extensions.get("news_symbol_matcher")
+    matcher = app_extensions().get("news_symbol_matcher")
     if matcher is None:
         with _matcher_lock:
-            matcher = current_app.extensions.get("news_symbol_matcher")
+            matcher = app_extensions().get("news_symbol_matcher")
             if matcher is None:
                 with db.connection() as conn:
                     instruments = news_sql.instruments(conn)
                 matcher = SymbolMatcher(instruments, load_news_aliases())
-                current_app.extensions["news_symbol_matcher"] = matcher
+                app_extensions()["news_symbol_matcher"] = matcher
     return matcher
 
 
 def reset_symbol_matcher() -> None:
     """Rebuild the matcher on next use (after the universe changes; tests)."""
-    current_app.extensions.pop("news_symbol_matcher", None)
+    app_extensions().pop("news_symbol_matcher", None)
 
 
 def to_record(item: FeedItem, matcher: SymbolMatcher, now: datetime) -> NewsRecord:
@@ -109,7 +107,7 @@ def refresh_news(now: datetime | None = None) -> dict:
     (and not stored again when a feed still lists it). With the simulator provider, when no feed delivered
     anything and nothing real was published in the last day, simulated mover headlines are stored.
     """
-    settings = current_app.extensions["settings"]
+    settings = app_extensions()["settings"]
     now = now or now_utc()
     started = time.perf_counter()
     items, failed = _fetch_all(settings.news_feeds, settings.news_fetch_timeout_s, settings.news_max_items_per_feed)

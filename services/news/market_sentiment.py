@@ -11,9 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from flask import current_app
-
 from backend import db
+from backend.extensions import app_extensions
 from controller.market import market_breadth
 from controller.news import headlines
 from services.market import market_clock
@@ -69,7 +68,7 @@ def breadth(conn: Any, now: datetime) -> Breadth:
     """Count advances/declines/unchanged from live quotes while the market is open, else the snapshot."""
     live = {}
     if market_clock.current_status(now).is_market_open:
-        max_age = current_app.extensions["settings"].live_cache_max_age_s
+        max_age = app_extensions()["settings"].live_cache_max_age_s
         live = {
             symbol: quote
             for symbol, quote in stock_prices().snapshot().items()

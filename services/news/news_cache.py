@@ -8,8 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable
 from typing import TypeVar
 
-from flask import current_app
-
+from backend.extensions import app_extensions
 from services.platform.cache_service import named_cache
 
 T = TypeVar("T")
@@ -18,7 +17,7 @@ SENTIMENT = "sentiment"
 
 
 def _ttl(name: str) -> float:
-    settings = current_app.extensions["settings"]
+    settings = app_extensions()["settings"]
     return {NEWS: settings.news_cache_ttl_s, SENTIMENT: settings.sentiment_cache_ttl_s}[name]
 
 

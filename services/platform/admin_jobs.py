@@ -7,9 +7,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from flask import current_app
-
 from backend import db
+from backend.extensions import app_extensions
 from controller.platform.job_runs import list_job_runs
 from utils.errors import AppError, NotFound
 
@@ -26,12 +25,12 @@ class JobFailed(AppError):
 
 def job_registry() -> dict[str, Callable[[], Any]]:
     """Jobs that can be run now: `app.extensions["jobs"]`, name → zero-argument callable."""
-    return current_app.extensions.get("jobs", {})
+    return app_extensions().get("jobs", {})
 
 
 def leader_status() -> dict[str, Any] | None:
     """What `app.extensions["leader_status"]` (a callable, when scale-out installs one) reports."""
-    probe = current_app.extensions.get("leader_status")
+    probe = app_extensions().get("leader_status")
     return probe() if callable(probe) else None
 
 

@@ -22,7 +22,7 @@ from typing import Any, TypeVar
 from cachetools import TTLCache
 from flask import current_app, has_app_context
 
-from backend.extensions import socketio
+from backend.extensions import app_extensions, socketio
 from utils import metrics
 from utils.errors import ServiceUnavailable, already_logged
 from utils.locked_cache import LockedCache
@@ -214,7 +214,7 @@ class NamedCache:
 
 
 def _registry() -> dict[str, NamedCache | LockedCache]:
-    return current_app.extensions.setdefault("caches", {})
+    return app_extensions().setdefault("caches", {})
 
 
 def app_cache(name: str, ttl_s: float | None, maxsize: int = 10_000) -> LockedCache:
@@ -235,7 +235,7 @@ def named_cache(name: str, ttl_s: float, maxsize: int = 1024) -> NamedCache:
         with _registry_lock:
             cache = registry.get(name)
             if cache is None:
-                settings = current_app.extensions["settings"]
+                settings = app_extensions()["settings"]
                 cache = registry[name] = NamedCache(
                     name, ttl_s, maxsize, stale_s=settings.cache_stale_s, debug=settings.debug_cache
                 )

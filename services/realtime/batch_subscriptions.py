@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Collection, Iterable
 
-from flask import current_app
+from backend.extensions import app_extensions
 
 
 class BatchSubscriptions:
@@ -72,4 +72,4 @@ class BatchSubscriptions:
 
 def batch_subscriptions() -> BatchSubscriptions:
     """The current app's registry (created on first use)."""
-    return current_app.extensions.setdefault("batch_subscriptions", BatchSubscriptions())
+    return app_extensions().setdefault("batch_subscriptions", BatchSubscriptions())

@@ -9,9 +9,8 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from flask import current_app
-
 from backend import db
+from backend.extensions import app_extensions
 from backend.settings import Settings
 from controller.market import candles, snapshots
 from services import market_data
@@ -33,7 +32,7 @@ _OPEN = frozenset({"open"})
 def publish_new(kind: Kind, quotes: list[Quote]) -> int:
     """Publish the quotes that differ from the live cache's and are not older (a quiet or frozen feed
     publishes nothing)."""
-    cache = current_app.extensions["live_prices"][kind]
+    cache = app_extensions()["live_prices"][kind]
     fresh = tuple(
         q for q in quotes if (c := cache.get(q.symbol)) is None or q.as_of > c.as_of or (q.as_of == c.as_of and q != c)
     )
@@ -60,7 +59,7 @@ def write_eod_candles(writer: TickWriter) -> tuple[int, int]:
     (a year-long scan: once a day per process, not on every run of this job). It runs while `writer` does not
     flush: both lock the same stock_quotes rows, in different orders (services/realtime/tick_writer.py).
     """
-    rolled_for = current_app.extensions.get("week52_rolled_for")
+    rolled_for = app_extensions().get("week52_rolled_for")
     with writer.exclusive(), db.transaction() as conn:
         newest = snapshots.newest_stock_quote_as_of(conn)
         if newest is None:
@@ -71,7 +70,7 @@ def write_eod_candles(writer: TickWriter) -> tuple[int, int]:
         written = candles.write_daily_candles_from_quotes(conn, *ist_day_bounds(day))
         if rolled_for != day:
             candles.roll_52_week_range(conn, ist_day_bounds(day - timedelta(weeks=52))[0])
-    current_app.extensions["week52_rolled_for"] = day
+    app_extensions()["week52_rolled_for"] = day
     return written
 
 
@@ -85,7 +84,7 @@ def scheduled_eod_candles(writer: TickWriter) -> tuple[int, int]:
 
 def refresh_stale_snapshot(writer: TickWriter | None) -> bool:
     """At start-up: when the newest stored quote is older than SNAPSHOT_STALE_AFTER_S, poll and persist now."""
-    settings: Settings = current_app.extensions["settings"]
+    settings: Settings = app_extensions()["settings"]
     with db.connection() as conn:
         newest = snapshots.newest_stock_quote_as_of(conn)
     if newest is not None and now_utc() - as_utc(newest) <= timedelta(seconds=settings.snapshot_stale_after_s):
@@ -121,7 +120,7 @@ class MarketStatusWatch:
 def closing_indices(status: MarketStatus) -> dict:
     """`indices_update` with `status: "closed"`: the last level of every index (the live cache, else the snapshot)."""
     directory = payloads.directory()
-    live = current_app.extensions["live_prices"]["indices"].snapshot()
+    live = app_extensions()["live_prices"]["indices"].snapshot()
     quotes = [live[name] for name in directory.index_order if name in live]
     if not quotes:
         universe = load_universe()
@@ -138,7 +137,7 @@ class MoversFeed:
 
     def __call__(self) -> bool:
         """Emit when the cache changed; return whether it did."""
-        cache = current_app.extensions["live_prices"]["stocks"]
+        cache = app_extensions()["live_prices"]["stocks"]
         if cache.version == self.version:
             return False
         self.version = cache.version

@@ -9,8 +9,7 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from flask import current_app
-
+from backend.extensions import app_extensions
 from services.market.live_board import live_board
 from services.market.live_price_cache import Quote
 from services.market.market_clock import clock
@@ -32,10 +31,10 @@ class Directory:
 
 def directory() -> Directory:
     """The current app's directory, read from the database once."""
-    found = current_app.extensions.get("instrument_directory")
+    found = app_extensions().get("instrument_directory")
     if found is None:
         universe = load_universe()
-        found = current_app.extensions["instrument_directory"] = Directory(
+        found = app_extensions()["instrument_directory"] = Directory(
             stock_ids={s.symbol: s.stock_id for s in universe.stocks},
             index_tags={i.name: i.tag for i in universe.indices},
             index_order=tuple(i.name for i in universe.indices),
@@ -102,7 +101,7 @@ def movers(exchange: str = DEFAULT_EXCHANGE, limit: int = MOVERS_LIMIT) -> dict[
     """`movers_update`: {gainers, losers, mostActive} of the exchange, vs previous close, most active by volume: the
     live board's ranking (as GET /movers: fresh live quotes laid over the snapshot), in GET /movers' row shape."""
     board = live_board(exchange)
-    now, max_age = clock(), current_app.extensions["settings"].live_cache_max_age_s
+    now, max_age = clock(), app_extensions()["settings"].live_cache_max_age_s
     return {
         key: [mover_json(row, False) for row in board.movers(kind, False, limit, now, max_age)]
         for key, kind in (("gainers", "gainers"), ("losers", "losers"), ("mostActive", "active"))

@@ -14,10 +14,8 @@ import logging
 import threading
 from dataclasses import dataclass
 
-from flask import current_app
-
 from backend import db
-from backend.extensions import socketio
+from backend.extensions import app_extensions, socketio
 from controller.accounts import tokens
 from services.realtime.fanout import emit
 from utils import metrics
@@ -66,7 +64,7 @@ class SocketSessions:
 
 def socket_sessions() -> SocketSessions:
     """The current app's registry (created on first use)."""
-    return current_app.extensions.setdefault("socket_sessions", SocketSessions())
+    return app_extensions().setdefault("socket_sessions", SocketSessions())
 
 
 def _end(sids: list[str], reason: str) -> int:

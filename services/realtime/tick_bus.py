@@ -15,8 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal, Protocol
 
-from flask import current_app
-
+from backend.extensions import app_extensions
 from services.market.live_price_cache import Quote
 from utils import metrics
 from utils.errors import already_logged
@@ -96,4 +95,4 @@ class InProcessTickBus:
 
 def tick_bus() -> TickBus:
     """The current app's tick bus."""
-    return current_app.extensions["tick_bus"]
+    return app_extensions()["tick_bus"]

@@ -25,10 +25,10 @@ from dataclasses import replace
 from datetime import date
 from typing import Any
 
-from flask import Flask, current_app
+from flask import Flask
 
 from backend import db
-from backend.extensions import socketio
+from backend.extensions import app_extensions, socketio
 from backend.settings import Settings
 from controller.platform import feed_state
 from services.market import exchange_session, market_clock
@@ -270,7 +270,7 @@ class UpstoxStream:
                 conn, exchange_session.PROVIDER, mode, reason, status, day, process_identity(), to_db(now_utc())
             )
         self._reported, self._reported_at = report, time.monotonic()
-        current_app.extensions.pop("feed_report_memo", None)  # this process follows its own word at once
+        app_extensions().pop("feed_report_memo", None)  # this process follows its own word at once
 
     def _exchange_says(self, status: str, at: Any, write: bool = True) -> None:
         """Record the exchange's status for its IST day; log where the calendar disagrees on whether it is open."""

@@ -19,10 +19,10 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from flask import Flask, current_app, request
+from flask import Flask, request
 from flask_socketio import SocketIO, join_room, leave_room, rooms
 
-from backend.extensions import socketio
+from backend.extensions import app_extensions, socketio
 from services.accounts.auth import is_admin, verify_access_token
 from services.market import market_clock
 from services.realtime import payloads
@@ -55,7 +55,7 @@ def _error(code: str, message: str, **details: Any) -> dict[str, Any]:
 
 def _requested_symbols(data: Any) -> list[str] | dict[str, Any]:
     """The de-duplicated, upper-cased symbols of a (un)subscribe payload, or an error ack."""
-    limit = current_app.extensions["settings"].ws_max_subscriptions
+    limit = app_extensions()["settings"].ws_max_subscriptions
     symbols = data.get("symbols") if isinstance(data, dict) else None
     if not isinstance(symbols, list) or not all(isinstance(s, str) for s in symbols):
         return _error("VALIDATION_ERROR", "expected {symbols: [string, ...]}")
@@ -127,12 +127,12 @@ def on_subscribe(data: Any = None) -> dict[str, Any]:
     unknown = [s for s in requested if s not in known]
     current = _subscribed_symbols()
     new = [s for s in accepted if s not in current]
-    limit = current_app.extensions["settings"].ws_max_subscriptions
+    limit = app_extensions()["settings"].ws_max_subscriptions
     if len(current) + len(new) > limit:
         return _error(
             "SUBSCRIPTION_LIMIT", f"at most {limit} symbols per connection", limit=limit, current=len(current)
         )
-    cache = current_app.extensions["live_prices"]["stocks"]
+    cache = app_extensions()["live_prices"]["stocks"]
     cached = [payloads.price_update(q, known[s]) for s in new if (q := cache.get(s)) is not None]
     if mode == "batch":
         batch_subscriptions().add(request.sid, new)

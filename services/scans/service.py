@@ -8,10 +8,8 @@ import secrets
 from collections.abc import Iterator
 from typing import Any
 
-from flask import current_app
-
 from backend import db
-from backend.extensions import socketio
+from backend.extensions import app_extensions, socketio
 from controller.jobs import jobs
 from controller.jobs.jobs import Job
 from controller.scans import results
@@ -29,7 +27,7 @@ SORTABLE = (*FIELD_NAMES, *results.RESULT_EXTRA_SORTS)
 
 
 def _settings() -> Any:
-    return current_app.extensions["settings"]
+    return app_extensions()["settings"]
 
 
 def submit(user_id: int, request: dict[str, Any]) -> dict[str, Any]:
@@ -48,7 +46,7 @@ def submit(user_id: int, request: dict[str, Any]) -> dict[str, Any]:
                 details={"limit": settings.scan_max_active_per_user, "active": active},
             )
         job_id = jobs.enqueue(conn, KIND, user_id, params, {"clamped_range": clamped})
-    runner = current_app.extensions.get("job_runner")
+    runner = app_extensions().get("job_runner")
     if runner is not None:
         runner.wake()  # this process may claim it at once; any other polls within JOB_POLL_INTERVAL_S
     return {"scan_id": job_id, "status": "queued", "clamped_range": clamped}

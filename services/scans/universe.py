@@ -6,9 +6,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from flask import current_app
-
 from backend import db
+from backend.extensions import app_extensions
 from controller.scans import panel as panel_sql
 from controller.scans import universe as universe_sql
 from services.platform.cache_service import named_cache
@@ -43,13 +42,13 @@ def _load() -> Universe:
 
 def current() -> Universe:
     """The universe, cached for CACHE_TTL_UNIVERSE_S."""
-    ttl = current_app.extensions["settings"].cache_ttl_universe_s
+    ttl = app_extensions()["settings"].cache_ttl_universe_s
     return named_cache("scan_universe", ttl, maxsize=1).get_or_load("universe", _load)
 
 
 def describe(universe: Universe) -> dict[str, Any]:
     """GET /scans/universe: what a client needs to build a scan form."""
-    settings = current_app.extensions["settings"]
+    settings = app_extensions()["settings"]
     return {
         "instrument_count": len(universe.symbols),
         "instruments_with_candles": universe.instruments_with_candles,

@@ -7,10 +7,10 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
-from flask import current_app
 from mysql.connector.errors import DatabaseError
 
 from backend import db
+from backend.extensions import app_extensions
 from controller.market.instruments import Instrument, find_instrument
 from controller.trading import orders, paper_accounts
 from controller.trading.models import Account, HoldingCost, HoldingCostLookup, HoldingsChange, Order, Outcome, Portfolio
@@ -34,7 +34,7 @@ _ATTEMPTS = 3
 
 def rules() -> TradingRules:
     """The trading limits from the settings."""
-    settings = current_app.extensions["settings"]
+    settings = app_extensions()["settings"]
     return TradingRules(
         settings.price_band_percent,
         settings.max_order_value,
@@ -47,7 +47,7 @@ def market_view(now: datetime | None = None) -> MarketView:
     """The time, the market phase, fresh live quotes (LIVE_CACHE_MAX_AGE_S) and cached instruments."""
     at = now or clock()
     cache = stock_prices()
-    max_age = current_app.extensions["settings"].live_cache_max_age_s
+    max_age = app_extensions()["settings"].live_cache_max_age_s
     return MarketView(
         at, _is_open(at), lambda symbol: cache.fresh(symbol, max_age, at), _instrument_lookup(), _holding_costs_lookup()
     )
@@ -68,7 +68,7 @@ def _trading_ttl_s() -> float:
     """Tick and lot sizes change rarely; the database quote in an Instrument is only the fallback when no fresh
     live quote exists, so it may be this much older than the snapshot table. The same holds for the database
     prices in cached holding costs (their quantities and average prices are exact: keyed by holdings_version)."""
-    return current_app.extensions["settings"].cache_ttl_trading_s
+    return app_extensions()["settings"].cache_ttl_trading_s
 
 
 def _per_app_cache(name: str, ttl_s: float, load: Callable[[Any, A], V | None]) -> Callable[[Any, A], V | None]:

@@ -13,9 +13,8 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Literal
 
-from flask import current_app
-
 from backend import db
+from backend.extensions import app_extensions
 from controller.trading import equity_points
 from controller.trading.models import Outcome
 from services.market.market_clock import clock
@@ -37,7 +36,7 @@ Point = tuple[int, datetime, Decimal, Decimal, Decimal]
 
 
 def _fill_buffer() -> tuple[list[Point], threading.Lock]:
-    return current_app.extensions.get("equity_fill_points") or current_app.extensions.setdefault(
+    return app_extensions().get("equity_fill_points") or app_extensions().setdefault(
         "equity_fill_points", ([], threading.Lock())
     )
 

@@ -15,9 +15,10 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from decimal import Decimal
 
-from flask import Flask, current_app
+from flask import Flask
 
 from backend import db
+from backend.extensions import app_extensions
 from controller.trading import fills, order_queries
 from controller.trading.models import Order
 from controller.trading.order_rules import MarketView, may_act
@@ -31,7 +32,7 @@ log = logging.getLogger(__name__)
 
 
 def _fresh_by_symbol(quotes: Iterable[Quote], view: MarketView) -> dict[str, Quote]:
-    max_age = current_app.extensions["settings"].live_cache_max_age_s
+    max_age = app_extensions()["settings"].live_cache_max_age_s
     latest: dict[str, Quote] = {}
     for quote in quotes:
         if (view.now - quote.as_of).total_seconds() > max_age:
