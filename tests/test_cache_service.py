@@ -225,3 +225,31 @@ def test_a_memo_keeps_what_it_was_given_and_forgets_everything_when_full():
     assert [memo.get(n) for n in range(3)] == ["0", "1", "2"] and memo.get("absent") is None
     memo.put(3, "3")  # full: everything kept so far goes, the new entry stays
     assert len(memo) == 1 and memo.get(3) == "3" and memo.get(0) is None
+    memo.pop(3)
+    memo.put(4, "4")
+    assert memo.get(3) is None and len(memo) == 1
+    memo.clear()
+    assert len(memo) == 0 and memo.get(4) is None
+
+
+def test_invalidated_and_cleared_keys_are_loaded_again_by_the_lock_free_hit():
+    timer, spawned = FakeTimer(), []
+    cache, loader = make_cache("t_lockfree", timer, spawned), Loader()
+    assert cache.get_or_load("k", loader) == "v1" and cache.get_or_load("k", loader) == "v1"
+    cache.invalidate("k")
+    assert cache.get_or_load("k", loader) == "v2"
+    cache.clear()
+    assert cache.get_or_load("k", loader) == "v3" and loader.calls == 3
+
+
+def test_a_fresh_hit_is_not_timed_into_the_cache_bucket_and_a_miss_is():
+    from utils.request_context import start_request, timings
+
+    timer, spawned = FakeTimer(), []
+    cache = make_cache("t_timed", timer, spawned)
+    start_request("t")
+    cache.get_or_load("k", lambda: "v")
+    assert "cache" in timings()
+    start_request("t")
+    cache.get_or_load("k", lambda: "v")
+    assert "cache" not in timings()

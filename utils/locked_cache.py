@@ -83,5 +83,13 @@ class Memo:
             self._entries.clear()
         self._entries[key] = value
 
+    def pop(self, key: Hashable) -> None:
+        """Forget `key`."""
+        self._entries.pop(key, None)
+
+    def clear(self) -> None:
+        """Forget everything."""
+        self._entries.clear()
+
     def __len__(self) -> int:
         return len(self._entries)

@@ -25,7 +25,7 @@ from flask import current_app, has_app_context
 from backend.extensions import app_extensions, socketio
 from utils import metrics
 from utils.errors import ServiceUnavailable, already_logged
-from utils.locked_cache import LockedCache
+from utils.locked_cache import LockedCache, Memo
 from utils.request_context import add_time
 
 log = logging.getLogger(__name__)
@@ -76,6 +76,9 @@ class NamedCache:
         self.wait_timeout_s = wait_timeout_s
         self._timer = timer
         self._entries: TTLCache = TTLCache(maxsize=maxsize, ttl=ttl_s + stale_s, timer=timer)
+        # The entries stored, for a fresh hit without the lock and the TTLCache's bookkeeping (a dict lookup is
+        # atomic): forgotten all at once when full, and by key with the TTLCache's on invalidate and clear.
+        self._stored: Memo = Memo(maxsize)
         self._lock = threading.Lock()
         self._flights: dict[Hashable, _Flight] = {}
         self._debug = debug
@@ -89,34 +92,43 @@ class NamedCache:
             return len(self._entries)
 
     def get_or_load(self, key: Hashable, loader: Callable[[], T]) -> T:
-        """The cached value of `key`, computing it with `loader` on a miss (once for all waiters)."""
+        """The cached value of `key`, computing it with `loader` on a miss (once for all waiters). Only misses, stale
+        hits and waits are timed into the request's `cache` bucket: a fresh hit costs a lookup."""
+        entry = self._stored.get(key)
+        if entry is not None and self._timer() < entry.fresh_until:
+            self._note("hit", key)
+            return entry.value
         started = time.perf_counter()
         try:
-            now = self._timer()
-            with self._lock:
-                entry = self._entries.get(key)
-                if entry is not None and now < entry.fresh_until:
-                    self._note("hit", key)
-                    return entry.value
-                flight = self._flights.get(key)
-                refresh = entry is not None and flight is None and self._refreshing < self.max_refreshes
-                owner = flight is None and (entry is None or refresh)
-                if owner:
-                    flight = self._flights[key] = _Flight()
-                if refresh:
-                    self._refreshing += 1
-            if entry is not None:  # stale: serve it and refresh behind the caller's back (if none is due)
-                self._note("stale", key)
-                if refresh:
-                    self._refresh_in_background(key, loader, flight)
-                return entry.value
-            if owner:
-                self._note("miss", key)
-                return self._load(key, loader, flight)
-            self._note("coalesced", key)
-            return self._wait(flight)
+            return self._load_or_wait(key, loader)
         finally:
             add_time("cache", time.perf_counter() - started)
+
+    def _load_or_wait(self, key: Hashable, loader: Callable[[], T]) -> T:
+        now = self._timer()
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is not None and now < entry.fresh_until:  # loaded meanwhile, or forgotten by the full memo
+                self._stored.put(key, entry)
+                self._note("hit", key)
+                return entry.value
+            flight = self._flights.get(key)
+            refresh = entry is not None and flight is None and self._refreshing < self.max_refreshes
+            owner = flight is None and (entry is None or refresh)
+            if owner:
+                flight = self._flights[key] = _Flight()
+            if refresh:
+                self._refreshing += 1
+        if entry is not None:  # stale: serve it and refresh behind the caller's back (if none is due)
+            self._note("stale", key)
+            if refresh:
+                self._refresh_in_background(key, loader, flight)
+            return entry.value
+        if owner:
+            self._note("miss", key)
+            return self._load(key, loader, flight)
+        self._note("coalesced", key)
+        return self._wait(flight)
 
     def refresh(self, key: Hashable, loader: Callable[[], T]) -> T:
         """Recompute `key` now and store it, whatever its age (the hot-cache refresher uses it)."""
@@ -130,7 +142,8 @@ class NamedCache:
     def put(self, key: Hashable, value: Any) -> None:
         """Store a value as fresh for the cache's TTL."""
         with self._lock:
-            self._entries[key] = _Entry(value, self._timer() + self.ttl_s)
+            entry = self._entries[key] = _Entry(value, self._timer() + self.ttl_s)
+            self._stored.put(key, entry)
             self._size.set(len(self._entries))
 
     def get(self, key: Hashable) -> Any:
@@ -143,12 +156,14 @@ class NamedCache:
         """Forget one key."""
         with self._lock:
             self._entries.pop(key, None)
+            self._stored.pop(key)
             self._size.set(len(self._entries))
 
     def clear(self) -> None:
         """Forget everything."""
         with self._lock:
             self._entries.clear()
+            self._stored.clear()
             self._size.set(0)
 
     def _load(self, key: Hashable, loader: Callable[[], T], flight: _Flight) -> T:
