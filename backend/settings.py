@@ -142,6 +142,7 @@ class Settings(BaseSettings):
     cache_ttl_sectors_s: float = Field(30.0, gt=0)
     cache_ttl_history_s: float = Field(60.0, gt=0)
     cache_ttl_universe_s: float = Field(300.0, gt=0)
+    cache_ttl_search_s: float = Field(60.0, gt=0)
     cache_ttl_trading_s: float = Field(10.0, gt=0)
     cache_stale_s: float = Field(30.0, ge=0)
     debug_cache: bool = False

@@ -1,21 +1,24 @@
 """Benchmark: stock search from the in-memory index as the universe grows (2,001 and 10,000 instruments).
 
 Usage: .venv/bin/python bench/search.py [--extra-symbols 1800 9800] [--days 5] [--duration 10] [--rounds 3]
-                                        [--connections 64]
+                                        [--connections 64] [--market-open]
 For each universe size: a throwaway MariaDB, migrated and seeded (`--days` of daily candles: search reads none),
 then
 - in process: the CPU time (thread_time) per query of `stock_views.search` (there is no response cache: every query
   is answered by the index), the route's work without HTTP, over the typeahead's queries, and of the index alone
-  (`stock_search.search_stocks`); and the cost of re-ranking the index (done every QUOTE_WRITE_INTERVAL_S, off the
+  (`stock_search.search_stocks`); and the cost of re-ranking the index (done every CACHE_TTL_SEARCH_S, off the
   request path) and of rebuilding it (when the instrument list changes);
 - over HTTP (gunicorn, gevent, 1 worker; wrk at `--connections`): a typeahead of distinct prefixes (every two-letter
   prefix, then every three-letter one that matches something; `limit` 5..14 varies too) against /health, in
-  interleaved rounds.
+  interleaved rounds. The market is in whatever phase the clock says (printed): while it is open the simulator ticks
+  every instrument each second and search rows carry live prices; `--market-open` opens it whatever the clock says
+  (FORCE_MARKET_OPEN).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import string
 import tempfile
@@ -75,7 +78,7 @@ def in_process(app, queries: list[str]) -> dict:
 
 def over_http(server, args: argparse.Namespace, queries: list[str], workdir: Path) -> dict:
     """Interleaved wrk rounds of /health and the typeahead on one gunicorn worker."""
-    env = server_env(server.config().url(), workdir)
+    env = {**server_env(server.config().url(), workdir), **({"FORCE_MARKET_OPEN": "1"} if args.market_open else {})}
     lua = workdir / "typeahead.lua"
     lua.write_text(_TYPEAHEAD_LUA % ", ".join(f'"{q}"' for q in queries))
     app = LocalApp(env, workdir / "app.log").start()
@@ -85,6 +88,8 @@ def over_http(server, args: argparse.Namespace, queries: list[str], workdir: Pat
         targets = [("/health", app.url + "/health", None), ("typeahead", app.url + "/", str(lua))]
         with urllib.request.urlopen(app.url + "/stocks/search?q=warm", timeout=60):
             pass  # the index is built by the first query
+        with urllib.request.urlopen(app.url + "/market/status", timeout=10) as answer:
+            phase = json.load(answer)["data"]["phase"]
         for _, url, script in targets:
             run_wrk(url, args.connections, 2, script)  # warm-up
         for _ in range(args.rounds):
@@ -96,7 +101,7 @@ def over_http(server, args: argparse.Namespace, queries: list[str], workdir: Pat
                 runs[name].append(result)
     finally:
         app.stop()
-    return {"runs": runs}
+    return {"runs": runs, "phase": phase}
 
 
 def main() -> None:
@@ -106,10 +111,12 @@ def main() -> None:
     parser.add_argument("--duration", type=int, default=10)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument("--market-open", action="store_true", help="open the market whatever the clock says")
     args = parser.parse_args()
     print(
         f"command: python bench/search.py --extra-symbols {' '.join(map(str, args.extra_symbols))} --days {args.days} "
         f"--duration {args.duration} --rounds {args.rounds} --connections {args.connections}"
+        + (" --market-open" if args.market_open else "")
     )
     for extra in args.extra_symbols:
         with tempfile.TemporaryDirectory() as tmp, migrated_database(Path(tmp) / "db", "bench_search") as server:
@@ -132,10 +139,13 @@ def report(summary: str, queries: list[str], local: dict, http: dict, args: argp
     print(f"\ndatabase: {summary}; typeahead: {len(queries):,} distinct prefixes")
     print(
         f"in process, CPU per query: view {local['view_ms']:.3f} ms, index alone {local['index_ms']:.4f} ms; "
-        f"re-rank (every QUOTE_WRITE_INTERVAL_S, in the background) {local['rerank_ms']:.1f} ms; "
+        f"re-rank (every CACHE_TTL_SEARCH_S, in the background) {local['rerank_ms']:.1f} ms; "
         f"rebuild (instrument list changed) {local['rebuild_ms']:.1f} ms"
     )
-    print(f"over HTTP, wrk -c{args.connections} -d{args.duration}s, medians of {args.rounds} interleaved rounds")
+    print(
+        f"over HTTP (market {http['phase']}), wrk -c{args.connections} -d{args.duration}s, "
+        f"medians of {args.rounds} interleaved rounds"
+    )
     print("\n".join(wrk_medians_table(http["runs"], "/health")))
 
 

@@ -167,7 +167,7 @@ def movers_all(query: MoversQuery):
 def search(query: SearchQuery):
     """Search by symbol prefix, then by word prefixes of the company name."""
     rows, source = stock_views.search(query.q, query.limit)
-    return cached_json_rows(rows, QUOTE_MAX_AGE_S, count=len(rows), source=source)
+    return cached_json_rows(rows, QUOTE_MAX_AGE_S, source)
 
 
 @bp.get("/history/<symbol>")

@@ -17,10 +17,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
+from urllib.parse import parse_qsl
 
 from flask import request
 from pydantic import BaseModel
 
+from backend.extensions import request_environ
 from utils.locked_cache import Memo
 
 V = TypeVar("V", bound=Callable[..., Any])
@@ -38,8 +40,14 @@ def _json_payload() -> Any:
     return {} if payload is None else payload  # a missing or non-JSON body is validated as an empty object
 
 
-def _query_payload(query_string: bytes) -> dict[str, str]:
-    return request.args.to_dict() if query_string else {}  # the first value of each name
+def _query_payload(query_string: str) -> dict[str, str]:
+    """The first value of each name, parsed as `request.args` parses it (invalid UTF-8 becomes U+FFFD)."""
+    payload: dict[str, str] = {}
+    if query_string:
+        text = query_string if query_string.isascii() else query_string.encode("latin-1").decode(errors="replace")
+        for name, value in parse_qsl(text, keep_blank_values=True, errors="replace"):
+            payload.setdefault(name, value)
+    return payload
 
 
 def json_body(model: type[BaseModel]) -> Callable[[V], V]:
@@ -63,7 +71,7 @@ def query_params(model: type[BaseModel], repeats: bool = True) -> Callable[[V], 
     def decorate(view: V) -> V:
         @wraps(view)
         def validated(*args: Any, **kwargs: Any) -> Any:
-            query_string = request.query_string
+            query_string = request_environ().get("QUERY_STRING", "")
             query = _QUERIES.get((model, query_string)) if repeats else None
             if query is None:
                 query = model.model_validate(_query_payload(query_string))

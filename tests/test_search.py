@@ -1,9 +1,12 @@
 """GET /stocks/search: ranking, literal wildcards, validation and the live overlay."""
 
+import json
+
 import pytest
 
 from controller.sql import fetch_all
 from tests.market_helpers import CLOSED_NOW, OPEN_NOW, freeze, put_stock_quotes, quote, seconds_ago
+from utils.quote_format import number
 from utils.search_rank import search_rank
 
 
@@ -106,6 +109,29 @@ def test_a_search_row_follows_each_new_live_quote_and_answers_304_when_unchanged
     moved = client.get("/stocks/search?q=TCS&limit=1", headers={"If-None-Match": first.headers["ETag"]})
     assert moved.status_code == 200 and moved.get_json()["data"][0]["currentPrice"] == 3310.0
     assert moved.get_json()["count"] == 1 and moved.get_json()["source"] == "websocket_cache"
+
+
+def test_a_search_row_is_the_json_of_the_row_with_the_live_quote_laid_over(app):
+    """Rows are written as text, not dumped from a dict: the same bytes as dumping the laid-over row's fields, for a
+    company name that needs escaping too."""
+    from dataclasses import replace
+
+    from services.market import stock_search, stock_views
+    from services.market.live_overlay import WEBSOCKET_CACHE, with_stock_quote
+
+    with app.app_context():
+        row = replace(stock_search.search_stocks("TCS", 1)[0], company_name='Tata "Consultancy" Services Ltd. — Café')
+        live = quote("TCS", "3310.05", "3089.90", seconds_ago(OPEN_NOW, 1))
+        for laid_over, given in ((row, None), (with_stock_quote(row, live, WEBSOCKET_CACHE), live)):
+            expected = {
+                "symbol": laid_over.symbol,
+                "companyName": laid_over.company_name,
+                "exchange": laid_over.exchange,
+                "currentPrice": number(laid_over.ltp),
+                "changePercent": number(laid_over.change_pct),
+            }
+            assert stock_views._search_row(row, given) == json.dumps(expected, separators=(",", ":")).encode()
+        assert json.loads(stock_views._search_row(row, live))["changePercent"] == 7.12
 
 
 def test_bank_finds_the_banks_a_trader_means_among_the_dashboards_eight(client, db_conn):

@@ -80,10 +80,10 @@ def _found(client, query: str) -> list[str]:
     return [row["symbol"] for row in response.get_json()["data"]]
 
 
-def test_a_new_stock_is_found_and_a_traded_value_reranks_once_the_snapshot_is_reread(make_app, search_db):
+def test_a_new_stock_is_found_and_a_traded_value_reranks_once_the_search_index_rereads(make_app, search_db):
     from backend.db import connect
 
-    app = make_app(search_db, quote_write_interval_s=0.2, cache_ttl_quotes_s=0.2)
+    app = make_app(search_db, cache_ttl_search_s=0.2, cache_ttl_quotes_s=0.2)
     client = app.test_client()
     assert _found(client, "zqx") == []
     industries = _found(client, "industries")

@@ -1,8 +1,10 @@
-"""Numbers for JSON: Decimal prices as JSON numbers with fixed decimals, display strings, price bands."""
+"""Numbers for JSON: Decimal prices as JSON numbers with fixed decimals, display strings, price bands; JSON text."""
 
 from __future__ import annotations
 
+import json
 from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
 
 from utils.money import HUNDRED, ceil_to, floor_to
 
@@ -15,6 +17,12 @@ def number(value: Decimal | int | None, places: int = 2) -> float | None:
     if value is None:
         return None
     return float(Decimal(value).quantize(_PLACES[places], rounding=ROUND_HALF_UP))
+
+
+@lru_cache(maxsize=32768)
+def json_string(text: str) -> str:
+    """`text` as a JSON string (memoised: symbols and company names are written on every tick and search)."""
+    return json.dumps(text)
 
 
 def display_price(value: Decimal) -> str:

@@ -35,7 +35,18 @@ def _max_age() -> float:
 
 def fresh_stock_quote(symbol: str) -> Quote | None:
     """The cached live quote of a stock if it is fresh enough, else None (market hours not checked)."""
-    return stock_prices().fresh(symbol, _max_age(), clock())
+    return _fresh_lookup(stock_prices())(symbol)
+
+
+def fresh_stock_quotes() -> Callable[[str], Quote | None] | None:
+    """While the market is open, `fresh_stock_quote` for one pass over a response's rows (the clock, the cache and the
+    age limit looked up once); None while it is closed."""
+    return _fresh_lookup(stock_prices()) if overlay_enabled() else None
+
+
+def _fresh_lookup(cache: LivePriceCache) -> Callable[[str], Quote | None]:
+    max_age, now = _max_age(), clock()
+    return lambda key: cache.fresh(key, max_age, now)
 
 
 def _session_fields(quote: Quote, source: str) -> dict:
@@ -71,10 +82,10 @@ def _overlay(
     rows = list(rows)
     if not rows or not overlay_enabled():
         return rows, False
-    max_age, now = _max_age(), clock()
+    fresh = _fresh_lookup(cache)
     result, live = [], False
     for row in rows:
-        quote = cache.fresh(key(row), max_age, now)
+        quote = fresh(key(row))
         result.append(row if quote is None else merge(row, quote))
         live = live or quote is not None
     return result, live

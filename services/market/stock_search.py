@@ -1,12 +1,13 @@
 """Stock search from an in-memory index, per process: no database round trip per query.
 
-The instruments and their snapshot quotes are the universe's shared snapshot rows (services/market/universe_snapshot.py,
-refreshed every CACHE_TTL_QUOTES_S). The ranking (utils.search_rank) orders matches by the traded value of the
-`stock_quotes` snapshot, which the quote writer refreshes every QUOTE_WRITE_INTERVAL_S; so the traded values are
-re-read on that cadence (one two-column query, in the background while the previous ranking keeps serving: a
-NamedCache's stale-while-revalidate). The symbol and word index
-is rebuilt only when that read shows the instrument list changed (a stock added, removed, renamed, moved exchange),
-or after CACHE_TTL_UNIVERSE_S (index memberships, which rank NIFTY 50 members first, change with no such sign).
+The instruments and their snapshot quotes are the universe's shared snapshot rows
+(services/market/universe_snapshot.py), and the ranking (utils.search_rank) orders matches by those rows' traded values.
+Both are re-read every CACHE_TTL_SEARCH_S (60 s), in the background while the previous ranking keeps serving (a
+NamedCache's stale-while-revalidate): traded values move slowly, and while the market is open a row's price is the
+live quote's. Not every CACHE_TTL_QUOTES_S: re-reading the universe's snapshot costs ~0.3 s of CPU at 10,000
+instruments (docs/BENCHMARKS.md, search). The symbol and word index is rebuilt only when the rows show the instrument
+list changed (a stock added, removed, renamed, moved exchange), or after CACHE_TTL_UNIVERSE_S (index memberships, which
+rank NIFTY 50 members first, change with no such sign).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from backend import db
 from backend.extensions import app_extensions
 from controller.market import search as search_sql
 from controller.market.stocks import StockQuote
-from services.market.live_overlay import WEBSOCKET_CACHE, fresh_stock_quote, overlay_enabled, with_stock_quote
+from services.market.live_overlay import fresh_stock_quotes
 from services.market.live_price_cache import Quote
 from services.market.universe_snapshot import universe_snapshot
 from services.platform.cache_service import app_cache, named_cache
@@ -74,14 +75,12 @@ def _index_for(quotes: list[StockQuote]) -> SearchIndex:
 
 def _load() -> _Snapshot:
     quotes = universe_snapshot()
-    with db.connection() as conn:
-        traded = search_sql.traded_values(conn, pause)
-    ranked = _index_for(quotes).ranked([traded.get(quote.stock_id) for quote in quotes], pause)
+    ranked = _index_for(quotes).ranked([quote.traded_value for quote in quotes], pause)
     return _Snapshot(ranked, tuple(quotes), [None] * len(quotes), {})
 
 
 def _snapshot() -> _Snapshot:
-    return named_cache("search_index", _settings().quote_write_interval_s, maxsize=1).get_or_load("all", _load)
+    return named_cache("search_index", _settings().cache_ttl_search_s, maxsize=1).get_or_load("all", _load)
 
 
 def ranking() -> RankedSearch:
@@ -95,26 +94,29 @@ def search_stocks(query: str, limit: int) -> list[StockQuote]:
     return [snapshot.quotes[n] for n in snapshot.ranked.search(query, limit)]
 
 
-def search_results(query: str, limit: int, encode: Callable[[StockQuote], bytes]) -> tuple[list[bytes], bool]:
-    """The JSON rows (`encode(row)`) of `search_stocks`' results, with fresh live quotes laid over while the market is
-    open, and whether any was live. Each row is encoded once per snapshot, or per live quote (rows are shared
-    between responses)."""
+def search_results(
+    query: str, limit: int, encode: Callable[[StockQuote, Quote | None], bytes]
+) -> tuple[list[bytes], bool]:
+    """The JSON rows of `search_stocks`' results (`encode(row, live quote or None)`: fresh live quotes are laid over
+    while the market is open), and whether any was live. Each row is encoded once per snapshot, or per live quote (rows
+    are shared between responses)."""
     snapshot = _snapshot()
     encoded, lives, quotes = snapshot.encoded, snapshot.live, snapshot.quotes
-    is_open = overlay_enabled()
+    found = snapshot.ranked.search(query, limit)
+    fresh = fresh_stock_quotes() if found else None
     rows, any_live = [], False
-    for n in snapshot.ranked.search(query, limit):
+    for n in found:
         quote = quotes[n]
-        live = fresh_stock_quote(quote.symbol) if is_open else None
+        live = None if fresh is None else fresh(quote.symbol)
         if live is None:
             row = encoded[n]
             if row is None:
-                row = encoded[n] = encode(quote)
+                row = encoded[n] = encode(quote, None)
         else:
             any_live = True
             kept = lives.get(n)
             if kept is None or kept[0] is not live:
-                kept = lives[n] = (live, encode(with_stock_quote(quote, live, WEBSOCKET_CACHE)))
+                kept = lives[n] = (live, encode(quote, live))
             row = kept[1]
         rows.append(row)
     return rows, any_live

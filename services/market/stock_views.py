@@ -10,8 +10,6 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from flask import current_app
-
 from backend import db
 from backend.extensions import app_extensions
 from controller.market import stocks
@@ -28,11 +26,12 @@ from services.market.live_overlay import (
     provider_quote,
     with_stock_quote,
 )
+from services.market.live_price_cache import Quote
 from services.market.market_clock import clock
 from services.market.universe_snapshot import exchange_snapshot
 from services.platform.cache_service import NamedCache, named_cache
 from utils.errors import NotFound
-from utils.quote_format import circuit_limits, display_change_pct, display_price, number
+from utils.quote_format import circuit_limits, display_change_pct, display_price, json_string, number, percent_change
 from utils.timeutil import iso_ist
 
 DEFAULT_EXCHANGE = "NSE"
@@ -187,15 +186,17 @@ def movers_all(exchange: str = DEFAULT_EXCHANGE, intraday: bool = False, limit: 
     return payload
 
 
-def _search_row(row: StockQuote) -> bytes:
-    row_json = {
-        "symbol": row.symbol,
-        "companyName": row.company_name,
-        "exchange": row.exchange,
-        "currentPrice": number(row.ltp),
-        "changePercent": number(row.change_pct),
-    }
-    return current_app.json.dumps(row_json, separators=(",", ":")).encode()
+def _search_row(row: StockQuote, live: Quote | None) -> bytes:
+    """A search result as JSON, {symbol, companyName, exchange, currentPrice, changePercent}: the snapshot row's price,
+    or the live quote's (the numbers `with_stock_quote` would lay over). Written directly: while the market is open a
+    typeahead's rows are re-encoded after each tick of their quotes, and this costs ~2 µs against ~10 for laying the
+    quote over and dumping a dict (docs/BENCHMARKS.md, search)."""
+    ltp, prev_close = (row.ltp, row.prev_close) if live is None else (live.ltp, live.prev_close)
+    return (
+        f'{{"symbol":{json_string(row.symbol)},"companyName":{json_string(row.company_name)},'
+        f'"exchange":{json_string(row.exchange)},"currentPrice":{number(ltp)!r},'
+        f'"changePercent":{number(percent_change(ltp, prev_close))!r}}}'
+    ).encode()
 
 
 def search(query: str, limit: int) -> tuple[list[bytes], str]:

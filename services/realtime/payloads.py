@@ -15,6 +15,7 @@ from services.market.live_price_cache import Quote
 from services.market.market_clock import clock
 from services.market.stock_views import DEFAULT_EXCHANGE, mover_json
 from services.market_data.universe import load_universe
+from utils.quote_format import json_string
 from utils.timeutil import iso_ist
 
 MOVERS_LIMIT = 10
@@ -47,11 +48,6 @@ def _iso(as_of: datetime) -> str | None:
     return iso_ist(as_of)  # a tick's quotes share one timestamp: format it once
 
 
-@lru_cache(maxsize=16384)
-def _json_string(text: str) -> str:
-    return json.dumps(text)
-
-
 def price_update_json(quote: Quote, stock_id: int | None) -> str:
     """`price_update` (and `prices_batch` item) as compact JSON text: {symbol, stock_id, ltp, change, change_pct, ...}.
 
@@ -65,10 +61,10 @@ def price_update_json(quote: Quote, stock_id: int | None) -> str:
     change_pct = round((ltp - prev_close) * 100 / prev_close, 2) if prev_close else 0.0
     as_of = _iso(quote.as_of)
     return (
-        f'{{"symbol":{_json_string(quote.symbol)},"stock_id":{"null" if stock_id is None else int(stock_id)},'
+        f'{{"symbol":{json_string(quote.symbol)},"stock_id":{"null" if stock_id is None else int(stock_id)},'
         f'"ltp":{quote.ltp},"change":{change!r},"change_pct":{change_pct!r},"day_open":{quote.day_open},'
         f'"day_high":{quote.day_high},"day_low":{quote.day_low},"prev_close":{quote.prev_close},'
-        f'"volume":{int(quote.volume)},"as_of":{"null" if as_of is None else _json_string(as_of)}}}'
+        f'"volume":{int(quote.volume)},"as_of":{"null" if as_of is None else json_string(as_of)}}}'
     )
 
 
