@@ -64,3 +64,22 @@ def test_live_levels_replace_the_snapshot_only_while_open_and_fresh(app, client)
     freeze(app, CLOSED_NOW)
     closed = client.get("/indices/all").get_json()
     assert closed["source"] == "database" and closed["data"]["NSE"][0]["valueNum"] != 26500.25
+
+
+def test_live_levels_are_laid_over_and_shaped_once_per_set_of_live_quotes(app, client):
+    """While the same live quotes are fresh every request gets the same payload (laid over, shaped and encoded
+    once); a newer quote is served at once."""
+    from services.market import index_views
+
+    now = freeze(app, OPEN_NOW)
+    put_index_quotes(app, quote("NIFTY 50", "26500.25", "26062.30", seconds_ago(now, 2)))
+    with app.app_context():
+        first = index_views.indices_all()
+        assert index_views.indices_all() is first and first["source"] == "websocket_cache"
+    etag = client.get("/indices/all").headers["ETag"]
+    assert client.get("/indices/all", headers={"If-None-Match": etag}).status_code == 304
+    put_index_quotes(app, quote("NIFTY 50", "26510.00", "26062.30", seconds_ago(now, 1)))
+    with app.app_context():
+        moved = index_views.indices_all()
+    assert moved is not first and moved["data"]["NSE"][0]["valueNum"] == 26510.0
+    assert client.get("/indices/all", headers={"If-None-Match": etag}).status_code == 200

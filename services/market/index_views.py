@@ -6,7 +6,7 @@ from backend import db
 from backend.extensions import app_extensions
 from controller.market import indices
 from controller.market.indices import IndexQuote
-from services.market.live_overlay import DATABASE, WEBSOCKET_CACHE, overlay_indices
+from services.market.live_overlay import DATABASE, WEBSOCKET_CACHE, fresh_index_quotes, with_index_quote
 from services.market.market_clock import status_now
 from services.platform.cache_service import NamedCache, named_cache
 from utils.errors import NotFound
@@ -47,15 +47,31 @@ def _load() -> tuple[list[IndexQuote], list[dict]]:
 
 
 def _cache() -> NamedCache:
-    return named_cache("indices", app_extensions()["settings"].cache_ttl_indices_s, maxsize=1)
+    return named_cache("indices", _ttl_s(), maxsize=1)
+
+
+def _ttl_s() -> float:
+    return app_extensions()["settings"].cache_ttl_indices_s
 
 
 def _current() -> tuple[list[IndexQuote], list[dict], bool]:
+    """The index rows and their API shapes, with fresh live levels laid over while the market is open, and whether
+    any was. The live rows are laid over and shaped once per set of live quotes: while the same quotes are fresh
+    (a tick a second) every request gets the same lists, and so the same encoded response (`cached_json`)."""
     rows, shaped = _cache().get_or_load("all", _load)
-    live_rows, live = overlay_indices(rows)
-    if live:
-        return live_rows, [index_json(row) for row in live_rows], True
-    return rows, shaped, False
+    quotes = fresh_index_quotes(rows)
+    if quotes is None or not any(quotes):
+        return rows, shaped, False
+    laid_over = named_cache("indices_live", _ttl_s(), maxsize=1)
+    known = laid_over.get("all")
+    if known is not None and known[0] is shaped and all(a is b for a, b in zip(known[1], quotes, strict=True)):
+        return known[2]
+    live_rows = [
+        row if quote is None else with_index_quote(row, quote) for row, quote in zip(rows, quotes, strict=True)
+    ]
+    current = (live_rows, [index_json(row) for row in live_rows], True)
+    laid_over.put("all", (shaped, quotes, current))
+    return current
 
 
 def refresh_indices() -> int:
@@ -64,12 +80,12 @@ def refresh_indices() -> int:
 
 
 def indices_all() -> dict:
-    """`{source, market_status, data: {tag: [index, ...]}, totalIndices}` (the same dict while neither
-    the snapshot nor the phase changes and nothing live is laid over)."""
+    """`{source, market_status, data: {tag: [index, ...]}, totalIndices}` (the same dict while neither the snapshot,
+    the phase nor the live quotes laid over change)."""
     rows, shaped, live = _current()
     phase = status_now().phase
-    composed = named_cache("indices_all", app_extensions()["settings"].cache_ttl_indices_s, maxsize=4)
-    known = None if live else composed.get(phase)
+    composed = named_cache("indices_all", _ttl_s(), maxsize=4)
+    known = composed.get((phase, live))
     if known is not None and known[0] is shaped:
         return known[1]
     grouped: dict[str, list[dict]] = {}
@@ -81,8 +97,7 @@ def indices_all() -> dict:
         "data": grouped,
         "totalIndices": len(rows),
     }
-    if not live:
-        composed.put(phase, (shaped, payload))
+    composed.put((phase, live), (shaped, payload))
     return payload
 
 

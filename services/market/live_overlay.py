@@ -98,13 +98,18 @@ def overlay_stocks(rows: Iterable[StockQuote]) -> tuple[list[StockQuote], bool]:
     )
 
 
-def _with_index_quote(row: IndexQuote, quote: Quote) -> IndexQuote:
+def with_index_quote(row: IndexQuote, quote: Quote) -> IndexQuote:
+    """`row` with the live quote's level and session numbers."""
     return replace(row, **_session_fields(quote, WEBSOCKET_CACHE))
 
 
-def overlay_indices(rows: Iterable[IndexQuote]) -> tuple[list[IndexQuote], bool]:
-    """Index rows with fresh live levels laid over while the market is open; and whether any was live."""
-    return _overlay(rows, index_prices(), lambda row: row.name, _with_index_quote)
+def fresh_index_quotes(rows: list[IndexQuote]) -> list[Quote | None] | None:
+    """While the market is open, each index row's fresh live quote (None where it has none); None while closed. A
+    caller lays them over with `with_index_quote` (and may keep what it made while the same quotes come back)."""
+    if not rows or not overlay_enabled():
+        return None
+    fresh = _fresh_lookup(index_prices())
+    return [fresh(row.name) for row in rows]
 
 
 def live_feed_active() -> bool:
