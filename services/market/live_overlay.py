@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import replace
-from typing import TypeVar
 
 from backend.extensions import app_extensions
 from controller.market.indices import IndexQuote
@@ -73,29 +72,18 @@ def with_stock_quote(row: StockQuote, quote: Quote, source: str) -> StockQuote:
     )
 
 
-Row = TypeVar("Row", StockQuote, IndexQuote)
-
-
-def _overlay(
-    rows: Iterable[Row], cache: LivePriceCache, key: Callable[[Row], str], merge: Callable[[Row, Quote], Row]
-) -> tuple[list[Row], bool]:
-    rows = list(rows)
-    if not rows or not overlay_enabled():
-        return rows, False
-    fresh = _fresh_lookup(cache)
-    result, live = [], False
-    for row in rows:
-        quote = fresh(key(row))
-        result.append(row if quote is None else merge(row, quote))
-        live = live or quote is not None
-    return result, live
-
-
 def overlay_stocks(rows: Iterable[StockQuote]) -> tuple[list[StockQuote], bool]:
     """Rows with fresh live quotes laid over while the market is open; and whether any was live."""
-    return _overlay(
-        rows, stock_prices(), lambda row: row.symbol, lambda row, quote: with_stock_quote(row, quote, WEBSOCKET_CACHE)
-    )
+    rows = list(rows)
+    fresh = fresh_stock_quotes() if rows else None
+    if fresh is None:
+        return rows, False
+    result, live = [], False
+    for row in rows:
+        quote = fresh(row.symbol)
+        result.append(row if quote is None else with_stock_quote(row, quote, WEBSOCKET_CACHE))
+        live = live or quote is not None
+    return result, live
 
 
 def with_index_quote(row: IndexQuote, quote: Quote) -> IndexQuote:

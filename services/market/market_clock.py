@@ -42,11 +42,7 @@ def calendar() -> MarketCalendar:
 
 def clock() -> datetime:
     """The app's idea of "now" (aware UTC): the real time unless a test froze it with `set_clock`."""
-    return _clock_of(app_extensions())
-
-
-def _clock_of(extensions: dict) -> datetime:
-    return extensions.get("clock", now_utc)()
+    return app_extensions().get("clock", now_utc)()
 
 
 def set_clock(app: Flask, source: Callable[[], datetime] | None) -> None:
@@ -101,9 +97,9 @@ def current_phase() -> str:
 
 def status_now() -> MarketStatus:
     """The market status, computed at most once per clock second (for hot paths; `now` is coarse)."""
-    extensions = app_extensions()
-    now = _clock_of(extensions)
+    now = clock()
     second = int(now.timestamp())
+    extensions = app_extensions()
     known = extensions.get("market_status_memo")
     if known is not None and known[0] == second:
         return known[1]
