@@ -161,9 +161,9 @@ class FakeFeed:
         try:
             self._serve(connection)
         finally:
-            connection.closed = True
             if ws.close_reason != CloseReason.NO_STATUS_RCVD:
                 connection.close_code = int(ws.close_reason)
+            connection.closed = True  # after the code: a test that waits for `closed` then reads the code
             if ws.connected:
                 ws.close()
             ws.thread.join(timeout=2)  # its reader closes the socket: nothing is left for the HTTP server to read
