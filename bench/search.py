@@ -5,14 +5,15 @@ Usage: .venv/bin/python bench/search.py [--extra-symbols 1800 9800] [--days 5] [
 For each universe size: a throwaway MariaDB, migrated and seeded (`--days` of daily candles: search reads none),
 then
 - in process: the CPU time (thread_time) per query of `stock_views.search` (there is no response cache: every query
-  is answered by the index), the route's work without HTTP, over the typeahead's queries, and of the index alone
-  (`stock_search.search_stocks`); and the cost of re-ranking the index (done every CACHE_TTL_SEARCH_S, off the
-  request path) and of rebuilding it (when the instrument list changes);
+  is answered by the index), the route's work without HTTP, and of the index alone (`stock_search.search_stocks`),
+  over the typeahead's queries and over the four-letter ones; and the cost of re-ranking the index (done every
+  CACHE_TTL_SEARCH_S, off the request path) and of rebuilding it (when the instrument list changes);
 - over HTTP (gunicorn, gevent, 1 worker; wrk at `--connections`): a typeahead of distinct prefixes (every two-letter
   prefix, then every three-letter one that matches something; `limit` 5..14 varies too) against /health, in
-  interleaved rounds. The market is in whatever phase the clock says (printed): while it is open the simulator ticks
-  every instrument each second and search rows carry live prices; `--market-open` opens it whatever the clock says
-  (FORCE_MARKET_OPEN).
+  interleaved rounds; and the next keystroke apart ("4 letters": every four-letter prefix that matches something),
+  which the index answers by a walk rather than from its table of short queries (utils/search_index.py). The market
+  is in whatever phase the clock says (printed): while it is open the simulator ticks every instrument each second
+  and search rows carry live prices; `--market-open` opens it whatever the clock says (FORCE_MARKET_OPEN).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import string
 import tempfile
 import time
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 
 from harness import children, cpu_seconds, migrated_database, run_wrk, server_env, wrk_medians_table
@@ -45,27 +47,35 @@ end
 """
 
 
-def typeahead_queries(app) -> list[str]:
-    """Every two-letter prefix, then every three-letter one that matches a stock (as a user types them)."""
+def typeahead_queries(app) -> tuple[list[str], list[str]]:
+    """Every two-letter prefix, then every three-letter one that matches a stock (as a user types them); and every
+    four-letter prefix that matches one (the next keystroke)."""
     letters = string.ascii_lowercase + string.digits
     with app.app_context():
         two = [a + b for a in letters for b in letters]
         three = [p + c for p in two for c in letters if stock_search.search_stocks(p + c, 1)]
-    return two + three
+        four = [p + c for p in three for c in letters if stock_search.search_stocks(p + c, 1)]
+    return two + three, four
 
 
-def in_process(app, queries: list[str]) -> dict:
-    """CPU per query (the view and the index alone), and the index's re-rank and rebuild costs."""
+def _cpu_ms(queries: list[str], search: Callable[[str, int], object]) -> float:
+    """CPU time per query of `search(query, limit)`, `limit` 5..14 as the typeahead's."""
+    started = time.thread_time()
+    for n, query in enumerate(queries):
+        search(query, 5 + n % 10)
+    return (time.thread_time() - started) * 1000 / len(queries)
+
+
+def in_process(app, queries: list[str], longer: list[str]) -> dict:
+    """CPU per query (the view and the index alone, typeahead and four-letter queries), and the index's re-rank and
+    rebuild costs."""
     with app.app_context():
         stock_views.search("warm", 10)  # builds the index (and the pool)
-        started = time.thread_time()
-        for n, query in enumerate(queries):
-            stock_views.search(query, 5 + n % 10)
-        view_ms = (time.thread_time() - started) * 1000 / len(queries)
-        started = time.thread_time()
-        for query in queries:
-            stock_search.search_stocks(query, 10)
-        index_ms = (time.thread_time() - started) * 1000 / len(queries)
+        view_ms, long_view_ms = _cpu_ms(queries, stock_views.search), _cpu_ms(longer, stock_views.search)
+        index_ms, long_index_ms = (
+            _cpu_ms(queries, stock_search.search_stocks),
+            _cpu_ms(longer, stock_search.search_stocks),
+        )
         index = stock_search.ranking().index
         started = time.thread_time()
         index.ranked([0.0] * len(index.instruments))
@@ -73,19 +83,34 @@ def in_process(app, queries: list[str]) -> dict:
         started = time.thread_time()
         type(index)(index.instruments)
         rebuild_ms = (time.thread_time() - started) * 1000
-    return {"view_ms": view_ms, "index_ms": index_ms, "rerank_ms": rerank_ms, "rebuild_ms": rebuild_ms}
+    return {
+        "view_ms": view_ms,
+        "index_ms": index_ms,
+        "long_view_ms": long_view_ms,
+        "long_index_ms": long_index_ms,
+        "rerank_ms": rerank_ms,
+        "rebuild_ms": rebuild_ms,
+    }
 
 
-def over_http(server, args: argparse.Namespace, queries: list[str], workdir: Path) -> dict:
-    """Interleaved wrk rounds of /health and the typeahead on one gunicorn worker."""
+def _lua(workdir: Path, name: str, queries: list[str]) -> str:
+    script = workdir / f"{name}.lua"
+    script.write_text(_TYPEAHEAD_LUA % ", ".join(f'"{q}"' for q in queries))
+    return str(script)
+
+
+def over_http(server, args: argparse.Namespace, queries: list[str], longer: list[str], workdir: Path) -> dict:
+    """Interleaved wrk rounds of /health, the typeahead and the four-letter queries on one gunicorn worker."""
     env = {**server_env(server.config().url(), workdir), **({"FORCE_MARKET_OPEN": "1"} if args.market_open else {})}
-    lua = workdir / "typeahead.lua"
-    lua.write_text(_TYPEAHEAD_LUA % ", ".join(f'"{q}"' for q in queries))
     app = LocalApp(env, workdir / "app.log").start()
-    runs: dict[str, list[dict]] = {"/health": [], "typeahead": []}
+    runs: dict[str, list[dict]] = {"/health": [], "typeahead": [], "4 letters": []}
     try:
         worker = children(app.pid)[0]
-        targets = [("/health", app.url + "/health", None), ("typeahead", app.url + "/", str(lua))]
+        targets = [
+            ("/health", app.url + "/health", None),
+            ("typeahead", app.url + "/", _lua(workdir, "typeahead", queries)),
+            ("4 letters", app.url + "/", _lua(workdir, "four_letters", longer)),
+        ]
         with urllib.request.urlopen(app.url + "/stocks/search?q=warm", timeout=60):
             pass  # the index is built by the first query
         with urllib.request.urlopen(app.url + "/market/status", timeout=10) as answer:
@@ -126,19 +151,27 @@ def main() -> None:
             )
             app = create_app(settings)
             try:
-                queries = typeahead_queries(app)
-                local = in_process(app, queries)
+                queries, longer = typeahead_queries(app)
+                local = in_process(app, queries, longer)
             finally:
                 app.extensions["db"].close()
-            http = over_http(server, args, queries, Path(tmp))
-        report(summary, queries, local, http, args)
+            http = over_http(server, args, queries, longer, Path(tmp))
+        report(summary, (queries, longer), local, http, args)
 
 
-def report(summary: str, queries: list[str], local: dict, http: dict, args: argparse.Namespace) -> None:
+def report(
+    summary: str, queries: tuple[list[str], list[str]], local: dict, http: dict, args: argparse.Namespace
+) -> None:
     """Print one universe size's figures."""
-    print(f"\ndatabase: {summary}; typeahead: {len(queries):,} distinct prefixes")
+    print(
+        f"\ndatabase: {summary}; typeahead: {len(queries[0]):,} distinct prefixes; "
+        f"four-letter prefixes: {len(queries[1]):,}"
+    )
     print(
         f"in process, CPU per query: view {local['view_ms']:.3f} ms, index alone {local['index_ms']:.4f} ms; "
+        f"four letters: view {local['long_view_ms']:.3f} ms, index alone {local['long_index_ms']:.4f} ms"
+    )
+    print(
         f"re-rank (every CACHE_TTL_SEARCH_S, in the background) {local['rerank_ms']:.1f} ms; "
         f"rebuild (instrument list changed) {local['rebuild_ms']:.1f} ms"
     )

@@ -48,3 +48,30 @@ def test_search_validates_each_query_string_without_keeping_it(client, monkeypat
     answers = [client.get("/stocks/search?q=memo-never&limit=3") for _ in range(2)]
     assert [a.status_code for a in answers] == [200, 200]
     assert validations == [{"q": "memo-never", "limit": "3"}] * 2
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "q=inf&limit=7",
+        "q",
+        "q=&limit",
+        "&&q=a&q=b&",
+        "q=a=b",
+        "=x",
+        "q=hdfc+ba&limit=3",
+        "q=%41%zz",
+        "q=\xc3\xa9t\xc3\xa9",
+    ],
+)
+def test_a_query_string_is_read_as_request_args_reads_it(raw):
+    """The direct split of a string with nothing to decode, and parse_qsl for the rest: what werkzeug's args hold
+    (`raw` as a WSGI environ holds it: the bytes as latin-1, here "été" in UTF-8)."""
+    from werkzeug.test import EnvironBuilder
+    from werkzeug.wrappers import Request
+
+    from routes.validation import _query_payload
+
+    environ = {**EnvironBuilder().get_environ(), "QUERY_STRING": raw}
+    args = Request(environ).args
+    assert _query_payload(raw) == {name: args.get(name) for name in args}

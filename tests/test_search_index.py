@@ -12,13 +12,14 @@ from backend.seed import synthetic_stocks
 from tests.conftest import migrate_and_seed
 from tests.waiting import wait_for
 from utils.reference_data import load_indices, load_stocks
-from utils.search_index import SCAN_LIMIT, Instrument, SearchIndex
+from utils.search_index import SCAN_LIMIT, SHORT_PREFIX, Instrument, SearchIndex
 from utils.search_rank import search_rank
 
 QUERIES = (
     [a + b for a in string.ascii_lowercase for b in string.ascii_lowercase]
     + list(string.ascii_lowercase + string.digits)
     + ["bank", "tata", "tcs", "syn", "synthetic i", "synthetic instrument 0001", "hdfc ba", "ltd", "m&m", "(", "-"]
+    + ["relia", "hdfcb", "infy", "bajaj f", "syn0", "syn00", "instrument 00", "zzzz", "a-b", "motors"]
 )
 
 
@@ -52,6 +53,7 @@ def test_the_index_answers_as_the_ranking_rule_does(extra, exchanges):
     instruments, traded = _universe(extra, exchanges)
     index = SearchIndex(instruments)
     assert index.by_word.crowded and index.by_symbol.crowded  # both the scanned and the precomputed paths run
+    assert {len(q) for q in QUERIES} > set(range(1, SHORT_PREFIX + 2))  # short queries (a table) and longer (a walk)
     ranked = index.ranked(traded)
     for query in QUERIES:
         for limit in (1, 10, 50):
@@ -66,6 +68,7 @@ def test_crowded_prefixes_are_precomputed_and_the_rest_are_short():
         for query in QUERIES:
             lo, hi = keys.span(query.casefold())
             assert query.casefold() in keys.crowded or hi - lo <= SCAN_LIMIT
+            assert [k for k in keys.keys if k.startswith(query.casefold())] == keys.keys[lo:hi]
 
 
 @pytest.fixture(scope="module")

@@ -7,11 +7,15 @@ change all day. So the index has two layers:
   names from each word start on (so "hdfc ba" matches "HDFC Bank" as SQL `LIKE 'hdfc ba%'` did), each in a sorted
   list that `bisect` cuts to the keys starting with a query. Prefixes shared by more than `SCAN_LIMIT` keys
   ("s", "lim", "synthetic in") are listed up front with their key ranges.
-- `RankedSearch` (rebuilt when the traded values are re-read): every stock's position in the ranking order, and for
-  each of those crowded prefixes its best `_TOP` stocks already picked (numpy, no sort of the whole range).
+- `RankedSearch` (rebuilt when the traded values are re-read): every stock's position in the ranking order, for
+  each of those crowded prefixes its best `_TOP` stocks already picked (numpy, no sort of the whole range), and the
+  answer to every query of up to `SHORT_PREFIX` characters that matches something.
 
-A query then costs two bisects and either a scan of at most `SCAN_LIMIT` keys or a read of a precomputed list,
-whatever the size of the universe.
+A query of up to `SHORT_PREFIX` characters (a typeahead's first keystrokes: the most frequent queries and the widest
+ranges) is then one dictionary lookup. A longer one costs two bisects inside its first characters' key range and either
+a scan of at most `SCAN_LIMIT` keys or a read of a precomputed list, whatever the size of the universe. Bisecting
+40,000 keys touched ~60 strings per query scattered through memory: with the request's other work in between,
+its cache misses made it cost ~13 µs at 10,000 instruments, against ~3 µs in a tight loop (docs/BENCHMARKS.md, search).
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from utils.search_rank import importance_tier
 
 MAX_LIMIT = 50  # the API's largest page of results
 SCAN_LIMIT = 64  # key ranges up to this size are scanned per query; larger ones are precomputed
+SHORT_PREFIX = 3  # queries up to this long are answered from a table built with the ranking
 _TOP = 2 * MAX_LIMIT  # a crowded prefix keeps this many stocks: room to drop those that match it by symbol
 _WORD_BOUNDARY = frozenset(" -(")  # where a word of a company name begins (the SQL search's LIKE patterns)
 _PAST_ALL = "\U0010ffff"  # sorts after any character a key can continue with
@@ -60,10 +65,33 @@ class _Keys:
         self.owners = np.fromiter((owner for _, owner in pairs), dtype=np.int32, count=len(pairs))
         self.crowded: dict[str, tuple[int, int]] = {}
         self._find_crowded(0, len(self.keys), 0)
+        self.short = self._short_spans()
 
     def span(self, prefix: str) -> tuple[int, int]:
-        """[lo, hi) of the keys that start with `prefix`."""
-        return bisect_left(self.keys, prefix), bisect_left(self.keys, prefix + _PAST_ALL)
+        """[lo, hi) of the keys that start with `prefix` (bisected inside its first characters' range)."""
+        known = self.short.get(prefix[:SHORT_PREFIX])
+        if known is None:
+            return 0, 0
+        if len(prefix) <= SHORT_PREFIX:
+            return known
+        lo, hi = known
+        return bisect_left(self.keys, prefix, lo, hi), bisect_left(self.keys, prefix + _PAST_ALL, lo, hi)
+
+    def _short_spans(self) -> dict[str, tuple[int, int]]:
+        """[lo, hi) of every prefix of up to `SHORT_PREFIX` characters that some key starts with (sorted keys: each
+        prefix's keys are adjacent)."""
+        spans: dict[str, tuple[int, int]] = {}
+        for length in range(1, SHORT_PREFIX + 1):
+            start, current = 0, None
+            for n, key in enumerate(self.keys):
+                prefix = key[:length] if len(key) >= length else None
+                if prefix != current:
+                    if current is not None:
+                        spans[current] = (start, n)
+                    start, current = n, prefix
+            if current is not None:
+                spans[current] = (start, len(self.keys))
+        return spans
 
     def _find_crowded(self, lo: int, hi: int, depth: int) -> None:
         # Every key in [lo, hi) shares its first `depth` characters; split the range by the next one.
@@ -109,7 +137,8 @@ class SearchIndex:
 
 
 class RankedSearch:
-    """A SearchIndex with every instrument's ranking position and each crowded prefix's best instruments."""
+    """A SearchIndex with every instrument's ranking position, each crowded prefix's best instruments and every short
+    query's answers (`search`'s `limit` is at most `MAX_LIMIT`, the API's largest page)."""
 
     def __init__(self, index: SearchIndex, traded_values: Sequence[float], pause: Callable[[], None] | None) -> None:
         self.index = index
@@ -123,6 +152,7 @@ class RankedSearch:
         self._positions = self.position.tolist()
         self._top_symbol = self._best(index.by_symbol, pause)
         self._top_word = self._best(index.by_word, pause)
+        self._short = self._short_answers(pause)
 
     def _best(self, keys: _Keys, pause: Callable[[], None] | None) -> dict[str, list[int]]:
         """The best `_TOP` distinct instruments of every crowded prefix, best first."""
@@ -139,6 +169,15 @@ class RankedSearch:
                 pause()
         return best
 
+    def _short_answers(self, pause: Callable[[], None] | None) -> dict[str, list[int]]:
+        """The first `MAX_LIMIT` answers of every query of up to `SHORT_PREFIX` characters that matches a key."""
+        answers = {}
+        for n, prefix in enumerate(self.index.by_symbol.short.keys() | self.index.by_word.short.keys()):
+            answers[prefix] = self._walk(prefix, MAX_LIMIT)
+            if pause is not None and n % 64 == 63:
+                pause()
+        return answers
+
     def _matches(self, keys: _Keys, top: dict[str, list[int]], prefix: str) -> list[int]:
         """Distinct instruments with a key starting with `prefix`, best first (at least `MAX_LIMIT` of them)."""
         known = top.get(prefix)
@@ -149,11 +188,14 @@ class RankedSearch:
 
     def search(self, query: str, limit: int) -> list[int]:
         """Instruments (offsets into `index.instruments`) matching `query`, best first, at most `limit`: the exact
-        symbol, then the other symbols starting with it, then company-word matches not already found by symbol
-        (each list is walked only until the page is full)."""
+        symbol, then the other symbols starting with it, then company-word matches not already found by symbol."""
         wanted = query.casefold()
-        if not wanted:
-            return []
+        if len(wanted) <= SHORT_PREFIX:
+            return self._short.get(wanted, [])[:limit]
+        return self._walk(wanted, limit)
+
+    def _walk(self, wanted: str, limit: int) -> list[int]:
+        """`search` of a case-folded query, each list walked only until the page is full."""
         symbols = self.index.symbols
         found = sorted(self.index.exact.get(wanted, ()), key=self._positions.__getitem__)[:limit]
         for n in self._matches(self.index.by_symbol, self._top_symbol, wanted):

@@ -11,21 +11,22 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import replace
+from datetime import datetime, timedelta
 
 from backend.extensions import app_extensions
 from controller.market.indices import IndexQuote
 from controller.market.stocks import StockQuote
 from services.market.live_price_cache import LivePriceCache, Quote, index_prices, stock_prices
-from services.market.market_clock import clock, market_open_now
+from services.market.market_clock import clock, status_now
 from utils.errors import AppError
 
 log = logging.getLogger(__name__)
 DATABASE, WEBSOCKET_CACHE, UPSTOX_API = "database", "websocket_cache", "upstox_api"
 
 
-def overlay_enabled() -> bool:
-    """True while the market is open (live quotes may replace snapshots)."""
-    return market_open_now()
+def overlay_enabled(now: datetime | None = None) -> bool:
+    """True while the market is open (live quotes may replace snapshots); `now` when the caller read the clock."""
+    return status_now(now).is_market_open
 
 
 def _max_age() -> float:
@@ -40,12 +41,12 @@ def fresh_stock_quote(symbol: str) -> Quote | None:
 def fresh_stock_quotes() -> Callable[[str], Quote | None] | None:
     """While the market is open, `fresh_stock_quote` for one pass over a response's rows (the clock, the cache and the
     age limit looked up once); None while it is closed."""
-    return _fresh_lookup(stock_prices()) if overlay_enabled() else None
+    now = clock()
+    return _fresh_lookup(stock_prices(), now) if overlay_enabled(now) else None
 
 
-def _fresh_lookup(cache: LivePriceCache) -> Callable[[str], Quote | None]:
-    max_age, now = _max_age(), clock()
-    return lambda key: cache.fresh(key, max_age, now)
+def _fresh_lookup(cache: LivePriceCache, now: datetime | None = None) -> Callable[[str], Quote | None]:
+    return cache.fresh_since((now or clock()) - timedelta(seconds=_max_age()))
 
 
 def _session_fields(quote: Quote, source: str) -> dict:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from backend.extensions import app_extensions
@@ -98,11 +98,18 @@ class LivePriceCache:
 
     def fresh(self, symbol: str, max_age_s: float, now: datetime | None = None) -> Quote | None:
         """The latest quote of `symbol` if it is at most `max_age_s` old, else None."""
-        quote = self._quotes.get(symbol)
-        if quote is None:
-            return None
-        age = ((now or now_utc()) - quote.as_of).total_seconds()
-        return quote if age <= max_age_s else None
+        return self.fresh_since((now or now_utc()) - timedelta(seconds=max_age_s))(symbol)
+
+    def fresh_since(self, oldest: datetime) -> Callable[[str], Quote | None]:
+        """A lookup of the latest quote of a symbol if it is from `oldest` on, else None: for a pass over many rows
+        (one comparison per row rather than an age worked out for each)."""
+        quotes = self._quotes  # clear() empties this same dict
+
+        def lookup(symbol: str) -> Quote | None:
+            quote = quotes.get(symbol)
+            return quote if quote is not None and quote.as_of >= oldest else None
+
+        return lookup
 
     def snapshot(self) -> dict[str, Quote]:
         """A copy of every cached quote."""

@@ -95,9 +95,10 @@ def current_phase() -> str:
     return current_status().phase
 
 
-def status_now() -> MarketStatus:
-    """The market status, computed at most once per clock second (for hot paths; `now` is coarse)."""
-    now = clock()
+def status_now(now: datetime | None = None) -> MarketStatus:
+    """The market status, computed at most once per clock second (for hot paths; `now` is coarse): at `now` when the
+    caller read the clock already."""
+    now = now or clock()
     second = int(now.timestamp())
     extensions = app_extensions()
     known = extensions.get("market_status_memo")
