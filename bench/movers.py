@@ -1,13 +1,16 @@
 """Benchmark: what a movers or sectors recompute costs as the universe grows (201, 2,001, 10,000 instruments).
 
-Usage: .venv/bin/python bench/movers.py [--extra-symbols 0 1800 9800] [--days 2] [--repeat 200]
+Usage: .venv/bin/python bench/movers.py [--extra-symbols 0 1800 9800] [--days 2] [--repeat 200] [--idle-seconds 0]
 For each universe size: a throwaway MariaDB, migrated and seeded; then, in process,
 - closed market (database path): `compute_movers` for gainers, losers and most active, CPU and wall time per list and
   the MariaDB server's CPU per list (the index walk: no temporary table, no filesort);
 - live feed (every stock with a fresh live quote, market forced open): `compute_movers` (the three lists) and
   `compute_sectors` from the live board, CPU per recompute; and what keeping the board costs: on the tick path, CPU
   per quote of a market-wide tick (the live cache's update, the board noting the quote; and a bare cache's), and
-  the filing of a noted quote (done by the board's background drain, here by the next recompute).
+  the filing of a noted quote (done by the board's background drain, here by the next recompute);
+- with `--idle-seconds N`: the hot-cache job with the market closed (the clock frozen on a Sunday), run at its
+  scheduled interval for N seconds: the process's CPU per second (its background reloads included), what an idle
+  worker spends on keeping the dashboards' caches warm.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import argparse
 import tempfile
 import time
 from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 
 from harness import cpu_seconds, migrated_database
@@ -25,9 +29,12 @@ from backend.app import create_app
 from backend.settings import Settings
 from services.market import stock_views, universe_snapshot
 from services.market.live_price_cache import LivePriceCache, Quote, stock_prices
+from services.market.market_clock import set_clock
+from services.runtime.app_jobs import every_process_jobs
 from utils.timeutil import now_utc
 
 KINDS = ("gainers", "losers", "active")
+_SUNDAY = datetime(2026, 12, 6, 12, 0, tzinfo=UTC)  # the market closed all day
 
 
 def _per_call_ms(run, repeat: int) -> tuple[float, float]:
@@ -96,20 +103,41 @@ def live_path(url: str, repeat: int) -> dict:
     }
 
 
+def closed_hot_cache(url: str, seconds: float) -> float:
+    """Closed market: the hot-cache job at its interval for `seconds`; the process's CPU ms per second."""
+    settings = Settings.load(app_env="development", database_url=url, log_level="WARNING", _env_file=None)
+    app = create_app(settings)
+    [job] = [job for job in every_process_jobs(settings) if job.name == "hot_cache"]
+    set_clock(app, lambda: _SUNDAY)
+    try:
+        with app.app_context():
+            job.func()  # the first run loads everything
+            time.sleep(job.interval_s)
+            cpu, started = time.process_time(), time.monotonic()
+            while time.monotonic() - started < seconds:
+                job.func()
+                time.sleep(job.interval_s)
+            return (time.process_time() - cpu) * 1000 / (time.monotonic() - started)
+    finally:
+        app.extensions["db"].close()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--extra-symbols", type=int, nargs="+", default=[0, 1800, 9800])
     parser.add_argument("--days", type=int, default=2)
     parser.add_argument("--repeat", type=int, default=200)
+    parser.add_argument("--idle-seconds", type=float, default=0, help="also run the closed-market hot-cache job")
     args = parser.parse_args()
     print(
         f"command: python bench/movers.py --extra-symbols {' '.join(map(str, args.extra_symbols))} "
-        f"--days {args.days} --repeat {args.repeat}"
+        f"--days {args.days} --repeat {args.repeat} --idle-seconds {args.idle_seconds:g}"
     )
     print(
         f"{'instruments':>11} | {'closed: CPU ms/list':>19} {'wall ms':>7} {'MariaDB CPU ms':>14} | "
         f"{'live: movers CPU ms/list':>24} {'sectors CPU ms':>14} | "
         f"{'tick µs/quote (noted, bare cache)':>33} {'filing µs/quote':>15}"
+        + (f" | {'closed: hot-cache job CPU ms/s':>30}" if args.idle_seconds else "")
     )
     for extra in args.extra_symbols:
         with tempfile.TemporaryDirectory() as tmp, migrated_database(Path(tmp), "bench_movers") as server:
@@ -117,10 +145,12 @@ def main() -> None:
             url = server.config().url()
             closed = database_path(server, url, args.repeat)
             live = live_path(url, args.repeat)
+            idle = closed_hot_cache(url, args.idle_seconds) if args.idle_seconds else None
         print(
             f"{201 + extra:>11,} | {closed['cpu_ms']:19.3f} {closed['wall_ms']:7.3f} {closed['db_ms']:14.3f} | "
             f"{live['movers_cpu_ms']:24.3f} {live['sectors_cpu_ms']:14.3f} | "
             f"{live['tick_us']:22.2f} {live['bare_tick_us']:10.2f} {live['filing_us']:15.1f}"
+            + (f" | {idle:30.1f}" if idle is not None else "")
         )
 
 

@@ -65,6 +65,17 @@ def test_stale_entries_are_served_at_once_and_refreshed_in_the_background():
     assert counter("t_swr", "stale") == 2 and counter("t_swr", "refresh") == 1
 
 
+def test_a_refresh_recomputes_whatever_the_age_unless_asked_for_expired_entries_only():
+    timer, spawned, load = FakeTimer(), [], Loader()
+    cache = make_cache("t_refresh", timer, spawned)
+    assert cache.refresh("k", load, expired_only=True) == "v1"  # missing: computed
+    assert cache.refresh("k", load, expired_only=True) == "v1" and load.calls == 1  # fresh: kept
+    assert cache.refresh("k", load) == "v2"  # a plain refresh recomputes a fresh entry
+    timer.now += 10.1  # past the TTL (inside the stale window)
+    assert cache.refresh("k", load, expired_only=True) == "v3" and spawned == []  # recomputed in the caller
+    assert cache.get_or_load("k", load) == "v3" and load.calls == 3
+
+
 def test_background_refreshes_are_capped_and_stale_keys_beyond_the_cap_wait_for_a_later_hit():
     timer, spawned = FakeTimer(), []
     cache = NamedCache("t_swr_cap", ttl_s=10, stale_s=30, timer=timer, spawn=spawned.append, max_refreshes=2)

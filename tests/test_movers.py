@@ -5,8 +5,10 @@ from decimal import Decimal
 import pytest
 
 from controller.sql import fetch_all
+from services.market import stock_views
 from services.market.hot_cache import refresh_hot_caches
 from services.market.live_price_cache import Quote
+from services.platform.cache_service import clear_all
 from tests.market_helpers import CLOSED_NOW, OPEN_NOW, freeze, put_stock_quotes, seconds_ago
 from utils.timeutil import iso_ist
 
@@ -189,6 +191,21 @@ def test_sectors_follow_the_live_feed_while_open(app, client, db_conn):
     assert body["source"] == "websocket_cache"
     it = next(s for s in body["data"] if s["sector"] == "Information Technology")
     assert it["advances"] >= 1
+
+
+@pytest.mark.parametrize(("now", "recomputed"), [(CLOSED_NOW, 1), (OPEN_NOW, 2)])
+def test_the_hot_cache_recomputes_every_run_while_open_and_only_what_expired_while_closed(
+    app, monkeypatch, now, recomputed
+):
+    freeze(app, now)
+    sectors = []
+    original = stock_views.compute_sectors
+    monkeypatch.setattr(stock_views, "compute_sectors", lambda exchange: sectors.append(exchange) or original(exchange))
+    with app.app_context():
+        clear_all()
+        first, second = refresh_hot_caches(), refresh_hot_caches()
+    assert first["sectors"] == second["sectors"] > 5
+    assert len(sectors) == recomputed  # closed: the second run finds the sectors fresh (CACHE_TTL_SECTORS_S)
 
 
 def test_hot_cache_refresher_prewarms_movers_indices_and_sectors(app, client):

@@ -74,9 +74,9 @@ def _current() -> tuple[list[IndexQuote], list[dict], bool]:
     return current
 
 
-def refresh_indices() -> int:
-    """Reload the index snapshot now; return how many indices."""
-    return len(_cache().refresh("all", _load)[0])
+def refresh_indices(expired_only: bool = False) -> int:
+    """Reload the index snapshot now (`expired_only`: if past its TTL); return how many indices."""
+    return len(_cache().refresh("all", _load, expired_only)[0])
 
 
 def indices_all() -> dict:

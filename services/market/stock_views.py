@@ -159,11 +159,12 @@ def movers(kind: MoverKind, exchange: str = DEFAULT_EXCHANGE, intraday: bool = F
     return _movers_cache().get_or_load(key, lambda: compute_movers(*key))
 
 
-def refresh_default_movers() -> int:
-    """Recompute the movers every dashboard asks for (default parameters); return how many lists."""
+def refresh_default_movers(expired_only: bool = False) -> int:
+    """Recompute the movers every dashboard asks for (default parameters; `expired_only`: those past their TTL);
+    return how many lists."""
     keys = [movers_key(kind, DEFAULT_EXCHANGE, False, 10) for kind in ("gainers", "losers", "active")]
     for key in keys:
-        _movers_cache().refresh(key, lambda key=key: compute_movers(*key))
+        _movers_cache().refresh(key, lambda key=key: compute_movers(*key), expired_only)
     return len(keys)
 
 
@@ -258,6 +259,8 @@ def sector_stocks(sector: str, exchange: str = DEFAULT_EXCHANGE) -> dict:
     return cache.get_or_load((exchange, sector.strip().casefold()), load)
 
 
-def refresh_sectors() -> int:
-    """Recompute the default exchange's sector performance; return how many sectors."""
-    return len(_sectors_cache().refresh(DEFAULT_EXCHANGE, lambda: compute_sectors(DEFAULT_EXCHANGE))["rows"])
+def refresh_sectors(expired_only: bool = False) -> int:
+    """Recompute the default exchange's sector performance (`expired_only`: if past its TTL); return how many
+    sectors."""
+    sectors = _sectors_cache().refresh(DEFAULT_EXCHANGE, lambda: compute_sectors(DEFAULT_EXCHANGE), expired_only)
+    return len(sectors["rows"])

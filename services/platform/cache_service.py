@@ -130,8 +130,14 @@ class NamedCache:
         self._note("coalesced", key)
         return self._wait(flight)
 
-    def refresh(self, key: Hashable, loader: Callable[[], T]) -> T:
-        """Recompute `key` now and store it, whatever its age (the hot-cache refresher uses it)."""
+    def refresh(self, key: Hashable, loader: Callable[[], T], expired_only: bool = False) -> T:
+        """Recompute `key` now and store it, whatever its age (the hot-cache refresher uses it); with `expired_only`,
+        only if it is missing or past its TTL (else its value as it is)."""
+        if expired_only:
+            with self._lock:
+                entry = self._entries.get(key)
+            if entry is not None and self._timer() < entry.fresh_until:
+                return entry.value
         started = time.perf_counter()
         value = loader()
         self._load_seconds.observe(time.perf_counter() - started)
