@@ -6,7 +6,7 @@ that calls it every few seconds belongs to the realtime services.
 While the market is open every run recomputes (ticks change the numbers all the time). While it is closed a run
 renews only what has expired: nothing but the jobs' writes changes the snapshots then, and the caches' TTLs bound
 how long those take to show. Recomputing the sectors every run re-read the universe's snapshot every
-CACHE_TTL_QUOTES_S, ~0.3 s of CPU at 10,000 instruments (docs/BENCHMARKS.md, memory and idle CPU).
+CACHE_TTL_QUOTES_S, ~0.3 s of CPU at 10,000 instruments (docs/BENCHMARKS.md, movers and sectors).
 """
 
 from __future__ import annotations
