@@ -89,6 +89,25 @@ def test_open_market_with_a_fresh_quote_serves_the_live_price(app, client):
     assert data["timestamp"] == iso_ist(now)
 
 
+def test_a_live_detail_is_made_once_per_quote(app, client):
+    """While the same live quote is fresh every request gets the same payload (one encoding, one ETag); a newer quote
+    is served at once."""
+    from services.market import stock_views
+
+    now = freeze(app, OPEN_NOW)
+    put_stock_quotes(app, quote("TCS", "3200.50", "3089.90", seconds_ago(now, 3)))
+    with app.app_context():
+        first = stock_views.stock_detail("TCS")
+        assert stock_views.stock_detail("TCS") is first and first["priceSource"] == "websocket_cache"
+    etag = client.get("/stocks/detail/TCS").headers["ETag"]
+    assert client.get("/stocks/detail/TCS", headers={"If-None-Match": etag}).status_code == 304
+    put_stock_quotes(app, quote("TCS", "3201.00", "3089.90", seconds_ago(now, 1)))
+    with app.app_context():
+        moved = stock_views.stock_detail("TCS")
+    assert moved is not first and moved["currentPrice"] == 3201.0
+    assert client.get("/stocks/detail/TCS", headers={"If-None-Match": etag}).status_code == 200
+
+
 def test_open_market_with_a_stale_quote_serves_the_database(app, client):
     now = freeze(app, OPEN_NOW)
     put_stock_quotes(app, quote("TCS", "3200.50", "3089.90", seconds_ago(now, 11)))  # LIVE_CACHE_MAX_AGE_S=10

@@ -86,7 +86,20 @@ def stock_detail(symbol: str, force_live: bool = False) -> dict:
             quote, source = answer
     if quote is None:
         return payload
-    return detail_json(with_stock_quote(row, quote, source), clock())
+    return _live_detail(row, quote, source)
+
+
+def _live_detail(row: StockQuote, quote: Quote, source: str) -> dict:
+    """The detail with a live quote laid over, made once per quote: while the same quote is fresh (a tick a second)
+    every request gets the same dict, so the same encoded response (`cached_json`), as a snapshot's detail is one
+    dict for CACHE_TTL_QUOTES_S. Its `timestamp` is when it was made, as a snapshot's is when it was read."""
+    made = named_cache("stock_detail_live", _settings().cache_ttl_quotes_s, maxsize=4096)
+    known = made.get(row.symbol)
+    if known is not None and known[0] is row and known[1] is quote and known[2] == source:
+        return known[3]
+    payload = detail_json(with_stock_quote(row, quote, source), clock())
+    made.put(row.symbol, (row, quote, source, payload))
+    return payload
 
 
 def detail_json(row: StockQuote, timestamp: datetime) -> dict:
