@@ -78,20 +78,11 @@ class _Keys:
         return bisect_left(self.keys, prefix, lo, hi), bisect_left(self.keys, prefix + _PAST_ALL, lo, hi)
 
     def _short_spans(self) -> dict[str, tuple[int, int]]:
-        """[lo, hi) of every prefix of up to `SHORT_PREFIX` characters that some key starts with (sorted keys: each
-        prefix's keys are adjacent)."""
-        spans: dict[str, tuple[int, int]] = {}
-        for length in range(1, SHORT_PREFIX + 1):
-            start, current = 0, None
-            for n, key in enumerate(self.keys):
-                prefix = key[:length] if len(key) >= length else None
-                if prefix != current:
-                    if current is not None:
-                        spans[current] = (start, n)
-                    start, current = n, prefix
-            if current is not None:
-                spans[current] = (start, len(self.keys))
-        return spans
+        """[lo, hi) of every prefix of up to `SHORT_PREFIX` characters that some key starts with."""
+        prefixes = {key[:length] for key in self.keys for length in range(1, SHORT_PREFIX + 1)}
+        return {
+            prefix: (bisect_left(self.keys, prefix), bisect_left(self.keys, prefix + _PAST_ALL)) for prefix in prefixes
+        }
 
     def _find_crowded(self, lo: int, hi: int, depth: int) -> None:
         # Every key in [lo, hi) shares its first `depth` characters; split the range by the next one.
