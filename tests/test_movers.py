@@ -1,5 +1,6 @@
 """Movers, sectors and the hot-cache refresher against the seeded snapshot, with and without a live feed."""
 
+import threading
 from decimal import Decimal
 
 import pytest
@@ -198,9 +199,15 @@ def test_the_hot_cache_recomputes_every_run_while_open_and_only_what_expired_whi
     app, monkeypatch, now, recomputed
 ):
     freeze(app, now)
-    sectors = []
+    sectors, here = [], threading.get_ident()  # this test's recomputes only (not another app's background work)
     original = stock_views.compute_sectors
-    monkeypatch.setattr(stock_views, "compute_sectors", lambda exchange: sectors.append(exchange) or original(exchange))
+
+    def counted(exchange: str) -> dict:
+        if threading.get_ident() == here:
+            sectors.append(exchange)
+        return original(exchange)
+
+    monkeypatch.setattr(stock_views, "compute_sectors", counted)
     with app.app_context():
         clear_all()
         first, second = refresh_hot_caches(), refresh_hot_caches()
