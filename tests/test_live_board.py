@@ -56,7 +56,7 @@ def _listening_board(rows: list[StockQuote], cache: LivePriceCache) -> LiveBoard
 def _expected(rows: list[StockQuote], cache: LivePriceCache, now: datetime) -> list[StockQuote]:
     result = []
     for row in rows:
-        quote = cache.fresh(row.symbol, MAX_AGE, now)
+        quote = cache.fresh_since(now - timedelta(seconds=MAX_AGE))(row.symbol)
         result.append(row if quote is None else with_stock_quote(row, quote, WEBSOCKET_CACHE))
     return result
 

@@ -4,7 +4,7 @@ compared with, from fresh live quotes, else the database snapshot."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -34,11 +34,12 @@ def alert_objects(alerts: Sequence[Alert]) -> list[dict[str, Any]]:
         return []
     settings = app_extensions()["settings"]
     now = clock()
+    oldest = now - timedelta(seconds=settings.live_cache_max_age_s)
     live = app_extensions()["live_prices"]
+    fresh = {"stock": live["stocks"].fresh_since(oldest), "index": live["indices"].fresh_since(oldest)}
     prices: dict[tuple[str, str], dict[str, Any]] = {}
     for alert in alerts:
-        book = live["stocks" if alert.instrument_type == "stock" else "indices"]
-        quote = book.fresh(alert.symbol, settings.live_cache_max_age_s, now)
+        quote = fresh["stock" if alert.instrument_type == "stock" else "index"](alert.symbol)
         if quote is not None:
             prices[(alert.instrument_type, alert.symbol)] = {
                 "ltp": quote.ltp,

@@ -17,7 +17,7 @@ from backend.extensions import app_extensions
 from controller.market.indices import IndexQuote
 from controller.market.stocks import StockQuote
 from services.market.live_price_cache import LivePriceCache, Quote, index_prices, stock_prices
-from services.market.market_clock import clock, status_now
+from services.market.market_clock import clock, market_open_now
 from utils.errors import AppError
 
 log = logging.getLogger(__name__)
@@ -26,7 +26,7 @@ DATABASE, WEBSOCKET_CACHE, UPSTOX_API = "database", "websocket_cache", "upstox_a
 
 def overlay_enabled(now: datetime | None = None) -> bool:
     """True while the market is open (live quotes may replace snapshots); `now` when the caller read the clock."""
-    return status_now(now).is_market_open
+    return market_open_now(now)
 
 
 def _max_age() -> float:

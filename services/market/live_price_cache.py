@@ -2,7 +2,7 @@
 
 Filled by the tick path (every process updates its own copy from the tick bus); read by the
 market-data routes, the order matcher and the Socket.IO fan-out. Readers ask for a *fresh* quote
-(`fresh(symbol, max_age_s)`) so a stalled feed falls back to the database instead of serving
+(`fresh_since(oldest)`: a lookup for a pass over rows) so a stalled feed falls back to the database instead of serving
 stale prices as live.
 """
 
@@ -11,11 +11,10 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 
 from backend.extensions import app_extensions
-from utils.timeutil import now_utc
 
 _HUNDRED = Decimal(100)
 
@@ -95,10 +94,6 @@ class LivePriceCache:
     def get(self, symbol: str) -> Quote | None:
         """The latest quote of `symbol`, however old."""
         return self._quotes.get(symbol)
-
-    def fresh(self, symbol: str, max_age_s: float, now: datetime | None = None) -> Quote | None:
-        """The latest quote of `symbol` if it is at most `max_age_s` old, else None."""
-        return self.fresh_since((now or now_utc()) - timedelta(seconds=max_age_s))(symbol)
 
     def fresh_since(self, oldest: datetime) -> Callable[[str], Quote | None]:
         """A lookup of the latest quote of a symbol if it is from `oldest` on, else None: for a pass over many rows

@@ -109,9 +109,9 @@ def status_now(now: datetime | None = None) -> MarketStatus:
     return status
 
 
-def market_open_now() -> bool:
-    """Whether the market is open now (hot path: see `status_now`)."""
-    return status_now().is_market_open
+def market_open_now(now: datetime | None = None) -> bool:
+    """Whether the market is open now (hot path: see `status_now`; `now` when the caller read the clock)."""
+    return status_now(now).is_market_open
 
 
 def is_simulated() -> bool:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from mysql.connector.errors import DatabaseError
@@ -48,9 +48,8 @@ def market_view(now: datetime | None = None) -> MarketView:
     at = now or clock()
     cache = stock_prices()
     max_age = app_extensions()["settings"].live_cache_max_age_s
-    return MarketView(
-        at, _is_open(at), lambda symbol: cache.fresh(symbol, max_age, at), _instrument_lookup(), _holding_costs_lookup()
-    )
+    fresh = cache.fresh_since(at - timedelta(seconds=max_age))
+    return MarketView(at, _is_open(at), fresh, _instrument_lookup(), _holding_costs_lookup())
 
 
 def _is_open(at: datetime) -> bool:
