@@ -95,7 +95,8 @@ def create_app(settings: Settings | None = None) -> Flask:
         always_send=False,  # only for CORS requests
         expose_headers=["X-Request-ID", "Server-Timing"],
     )
-    init_observability(app, settings)  # wraps Flask's own wsgi_app: before Socket.IO's middleware wraps it
+    init_observability(app, settings)  # wraps Flask's own wsgi_app
+    http_app = app.wsgi_app  # what Socket.IO's middleware wraps, and what every other path goes to
     websocket_manager.register_handlers(extensions.socketio)
     extensions.socketio.server_options.pop("client_manager", None)  # an earlier app's queue manager (tests)
     extensions.socketio.init_app(
@@ -103,6 +104,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         async_mode=async_mode,
         cors_allowed_origins=configured_or_same_host(settings.allowed_origins),
         message_queue=settings.redis_url.get_secret_value() if settings.redis_url else None,
+        path=websocket_manager.SOCKETIO_PATH,
         logger=False,
         engineio_logger=False,
         serializer=socketio_packets.TextPacket,
@@ -110,7 +112,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     )
     websocket_manager.disconnect_on_undecodable_packets(extensions.socketio)
     websocket_frames.install(extensions.socketio)
-    websocket_manager.disable_websocket_compression(app)
+    websocket_manager.serve_socketio_path_only(app, http_app)
     if settings.trusted_proxies:  # behind a load balancer: the client is in X-Forwarded-For
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies, x_proto=settings.trusted_proxies)
     live_price_cache.init_app(app)

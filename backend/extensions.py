@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from cachetools import TTLCache
-from flask import Flask, Response, current_app, g, request
+from flask import Flask, Response, current_app, request
 from flask_compress import Compress
 from flask_cors import CORS
 from flask_jwt_extended import JWTManager
@@ -21,7 +21,7 @@ from flask_socketio import SocketIO
 
 _app = current_app._get_current_object  # type: ignore[attr-defined]
 _request = request._get_current_object  # type: ignore[attr-defined]
-_RATE_LIMITED = "_rate_limited"  # set on `g` when a request went through a rate-limited route
+_RATE_LIMITED = "app.rate_limited"  # in the environ of a request that went through a rate-limited route
 
 
 def app_extensions() -> dict[str, Any]:
@@ -44,7 +44,7 @@ def limited_only(hook: Callable[[Any], Any]) -> Callable[[Any], Any]:
     request, which is much slower for objects."""
 
     def run_if_limited(value: Any) -> Any:
-        return run_if_limited.hook(value) if g.get(_RATE_LIMITED) else value
+        return run_if_limited.hook(value) if _RATE_LIMITED in request_environ() else value
 
     run_if_limited.hook = hook  # type: ignore[attr-defined]
     return run_if_limited
@@ -78,7 +78,7 @@ class RouteLimiter(Limiter):
         teardown[release[0]] = limited_only(teardown[release[0]])
 
     def _check_request_limit(self, callable_name: str | None = None, in_middleware: bool = True) -> None:
-        g._rate_limited = True  # the hooks above now run for this request
+        request_environ()[_RATE_LIMITED] = True  # the hooks above now run for this request
         super()._check_request_limit(callable_name, in_middleware)
 
 

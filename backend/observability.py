@@ -22,7 +22,7 @@ from flask import Flask
 from backend.extensions import socketio
 from backend.settings import Settings
 from utils import metrics
-from utils.request_context import start_request, timings
+from utils.request_context import start_request
 
 log = logging.getLogger("backend.requests")
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
@@ -32,6 +32,7 @@ _SECURITY_HEADERS = [
     ("Referrer-Policy", "strict-origin-when-cross-origin"),
     ("Cross-Origin-Opener-Policy", "same-origin-allow-popups"),
 ]
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 _HSTS = ("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
 
 StartResponse = Callable[..., Any]
@@ -53,12 +54,12 @@ class RequestObservability:
         incoming = environ.get("HTTP_X_REQUEST_ID")
         request_id = incoming if incoming and _VALID_REQUEST_ID.match(incoming) else os.urandom(16).hex()
         started = time.perf_counter()
-        start_request(request_id)
+        buckets = start_request(request_id)
 
         def observed_start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
             elapsed = time.perf_counter() - started
             timing = f"total;dur={elapsed * 1000:.1f}"
-            for name, seconds in timings().items():
+            for name, seconds in buckets.items():
                 timing += f", {name};dur={seconds * 1000:.1f}"
             headers += (("Server-Timing", timing), ("X-Request-ID", request_id))
             present = {name.lower() for name, _ in headers} & self._default_names
@@ -76,6 +77,7 @@ class RequestObservability:
         request = environ.get("werkzeug.request")  # Flask's request object (werkzeug's populate_request)
         rule = request.url_rule if request is not None else None
         method = environ["REQUEST_METHOD"]
+        method = method if method in _METHODS else "OTHER"  # a label value per client-chosen word would grow forever
         code = status[:3]
         endpoint = rule.rule if rule is not None else "unmatched"
         metrics.HTTP_REQUESTS.labels(method, endpoint, code).inc()

@@ -13,7 +13,7 @@ from backend.errors import error_response
 from backend.extensions import app_extensions
 from controller.platform import health
 from utils.errors import ServiceUnavailable, Unauthorized
-from utils.timeutil import iso_ist, now_utc
+from utils.timeutil import now_iso_ist
 
 bp = Blueprint("health", __name__)
 
@@ -21,7 +21,7 @@ bp = Blueprint("health", __name__)
 @bp.get("/health")
 def liveness():
     """Cheap liveness probe: the process answers."""
-    return {"status": "success", "data": {"status": "ok", "time": iso_ist(now_utc())}}
+    return {"status": "success", "data": {"status": "ok", "time": now_iso_ist()}}
 
 
 @bp.get("/healthz")

@@ -1,5 +1,7 @@
 """Liveness, readiness against the real database (and an unreachable one), Prometheus metrics."""
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 from flask import Flask
 from prometheus_client import CollectorRegistry, generate_latest
@@ -8,13 +10,29 @@ from backend.app import create_app
 from backend.local_mariadb import free_port
 from backend.settings import DatabaseConfig
 from tests.conftest import make_settings
+from utils import timeutil
 from utils.metrics import UnlockedCounter, UnlockedHistogram
+from utils.timeutil import now_utc
 
 
 def test_health_is_cheap_and_ok(client):
     response = client.get("/health")
     assert response.status_code == 200
     assert response.get_json()["data"]["status"] == "ok"
+
+
+def test_health_says_the_current_time_in_ist(client):
+    before = now_utc()
+    said = datetime.fromisoformat(client.get("/health").get_json()["data"]["time"])
+    assert said.utcoffset() == timedelta(hours=5, minutes=30)
+    assert before - timedelta(milliseconds=1) <= said <= now_utc()
+
+
+@pytest.mark.parametrize("fraction", [0.0, 0.0009, 0.25, 0.5004, 0.999, 0.9994, 0.9996, 0.9999996])
+def test_now_iso_ist_says_what_iso_ist_says_of_the_same_instant(monkeypatch, fraction):
+    for instant in (1_764_566_100 + fraction, 1_764_566_101 + fraction, 1_764_566_100 + fraction):
+        monkeypatch.setattr(timeutil.time, "time", lambda instant=instant: instant)
+        assert timeutil.now_iso_ist() == timeutil.iso_ist(datetime.fromtimestamp(instant, UTC))
 
 
 def test_healthz_pings_the_database(client):
@@ -41,6 +59,14 @@ def test_metrics_exposes_request_counts_latency_and_pool(client):
     assert 'http_requests_total{endpoint="/health",method="GET",status="200"}' in text
     assert "http_request_duration_seconds_bucket" in text
     assert "db_pool_in_use" in text and "db_pool_size" in text
+
+
+def test_a_method_outside_http_s_own_is_counted_as_other(client):
+    for method in ("BREW", "FROB", "PROPFIND"):
+        assert client.open("/health", method=method).status_code == 405
+    text = client.get("/metrics").get_data(as_text=True)
+    assert 'http_requests_total{endpoint="unmatched",method="OTHER",status="405"} 3.0' in text
+    assert "BREW" not in text and "PROPFIND" not in text
 
 
 def test_unlocked_metrics_expose_counts_cumulative_buckets_and_sums():

@@ -14,10 +14,13 @@ request_id: ContextVar[str] = ContextVar("request_id", default="-")
 _timings: ContextVar[dict[str, float] | None] = ContextVar("timings", default=None)
 
 
-def start_request(rid: str) -> None:
-    """Begin a request: set its id and reset its timing buckets."""
+def start_request(rid: str) -> dict[str, float]:
+    """Begin a request: set its id and give it empty timing buckets (returned: seconds per category, filled as the
+    request runs)."""
     request_id.set(rid)
-    _timings.set({})
+    buckets: dict[str, float] = {}
+    _timings.set(buckets)
+    return buckets
 
 
 def add_time(category: str, seconds: float) -> None:
@@ -35,8 +38,3 @@ def timed(category: str) -> Iterator[None]:
         yield
     finally:
         add_time(category, time.perf_counter() - started)
-
-
-def timings() -> dict[str, float]:
-    """Timing buckets of the current request, in seconds."""
-    return dict(_timings.get() or {})

@@ -28,7 +28,7 @@ from services.realtime.socketio_packets import RawJson
 from services.realtime.tick_bus import TickBatch
 from services.realtime.websocket_frames import Outgoing
 from utils import metrics
-from utils.timeutil import iso_ist, now_utc
+from utils.timeutil import now_iso_ist
 
 log = logging.getLogger(__name__)
 _YIELD_EVERY = 50  # emits between cooperative yields, so sends start while the pass goes on
@@ -171,7 +171,7 @@ class Fanout:
         status = market_clock.current_status()
         emit(
             "indices_update",
-            payloads.indices_update(ordered, directory.index_tags, status.is_market_open, iso_ist(now_utc())),
+            payloads.indices_update(ordered, directory.index_tags, status.is_market_open, now_iso_ist()),
             to=to,
         )
 

@@ -37,6 +37,7 @@ MAX_SYMBOL_LENGTH = 32
 _ROOM_PREFIX = "symbol:"
 _MODES = ("symbol", "batch")
 ADMIN_ROOM = "admins"
+SOCKETIO_PATH = "socket.io"  # the URL path Socket.IO and Engine.IO serve (their default)
 
 
 def session_from_token(token: str) -> SocketSession:
@@ -203,16 +204,24 @@ def disconnect_on_undecodable_packets(sio: SocketIO) -> None:
     eio.on("message", on_message)
 
 
-def disable_websocket_compression(app: Flask) -> None:
-    """Refuse per-message deflate: hide the client's offer from the WebSocket handshake (docs/BENCHMARKS.md, fan-out).
+def serve_socketio_path_only(app: Flask, http_app: Callable[[dict, Callable], Any]) -> None:
+    """Send only the Socket.IO path through Flask-SocketIO's middleware (now `app.wsgi_app`), every other request
+    straight to `http_app` (Flask's `wsgi_app` as it was before `socketio.init_app`), and refuse per-message
+    deflate on the way in.
 
-    Neither engine.io's eventlet driver nor simple-websocket has a switch for it; both negotiate
-    from the Sec-WebSocket-Extensions request header, so the header is dropped on the way in.
+    Flask-SocketIO's and Engine.IO's middlewares copy every request's environ and check its path before passing an
+    HTTP request on: ~2 µs of a cheap request in process (docs/BENCHMARKS.md, framework overhead). Per-message
+    deflate doubles the CPU and memory of small frames (docs/BENCHMARKS.md, fan-out); neither engine.io's eventlet
+    driver nor simple-websocket has a switch for it, both negotiate from the Sec-WebSocket-Extensions request
+    header, so the header is dropped.
     """
-    inner = app.wsgi_app
+    socketio_app = app.wsgi_app
+    prefix = f"/{SOCKETIO_PATH}/"
 
-    def without_extensions(environ: dict, start_response: Callable) -> Any:
-        environ.pop("HTTP_SEC_WEBSOCKET_EXTENSIONS", None)
-        return inner(environ, start_response)
+    def by_path(environ: dict, start_response: Callable) -> Any:
+        if environ.get("PATH_INFO", "").startswith(prefix):
+            environ.pop("HTTP_SEC_WEBSOCKET_EXTENSIONS", None)
+            return socketio_app(environ, start_response)
+        return http_app(environ, start_response)
 
-    app.wsgi_app = without_extensions
+    app.wsgi_app = by_path  # type: ignore[method-assign]
