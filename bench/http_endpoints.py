@@ -37,7 +37,7 @@ ENDPOINTS = [
     ("search q=bank", "/stocks/search?q=bank"),
     ("indices/all", "/indices/all"),
     ("history day", "/stocks/history/RELIANCE?interval=day"),
-    ("detail (2,000 symbols rotating)", "ROTATE"),
+    ("detail (every symbol rotating)", "ROTATE"),
 ]
 _ROTATE_LUA = """
 local symbols = {%s}
