@@ -4,7 +4,7 @@ compared with, from fresh live quotes, else the database snapshot."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -12,6 +12,7 @@ from backend import db
 from backend.extensions import app_extensions
 from controller.alerts import index_source, rules
 from controller.alerts.models import Alert
+from services.market.live_overlay import fresh_lookup
 from services.market.market_clock import calendar, clock
 from utils.market_hours import session_open_utc
 from utils.quote_format import circuit_limits
@@ -34,9 +35,8 @@ def alert_objects(alerts: Sequence[Alert]) -> list[dict[str, Any]]:
         return []
     settings = app_extensions()["settings"]
     now = clock()
-    oldest = now - timedelta(seconds=settings.live_cache_max_age_s)
     live = app_extensions()["live_prices"]
-    fresh = {"stock": live["stocks"].fresh_since(oldest), "index": live["indices"].fresh_since(oldest)}
+    fresh = {"stock": fresh_lookup(live["stocks"], now), "index": fresh_lookup(live["indices"], now)}
     prices: dict[tuple[str, str], dict[str, Any]] = {}
     for alert in alerts:
         quote = fresh["stock" if alert.instrument_type == "stock" else "index"](alert.symbol)

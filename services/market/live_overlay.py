@@ -35,17 +35,19 @@ def _max_age() -> float:
 
 def fresh_stock_quote(symbol: str) -> Quote | None:
     """The cached live quote of a stock if it is fresh enough, else None (market hours not checked)."""
-    return _fresh_lookup(stock_prices())(symbol)
+    return fresh_lookup(stock_prices())(symbol)
 
 
 def fresh_stock_quotes() -> Callable[[str], Quote | None] | None:
     """While the market is open, `fresh_stock_quote` for one pass over a response's rows (the clock, the cache and the
     age limit looked up once); None while it is closed."""
     now = clock()
-    return _fresh_lookup(stock_prices(), now) if overlay_enabled(now) else None
+    return fresh_lookup(stock_prices(), now) if overlay_enabled(now) else None
 
 
-def _fresh_lookup(cache: LivePriceCache, now: datetime | None = None) -> Callable[[str], Quote | None]:
+def fresh_lookup(cache: LivePriceCache, now: datetime | None = None) -> Callable[[str], Quote | None]:
+    """symbol -> the cache's quote if at most LIVE_CACHE_MAX_AGE_S old at `now` (the clock's time by default), else
+    None: one lookup for a pass over many symbols."""
     return cache.fresh_since((now or clock()) - timedelta(seconds=_max_age()))
 
 
@@ -97,7 +99,7 @@ def fresh_index_quotes(rows: list[IndexQuote]) -> list[Quote | None] | None:
     caller lays them over with `with_index_quote` (and may keep what it made while the same quotes come back)."""
     if not rows or not overlay_enabled():
         return None
-    fresh = _fresh_lookup(index_prices())
+    fresh = fresh_lookup(index_prices())
     return [fresh(row.name) for row in rows]
 
 

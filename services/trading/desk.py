@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, TypeVar
 
 from mysql.connector.errors import DatabaseError
@@ -16,6 +16,7 @@ from controller.trading import orders, paper_accounts
 from controller.trading.models import Account, HoldingCost, HoldingCostLookup, HoldingsChange, Order, Outcome, Portfolio
 from controller.trading.order_rules import MarketView, OrderTicket, TradingRules
 from controller.trading.portfolio import holding_costs, portfolio
+from services.market.live_overlay import fresh_lookup
 from services.market.live_price_cache import stock_prices
 from services.market.market_clock import clock, current_status, session_mode
 from services.platform.cache_service import app_cache
@@ -46,9 +47,7 @@ def rules() -> TradingRules:
 def market_view(now: datetime | None = None) -> MarketView:
     """The time, the market phase, fresh live quotes (LIVE_CACHE_MAX_AGE_S) and cached instruments."""
     at = now or clock()
-    cache = stock_prices()
-    max_age = app_extensions()["settings"].live_cache_max_age_s
-    fresh = cache.fresh_since(at - timedelta(seconds=max_age))
+    fresh = fresh_lookup(stock_prices(), at)
     return MarketView(at, _is_open(at), fresh, _instrument_lookup(), _holding_costs_lookup())
 
 
