@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import tempfile
 import time
-from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -66,7 +65,7 @@ def database_path(server, url: str, repeat: int) -> dict:
 def _ticks(quotes: list[Quote], step: int = 1) -> list[Quote]:
     """A market-wide tick: every price `step` tenths of a percent up, volume up, quoted now."""
     at = now_utc()
-    return [replace(q, ltp=q.ltp * (1000 + step) / 1000, volume=q.volume + 100 * step, as_of=at) for q in quotes]
+    return [q._replace(ltp=q.ltp * (1000 + step) / 1000, volume=q.volume + 100 * step, as_of=at) for q in quotes]
 
 
 def live_path(url: str, repeat: int) -> dict:

@@ -21,7 +21,6 @@ import logging
 import threading
 import time
 from collections.abc import Mapping
-from dataclasses import replace
 from datetime import date
 from typing import Any
 
@@ -224,8 +223,7 @@ class UpstoxStream:
         for quote in quotes:
             live = cache.get(quote.symbol)
             if streamed.get(keys.get(quote.symbol, "")) == "ltpc" and live is not None and live.as_of >= quote.as_of:
-                quote = replace(
-                    live,
+                quote = live._replace(
                     day_open=quote.day_open,
                     day_high=max(live.day_high, quote.day_high),
                     day_low=min(live.day_low, quote.day_low),

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -69,7 +68,7 @@ def test_a_flush_writes_quotes_and_minute_bars_in_one_statement_each(app, rt_con
     universe = load_universe()
     writer = TickWriter(load_universe, MarketCalendar().is_trading_day)
     t0 = DAY.replace(minute=1, second=5)
-    batch = tuple(replace(s.quote, volume=s.quote.volume + 10, as_of=t0, source="simulator") for s in universe.stocks)
+    batch = tuple(s.quote._replace(volume=s.quote.volume + 10, as_of=t0, source="simulator") for s in universe.stocks)
     writer.on_batch(TickBatch("stocks", batch))
     before = com_insert(rt_conn)
     report = writer.flush(final=True)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -56,7 +55,7 @@ def test_a_flush_and_the_end_of_day_job_on_the_same_rows_both_complete(app, rt_d
     jobs = {job.name: job for job in feed_jobs.writer_jobs(app.extensions["settings"], writer)}
     later = max(stock.quote.as_of for stock in universe.stocks) + timedelta(seconds=1)  # the same trading day
     arriving = sorted(universe.stocks, key=lambda stock: stock.stock_id, reverse=True)  # not primary-key order
-    writer.on_batch(TickBatch("stocks", tuple(replace(s.quote, as_of=later, source="simulator") for s in arriving)))
+    writer.on_batch(TickBatch("stocks", tuple(s.quote._replace(as_of=later, source="simulator") for s in arriving)))
     ids = sorted(stock.stock_id for stock in universe.stocks)
     middle = ids[len(ids) // 2]
 

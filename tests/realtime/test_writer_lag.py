@@ -4,7 +4,6 @@ its CPU per flush counted apart from what other green threads ran meanwhile."""
 from __future__ import annotations
 
 import time
-from dataclasses import replace
 from datetime import UTC, datetime
 
 import greenlet
@@ -44,10 +43,10 @@ def test_the_lag_counts_from_the_oldest_unwritten_quote_and_a_flush_resets_it(ma
         universe = load_universe()
         writer = TickWriter(load_universe, MarketCalendar().is_trading_day)
         assert writer.health(0.1) == {**writer.health(0.1), "ok": True, "lag_s": 0.0, "since_last_flush_s": None}
-        batch = tuple(replace(s.quote, as_of=DAY, source="simulator") for s in universe.stocks[:50])
+        batch = tuple(s.quote._replace(as_of=DAY, source="simulator") for s in universe.stocks[:50])
         writer.on_batch(TickBatch("stocks", batch))
         time.sleep(0.35)
-        writer.on_batch(TickBatch("stocks", tuple(replace(q, as_of=DAY.replace(second=1)) for q in batch)))
+        writer.on_batch(TickBatch("stocks", tuple(q._replace(as_of=DAY.replace(second=1)) for q in batch)))
         lagging = writer.health(0.1)  # 0.35 s > 3 x 0.1 s: the first quote still waits
         assert (
             lagging["ok"] is False and lagging["lag_s"] >= 0.35 and lagging["lag_limit_s"] == LAG_LIMIT_INTERVALS * 0.1
@@ -64,7 +63,7 @@ def test_a_failed_flush_keeps_the_lag_counting(make_rt_app, monkeypatch):
     with app.app_context():
         writer = TickWriter(load_universe, MarketCalendar().is_trading_day)
         stock = load_universe().stocks[0]
-        writer.on_batch(TickBatch("stocks", (replace(stock.quote, as_of=DAY, source="simulator"),)))
+        writer.on_batch(TickBatch("stocks", (stock.quote._replace(as_of=DAY, source="simulator"),)))
 
         def refuse():
             raise RuntimeError("database down")
