@@ -6,12 +6,13 @@ For each universe size: a throwaway MariaDB seeded with 201 + N instruments (2 d
 (threading mode, SIM_ALWAYS_OPEN) with the tick path wired as `start_services` wires it (the simulator, the tick
 bus with the live-price cache and the live board's listener, the Socket.IO fan-out, the alert engine with no
 alerts, the order matcher and the tick writer), and the periodic work that grows with the universe: the fan-out
-pass (no client is connected, so nothing is sent), `movers_update` every MOVERS_INTERVAL_S (with the live
-board's filing of what ticked since the last recompute), the hot caches (movers, indices, sectors) every 8 s
-and the writer's flush every QUOTE_WRITE_INTERVAL_S. Ticks come once a second of wall time (so caches expire as
-in production). Each stage is timed with the thread's CPU time (`time.thread_time`); the figures are µs of CPU
-per instrument-tick (per stock quote published) and the longest step between two of the app's pauses: how long
-one green thread would hold the event loop (a bus subscriber's steps are part of the publishing step).
+pass (no client is connected, so nothing is sent), the `market_views` job every MOVERS_INTERVAL_S (the hot
+caches: movers, indices, sectors, then `movers_update`, with the live board's filing of what ticked since the
+last recompute) and the writer's flush every QUOTE_WRITE_INTERVAL_S. Ticks come once a second of wall time (so
+caches expire as in production). Each stage is timed with the thread's CPU time (`time.thread_time`); the figures
+are µs of CPU per instrument-tick (per stock quote published) and the longest step between two of the app's
+pauses: how long one green thread would hold the event loop (a bus subscriber's steps are part of the publishing
+step).
 """
 
 from __future__ import annotations
@@ -34,7 +35,6 @@ from backend.settings import Settings
 from services.alerts.engine import AlertEngine
 from services.market import live_board as live_board_module
 from services.market import market_clock
-from services.market.hot_cache import refresh_hot_caches
 from services.market_data import provider
 from services.market_data.universe import load_universe
 from services.realtime import feed_jobs, payloads
@@ -43,8 +43,6 @@ from services.realtime.fanout import Fanout
 from services.realtime.tick_writer import TickWriter
 from services.trading import matcher
 from utils.timeutil import IST
-
-HOT_CACHE_EVERY_S = 8  # the hot-cache job's interval at the default CACHE_TTL_MOVERS_S (10 s x 0.8)
 
 
 class Meter:
@@ -123,7 +121,8 @@ def run(app, settings: Settings, ticks: int, warmup: int) -> tuple[int, Meter, f
             module.pause = meter.pause  # a step ends where the app lets other green threads run
         provider()._pause = meter.pause
         live_board_module.live_board("NSE")
-        movers_feed = feed_jobs.MoversFeed()
+        market_views = feed_jobs.MarketViews()
+        views_every = round(feed_jobs.market_views_interval_s(settings))
         stocks_published = 0
         gc.collect()
         threshold = gc.get_threshold()
@@ -141,10 +140,8 @@ def run(app, settings: Settings, ticks: int, warmup: int) -> tuple[int, Meter, f
             stocks_published += meter.time("publish (filter, bus)", partial(feed_jobs.publish_new, "stocks", quotes))
             meter.time("index quotes", feed_jobs.poll_index_quotes)
             meter.time("fanout pass (no clients)", fanout.emit_pending)
-            if n % int(settings.movers_interval_s) == 0:
-                meter.time("movers_update (files the board)", movers_feed)
-            if n % HOT_CACHE_EVERY_S == 0:
-                meter.time("hot caches", refresh_hot_caches)
+            if n % views_every == 0:
+                meter.time("market views (files the board)", market_views)
             if n % int(settings.quote_write_interval_s) == 0:
                 meter.time("writer flush", writer.flush)
             time.sleep(max(0.0, 1.0 - (time.monotonic() - started)))

@@ -7,7 +7,6 @@ from backend.settings import Settings
 from services.accounts.auth import purge_revoked_tokens
 from services.alerts import jobs as alert_jobs
 from services.fundamentals import schedule as crawler_schedule
-from services.market.hot_cache import refresh_hot_caches
 from services.news.headlines import refresh_news
 from services.platform.scheduler import Job
 from services.realtime.sessions import SESSION_CHECK_INTERVAL_S, check_sessions
@@ -18,10 +17,9 @@ _PHASES = {"open": frozenset({"open"}), "any": None}
 
 
 def every_process_jobs(settings: Settings) -> list[Job]:
-    """Jobs each process runs for itself: keeping its own hot caches warm, ending its sockets whose sign-in ended,
-    writing its fills' equity points."""
+    """Jobs each process runs for itself: ending its sockets whose sign-in ended, writing its fills' equity points
+    (its hot caches are kept warm with `movers_update`: `feed_jobs.MarketViews`)."""
     return [
-        Job("hot_cache", max(1.0, settings.cache_ttl_movers_s * 0.8), refresh_hot_caches),
         Job("socket_sessions", SESSION_CHECK_INTERVAL_S, check_sessions),
         Job("equity_fill_points", FLUSH_EVERY_S, flush_fill_points),
     ]

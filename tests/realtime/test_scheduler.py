@@ -89,7 +89,7 @@ def test_services_run_the_tick_path_end_to_end(live_app, rt_conn):
         "eod_candles",
         "startup_refresh",
         "market_status",
-        "movers",
+        "market_views",
     }
     assert live_app.extensions["jobs"]["eod_candles"]() == "ok"  # the admin "run now" hook
     client = live_app.test_client()

@@ -111,7 +111,7 @@ def test_one_leader_polls_and_a_client_of_the_follower_gets_its_ticks_once(clust
     assert jobs["data"]["leader"]["leader"] == a_leader["identity"] and jobs["data"]["leader"]["is_leader"] is False
     b_jobs = requests.get(b.url + "/healthz", timeout=5).json()["data"]["checks"]["scheduler"]["jobs"]
     a_jobs = requests.get(a.url + "/healthz", timeout=5).json()["data"]["checks"]["scheduler"]["jobs"]
-    assert "stock_quotes" in a_jobs and "movers" in b_jobs and "stock_quotes" not in b_jobs  # B polls nothing
+    assert "stock_quotes" in a_jobs and "market_views" in b_jobs and "stock_quotes" not in b_jobs  # B polls nothing
     wait_for(lambda: all(len(set(client_on_b.as_ofs(s))) >= 4 for s in SYMBOLS[:2]), 20)
     for symbol in SYMBOLS[:2]:
         as_ofs = client_on_b.as_ofs(symbol)[1:]  # the first is the snapshot sent on subscribe (it may repeat)
