@@ -38,7 +38,7 @@ _ROWS_BETWEEN_PAUSES = 1000  # a flush of 10,000 quotes lets other green threads
 LAG_LIMIT_INTERVALS = 3  # /healthz reports the writer not ok once its oldest unwritten quote is older than this
 
 
-@dataclass
+@dataclass(slots=True)
 class _Bar:
     minute: datetime  # naive UTC minute start
     open: object
@@ -47,6 +47,18 @@ class _Bar:
     close: object
     base_volume: int
     volume: int
+    written: bool = False  # by a final flush while its minute ran: dirty again at its next tick
+
+    def move(self, quote: Quote) -> None:
+        """A later quote of this bar's minute: widen high/low, move close, the volume grown since the minute began."""
+        ltp = quote.ltp
+        if ltp > self.high:
+            self.high = ltp
+        elif ltp < self.low:
+            self.low = ltp
+        self.close = ltp
+        volume = quote.volume - self.base_volume
+        self.volume = volume if volume > 0 else 0
 
 
 @dataclass(frozen=True)
@@ -106,18 +118,24 @@ class TickWriter:
     def _take(self, quotes: tuple[Quote, ...], latest: dict, bars: dict, dirty: dict, minutes: _Memo) -> None:
         """Keep these quotes where they are newer and move their minute bars on."""
         with self._lock:
+            taken = len(latest)
             for quote in quotes:
                 symbol, as_of = quote.symbol, quote.as_of
                 current = latest.get(symbol)
                 if current is not None and as_of <= current.as_of:
                     continue
                 latest[symbol] = quote
-                if self._oldest is None:
-                    self._oldest = monotonic()
                 minute = minutes[as_of]
-                bar = _advance_bar(bars.get(symbol), quote, minute)
-                bars[symbol] = bar
-                dirty[(symbol, minute)] = bar
+                bar = bars.get(symbol)
+                if bar is not None and bar.minute == minute:
+                    bar.move(quote)  # still dirty (a minute's bar is written once the minute has ended), unless:
+                    if bar.written:
+                        bar.written = False
+                        dirty[(symbol, minute)] = bar
+                else:
+                    bars[symbol] = dirty[(symbol, minute)] = _next_bar(bar, quote, minute)
+            if self._oldest is None and len(latest) > taken:  # the first quote waiting since the last flush
+                self._oldest = monotonic()
 
     def flush(self, final: bool = False) -> FlushReport:
         """Persist what arrived since the last flush, in one transaction.
@@ -217,14 +235,16 @@ class TickWriter:
         return FlushReport(len(stock_rows), len(index_rows), len(stock_bars), len(index_bars), finished_day)
 
     def _take_bars(self, kind: str, final: bool) -> list[tuple[tuple[str, datetime], tuple]]:
-        """Remove and return the dirty bars whose minute ended (all of them when `final`)."""
-        dirty = self._dirty[kind]
-        current = {symbol: bar.minute for symbol, bar in self._bars[kind].items()}
-        taken = [
-            (key, (b.open, b.high, b.low, b.close, b.volume))
-            for key, b in dirty.items()
-            if final or key[1] < current[key[0]]
-        ]
+        """Remove and return the dirty bars whose minute ended (all of them when `final`: a running bar is marked
+        written, and its minute's next tick makes it dirty again)."""
+        dirty, running = self._dirty[kind], self._bars[kind]
+        taken = []
+        for key, bar in dirty.items():
+            if running[key[0]] is bar:  # its minute is running
+                if not final:
+                    continue
+                bar.written = True
+            taken.append((key, (bar.open, bar.high, bar.low, bar.close, bar.volume)))
         for key, _ in taken:
             del dirty[key]
         return taken
@@ -265,16 +285,8 @@ def _db_minute(as_of: datetime) -> datetime:
     return to_db(as_of).replace(second=0, microsecond=0)
 
 
-def _advance_bar(bar: _Bar | None, quote: Quote, minute: datetime) -> _Bar:
-    """`bar` moved on by `quote` (of this minute: naive UTC), or the next minute's bar."""
-    ltp = quote.ltp
-    if bar is not None and bar.minute == minute:
-        if ltp > bar.high:
-            bar.high = ltp
-        elif ltp < bar.low:
-            bar.low = ltp
-        bar.close, bar.volume = ltp, max(quote.volume - bar.base_volume, 0)
-        return bar
+def _next_bar(bar: _Bar | None, quote: Quote, minute: datetime) -> _Bar:
+    """The bar of a new minute (naive UTC), begun by `quote`; `bar` is the instrument's last one (None: none yet)."""
     if bar is None:
         base = quote.volume  # joined mid-minute: count volume from here on
     else:
