@@ -44,6 +44,8 @@ except ImportError as exc:  # another driver version: correct, only slower
 _NAMED = re.compile(rb"%\((\w+)\)s")
 _PIECES_CACHE_MAX = 4096
 _pieces: dict[str, list[bytes]] = {}  # a statement split at its %s placeholders
+_DATETIME_LITERALS_MAX = 4096
+_datetime_literals: dict[datetime, bytes] = {}  # a batch's rows share a few timestamps (formatting one: 0.4 µs)
 
 
 class Result(NamedTuple):
@@ -116,15 +118,21 @@ class Connection(MySQLConnection):
         kind = type(value)
         if kind is int:  # not bool: a subclass of int that the converter sends as 1/0
             return str(value).encode()
-        if kind is Decimal:  # an exact numeric literal, never exponent notation
-            return format(value, "f").encode()
+        if kind is Decimal:  # an exact numeric literal, never exponent notation (str: a third of format's time)
+            text = str(value)
+            return (format(value, "f") if "E" in text else text).encode()
         if value is None:
             return b"NULL"
         converter = self.converter
         if kind is str and value.isalnum() and converter.charset == "utf8":  # nothing to escape
             return b"'" + value.encode() + b"'"
         if kind is datetime and value.tzinfo is None:  # the converter's format: the fraction only when nonzero
-            return b"'" + value.isoformat(" ").encode() + b"'"
+            text = _datetime_literals.get(value)
+            if text is None:
+                if len(_datetime_literals) >= _DATETIME_LITERALS_MAX:
+                    _datetime_literals.clear()
+                text = _datetime_literals[value] = b"'" + value.isoformat(" ").encode() + b"'"
+            return text
         return bytes(converter.quote(converter.escape(converter.to_mysql(value), self.sql_mode)))
 
     def query(self, statement: bytes) -> Result:

@@ -108,11 +108,20 @@ def test_literals_match_the_driver(db_conn, value):
     converter = db_conn.converter
     expected = bytes(converter.quote(converter.escape(converter.to_mysql(value), db_conn.sql_mode)))
     assert db_conn.literal(value) == expected
+    assert db_conn.literal(value) == expected  # again: a timestamp's literal is remembered
 
 
 def test_decimals_are_exact_numeric_literals(db_conn):
     # the driver sends '-12.50' as a string; ours is the number itself, never in exponent notation (a DOUBLE)
-    assert [db_conn.literal(Decimal(text)) for text in ("-12.50", "1E+3", "1E-7")] == [b"-12.50", b"1000", b"0.0000001"]
+    texts = ("-12.50", "1E+3", "1E-7", "0.000001", "-0.00", "123456789012345678.25")
+    assert [db_conn.literal(Decimal(text)) for text in texts] == [
+        b"-12.50",
+        b"1000",
+        b"0.0000001",
+        b"0.000001",
+        b"-0.00",
+        b"123456789012345678.25",
+    ]
     assert fetch_value(db_conn, "SELECT %s + 0", (Decimal("1E-7"),)) == Decimal("0.0000001")
 
 
