@@ -122,9 +122,9 @@ def test_ticks_are_only_noted_and_a_recompute_files_them_once_each_in_chunks():
     cache = LivePriceCache("stocks")
     pauses = []
     board = _listening_board(rows, cache)
-    board.pause = lambda: pauses.append(len(board._pending))
     board.movers("active", False, 5, START, MAX_AGE)  # files what the board noted when it was built
     filed = {}
+    board.pause = lambda: pauses.append(len(filed))
     apply = board._apply
     board._apply = lambda symbol, numbers: (filed.__setitem__(symbol, numbers), apply(symbol, numbers))
     for second in range(8):  # 8,000 ticks: noted, not filed
@@ -134,13 +134,31 @@ def test_ticks_are_only_noted_and_a_recompute_files_them_once_each_in_chunks():
     expected = rank_movers(_expected(rows, cache, now), "active", False, 5)
     assert board.movers("active", False, 5, now, MAX_AGE) == expected
     assert filed == {row.symbol: cache.get(row.symbol) for row in rows}  # the latest quote of each stock, once
-    assert pauses == [1000 - 256, 1000 - 512, 1000 - 768]  # 256 quotes between pauses; the rest under the lock
+    assert pauses == [256, 512, 768]  # 256 quotes between pauses
     for second in range(8, 24):
         cache.update([_tick(rng, row, START + timedelta(seconds=second)) for row in rows])
         board.movers("gainers", False, 5, START + timedelta(seconds=second), MAX_AGE)
     # what a recompute keeps to expire live quotes: one heap entry per quote time, and only the recent ones
     assert sorted(board._times) == sorted(board._expiring)
     assert min(board._times) >= START + timedelta(seconds=23 - MAX_AGE)
+
+
+def test_quotes_noted_while_a_recompute_files_wait_for_the_next_one():
+    rng = random.Random(6)
+    rows = _rows(rng, 600)
+    cache = LivePriceCache("stocks")
+    board = _listening_board(rows, cache)
+    board.movers("active", False, 5, START, MAX_AGE)
+    cache.update([_tick(rng, row, START) for row in rows])
+    before = _expected(rows, cache, START)
+    later = START + timedelta(seconds=1)
+    arriving = [_tick(rng, row, later) for row in rows[:100]]
+    board.pause = lambda: cache.update(arriving)  # the tick path runs while the recompute pauses between chunks
+    assert board.movers("active", False, 50, START, MAX_AGE) == rank_movers(before, "active", False, 50)
+    assert set(board._pending) == {row.symbol for row in rows[:100]}  # noted, for the next recompute
+    after = _expected(rows, cache, later)
+    assert after != before
+    assert board.movers("active", False, 50, later, MAX_AGE) == rank_movers(after, "active", False, 50)
 
 
 def test_the_cache_knows_its_newest_quote_without_a_scan():

@@ -3,8 +3,9 @@
 Each process keeps, per exchange, every active stock's effective numbers (its fresh live quote, else its database
 snapshot row: the rule of `services.market.live_overlay`) in buckets of the four movers rankings
 (`utils.bucket_rank`) and in running per-sector sums. The tick path only notes each stock's latest quote (a dict
-store per quote, in the live cache's listener); a recompute files what was noted since the last one, 256 quotes at a
-time with a pause between chunks (a stock that ticked five times since is filed once), refiling only the numbers
+store per quote, in the live cache's listener); a recompute files what was noted until it began, 256 quotes at a
+time with a pause between chunks (a stock that ticked five times since is filed once; what is noted meanwhile waits
+for the next recompute), refiling only the numbers
 that changed (a stock moves between buckets only when its key crosses a bucket edge) and adjusting its sector's
 sums; then it ranks the stocks of the first few buckets exactly (`controller.market.stocks.rank_movers`) or reads
 the sector sums. A live quote that grows older than LIVE_CACHE_MAX_AGE_S falls back to the snapshot row at the next
@@ -20,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
+from itertools import islice
 from time import monotonic
 from typing import Any
 
@@ -87,6 +89,7 @@ class LiveBoard:
     _filed: dict[str, _Filed] = field(default_factory=dict)
     _pending: dict[str, Quote] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _catching_up: threading.Lock = field(default_factory=threading.Lock)
     pause: Callable[[], None] | None = None  # lets other green threads run between chunks of filing
 
     def __post_init__(self) -> None:
@@ -117,38 +120,39 @@ class LiveBoard:
                         pending[symbol] = quote
 
     def _catch_up(self) -> None:
-        """File the noted quotes `_CHUNK` at a time, pausing between chunks (other green threads, the tick path
-        among them, run meanwhile); what is left is at most one chunk, for the caller to file under the lock."""
-        while True:
+        """File the quotes noted until now, `_CHUNK` at a time with a pause between chunks (other green threads, the
+        tick path among them, run meanwhile). What is noted meanwhile waits for the next recompute: at 10,000
+        instruments a catch-up spans a tick, and following it filed every stock again. A recompute that begins
+        while another catches up waits for it."""
+        with self._catching_up:
             with self._lock:
-                if len(self._pending) <= _CHUNK:
-                    return
-                self._file_pending(_CHUNK)
-            if self.pause is not None:
-                self.pause()
+                noted, self._pending = self._pending, {}
+            quotes = iter(noted.items())
+            for start in range(0, len(noted), _CHUNK):
+                if start and self.pause is not None:
+                    self.pause()
+                with self._lock:
+                    for symbol, quote in islice(quotes, _CHUNK):
+                        self._file(symbol, quote)
 
-    def _file_pending(self, limit: int | None = None) -> None:
-        """File up to `limit` noted quotes (all of them by default); the caller holds the lock."""
-        pending = self._pending
-        for _ in range(len(pending) if limit is None else min(limit, len(pending))):
-            symbol, quote = pending.popitem()
-            current = self._live.get(symbol)
-            if current is not None and quote.as_of < current.as_of:
-                continue
-            self._live[symbol] = quote
-            filed_at = self._expiring.get(quote.as_of)
-            if filed_at is None:
-                filed_at = self._expiring[quote.as_of] = []
-                heapq.heappush(self._times, quote.as_of)
-            filed_at.append(symbol)
-            self._apply(symbol, quote)
+    def _file(self, symbol: str, quote: Quote) -> None:
+        """File a noted quote unless a newer one is filed; the caller holds the lock."""
+        current = self._live.get(symbol)
+        if current is not None and quote.as_of < current.as_of:
+            return
+        self._live[symbol] = quote
+        filed_at = self._expiring.get(quote.as_of)
+        if filed_at is None:
+            filed_at = self._expiring[quote.as_of] = []
+            heapq.heappush(self._times, quote.as_of)
+        filed_at.append(symbol)
+        self._apply(symbol, quote)
 
     def movers(self, kind: MoverKind, intraday: bool, limit: int, now: datetime, max_age_s: float) -> list[StockQuote]:
         """Top `limit` of a movers ranking over the effective rows (as `rank_movers` over the whole exchange)."""
         ranking, descending, lowest, highest = _WALK[(kind, intraday)]
         self._catch_up()
         with self._lock:
-            self._file_pending()
             self._expire(now - timedelta(seconds=max_age_s))
             candidates = self._ranks[ranking].candidates(limit, descending, lowest, highest)
             rows = [self._effective(symbol) for symbol in candidates]
@@ -158,7 +162,6 @@ class LiveBoard:
         """Sector performance over the effective rows (as `sector_performance`), and whether any row is live."""
         self._catch_up()
         with self._lock:
-            self._file_pending()
             self._expire(now - timedelta(seconds=max_age_s))
             result = [
                 SectorPerformance(
