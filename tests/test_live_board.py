@@ -11,7 +11,7 @@ from decimal import Decimal
 import pytest
 
 from controller.market.stocks import StockQuote, rank_movers, sector_performance
-from services.market.live_board import LiveBoard
+from services.market.live_board import LiveBoard, one_catch_up
 from services.market.live_overlay import WEBSOCKET_CACHE, with_stock_quote
 from services.market.live_price_cache import LivePriceCache, Quote
 from utils.bucket_rank import BucketRank, magnitude_bucket, percent_bucket
@@ -159,6 +159,26 @@ def test_quotes_noted_while_a_recompute_files_wait_for_the_next_one():
     after = _expected(rows, cache, later)
     assert after != before
     assert board.movers("active", False, 50, later, MAX_AGE) == rank_movers(after, "active", False, 50)
+
+
+def test_in_one_pass_a_board_files_at_its_first_read_only():
+    rng = random.Random(8)
+    rows = _rows(rng, 300)
+    cache = LivePriceCache("stocks")
+    board = _listening_board(rows, cache)
+    cache.update([_tick(rng, row, START) for row in rows])
+    first = _expected(rows, cache, START)
+    with one_catch_up():
+        assert board.movers("gainers", False, 20, START, MAX_AGE) == rank_movers(first, "gainers", False, 20)
+        later = START + timedelta(seconds=1)
+        cache.update([_tick(rng, row, later) for row in rows])  # a tick lands between two reads of the pass
+        assert board.sectors(later, MAX_AGE)[0] == sector_performance(first)
+        assert len(board._pending) == len(rows)
+    assert (
+        board.sectors(later, MAX_AGE)[0]
+        == sector_performance(_expected(rows, cache, later))
+        != sector_performance(first)
+    )
 
 
 def test_the_cache_knows_its_newest_quote_without_a_scan():

@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import heapq
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -124,6 +126,11 @@ class LiveBoard:
         tick path among them, run meanwhile). What is noted meanwhile waits for the next recompute: at 10,000
         instruments a catch-up spans a tick, and following it filed every stock again. A recompute that begins
         while another catches up waits for it."""
+        caught_up = _caught_up_in_pass.get()
+        if caught_up is not None:
+            if id(self) in caught_up:
+                return
+            caught_up[id(self)] = self
         with self._catching_up:
             with self._lock:
                 noted, self._pending = self._pending, {}
@@ -234,6 +241,20 @@ class LiveBoard:
 
 
 _boards_lock = threading.Lock()
+# the boards caught up in this green thread's pass (`one_catch_up`): id -> board (kept alive, so no id is reused)
+_caught_up_in_pass: ContextVar[dict[int, LiveBoard] | None] = ContextVar("caught_up_in_pass", default=None)
+
+
+@contextmanager
+def one_catch_up() -> Iterator[None]:
+    """A pass of several reads (the `market_views` job's: the hot caches, then `movers_update`): in this green thread,
+    each board files what was noted at its first read in the block, and its later reads take it as it is. A catch-up
+    at 10,000 instruments spans a tick, so each read after the first would file the universe again."""
+    token = _caught_up_in_pass.set({})
+    try:
+        yield
+    finally:
+        _caught_up_in_pass.reset(token)
 
 
 def _settings() -> Any:

@@ -16,6 +16,7 @@ from controller.market import candles, snapshots
 from services import market_data
 from services.market import market_clock
 from services.market.hot_cache import refresh_hot_caches
+from services.market.live_board import one_catch_up
 from services.market.live_price_cache import Quote
 from services.market_data.universe import load_universe
 from services.platform.scheduler import Job
@@ -155,8 +156,10 @@ class MarketViews:
         self.movers = MoversFeed()
 
     def __call__(self) -> dict:
-        """Warm the caches, then emit `movers_update` if prices moved; what was warmed and whether it emitted."""
-        return {**refresh_hot_caches(), "movers_update": self.movers()}
+        """Warm the caches, then emit `movers_update` if prices moved (the live board filed once for both); what was
+        warmed and whether it emitted."""
+        with one_catch_up():
+            return {**refresh_hot_caches(), "movers_update": self.movers()}
 
 
 def market_views_interval_s(settings: Settings) -> float:
