@@ -53,6 +53,16 @@ def _listening_board(rows: list[StockQuote], cache: LivePriceCache) -> LiveBoard
     return board
 
 
+def _ticked_board(seed: int, n: int) -> tuple[random.Random, list[StockQuote], LivePriceCache, LiveBoard]:
+    """A board over `n` stocks, listening to a cache that holds a tick of every one of them at START."""
+    rng = random.Random(seed)
+    rows = _rows(rng, n)
+    cache = LivePriceCache("stocks")
+    board = _listening_board(rows, cache)
+    cache.update([_tick(rng, row, START) for row in rows])
+    return rng, rows, cache, board
+
+
 def _expected(rows: list[StockQuote], cache: LivePriceCache, now: datetime) -> list[StockQuote]:
     result = []
     for row in rows:
@@ -84,11 +94,7 @@ def test_the_board_ranks_and_sums_as_the_whole_exchange_would(seed):
 
 
 def test_a_recompute_looks_at_a_few_buckets_not_the_universe():
-    rng = random.Random(9)
-    rows = _rows(rng, 5000)
-    cache = LivePriceCache("stocks")
-    board = _listening_board(rows, cache)
-    cache.update([_tick(rng, row, START) for row in rows])
+    _, _, _, board = _ticked_board(9, 5000)
     ranks = board._ranks  # the buckets the movers are read from
     assert len(ranks["change"].candidates(10, True, 1, None)) < 100
     assert len(ranks["volume"].candidates(10, True)) < 100  # volumes spread evenly: the worst case for the buckets
@@ -162,11 +168,7 @@ def test_quotes_noted_while_a_recompute_files_wait_for_the_next_one():
 
 
 def test_in_one_pass_a_board_files_at_its_first_read_only():
-    rng = random.Random(8)
-    rows = _rows(rng, 300)
-    cache = LivePriceCache("stocks")
-    board = _listening_board(rows, cache)
-    cache.update([_tick(rng, row, START) for row in rows])
+    rng, rows, cache, board = _ticked_board(8, 300)
     first = _expected(rows, cache, START)
     with one_catch_up():
         assert board.movers("gainers", False, 20, START, MAX_AGE) == rank_movers(first, "gainers", False, 20)
