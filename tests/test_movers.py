@@ -10,6 +10,7 @@ from services.market import stock_views
 from services.market.hot_cache import refresh_hot_caches
 from services.market.live_price_cache import Quote
 from services.platform.cache_service import clear_all
+from services.realtime import feed_jobs
 from tests.market_helpers import CLOSED_NOW, OPEN_NOW, freeze, put_stock_quotes, seconds_ago
 from utils.timeutil import iso_ist
 
@@ -225,3 +226,19 @@ def test_hot_cache_refresher_prewarms_movers_indices_and_sectors(app, client):
         response = client.get(url)
         assert response.status_code == 200
         assert "db;" not in response.headers["Server-Timing"], url  # served from the warmed caches
+
+
+def test_the_market_views_pass_warms_the_caches_then_pushes_the_movers(app, client, db_conn, monkeypatch):
+    now = freeze(app, OPEN_NOW)
+    put_stock_quotes(app, *live_copy(db_conn, now, {"TCS": "4000"}))
+    pushed = []
+    monkeypatch.setattr(feed_jobs, "emit", lambda event, payload, to=None: pushed.append((event, payload)))
+    with app.app_context():
+        clear_all()
+        report = feed_jobs.MarketViews()()
+    assert (report["movers"], report["indices"], report["movers_update"]) == (3, 9, True)
+    assert [event for event, _ in pushed] == ["movers_update"]
+    assert pushed[0][1]["gainers"][0]["symbol"] == "TCS"
+    response = client.get("/stocks/top-gainers")
+    assert "db;" not in response.headers["Server-Timing"]  # served from the warmed cache
+    assert response.get_json()["data"][0]["symbol"] == "TCS"
