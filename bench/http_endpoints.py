@@ -142,6 +142,13 @@ def report(args: argparse.Namespace, summary: str, runs: dict[str, list[dict]]) 
             f"{median(r['cpu_ms'] for r in results):10.2f} {sum(r['errors'] + r['timeouts'] for r in results):6d} "
             f"{sum(r['load'] for r in results) / len(results):5.1f}"
         )
+    # the framework-overhead figure, round by round: one round's share moves by several points on a shared machine
+    shares = [c["rps"] / f["rps"] for c, f in zip(ceiling, runs[FLOOR], strict=True)]
+    print(
+        f"/health of the floor, per round: {', '.join(f'{s:.0%}' for s in shares)} (median {median(shares):.0%}); "
+        f"worker CPU per request {median(c['cpu_ms'] for c in ceiling) * 1000:.0f} µs, "
+        f"the floor's {median(f['cpu_ms'] for f in runs[FLOOR]) * 1000:.0f} µs"
+    )
 
 
 if __name__ == "__main__":
