@@ -183,6 +183,23 @@ def test_in_one_pass_a_board_files_at_its_first_read_only():
     )
 
 
+def test_the_rankings_by_change_from_the_open_and_by_traded_value_are_kept_once_asked_for():
+    rng, rows, cache, board = _ticked_board(10, 400)
+    now = START
+    for second in range(1, 4):  # ticks filed while only the default rankings are kept
+        now = START + timedelta(seconds=second)
+        cache.update([_tick(rng, row, now) for row in rng.sample(rows, 150)])
+        board.movers("gainers", False, 10, now, MAX_AGE)
+    assert set(board._ranks) == {"change", "volume"}
+    for second in range(4, 8):  # asked for: filed from the numbers already filed, then kept at each filing
+        for kind, intraday in (("gainers", True), ("losers", True), ("active_value", False)):
+            expected = rank_movers(_expected(rows, cache, now), kind, intraday, 20)
+            assert board.movers(kind, intraday, 20, now, MAX_AGE) == expected, (second, kind)
+        now = START + timedelta(seconds=second)
+        cache.update([_tick(rng, row, now) for row in rng.sample(rows, 150)])
+    assert set(board._ranks) == {"change", "volume", "intraday", "value"}
+
+
 def test_the_cache_knows_its_newest_quote_without_a_scan():
     cache = LivePriceCache("stocks")
     assert cache.newest_as_of() is None

@@ -1,16 +1,17 @@
 """Movers and sector performance while a live feed runs, kept in memory so a recompute does not sort the universe.
 
 Each process keeps, per exchange, every active stock's effective numbers (its fresh live quote, else its database
-snapshot row: the rule of `services.market.live_overlay`) in buckets of the four movers rankings
-(`utils.bucket_rank`) and in running per-sector sums. The tick path only notes each stock's latest quote (a dict
-store per quote, in the live cache's listener); a recompute files what was noted until it began, 256 quotes at a
-time with a pause between chunks (a stock that ticked five times since is filed once; what is noted meanwhile waits
-for the next recompute), refiling only the numbers
-that changed (a stock moves between buckets only when its key crosses a bucket edge) and adjusting its sector's
-sums; then it ranks the stocks of the first few buckets exactly (`controller.market.stocks.rank_movers`) or reads
-the sector sums. A live quote that grows older than LIVE_CACHE_MAX_AGE_S falls back to the snapshot row at the next
-recompute (a heap by quote time). The snapshot rows (names, sectors, the numbers of stocks without live quotes) are
-re-read after CACHE_TTL_UNIVERSE_S, and when the live cache is cleared.
+snapshot row: the rule of `services.market.live_overlay`) in buckets of the movers rankings (`utils.bucket_rank`: by
+change and by volume from the start, by change from the open and by traded value once first asked for) and in
+running per-sector sums. The tick path only notes each stock's latest quote (a dict store per quote, in the live
+cache's listener); a recompute files what was noted until it began, 256 quotes at a time with a pause between chunks
+(a stock that ticked five times since is filed once; what is noted meanwhile waits for the next recompute), refiling
+only the numbers that changed (a stock moves between buckets only when its key crosses a bucket edge) and adjusting
+its sector's sums; then it ranks the stocks of the first few buckets exactly
+(`controller.market.stocks.rank_movers`) or reads the sector sums. A live quote that grows older than
+LIVE_CACHE_MAX_AGE_S falls back to the snapshot row at the next recompute (a heap by quote time). The snapshot rows
+(names, sectors, the numbers of stocks without live quotes) are re-read after CACHE_TTL_UNIVERSE_S, and when the
+live cache is cleared.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ from utils.quote_format import percent_change
 _PAISE = Decimal("0.01")
 _ZERO = Decimal(0)
 _CHUNK = 256  # stocks filed between two pauses (a recompute catching up, a new board)
-_RANKINGS = ("change", "intraday", "volume", "value")
+_KEPT = ("change", "volume")  # the rankings of movers_update and the default movers, kept from the start
 # ranking, walk from the top, bucket bounds (gainers: positive changes only; losers: negative ones)
 _WALK: dict[tuple[MoverKind, bool], tuple[str, bool, int | None, int | None]] = {
     ("gainers", False): ("change", True, 1, None),
@@ -86,7 +87,7 @@ class LiveBoard:
     _live: dict[str, Quote] = field(default_factory=dict)
     _expiring: dict[datetime, list[str]] = field(default_factory=dict)  # quote time -> stocks filed at that time
     _times: list[datetime] = field(default_factory=list)  # a heap of _expiring's keys (one per tick, not per quote)
-    _ranks: dict[str, BucketRank] = field(default_factory=lambda: {name: BucketRank() for name in _RANKINGS})
+    _ranks: dict[str, BucketRank] = field(default_factory=lambda: {name: BucketRank() for name in _KEPT})
     _sectors: dict[str, _SectorSums] = field(default_factory=dict)
     _filed: dict[str, _Filed] = field(default_factory=dict)
     _pending: dict[str, Quote] = field(default_factory=dict)
@@ -95,7 +96,10 @@ class LiveBoard:
     pause: Callable[[], None] | None = None  # lets other green threads run between chunks of filing
 
     def __post_init__(self) -> None:
-        self._change, self._intraday, self._volume, self._value = (self._ranks[name] for name in _RANKINGS)
+        self._change, self._volume = (self._ranks[name] for name in _KEPT)
+        # by change from the open and by traded value: kept once first asked for (`_ranking`), ~30 % of a filing
+        self._intraday: BucketRank | None = None
+        self._value: BucketRank | None = None
 
     @classmethod
     def build(cls, rows: list[StockQuote], cache: LivePriceCache, pause: Callable[[], None] | None = None) -> LiveBoard:
@@ -161,7 +165,7 @@ class LiveBoard:
         self._catch_up()
         with self._lock:
             self._expire(now - timedelta(seconds=max_age_s))
-            candidates = self._ranks[ranking].candidates(limit, descending, lowest, highest)
+            candidates = self._ranking(ranking).candidates(limit, descending, lowest, highest)
             rows = [self._effective(symbol) for symbol in candidates]
         return stocks.rank_movers(rows, kind, intraday, limit)
 
@@ -220,16 +224,35 @@ class LiveBoard:
                 filed.pct = pct
             filed.prev_close = prev_close
         if moved or numbers.day_open != filed.day_open:
-            self._intraday.place(symbol, percent_bucket(percent_change(ltp, numbers.day_open)))
+            if self._intraday is not None:
+                self._intraday.place(symbol, percent_bucket(percent_change(ltp, numbers.day_open)))
             filed.day_open = numbers.day_open
         if moved or volume != filed.volume:
             traded = (ltp * volume).quantize(_PAISE)
             if volume != filed.volume:
                 self._volume.place(symbol, magnitude_bucket(volume) if volume > 0 else None)
-            self._value.place(symbol, magnitude_bucket(int(traded)) if volume > 0 else None)
+            if self._value is not None:
+                self._value.place(symbol, magnitude_bucket(int(traded)) if volume > 0 else None)
             filed.sums.traded_value += traded - filed.traded
             filed.traded, filed.volume = traded, volume
         filed.ltp = ltp
+
+    def _ranking(self, name: str) -> BucketRank:
+        """A ranking; by change from the open or by traded value, filed from every stock's filed numbers the first
+        time it is asked for (the caller holds the lock): most processes never rank by them."""
+        rank = self._ranks.get(name)
+        if rank is None:
+            rank = self._ranks[name] = BucketRank()
+            for symbol, filed in self._filed.items():
+                if name == "intraday":
+                    rank.place(symbol, percent_bucket(percent_change(filed.ltp, filed.day_open)))
+                else:
+                    rank.place(symbol, magnitude_bucket(int(filed.traded)) if filed.volume > 0 else None)
+            if name == "intraday":
+                self._intraday = rank
+            else:
+                self._value = rank
+        return rank
 
     def _first_filing(self, symbol: str) -> _Filed:
         sector = self.rows[symbol].sector
