@@ -7,7 +7,9 @@ import weakref
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from services.market_data.simulator import Simulator
+import numpy as np
+
+from services.market_data.simulator import Simulator, _prices
 from services.market_data.universe import IndexSnapshot, StockSnapshot, Universe
 from tests.conftest import SEED
 from tests.realtime.conftest import Clock, reference_universe
@@ -229,3 +231,9 @@ def test_instruments_list_the_stored_universe(clock):
             stock.instrument_key,
             stock.tick_size,
         )
+
+
+def test_prices_made_from_whole_paise_equal_the_two_decimal_text_of_the_price():
+    prices = np.round(np.random.default_rng(3).uniform(0.05, 50_000, 200_000), 2)
+    made = _prices(prices)
+    assert [(str(d), d.as_tuple().exponent) for d in made] == [(f"{p:.2f}", -2) for p in prices.tolist()]
