@@ -225,14 +225,14 @@ class LiveBoard:
             filed.prev_close = prev_close
         if moved or numbers.day_open != filed.day_open:
             if self._intraday is not None:
-                self._intraday.place(symbol, percent_bucket(percent_change(ltp, numbers.day_open)))
+                self._intraday.place(symbol, _intraday_bucket(ltp, numbers.day_open))
             filed.day_open = numbers.day_open
         if moved or volume != filed.volume:
             traded = (ltp * volume).quantize(_PAISE)
             if volume != filed.volume:
                 self._volume.place(symbol, magnitude_bucket(volume) if volume > 0 else None)
             if self._value is not None:
-                self._value.place(symbol, magnitude_bucket(int(traded)) if volume > 0 else None)
+                self._value.place(symbol, _value_bucket(traded, volume))
             filed.sums.traded_value += traded - filed.traded
             filed.traded, filed.volume = traded, volume
         filed.ltp = ltp
@@ -245,9 +245,9 @@ class LiveBoard:
             rank = self._ranks[name] = BucketRank()
             for symbol, filed in self._filed.items():
                 if name == "intraday":
-                    rank.place(symbol, percent_bucket(percent_change(filed.ltp, filed.day_open)))
+                    rank.place(symbol, _intraday_bucket(filed.ltp, filed.day_open))
                 else:
-                    rank.place(symbol, magnitude_bucket(int(filed.traded)) if filed.volume > 0 else None)
+                    rank.place(symbol, _value_bucket(filed.traded, filed.volume))
             if name == "intraday":
                 self._intraday = rank
             else:
@@ -261,6 +261,16 @@ class LiveBoard:
             sums = self._sectors[sector] = _SectorSums()
         filed = self._filed[symbol] = _Filed(sums)
         return filed
+
+
+def _intraday_bucket(ltp: Decimal, day_open: Decimal) -> int:
+    """The bucket of a stock's change from the day's open."""
+    return percent_bucket(percent_change(ltp, day_open))
+
+
+def _value_bucket(traded: Decimal, volume: int) -> int | None:
+    """The bucket of a stock's traded value (None, out of the ranking, until it trades)."""
+    return magnitude_bucket(int(traded)) if volume > 0 else None
 
 
 _boards_lock = threading.Lock()
