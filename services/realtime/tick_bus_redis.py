@@ -3,74 +3,27 @@
 The leader's publish sends a batch once on the Redis channel, then hands it to this process's
 subscribers as the in-process bus does. Every process listens on the channel and hands the batches
 of *other* processes to its own subscribers (live-price cache, Socket.IO fan-out, order matcher), so
-each process sees each batch exactly once. Quotes travel as compact JSON with prices as decimal
-strings, so they arrive exactly as published; a process recognises its own messages by their prefix
-without decoding them. A Redis outage is logged and counted; the listener reconnects and local
-delivery goes on meanwhile.
+each process sees each batch exactly once. Quotes travel as compact text with prices as decimal
+strings (services/realtime/tick_codec.py), so they arrive exactly as published; a process recognises its
+own messages by their prefix without decoding them. A Redis outage is logged and counted; the listener
+reconnects and local delivery goes on meanwhile.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import uuid
-from datetime import datetime
-from decimal import Decimal
 
 import redis
 
 from backend.extensions import socketio
-from services.market.live_price_cache import Quote
 from services.realtime.tick_bus import InProcessTickBus, TickBatch
+from services.realtime.tick_codec import Decoder, Malformed, encode
 from utils import metrics
 
 log = logging.getLogger(__name__)
-CHANNEL = "market-dashboard:ticks"
+CHANNEL = "market-dashboard:ticks:2"  # the wire format's version: old and new processes never cross-read
 _RETRY_S = 1.0
-
-
-def encode(batch: TickBatch, origin: str) -> bytes:
-    """A batch as one message: the publishing process's id, a space, then the batch as JSON."""
-    quotes = [
-        [
-            q.symbol,
-            str(q.ltp),
-            str(q.prev_close),
-            str(q.day_open),
-            str(q.day_high),
-            str(q.day_low),
-            q.volume,
-            q.as_of.isoformat(),
-            q.source,
-        ]
-        for q in batch.quotes
-    ]
-    body = json.dumps(
-        {"kind": batch.kind, "published_at": batch.published_at.isoformat(), "quotes": quotes}, separators=(",", ":")
-    )
-    return f"{origin} {body}".encode()
-
-
-def decode(message: bytes) -> tuple[str, TickBatch]:
-    """(origin, batch) of a message made by `encode`."""
-    origin, _, body = message.partition(b" ")
-    data = json.loads(body)
-    times: dict[str, datetime] = {}  # a batch's quotes mostly share one timestamp: parse it once
-    quotes = tuple(
-        Quote(
-            symbol,
-            Decimal(ltp),
-            Decimal(prev_close),
-            Decimal(day_open),
-            Decimal(high),
-            Decimal(low),
-            int(volume),
-            times.get(as_of) or times.setdefault(as_of, datetime.fromisoformat(as_of)),
-            source,
-        )
-        for symbol, ltp, prev_close, day_open, high, low, volume, as_of, source in data["quotes"]
-    )
-    return origin.decode(), TickBatch(data["kind"], quotes, datetime.fromisoformat(data["published_at"]))
 
 
 class RedisTickBus(InProcessTickBus):
@@ -81,6 +34,7 @@ class RedisTickBus(InProcessTickBus):
         self.channel = channel
         self.origin = uuid.uuid4().hex
         self._own = f"{self.origin} ".encode()
+        self._decoder = Decoder()
         self._redis = redis.Redis.from_url(url, socket_connect_timeout=5, health_check_interval=30)
         self._running = False
 
@@ -124,8 +78,8 @@ class RedisTickBus(InProcessTickBus):
         if data.startswith(self._own):
             return  # our own batch: its subscribers here had it when it was published
         try:
-            _, batch = decode(data)
-        except (ValueError, KeyError, TypeError):
+            _, batch = self._decoder.decode(data)
+        except Malformed:
             metrics.TICK_BUS_ERRORS.labels("decode").inc()
             log.warning("tick bus: dropped a malformed message")
             return

@@ -19,7 +19,8 @@ from backend.db import connect
 from controller.sql import fetch_all
 from services.market.live_price_cache import Quote
 from services.realtime.tick_bus import TickBatch
-from services.realtime.tick_bus_redis import CHANNEL, encode
+from services.realtime.tick_bus_redis import CHANNEL
+from services.realtime.tick_codec import encode
 from tests.scaleout.test_two_processes import leads, register
 from tests.waiting import wait_for
 

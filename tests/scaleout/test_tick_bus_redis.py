@@ -1,5 +1,6 @@
-"""The Redis tick bus with a real redis-server: exact encoding, delivery to other processes' buses once,
-no echo to the publisher, malformed messages dropped, and a Redis outage never breaks local delivery."""
+"""The Redis tick bus with a real redis-server: exact encoding (reference prices parsed again exactly when their text
+changes), delivery to other processes' buses once, no echo to the publisher, malformed messages dropped, and a Redis
+outage never breaks local delivery."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from decimal import Decimal
 
 import pytest
 import redis
+from prometheus_client import REGISTRY
 from socketio import PubSubManager
 
 from backend.app import create_app
@@ -17,7 +19,8 @@ from backend.extensions import socketio
 from backend.local_mariadb import free_port
 from services.market.live_price_cache import Quote
 from services.realtime.tick_bus import InProcessTickBus, TickBatch
-from services.realtime.tick_bus_redis import RedisTickBus, decode, encode
+from services.realtime.tick_bus_redis import RedisTickBus
+from services.realtime.tick_codec import Decoder, encode
 from tests.conftest import make_settings
 from tests.waiting import wait_for
 
@@ -94,9 +97,29 @@ def wait_subscribed(url: str, channel: str, count: int) -> None:
 
 
 def test_batches_round_trip_exactly():
-    origin, batch = decode(encode(TickBatch("stocks", QUOTES, AT), "proc-1"))
+    origin, batch = Decoder().decode(encode(TickBatch("stocks", QUOTES, AT), "proc-1"))
     assert origin == "proc-1" and batch == TickBatch("stocks", QUOTES, AT)
     assert batch.quotes[0].as_of.tzinfo is not None and str(batch.quotes[1].ltp) == "3500.0000"
+    assert Decoder().decode(encode(TickBatch("indices", (), AT), "proc-1"))[1] == TickBatch("indices", (), AT)
+
+
+def _texts(quote: Quote) -> list[str]:
+    return [str(value) for value in quote]
+
+
+def test_a_decoder_reuses_reference_prices_only_while_their_text_is_unchanged():
+    decoder = Decoder()
+    first = decoder.decode(encode(TickBatch("stocks", QUOTES, AT), "p"))[1].quotes[0]
+    later = QUOTES[0]._replace(ltp=Decimal("1236.00"), volume=123456999)
+    reused = decoder.decode(encode(TickBatch("stocks", (later,), AT), "p"))[1].quotes[0]
+    assert reused == later and reused.prev_close is first.prev_close and reused.day_high is first.day_high
+    # a new high, and a reference price equal in value but not in text: both parsed again, exactly
+    for moved in (later._replace(day_high=Decimal("1236.00")), later._replace(prev_close=Decimal("1200.10"))):
+        decoded = decoder.decode(encode(TickBatch("stocks", (moved,), AT), "p"))[1].quotes[0]
+        assert _texts(decoded) == _texts(moved)
+    # stocks and indices are remembered apart, even under one name
+    index = QUOTES[0]._replace(prev_close=Decimal("7"), volume=0)
+    assert _texts(decoder.decode(encode(TickBatch("indices", (index,), AT), "p"))[1].quotes[0]) == _texts(index)
 
 
 def test_a_batch_reaches_every_other_bus_once_and_its_publisher_directly(make_bus, redis_url):
@@ -122,12 +145,26 @@ def test_malformed_messages_are_dropped_and_delivery_goes_on(make_bus, redis_url
     b, b_inbox = make_bus()
     wait_subscribed(redis_url, a.channel, 2)
     publisher = redis.Redis.from_url(redis_url)
-    for junk in (b"junk", b"other {not json", b'other {"kind": "stocks", "quotes": [[1]]}', b'other {"quotes": []}'):
+    good = encode(TickBatch("stocks", QUOTES, AT), "other")
+    junk_messages = (
+        b"junk",
+        b"other {not json",
+        b"other stocks",
+        good.replace(b"stocks", b"bonds", 1),  # an unknown kind
+        good.replace(b"1234.55", b"12x4.55"),  # a price that is not a number
+        good.replace(b"123456789", b"many"),
+        good.replace(b"\x1fsimulator", b""),  # a field short
+        b"\xff\xfe",  # not UTF-8
+    )
+    dropped = REGISTRY.get_sample_value("tick_bus_errors_total", {"kind": "decode"}) or 0
+    for junk in junk_messages:
         publisher.publish(a.channel, junk)
     publisher.close()
     a.publish(TickBatch("stocks", QUOTES, AT))
     assert b_inbox.arrived.wait(5)
     assert [batch.quotes for batch in b_inbox.batches] == [QUOTES]
+    counted = dropped + 2 * len(junk_messages)  # each junk message is dropped by both buses, and counted
+    wait_for(lambda: REGISTRY.get_sample_value("tick_bus_errors_total", {"kind": "decode"}) == counted, 5)
 
 
 def test_redis_down_never_breaks_local_delivery(make_bus):

@@ -27,7 +27,8 @@ from controller.trading.audit import audit
 from services.market.live_price_cache import Quote
 from services.platform.leader import lock_name
 from services.realtime.tick_bus import TickBatch
-from services.realtime.tick_bus_redis import CHANNEL, encode
+from services.realtime.tick_bus_redis import CHANNEL
+from services.realtime.tick_codec import encode
 from tests.scaleout.conftest import ADMIN_EMAIL
 from tests.waiting import wait_for
 
