@@ -18,6 +18,7 @@ from backend.app import create_app
 from backend.extensions import socketio
 from backend.local_mariadb import free_port
 from services.market.live_price_cache import Quote
+from services.realtime import tick_codec
 from services.realtime.tick_bus import InProcessTickBus, TickBatch
 from services.realtime.tick_bus_redis import RedisTickBus
 from services.realtime.tick_codec import Decoder, encode
@@ -120,6 +121,15 @@ def test_a_decoder_reuses_reference_prices_only_while_their_text_is_unchanged():
     # stocks and indices are remembered apart, even under one name
     index = QUOTES[0]._replace(prev_close=Decimal("7"), volume=0)
     assert _texts(decoder.decode(encode(TickBatch("indices", (index,), AT), "p"))[1].quotes[0]) == _texts(index)
+
+
+def test_a_decoder_pauses_between_chunks_of_a_large_batch(monkeypatch):
+    pauses = []
+    monkeypatch.setattr(tick_codec, "PAUSE_AFTER_S", 0.0)  # every look at the clock finds the loop held too long
+    monkeypatch.setattr(tick_codec, "pause", lambda: pauses.append(1))
+    quotes = tuple(QUOTES[0]._replace(symbol=f"SYN{n:05d}") for n in range(1_200))
+    assert Decoder().decode(encode(TickBatch("stocks", quotes, AT), "p"))[1].quotes == quotes
+    assert len(pauses) == 2  # after 500 and 1,000 records
 
 
 def test_a_batch_reaches_every_other_bus_once_and_its_publisher_directly(make_bus, redis_url):
