@@ -1,14 +1,16 @@
 """Benchmark: market-data endpoints under gunicorn + gevent, driven by wrk at 64 connections.
 
 Usage: .venv/bin/python bench/http_endpoints.py [--extra-symbols 1800] [--days 250] [--duration 3] [--rounds 3]
-                                     [--connections 64]
+                                     [--connections 64] [--feed-apart]
 Starts a throwaway MariaDB (like the tests), migrates and seeds it (2,001 instruments, ~500k daily
 and ~750k one-minute candles by default), starts gunicorn with the gevent worker (gunicorn.conf.py:
 one worker, no control socket) against it, and runs wrk against each endpoint after a warm-up,
 in interleaved rounds. Prints the medians of req/s, p50/p99 latency and the worker's CPU time per
 request per endpoint, with the app's trivial JSON endpoint (/health) as the ceiling, and the floor:
 bench/floor_app.py, a bare Flask app on the same gunicorn settings (what the stack allows at all). Other work on the
-machine shows as noise in req/s and latency; the load average is printed beside each line.
+machine shows as noise in req/s and latency; the load average is printed beside each line. With `--feed-apart` a
+redis-server and a second app server start first: that one leads (the feed, the writer) and serves no requests, and
+the measured worker follows over the Redis tick bus, as a web worker does beside a leader.
 """
 
 from __future__ import annotations
@@ -18,11 +20,12 @@ import os
 import tempfile
 import time
 import urllib.request
+from contextlib import ExitStack
 from datetime import datetime
 from pathlib import Path
 from statistics import median
 
-from harness import children, cpu_seconds, migrated_database, run_wrk
+from harness import children, cpu_seconds, migrated_database, redis_server, run_wrk
 
 from backend.local_app import LocalApp
 from backend.local_mariadb import LocalMariaDB
@@ -76,9 +79,14 @@ def main() -> None:
     parser.add_argument("--duration", type=int, default=3)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument("--feed-apart", action="store_true", help="the leader in its own server, over Redis")
     args = parser.parse_args()
     runs: dict[str, list[dict]] = {FLOOR: [], **{name: [] for name, _ in ENDPOINTS}}
-    with tempfile.TemporaryDirectory() as tmp, migrated_database(Path(tmp) / "db", "bench_http") as server:
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        migrated_database(Path(tmp) / "db", "bench_http") as server,
+        ExitStack() as stack,
+    ):
         workdir = Path(tmp)
         env = {
             **os.environ,
@@ -88,19 +96,22 @@ def main() -> None:
             "WEB_CONCURRENCY": "1",
             "HOME": str(workdir),
         }
-        servers = [LocalApp(env, workdir / "app.log"), LocalApp(env, workdir / "floor.log", "bench.floor_app:app")]
+        floor = LocalApp(env, workdir / "floor.log", "bench.floor_app:app")
+        if args.feed_apart:
+            env["REDIS_URL"] = stack.enter_context(redis_server(workdir))
+        app = LocalApp(env, workdir / "app.log")
+        # with --feed-apart the leader starts first: alone on the database, it leads, and the measured app follows
+        servers = ([LocalApp(env, workdir / "leader.log")] if args.feed_apart else []) + [app, floor]
         try:
             summary = seed_database(server, args.extra_symbols, args.days)
-            for app in servers:
-                app.start()
-            workers = {FLOOR: children(servers[1].pid)[0]} | {
-                name: children(servers[0].pid)[0] for name, _ in ENDPOINTS
-            }
-            base = servers[0].url
+            for started in servers:
+                started.start()
+            workers = {FLOOR: children(floor.pid)[0]} | {name: children(app.pid)[0] for name, _ in ENDPOINTS}
+            base = app.url
             symbols = ["RELIANCE", "TCS", "INFY"] + [f"SYN{i:05d}" for i in range(1, args.extra_symbols + 1)]
             lua = workdir / "rotate.lua"
             lua.write_text(_ROTATE_LUA % ", ".join(f'"{s}"' for s in symbols))
-            targets = [(FLOOR, f"{servers[1].url}/health", None)]
+            targets = [(FLOOR, f"{floor.url}/health", None)]
             targets += [
                 (name, base + ("/" if path == "ROTATE" else path), str(lua) if path == "ROTATE" else None)
                 for name, path in ENDPOINTS
@@ -113,8 +124,8 @@ def main() -> None:
                 for name, url, script in targets:
                     runs[name].append(measure(url, args, script, workers[name]))
         finally:
-            for app in servers:
-                app.stop()
+            for started in servers:
+                started.stop()
     report(args, summary, runs)
 
 
@@ -123,10 +134,12 @@ def report(args: argparse.Namespace, summary: str, runs: dict[str, list[dict]]) 
     print(
         f"command: python bench/http_endpoints.py --extra-symbols {args.extra_symbols} --days {args.days} "
         f"--duration {args.duration} --rounds {args.rounds} --connections {args.connections}"
+        + (" --feed-apart" if args.feed_apart else "")
     )
     print(f"database: {summary}")
+    following = "; it follows a leader apart" if args.feed_apart else ""
     print(
-        f"server: gunicorn -c gunicorn.conf.py (gevent, 1 worker); load: wrk -t1 -c{args.connections} "
+        f"server: gunicorn -c gunicorn.conf.py (gevent, 1 worker{following}); load: wrk -t1 -c{args.connections} "
         f"-d{args.duration}s --latency per endpoint and round, after a warm-up; medians of {args.rounds} rounds"
     )
     ceiling = runs[ENDPOINTS[0][0]]  # the app's own trivial endpoint; the floor row is the stack without the app
