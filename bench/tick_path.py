@@ -119,7 +119,7 @@ def run(app, settings: Settings, ticks: int, warmup: int) -> tuple[int, Meter, f
         bus._subscribers = [(name, meter.wrap(f"bus: {name}", cb)) for name, cb in bus._subscribers]
         for module in (live_board_module, tick_writer_module):
             module.pause = meter.pause  # a step ends where the app lets other green threads run
-        provider()._pause = meter.pause
+        provider().pauses.pause = meter.pause
         live_board_module.live_board("NSE")
         market_views = feed_jobs.MarketViews()
         views_every = round(feed_jobs.market_views_interval_s(settings))

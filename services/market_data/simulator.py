@@ -13,7 +13,6 @@ holiday moves prices, but the change it shows (and the next trading day's) is ag
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -27,15 +26,12 @@ from services.market.live_price_cache import Quote
 from services.market_data.base import Candle, Instrument
 from services.market_data.history import SESSION_MINUTES, base_volume, daily_volatility, stable_seed
 from services.market_data.universe import Universe
+from services.platform.green import HeldPauses
 from utils.market_hours import MarketCalendar, MarketStatus, market_status, session_open_utc
 from utils.timeutil import IST, as_utc, now_utc, to_db
 
 _SESSION_SECONDS = SESSION_MINUTES * 60
 _PUBLISH_CHUNK = 1000  # quotes made between two chances to pause
-# A tick's work pauses once it has held the event loop this long: a pause puts it behind every green thread that is
-# ready (on a fan-out server, a writer per client after each pass: tens of ms), so pausing at every step delayed
-# each tick's quotes by ~150 ms (docs/BENCHMARKS.md, fan-out at 10,000 instruments).
-PAUSE_AFTER_S = 0.010
 _MAX_STEP_S = 60.0  # a long pause (a restart, a closed market) moves prices like one minute, not hours
 _MINUTES = np.arange(SESSION_MINUTES)
 _CURVE = 1 + 2.5 * np.exp(-_MINUTES / 25) + 1.5 * np.exp(-(SESSION_MINUTES - 1 - _MINUTES) / 25)
@@ -71,8 +67,7 @@ class Simulator:
         self.always_open = always_open
         self.max_ticks = max_ticks
         self.clock = clock
-        self._pause = pause  # lets other green threads run between chunks of a tick's quotes (see PAUSE_AFTER_S)
-        self._held_since = time.perf_counter()
+        self.pauses = HeldPauses(pause)  # lets other green threads run between chunks of a tick's quotes
         self.ticks = 0
         self._lock = threading.Lock()
         self._loaded = False
@@ -174,7 +169,7 @@ class Simulator:
     def advance(self) -> None:
         """Move the market from the last step to the clock's now (no movement while it is closed)."""
         with self._lock:
-            self._held_since = time.perf_counter()
+            self.pauses.begin()
             self._ensure_loaded()
             now = self.clock()
             if now <= self._as_of or (self.max_ticks and self.ticks >= self.max_ticks):
@@ -245,7 +240,7 @@ class Simulator:
         volume, symbols = self._volume.astype(np.int64).tolist(), self._symbols
         quotes: dict[str, Quote] = {}
         for start in range(0, len(symbols), _PUBLISH_CHUNK):  # 10,000 quotes in one go held the event loop ~30 ms
-            self._pause_if_held()
+            self.pauses.check()
             chunk = slice(start, start + _PUBLISH_CHUNK)
             made = map(
                 Quote,
@@ -281,14 +276,8 @@ class Simulator:
             for i, price in zip(changed.tolist(), _prices(values[changed]), strict=True):
                 decimals[i] = price
         self._published[field] = (values.copy(), decimals)
-        self._pause_if_held()
+        self.pauses.check()
         return decimals
-
-    def _pause_if_held(self) -> None:
-        """Pause when this tick's work has held the event loop for PAUSE_AFTER_S since it began or last paused."""
-        if time.perf_counter() - self._held_since >= PAUSE_AFTER_S:
-            self._pause()
-            self._held_since = time.perf_counter()
 
 
 def aggregate(bars: list[Candle], interval: str) -> list[Candle]:

@@ -8,25 +8,23 @@ travel as their decimal text, so they arrive exactly as published (`Decimal("350
 At 10,000 instruments a process decodes 10,000 quotes a second. A quote's reference prices rarely change within
 a day, so a decoder keeps each instrument's last reference field and its Decimals, and parses them again only
 when the text differs: one Decimal per quote instead of five (docs/BENCHMARKS.md, tick bus). Decoding 10,000 quotes
-takes ~20 ms, so a decoder pauses after every PAUSE_AFTER_S of work, as the simulator does: requests wait behind one
-chunk, not the batch.
+takes ~20 ms, so a decoder pauses after every 10 ms of work (`HeldPauses`), as the simulator does: requests wait
+behind one chunk, not the batch.
 """
 
 from __future__ import annotations
 
-import time
 from datetime import datetime
 from decimal import Decimal
 
 from services.market.live_price_cache import Quote
-from services.platform.green import pause
+from services.platform.green import HeldPauses
 from services.realtime.tick_bus import Kind, TickBatch
 
 RS, US = "\x1e", "\x1f"
 _KINDS: tuple[Kind, ...] = ("stocks", "indices")
 Malformed = (ValueError, KeyError, TypeError, ArithmeticError)  # what decoding a foreign or corrupt message raises
 _Reference = tuple[Decimal, Decimal, Decimal, Decimal]
-PAUSE_AFTER_S = 0.010  # the simulator's (services/market_data/simulator.py)
 _CHECK_EVERY = 500  # records between two looks at the clock
 
 
@@ -54,11 +52,10 @@ class Decoder:
         known = self._reference[kind]  # type: ignore[index]
         times: dict[str, datetime] = {}
         quotes = []
-        held_since = time.perf_counter()
+        pauses = HeldPauses()
         for n, record in enumerate(records, 1):
-            if not n % _CHECK_EVERY and time.perf_counter() - held_since >= PAUSE_AFTER_S:
-                pause()
-                held_since = time.perf_counter()
+            if not n % _CHECK_EVERY:
+                pauses.check()
             symbol, ltp, reference, volume, as_of, source = record.split(US)
             kept = known.get(symbol)
             if kept is None or kept[0] != reference:

@@ -175,7 +175,7 @@ def test_a_tick_is_published_in_chunks_with_pauses_between(clock, monkeypatch):
     pauses = []
     chunked = make_sim(Clock(clock.now), always_open=True, pause=lambda: pauses.append(1))
     monkeypatch.setattr("services.market_data.simulator._PUBLISH_CHUNK", 50)
-    monkeypatch.setattr("services.market_data.simulator.PAUSE_AFTER_S", 0.0)
+    monkeypatch.setattr("services.platform.green.PAUSE_AFTER_S", 0.0)
     for sim in (whole, chunked):
         sim.clock.tick(1)
         sim.advance()

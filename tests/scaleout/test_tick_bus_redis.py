@@ -18,7 +18,7 @@ from backend.app import create_app
 from backend.extensions import socketio
 from backend.local_mariadb import free_port
 from services.market.live_price_cache import Quote
-from services.realtime import tick_codec
+from services.platform import green
 from services.realtime.tick_bus import InProcessTickBus, TickBatch
 from services.realtime.tick_bus_redis import RedisTickBus
 from services.realtime.tick_codec import Decoder, encode
@@ -125,8 +125,8 @@ def test_a_decoder_reuses_reference_prices_only_while_their_text_is_unchanged():
 
 def test_a_decoder_pauses_between_chunks_of_a_large_batch(monkeypatch):
     pauses = []
-    monkeypatch.setattr(tick_codec, "PAUSE_AFTER_S", 0.0)  # every look at the clock finds the loop held too long
-    monkeypatch.setattr(tick_codec, "pause", lambda: pauses.append(1))
+    monkeypatch.setattr(green, "PAUSE_AFTER_S", 0.0)  # every look at the clock finds the loop held too long
+    monkeypatch.setattr(green, "pause", lambda: pauses.append(1))
     quotes = tuple(QUOTES[0]._replace(symbol=f"SYN{n:05d}") for n in range(1_200))
     assert Decoder().decode(encode(TickBatch("stocks", quotes, AT), "p"))[1].quotes == quotes
     assert len(pauses) == 2  # after 500 and 1,000 records
